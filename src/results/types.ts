@@ -1,0 +1,174 @@
+/**
+ * The on-disk contract of a run directory. The run pipeline writes it; the judge and the report read
+ * only this (never live state), so a past run can be re-judged and re-rendered offline.
+ *
+ *   <run dir>/manifest.json   RunManifest, written at start and rewritten as scenarios complete
+ *   <run dir>/results.jsonl   one TrialRecord per line, appended and fsync'd as each trial ends
+ *   <run dir>/telemetry/      per-trial side files (relay telemetry, iperf3 intervals), named by trial id
+ *   <run dir>/verdict.json    written by the judge
+ *   <run dir>/report.html     written by the report
+ */
+
+export type Arm = 'control' | 'canary';
+export type Direction = 'higher' | 'lower';
+
+/** Judge settings for one metric, as resolved from scenario defaults + overrides. */
+export interface MetricSpec {
+  name: string;
+  unit: string;
+  direction: Direction;
+  /**
+   * 'log': effects are log ratios (ln canary/control, sign flipped for 'lower'), margins relative.
+   * 'linear': effects are differences in metric units (for metrics that are often 0, like retransmit ratio).
+   */
+  scale: 'log' | 'linear';
+  /** Practical-significance tolerance. kind 'relative': fraction (0.02 = 2 %); 'absolute': in metric units. */
+  margin: { kind: 'relative' | 'absolute'; value: number };
+  critical: boolean;
+  /** When true, no data for this metric is an ERROR, not NODATA. */
+  required: boolean;
+}
+
+export interface JudgeSettings {
+  alpha: number;
+  /** Minimum number of complete (non-warm-up, both arms ok) pairs needed for a decision. */
+  minPairs: number;
+  /** Metric that must improve for PROMOTE when expectImprovement is true. */
+  primary: string;
+  expectImprovement: boolean;
+  /** A scenario regresses if a critical metric regressed, or this many non-critical ones did. */
+  nonCriticalRegressionsToFail: number;
+  /** Max fraction of failed or suspect trials before the decision is forced to HOLD. */
+  maxFailedFraction: number;
+  excludeSuspect: boolean;
+  sequential: boolean;
+  metrics: MetricSpec[];
+}
+
+/** One expanded scenario as recorded in the manifest. */
+export interface ManifestScenario {
+  /** Stable id: file stem plus matrix point, e.g. "quickstart" or "grid[delay=20ms,loss=1%]". */
+  id: string;
+  name: string;
+  /** The matrix point (dotted path -> value as written), empty when the file has no matrix. */
+  params: Record<string, string | number | boolean>;
+  /** sha256 of the canonical JSON of the expanded scenario. */
+  hash: string;
+  /** The expanded scenario (normalised: units resolved to numbers). */
+  scenario: unknown;
+  judge: JudgeSettings;
+  /** Engine chosen for this scenario ('netem' | 'userspace') and why. */
+  engine?: { name: string; reason: string };
+  /** Tunings as read back after applying them, per arm and host. */
+  readback?: Record<string, unknown>;
+  /** Fidelity probe: measured vs configured path, see impairment/fidelity. */
+  fidelity?: unknown;
+  /** Theory inputs for the report: bottleneck rate, base RTT, loss, buffer, MSS. */
+  path?: { rateMbit?: number; rttMs: number; loss?: number; bufferBytes?: number; mss: number };
+  status?: 'pending' | 'running' | 'done' | 'failed';
+  error?: string;
+}
+
+export interface RunManifest {
+  format: 'netab-run/1';
+  runId: string;
+  netabVersion: string;
+  createdAt: string;
+  command: string[];
+  sourceFile: string;
+  seed: number;
+  backend: 'netns' | 'docker';
+  aa: boolean;
+  environment: {
+    kernel: string;
+    hostname: string;
+    node: string;
+    iproute2?: string;
+    iperf3?: string;
+    netem: boolean;
+    vm?: { kernel: string; accelerator: string } | null;
+  };
+  scenarios: ManifestScenario[];
+  finishedAt?: string;
+  interrupted?: boolean;
+}
+
+/**
+ * One trial = one arm measured once. Metrics are already reduced to one value per metric
+ * (the unit of analysis); raw samples, when kept, live in `samples` or in telemetry side files.
+ */
+export interface TrialRecord {
+  type: 'trial';
+  runId: string;
+  scenario: string; // ManifestScenario.id
+  trial: string; // unique id "<scenario>#<pair>-<arm>"
+  pair: number; // 0-based pair index, warm-up pairs included
+  position: 0 | 1; // order inside the pair (0 ran first)
+  arm: Arm;
+  warmup: boolean;
+  status: 'ok' | 'failed';
+  /** Set when the trial ran but a health check (relay lateness, CPU) says its values are doubtful. */
+  suspect?: string | null;
+  reason?: string | null; // why failed
+  startedAt: string; // ISO time
+  durationMs: number;
+  /** Attempt number when a suite was resumed (1 = first). */
+  attempt: number;
+  metrics: Record<string, number | null>;
+  /** Small per-trial series for charts, e.g. { t: [...s], goodput: [...Mbit/s], rtt: [...ms] }. */
+  series?: Record<string, number[]>;
+  /** Tool-specific extras (iperf3 summary fields, transfer counts). */
+  extra?: Record<string, unknown>;
+}
+
+/** verdict.json, written by the judge. */
+export type Decision = 'promote' | 'hold' | 'rollback';
+export type MetricVerdict = 'IMPROVED' | 'PASS' | 'REGRESSED' | 'INCONCLUSIVE' | 'NODATA' | 'ERROR';
+export type ScenarioVerdict = 'IMPROVED' | 'PASS' | 'REGRESSED' | 'INCONCLUSIVE' | 'ERROR';
+
+export interface MetricResult {
+  name: string;
+  direction: Direction;
+  unit: string;
+  margin: MetricSpec['margin'];
+  critical: boolean;
+  control: { n: number; median: number | null; dropped: number; droppedWhy: string[] };
+  canary: { n: number; median: number | null; dropped: number; droppedWhy: string[] };
+  /** Effect oriented so positive is good, as a log ratio (ln(canary/control) for 'higher'). null if no data. */
+  effect: number | null;
+  /** Effect expressed in percent (exp(effect) - 1) * 100, for display. */
+  effectPct: number | null;
+  ci: [number, number] | null;
+  ciPct: [number, number] | null;
+  method: string;
+  p: number | null;
+  pAdjusted: number | null;
+  cliffsDelta: number | null;
+  verdict: MetricVerdict;
+  label?: string;
+  note?: string;
+}
+
+export interface ScenarioResult {
+  id: string;
+  name: string;
+  params: Record<string, string | number | boolean>;
+  verdict: ScenarioVerdict;
+  pairs: number;
+  metrics: MetricResult[];
+  reasons: string[];
+  /** Extra pairs estimated to settle an INCONCLUSIVE scenario. */
+  morePairs?: number | null;
+}
+
+export interface Verdict {
+  format: 'netab-verdict/1';
+  runId: string;
+  decision: Decision;
+  reasons: string[];
+  alpha: number;
+  morePairs?: number | null;
+  scenarios: ScenarioResult[];
+  judgedAt: string;
+  netabVersion: string;
+}
