@@ -13,6 +13,8 @@ export interface RunOptions {
   reject?: boolean;
   env?: Record<string, string>;
   cwd?: string;
+  /** abort (Ctrl+C): the process is killed */
+  signal?: AbortSignal;
 }
 
 export interface RunResult {
@@ -60,6 +62,7 @@ export async function run(argv: string[], opts: RunOptions = {}): Promise<RunRes
     cwd: opts.cwd,
     stripFinalNewline: false,
     killSignal: 'SIGKILL',
+    cancelSignal: opts.signal,
   });
   const result: RunResult = {
     command: displayCommand(full),
@@ -108,6 +111,7 @@ export class ChildProcess {
       timeout: opts.timeoutMs,
       env: opts.env,
       cwd: opts.cwd,
+      cancelSignal: opts.signal,
       stdin: 'pipe',
       buffer: false,
       killSignal: 'SIGKILL',

@@ -1,0 +1,67 @@
+/** `netab doctor`: what this machine can do, and what's missing. */
+import { readFileSync } from 'node:fs';
+import { run, which } from '../exec/index.js';
+import { newRunId } from '../exec/resources.js';
+import { probeNetem } from '../impairment/index.js';
+import { findLeftovers } from '../topology/netns/gc.js';
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+  required: boolean;
+}
+
+export const REQUIRED_TOOLS = ['ip', 'tc', 'iperf3', 'ethtool', 'ss', 'sysctl'];
+
+/** Prerequisites of a netns run; problems as sentences (empty = ready). */
+export async function preflight(): Promise<string[]> {
+  const problems: string[] = [];
+  if (process.getuid?.() !== 0) problems.push('netab needs root for network namespaces (run with sudo)');
+  for (const t of REQUIRED_TOOLS) if (!(await which(t))) problems.push(`${t} is missing (install: apt-get install iproute2 iperf3 ethtool procps)`);
+  return problems;
+}
+
+export async function doctor(): Promise<Check[]> {
+  const checks: Check[] = [];
+  const root = process.getuid?.() === 0;
+  checks.push({ name: 'root', ok: root, detail: root ? 'running as root' : 'not root: namespaces need root', required: true });
+  for (const t of [...REQUIRED_TOOLS, 'nft']) {
+    const p = await which(t);
+    let detail = p ?? 'not found';
+    if (p && t === 'ip') detail = (await run(['ip', '-V'], { reject: false })).stdout.trim();
+    if (p && t === 'iperf3') detail = (await run(['iperf3', '--version'], { reject: false })).stdout.split('\n')[0]!.trim();
+    checks.push({ name: t, ok: Boolean(p), detail, required: t !== 'nft' });
+  }
+  if (root) {
+    const n = await probeNetem(newRunId()).catch((e: Error) => ({ ok: false, detail: e.message }));
+    checks.push({
+      name: 'netem',
+      ok: n.ok,
+      detail: n.ok ? n.detail : `${n.detail}: --engine auto will use the userspace relay; \`--vm\` gives real netem`,
+      required: false,
+    });
+  }
+  const avail = readFileSync('/proc/sys/net/ipv4/tcp_available_congestion_control', 'utf8').trim();
+  const allowed = readFileSync('/proc/sys/net/ipv4/tcp_allowed_congestion_control', 'utf8').trim();
+  checks.push({ name: 'congestion control', ok: true, detail: `available: ${avail}; allowed for namespaces: ${allowed} (netab adds what a profile needs)`, required: false });
+  const docker = await run(['docker', 'info', '--format', '{{.ServerVersion}}'], { reject: false, timeoutMs: 5000 }).catch(() => null);
+  checks.push({
+    name: 'docker',
+    ok: docker?.exitCode === 0,
+    detail: docker?.exitCode === 0 ? `engine ${docker.stdout.trim()}` : 'no Docker engine reachable (only needed for backend: docker)',
+    required: false,
+  });
+  if (root) {
+    const l = await findLeftovers();
+    const dead = l.runs.filter((r) => !r.alive);
+    const n = dead.length + l.orphanNamespaces.length;
+    checks.push({
+      name: 'leftovers',
+      ok: n === 0,
+      detail: n === 0 ? 'none' : `${dead.map((r) => `run ${r.runId}`).concat(l.orphanNamespaces).join(', ')}: run \`netab gc\``,
+      required: false,
+    });
+  }
+  return checks;
+}

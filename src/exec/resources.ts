@@ -1,0 +1,128 @@
+/**
+ * Resource hygiene for everything a run creates. Each creation step first registers its undo on a
+ * stack (so a failure half-way still tears down what exists) and records the resource in a state file
+ * under /run/netab/<run id>.json, which `netab gc` reads after a crash.
+ */
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const STATE_DIR = process.env.NETAB_STATE_DIR ?? '/run/netab';
+/** Namespaces are named nb-<run id>-<role>; run ids are 6 lowercase hex digits. */
+export const NS_PREFIX = 'nb-';
+export const RUN_ID_RE = /^[0-9a-f]{6}$/;
+export const NS_RE = /^nb-([0-9a-f]{6})-[a-z0-9-]+$/;
+
+export interface RunState {
+  runId: string;
+  pid: number;
+  startedAt: string;
+  namespaces: string[];
+  pids: number[];
+  /** root-namespace sysctls changed by the run, with the value to restore */
+  sysctls: { key: string; restore: string }[];
+  docker: { containers: string[]; networks: string[] };
+}
+
+export function newRunId(): string {
+  return Math.floor(Math.random() * 0xffffff)
+    .toString(16)
+    .padStart(6, '0');
+}
+
+type Undo = { what: string; fn: () => Promise<void> | void };
+
+export class Resources {
+  private readonly stack: Undo[] = [];
+  readonly state: RunState;
+  private closed = false;
+
+  constructor(
+    public readonly runId: string,
+    private readonly log: (s: string) => void = () => {},
+  ) {
+    this.state = {
+      runId,
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      namespaces: [],
+      pids: [],
+      sysctls: [],
+      docker: { containers: [], networks: [] },
+    };
+    this.save();
+  }
+
+  /** Register an undo step; steps run in reverse order on close(). */
+  defer(what: string, fn: () => Promise<void> | void): void {
+    this.stack.push({ what, fn });
+  }
+
+  record(mut: (s: RunState) => void): void {
+    mut(this.state);
+    this.save();
+  }
+
+  private save(): void {
+    try {
+      mkdirSync(STATE_DIR, { recursive: true });
+      const f = join(STATE_DIR, `${this.runId}.json`);
+      writeFileSync(f + '.tmp', JSON.stringify(this.state, null, 1));
+      renameSync(f + '.tmp', f);
+    } catch {
+      // a read-only /run only costs us crash recovery, not the run
+    }
+  }
+
+  /** Undo everything, newest first; keeps going past failures and reports them. */
+  async close(): Promise<string[]> {
+    if (this.closed) return [];
+    this.closed = true;
+    const errors: string[] = [];
+    while (this.stack.length) {
+      const u = this.stack.pop()!;
+      try {
+        await u.fn();
+      } catch (e) {
+        errors.push(`${u.what}: ${(e as Error).message}`);
+      }
+    }
+    for (const e of errors) this.log(`cleanup: ${e}`);
+    if (errors.length === 0) rmSync(join(STATE_DIR, `${this.runId}.json`), { force: true });
+    return errors;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+export function readStates(): RunState[] {
+  let names: string[] = [];
+  try {
+    names = readdirSync(STATE_DIR).filter((n) => n.endsWith('.json'));
+  } catch {
+    return [];
+  }
+  const out: RunState[] = [];
+  for (const n of names) {
+    try {
+      out.push(JSON.parse(readFileSync(join(STATE_DIR, n), 'utf8')) as RunState);
+    } catch {
+      /* torn file: ignore */
+    }
+  }
+  return out;
+}
+
+export function removeState(runId: string): void {
+  rmSync(join(STATE_DIR, `${runId}.json`), { force: true });
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * Impairment engines behind one interface. An engine builds one router-to-router link between two
+ * namespaces, with the link model applied per direction:
+ *   netem      veth pair + tc netem/tbf on each egress (kernels with sch_netem)
+ *   userspace  VXLAN overlay whose underlay crosses a relay process in a link namespace
+ * `auto` picks netem when a probe in a scratch namespace can create a netem qdisc.
+ */
+import { CommandError, run } from '../exec/index.js';
+import type { Resources } from '../exec/resources.js';
+import { tcCommands } from './netem.js';
+import type { LinkSpec } from './types.js';
+
+export interface LinkEnd {
+  ns: string;
+  ifname: string;
+  /** address with prefix length, e.g. 198.19.0.1/30 */
+  addr: string;
+}
+
+export interface LinkRequest {
+  runId: string;
+  index: number;
+  name: string;
+  a: LinkEnd;
+  b: LinkEnd;
+  spec: LinkSpec;
+  seed: number;
+  resources: Resources;
+  log: (s: string) => void;
+}
+
+export interface LinkHandle {
+  name: string;
+  /** per-direction telemetry since the last reset (userspace engine), or null */
+  telemetry(reset: boolean): Promise<unknown | null>;
+  /** health of the emulation during the last interval: a reason string when doubtful */
+  health?(): Promise<string | null>;
+}
+
+export interface ImpairmentEngine {
+  readonly name: 'netem' | 'userspace';
+  createLink(req: LinkRequest): Promise<LinkHandle>;
+}
+
+export const OFFLOADS_OFF = ['tso', 'off', 'gso', 'off', 'gro', 'off'];
+
+/** Switch off segmentation/receive offloads that make emulation see 64 KB super-packets (as nsperf does). */
+export async function offloadsOff(ns: string, dev: string): Promise<void> {
+  await run(['ethtool', '-K', dev, ...OFFLOADS_OFF], { netns: ns, reject: false });
+}
+
+export class NetemEngine implements ImpairmentEngine {
+  readonly name = 'netem' as const;
+
+  async createLink(req: LinkRequest): Promise<LinkHandle> {
+    const { a, b } = req;
+    // created straight into the namespaces: nothing appears in the root namespace
+    await run(['ip', 'link', 'add', a.ifname, 'netns', a.ns, 'type', 'veth', 'peer', 'name', b.ifname, 'netns', b.ns]);
+    for (const end of [a, b]) {
+      await run(['ip', '-n', end.ns, 'addr', 'add', end.addr, 'dev', end.ifname]);
+      await run(['ip', '-n', end.ns, 'link', 'set', end.ifname, 'up']);
+      await offloadsOff(end.ns, end.ifname);
+    }
+    for (const [end, imp] of [
+      [a, req.spec.forward],
+      [b, req.spec.reverse],
+    ] as const) {
+      for (const cmd of tcCommands(end.ifname, imp)) await run(cmd, { netns: end.ns });
+    }
+    return { name: req.name, telemetry: async () => null };
+  }
+}
+
+let netemProbe: Promise<{ ok: boolean; detail: string }> | null = null;
+
+/** Can this kernel create a netem qdisc? Probed once per process in a scratch namespace. */
+export function probeNetem(runId: string): Promise<{ ok: boolean; detail: string }> {
+  netemProbe ??= (async () => {
+    const ns = `nb-${runId}-probe`;
+    await run(['ip', 'netns', 'add', ns]);
+    try {
+      // veth, not dummy: some kernels (this project's CI) have no dummy driver
+      await run(['ip', '-n', ns, 'link', 'add', 'p0', 'type', 'veth', 'peer', 'name', 'p1']);
+      const r = await run(['tc', 'qdisc', 'add', 'dev', 'p0', 'root', 'netem', 'delay', '1ms'], { netns: ns, reject: false });
+      return r.exitCode === 0
+        ? { ok: true, detail: 'the kernel has sch_netem' }
+        : { ok: false, detail: `no netem qdisc in this kernel (tc: ${r.stderr.trim().split('\n')[0] || `exit ${r.exitCode}`})` };
+    } finally {
+      await run(['ip', 'netns', 'del', ns], { reject: false });
+    }
+  })();
+  return netemProbe;
+}
+
+export async function chooseEngine(
+  requested: 'auto' | 'netem' | 'userspace',
+  runId: string,
+): Promise<{ engine: ImpairmentEngine; reason: string }> {
+  const { UserspaceEngine } = await import('./userspace/engine.js');
+  if (requested === 'userspace') return { engine: new UserspaceEngine(), reason: 'requested (--engine userspace)' };
+  const probe = await probeNetem(runId);
+  if (requested === 'netem') {
+    if (!probe.ok) throw new EngineUnavailable(`engine netem requested but ${probe.detail}; use --engine userspace or --vm`);
+    return { engine: new NetemEngine(), reason: 'requested (--engine netem)' };
+  }
+  return probe.ok
+    ? { engine: new NetemEngine(), reason: `auto: ${probe.detail}` }
+    : { engine: new UserspaceEngine(), reason: `auto: ${probe.detail}, so the userspace relay emulates the links` };
+}
+
+export class EngineUnavailable extends Error {
+  readonly exitCode = 3;
+}
+
+export { CommandError };

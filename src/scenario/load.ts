@@ -1,0 +1,586 @@
+/**
+ * Load a scenario file: parse YAML (keeping positions), validate against the schema, expand the
+ * matrix, resolve the topology and normalise every value. Any problem becomes an InputError listing
+ * every problem found with file, line, column and field path; nothing is created before this passes.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { z } from 'zod/v4';
+import type { GilbertElliott, LinkImpairment, LinkSpec } from '../impairment/types.js';
+import type { JudgeSettings, MetricSpec } from '../results/types.js';
+import { InputError, type InputProblem } from './errors.js';
+import { expandMatrix, pointId, type MatrixPoint } from './matrix.js';
+import { METRIC_DEFAULTS, WORKLOAD_METRICS } from './metrics.js';
+import type { CC, Scenario, Topology, TuningProfile } from './model.js';
+import { LinkSchema, ScenarioSchema, type DirectionInput, type LinkInput, type ProfileInput, type ScenarioFile } from './schema.js';
+import { parseBuffer, parsePercent, parseRate, parseTime } from './units.js';
+
+/** bytes a full-size packet occupies in a qdisc (1500 MTU + 14 Ethernet header) */
+export const PACKET_BYTES = 1514;
+export const DEFAULT_MSS = 1448;
+
+export function projectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'topologies'))) return dir;
+    const up = dirname(dir);
+    if (up === dir) throw new Error('cannot find the netab package root');
+    dir = up;
+  }
+}
+
+interface Located {
+  file: string;
+  doc: Document;
+  lc: LineCounter;
+}
+
+function pos(loc: Located, node: Node | null | undefined): { line?: number; col?: number } {
+  const r = node?.range;
+  if (!r) return {};
+  const p = loc.lc.linePos(r[0]);
+  return { line: p.line, col: p.col };
+}
+
+/** The deepest existing YAML node along path (so a missing key points at its parent map). */
+function nodeAt(loc: Located, path: (string | number)[]): Node | null {
+  for (let n = path.length; n >= 0; n--) {
+    const node = loc.doc.getIn(path.slice(0, n), true) as Node | undefined;
+    if (node && (isScalar(node) || isMap(node) || isSeq(node))) {
+      // for an unknown key, point at the key itself rather than the map
+      return node;
+    }
+  }
+  return (loc.doc.contents as Node) ?? null;
+}
+
+function keyNodeAt(loc: Located, path: (string | number)[], key: string): Node | null {
+  const parent = loc.doc.getIn(path, true) as Node | undefined;
+  if (parent && isMap(parent)) {
+    const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === key);
+    if (pair && isScalar(pair.key)) return pair.key as Node;
+  }
+  return nodeAt(loc, path);
+}
+
+/** Flatten zod issues; for unions, keep the branch that got furthest (the one matching the input's shape). */
+function flattenIssues(issues: z.core.$ZodIssue[], prefix: PropertyKey[] = []): Flat[] {
+  const out: Flat[] = [];
+  for (const is of issues) {
+    const path = [...prefix, ...is.path];
+    if (is.code === 'invalid_union' && 'errors' in is && is.errors.length > 0) {
+      const branches = (is.errors as z.core.$ZodIssue[][]).map((b) => flattenIssues(b, path));
+      const score = (b: { path: PropertyKey[]; message: string }[]) =>
+        b.every((x) => x.path.length === path.length && /expected (string|object|number|boolean)/.test(x.message))
+          ? 1000
+          : b.length;
+      branches.sort((a, b) => score(a) - score(b));
+      const best = branches[0]!;
+      if (score(best) === 1000) {
+        out.push({ path, message: unionShapeMessage(issues, is) });
+      } else out.push(...best);
+    } else if (is.code === 'unrecognized_keys') {
+      for (const k of is.keys) out.push({ path: [...path, k], message: `unknown field "${k}"`, keys: [k] });
+    } else {
+      out.push({ path, message: friendly(is), code: is.code });
+    }
+  }
+  return out;
+}
+
+type Flat = { path: PropertyKey[]; message: string; keys?: string[]; code?: string };
+
+/**
+ * One message per field: a unit parser's message beats the generic pattern message; a missing field
+ * is "required", a present one of the wrong type says what it got.
+ */
+function preferSpecific(issues: Flat[], raw: unknown): Flat[] {
+  const byPath = new Map<string, Flat>();
+  for (const f of issues) {
+    const k = f.path.map(String).join('.') + (f.keys ? `#${f.keys[0]}` : '');
+    let v: unknown = raw;
+    for (const p of f.path) v = v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[p] : undefined;
+    let msg = f.message;
+    if (msg.startsWith('is required') && v !== undefined) {
+      msg = typeof v === 'number' && /string/.test(msg) ? `needs a unit or a quoted value (got the bare number ${v})` : `has the wrong type (got ${JSON.stringify(v)})`;
+    }
+    const prev = byPath.get(k);
+    if (!prev || (f.code === 'custom' && prev.code !== 'custom')) byPath.set(k, { ...f, message: msg });
+  }
+  return [...byPath.values()];
+}
+
+function unionShapeMessage(_all: unknown, _is: z.core.$ZodIssue): string {
+  return 'has the wrong shape: see `netab schema` for the accepted forms';
+}
+
+function friendly(is: z.core.$ZodIssue): string {
+  if (is.code === 'invalid_type') {
+    if ((is as { input?: unknown }).input === undefined) return `is required (${is.expected})`;
+    return `expected ${is.expected}`;
+  }
+  if (is.code === 'invalid_value' && 'values' in is) return `must be one of ${(is.values as unknown[]).map(String).join(', ')}`;
+  return is.message;
+}
+
+export interface LoadOptions {
+  /** override trials.pairs */
+  pairs?: number;
+  seed?: number;
+  engine?: 'auto' | 'netem' | 'userspace';
+  backend?: 'netns' | 'docker';
+}
+
+export function loadScenarioFile(file: string, opts: LoadOptions = {}): Scenario[] {
+  const abs = resolve(file);
+  let src: string;
+  try {
+    src = readFileSync(abs, 'utf8');
+  } catch (e) {
+    throw new InputError([{ file, path: '', message: `cannot read: ${(e as Error).message}` }]);
+  }
+  return loadScenarioText(src, file, opts);
+}
+
+export function loadScenarioText(src: string, file: string, opts: LoadOptions = {}): Scenario[] {
+  const lc = new LineCounter();
+  const doc = parseDocument(src, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const loc: Located = { file, doc, lc };
+  if (doc.errors.length > 0) {
+    throw new InputError(
+      doc.errors.map((e) => {
+        const p = lc.linePos(e.pos[0]);
+        return { file, line: p.line, col: p.col, path: '', message: `YAML: ${e.message.split('\n')[0]}` };
+      }),
+    );
+  }
+  const raw = doc.toJS() as unknown;
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new InputError([{ file, line: 1, col: 1, path: '', message: 'a scenario file must be a YAML mapping' }]);
+  }
+  // 1. the file as written (matrix values are checked per expanded point below)
+  const parsed = ScenarioSchema.safeParse(raw);
+  const problems: InputProblem[] = [];
+  if (!parsed.success) {
+    for (const f of preferSpecific(flattenIssues(parsed.error.issues), raw)) {
+      const path = f.path.map((p) => (typeof p === 'number' ? p : String(p)));
+      const node = f.keys ? keyNodeAt(loc, path.slice(0, -1), f.keys[0]!) : nodeAt(loc, path);
+      problems.push({ file, ...pos(loc, node), path: path.join('.'), message: f.message });
+    }
+    throw new InputError(dedupe(problems));
+  }
+  const data = parsed.data;
+  const stem = basename(file, extname(file));
+  const topology = loadTopologyFor(data.topology, file, loc, problems);
+  if (!topology) throw new InputError(problems);
+
+  // links must name links of the topology
+  for (const name of Object.keys(data.links ?? {})) {
+    if (!topology.links.some((l) => l.name === name)) {
+      problems.push({
+        file,
+        ...pos(loc, keyNodeAt(loc, ['links'], name)),
+        path: `links.${name}`,
+        message: `topology "${topology.name}" has no link "${name}" (it has: ${topology.links.map((l) => l.name).join(', ')})`,
+      });
+    }
+  }
+  // matrix paths must exist in the schema: checked by validating each expanded point
+  const points = expandMatrix(raw as Record<string, unknown>, data.matrix as Record<string, unknown[]> | undefined);
+  if (points.length > 10000) {
+    problems.push({ file, ...pos(loc, nodeAt(loc, ['matrix'])), path: 'matrix', message: `expands to ${points.length} scenarios (limit 10000)` });
+    throw new InputError(problems);
+  }
+  const scenarios: Scenario[] = [];
+  const seen = new Set<string>();
+  for (const point of points) {
+    const pr = ScenarioSchema.safeParse(point.doc);
+    if (!pr.success) {
+      for (const f of preferSpecific(flattenIssues(pr.error.issues), point.doc)) {
+        const path = f.path.map(String);
+        problems.push(locateInPoint(loc, point, path, f.message));
+      }
+      continue;
+    }
+    const id = pointId(data.name ?? stem, point.params);
+    if (seen.has(id)) continue;
+    seen.add(id);
+    try {
+      scenarios.push(resolveScenario(pr.data, { id, file, topology, params: point.params, opts }));
+    } catch (e) {
+      if (e instanceof ResolveError) problems.push(locateInPoint(loc, point, e.path, e.message));
+      else throw e;
+    }
+  }
+  if (problems.length) throw new InputError(dedupe(problems));
+  return scenarios;
+}
+
+function dedupe(problems: InputProblem[]): InputProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const k = `${p.line}:${p.col}:${p.path}:${p.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** Locate a problem of an expanded matrix point: in the matrix entry that set it, else in the file. */
+function locateInPoint(loc: Located, point: MatrixPoint, path: string[], message: string): InputProblem {
+  const dotted = path.join('.');
+  const key = Object.keys(point.indices)
+    .filter((k) => dotted === k || dotted.startsWith(k + '.') || k.startsWith(dotted + '.'))
+    .sort((a, b) => b.length - a.length)[0];
+  if (key !== undefined) {
+    const node = nodeAt(loc, ['matrix', key, point.indices[key]!]);
+    return { file: loc.file, ...pos(loc, node), path: dotted, message: `${message} (from matrix ${key} = ${JSON.stringify(point.params[key])})` };
+  }
+  return { file: loc.file, ...pos(loc, nodeAt(loc, path)), path: dotted, message };
+}
+
+class ResolveError extends Error {
+  constructor(
+    public readonly path: string[],
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+// ---------------------------------------------------------------- topology
+
+export function topologyPath(name: string, scenarioFile: string): string {
+  if (name.includes('/') || name.endsWith('.yaml') || name.endsWith('.yml')) {
+    return isAbsolute(name) ? name : resolve(dirname(scenarioFile), name);
+  }
+  const local = resolve(dirname(scenarioFile), '..', 'topologies', `${name}.yaml`);
+  if (existsSync(local)) return local;
+  return join(projectRoot(), 'topologies', `${name}.yaml`);
+}
+
+function loadTopologyFor(name: string, scenarioFile: string, loc: Located, problems: InputProblem[]): Topology | null {
+  const path = topologyPath(name, scenarioFile);
+  const at = { file: loc.file, ...pos(loc, nodeAt(loc, ['topology'])), path: 'topology' };
+  if (!existsSync(path)) {
+    problems.push({ ...at, message: `unknown topology "${name}" (no file ${path})` });
+    return null;
+  }
+  try {
+    return loadTopology(path);
+  } catch (e) {
+    if (e instanceof InputError) problems.push(...e.problems);
+    else problems.push({ ...at, message: (e as Error).message });
+    return null;
+  }
+}
+
+export function loadTopology(path: string): Topology {
+  const lc = new LineCounter();
+  const doc = parseDocument(readFileSync(path, 'utf8'), { lineCounter: lc });
+  const t = doc.toJS() as Record<string, unknown>;
+  const loc: Located = { file: path, doc, lc };
+  const problems: InputProblem[] = [];
+  const bad = (p: (string | number)[], message: string) =>
+    problems.push({ file: path, ...pos(loc, nodeAt(loc, p)), path: p.join('.'), message });
+  const routers = Array.isArray(t?.routers) ? (t.routers as unknown[]).map(String) : [];
+  if (routers.length === 0) bad(['routers'], 'a topology needs a list of routers');
+  for (const r of routers) if (!/^[a-z][a-z0-9]{0,9}$/.test(r)) bad(['routers'], `router name "${r}" must be 1-10 lowercase letters/digits`);
+  const links = Array.isArray(t?.links) ? (t.links as Record<string, unknown>[]) : [];
+  const out: Topology['links'] = [];
+  links.forEach((l, i) => {
+    const b = l?.between;
+    if (typeof l?.name !== 'string' || !/^[a-z][a-z0-9_-]{0,15}$/.test(l.name)) bad(['links', i, 'name'], 'link name must be 1-16 lowercase letters, digits, - or _');
+    if (!Array.isArray(b) || b.length !== 2 || !b.every((x) => routers.includes(String(x))))
+      bad(['links', i, 'between'], 'between must name two routers of this topology');
+    else out.push({ name: String(l.name), between: [String(b[0]), String(b[1])] });
+  });
+  for (const k of ['sender', 'receiver'] as const) {
+    if (!routers.includes(String(t?.[k]))) bad([k], `${k} must name the router the ${k} hosts attach to`);
+  }
+  if (problems.length) throw new InputError(problems);
+  const topo: Topology = {
+    name: String(t.name ?? basename(path, '.yaml')),
+    description: String(t.description ?? ''),
+    file: path,
+    routers,
+    links: out,
+    sender: String(t.sender),
+    receiver: String(t.receiver),
+  };
+  if (!pathLinks(topo)) throw new InputError([{ file: path, path: 'links', message: `no path from ${topo.sender} to ${topo.receiver}` }]);
+  return topo;
+}
+
+/** Links from the sender router to the receiver router, each with whether data crosses it a->b. */
+export function pathLinks(t: Topology): { name: string; forward: boolean }[] | null {
+  const prev = new Map<string, { from: string; link: string; forward: boolean }>();
+  const queue = [t.sender];
+  const seen = new Set([t.sender]);
+  while (queue.length) {
+    const r = queue.shift()!;
+    for (const l of t.links) {
+      const [a, b] = l.between;
+      const next = a === r ? b : b === r ? a : null;
+      if (next && !seen.has(next)) {
+        seen.add(next);
+        prev.set(next, { from: r, link: l.name, forward: a === r });
+        queue.push(next);
+      }
+    }
+  }
+  if (!seen.has(t.receiver)) return null;
+  const out: { name: string; forward: boolean }[] = [];
+  for (let r = t.receiver; r !== t.sender; ) {
+    const p = prev.get(r)!;
+    out.unshift({ name: p.link, forward: p.forward });
+    r = p.from;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- normalisation
+
+function direction(d: DirectionInput | undefined, path: string[]): LinkImpairment {
+  const out: LinkImpairment = {};
+  if (!d) return out;
+  if (d.delay !== undefined) out.delayMs = parseTime(d.delay);
+  if (d.jitter !== undefined) out.jitterMs = parseTime(d.jitter);
+  if (d.jitter_correlation !== undefined) out.jitterCorrelation = parsePercent(d.jitter_correlation);
+  if (d.distribution !== undefined) out.distribution = d.distribution;
+  if (d.loss !== undefined) {
+    if (typeof d.loss === 'string') out.loss = parsePercent(d.loss);
+    else if ('random' in d.loss) {
+      out.loss = parsePercent(d.loss.random);
+      if (d.loss.correlation) out.lossCorrelation = parsePercent(d.loss.correlation);
+    } else {
+      const g = d.loss.gemodel;
+      const p = parsePercent(g.p);
+      const ge: GilbertElliott = {
+        p,
+        r: g.r !== undefined ? parsePercent(g.r) : 1 - p,
+        lossBad: g.bad !== undefined ? parsePercent(g.bad) : 1,
+        lossGood: g.good !== undefined ? parsePercent(g.good) : 0,
+      };
+      out.gemodel = ge;
+    }
+  }
+  if (d.reorder !== undefined) {
+    if (typeof d.reorder === 'string') out.reorder = parsePercent(d.reorder);
+    else {
+      out.reorder = parsePercent(d.reorder.probability);
+      if (d.reorder.correlation) out.reorderCorrelation = parsePercent(d.reorder.correlation);
+      if (d.reorder.gap) out.reorderGap = d.reorder.gap;
+    }
+  }
+  for (const k of ['duplicate', 'corrupt'] as const) {
+    const v = d[k];
+    if (v === undefined) continue;
+    if (typeof v === 'string') out[k] = parsePercent(v);
+    else {
+      out[k] = parsePercent(v.probability);
+      if (v.correlation) out[`${k}Correlation`] = parsePercent(v.correlation);
+    }
+  }
+  if (d.rate !== undefined) out.rateBps = parseRate(d.rate);
+  // zero values mean "not impaired"; drop them so both engines see the same thing
+  for (const [k, v] of Object.entries(out)) if (v === 0) delete (out as Record<string, unknown>)[k];
+  if (out.reorder !== undefined && !out.delayMs) throw new ResolveError([...path, 'reorder'], 'reorder needs a delay (packets are reordered by skipping it)');
+  if (out.jitterMs !== undefined && !out.delayMs) throw new ResolveError([...path, 'jitter'], 'jitter needs a delay');
+  if (d.buffer !== undefined && out.rateBps === undefined) throw new ResolveError([...path, 'buffer'], 'buffer needs a rate (the queue forms at the bottleneck)');
+  return out;
+}
+
+function mergeDirection(base: LinkInput, over: DirectionInput | undefined): DirectionInput {
+  const { forward: _f, reverse: _r, ...common } = base;
+  return { ...common, ...(over ?? {}) };
+}
+
+function resolveProfile(p: ProfileInput, arm: string): TuningProfile {
+  const sysctls: Record<string, string> = {};
+  for (const [k, v] of Object.entries(p.sysctls ?? {})) sysctls[k] = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
+  if (p.cc && sysctls['net.ipv4.tcp_congestion_control'])
+    throw new ResolveError([arm, 'sysctls', 'net.ipv4.tcp_congestion_control'], 'set the congestion control with `cc:` or the sysctl, not both');
+  const r = p.route ?? {};
+  return {
+    name: p.name ?? (p.cc ? `${arm} (${p.cc})` : arm),
+    cc: (p.cc ?? (sysctls['net.ipv4.tcp_congestion_control'] as CC | undefined)) || undefined,
+    sysctls,
+    route: {
+      initcwnd: r.initcwnd,
+      initrwnd: r.initrwnd,
+      quickack: r.quickack,
+      rtoMinMs: r.rto_min !== undefined ? parseTime(r.rto_min) : undefined,
+      congctl: r.congctl,
+    },
+    applyTo: p.apply_to ?? 'sender',
+  };
+}
+
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v)
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(v);
+}
+
+export function scenarioHash(s: Omit<Scenario, 'hash' | 'file'> & { hash?: string; file?: string }): string {
+  const { hash: _h, file: _f, topology, ...rest } = s;
+  const { file: _tf, ...topo } = topology;
+  return createHash('sha256').update(canonical({ ...rest, topology: topo })).digest('hex').slice(0, 16);
+}
+
+function resolveScenario(
+  d: ScenarioFile,
+  ctx: { id: string; file: string; topology: Topology; params: Scenario['params']; opts: LoadOptions },
+): Scenario {
+  const topo = ctx.topology;
+  const workload = {
+    type: 'bulk' as const,
+    durationS: parseTime(d.workload.duration ?? '5s') / 1000,
+    flows: d.workload.flows ?? 1,
+    omitS: parseTime(d.workload.omit ?? '0s') / 1000,
+    intervalS: parseTime(d.workload.interval ?? '100ms') / 1000,
+  };
+  if (workload.durationS <= workload.omitS) throw new ResolveError(['workload', 'duration'], 'duration must be longer than omit');
+
+  // links: every topology link, impaired or not
+  const links: Record<string, LinkSpec> = {};
+  const inputs: Record<string, LinkInput> = (d.links ?? {}) as Record<string, LinkInput>;
+  for (const l of topo.links) {
+    const li = inputs[l.name] ?? LinkSchema.parse({});
+    links[l.name] = {
+      forward: direction(mergeDirection(li, li.forward), ['links', l.name, 'forward']),
+      reverse: direction(mergeDirection(li, li.reverse), ['links', l.name, 'reverse']),
+    };
+  }
+  // path summary (data direction = sender -> receiver)
+  const path = pathLinks(topo)!;
+  let rttMs = 0;
+  let rate: number | undefined;
+  let bottleneck: { name: string; dir: 'forward' | 'reverse' } | undefined;
+  let survive = 1;
+  for (const p of path) {
+    const fwd = p.forward ? links[p.name]!.forward : links[p.name]!.reverse;
+    const rev = p.forward ? links[p.name]!.reverse : links[p.name]!.forward;
+    rttMs += (fwd.delayMs ?? 0) + (rev.delayMs ?? 0);
+    if (fwd.rateBps !== undefined && (rate === undefined || fwd.rateBps < rate)) {
+      rate = fwd.rateBps;
+      bottleneck = { name: p.name, dir: p.forward ? 'forward' : 'reverse' };
+    }
+    if (fwd.loss) survive *= 1 - fwd.loss;
+    if (fwd.gemodel) {
+      const g = fwd.gemodel;
+      const piBad = g.p + g.r > 0 ? g.p / (g.p + g.r) : 0;
+      survive *= 1 - (piBad * g.lossBad + (1 - piBad) * g.lossGood);
+    }
+  }
+  const flowsOnBottleneck = workload.flows;
+  // buffers: resolve bdp forms against the path RTT
+  for (const l of topo.links) {
+    for (const dir of ['forward', 'reverse'] as const) {
+      const li = inputs[l.name];
+      const spec = (li?.[dir]?.buffer ?? li?.buffer) as string | undefined;
+      const imp = links[l.name]![dir];
+      if (imp.rateBps === undefined) continue;
+      const b = parseBuffer(spec ?? '1bdp');
+      const bdp = (imp.rateBps * Math.max(rttMs, 1)) / 8 / 1000;
+      let bytes: number;
+      if (b.kind === 'bytes') bytes = b.bytes;
+      else if (b.kind === 'packets') bytes = b.packets * PACKET_BYTES;
+      else if (b.kind === 'bdp') bytes = b.factor * bdp;
+      else bytes = (b.factor * bdp) / Math.sqrt(flowsOnBottleneck);
+      imp.bufferBytes = Math.max(2 * PACKET_BYTES, Math.round(bytes));
+    }
+  }
+  const loss = 1 - survive;
+
+  // judge settings
+  const wm = WORKLOAD_METRICS[workload.type]!;
+  const j = d.judge ?? {};
+  const metrics: MetricSpec[] = [];
+  const overrides = j.metrics ?? {};
+  for (const name of Object.keys(overrides)) {
+    if (!wm.metrics.includes(name))
+      throw new ResolveError(['judge', 'metrics', name], `the ${workload.type} workload has no metric "${name}" (it has: ${wm.metrics.join(', ')})`);
+  }
+  for (const name of wm.metrics) {
+    const o = overrides[name];
+    if (o === false) continue;
+    const def = METRIC_DEFAULTS[name]!;
+    const m: MetricSpec = { name, ...def, margin: { ...def.margin } };
+    if (o) {
+      if (o.direction) m.direction = o.direction;
+      if (o.margin !== undefined)
+        m.margin = typeof o.margin === 'string' ? { kind: 'relative', value: parsePercent(o.margin) } : { kind: 'absolute', value: o.margin };
+      if (o.critical !== undefined) m.critical = o.critical;
+      if (o.required !== undefined) m.required = o.required;
+    }
+    if (m.scale === 'linear' && m.margin.kind === 'relative')
+      throw new ResolveError(['judge', 'metrics', name, 'margin'], `${name} is judged as a difference: give an absolute margin (a number in ${m.unit})`);
+    metrics.push(m);
+  }
+  const primary = j.primary ?? wm.primary;
+  if (!metrics.some((m) => m.name === primary)) throw new ResolveError(['judge', 'primary'], `primary metric "${primary}" is not among the judged metrics`);
+  const judge: JudgeSettings = {
+    alpha: j.alpha ?? 0.05,
+    minPairs: j.min_pairs ?? 5,
+    primary,
+    expectImprovement: j.expect_improvement ?? false,
+    nonCriticalRegressionsToFail: j.noncritical_regressions_to_fail ?? 2,
+    maxFailedFraction: j.max_failed !== undefined ? parsePercent(j.max_failed) : 0.2,
+    excludeSuspect: j.exclude_suspect ?? true,
+    sequential: j.sequential ?? false,
+    metrics,
+  };
+  const pairs = ctx.opts.pairs ?? d.trials?.pairs ?? 10;
+  if (pairs < judge.minPairs && !ctx.opts.pairs)
+    throw new ResolveError(['trials', 'pairs'], `${pairs} pairs is fewer than judge.min_pairs (${judge.minPairs}): the run could never reach a decision`);
+  const endpointSysctls: Record<string, string> = {};
+  for (const [k, v] of Object.entries(d.endpoints?.sysctls ?? {})) endpointSysctls[k] = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
+
+  const base: Omit<Scenario, 'hash'> = {
+    id: ctx.id,
+    name: d.name ?? ctx.id,
+    description: d.description,
+    file: ctx.file,
+    params: ctx.params,
+    backend: ctx.opts.backend ?? d.backend ?? 'netns',
+    engine: ctx.opts.engine ?? d.engine ?? 'auto',
+    seed: ctx.opts.seed ?? d.seed,
+    topology: topo,
+    links,
+    endpointSysctls,
+    control: resolveProfile(d.control, 'control'),
+    canary: resolveProfile(d.canary, 'canary'),
+    workload,
+    trials: {
+      pairs,
+      warmup: d.trials?.warmup ?? 1,
+      timeoutMs: d.trials?.timeout !== undefined ? parseTime(d.trials.timeout) : (workload.durationS + 30) * 1000,
+    },
+    judge,
+    fidelity: {
+      enabled: d.fidelity?.enabled ?? true,
+      rttToleranceMs: d.fidelity?.rtt_tolerance !== undefined ? parseTime(d.fidelity.rtt_tolerance) : 0.5,
+      rateTolerance: d.fidelity?.rate_tolerance !== undefined ? parsePercent(d.fidelity.rate_tolerance) : 0.03,
+      samples: d.fidelity?.samples ?? 500,
+      strict: d.fidelity?.strict ?? false,
+    },
+    path: {
+      rttMs,
+      rateMbit: rate !== undefined ? rate / 1e6 : undefined,
+      loss: loss > 0 ? loss : undefined,
+      bufferBytes: bottleneck ? links[bottleneck.name]![bottleneck.dir].bufferBytes : undefined,
+      mss: DEFAULT_MSS,
+    },
+  };
+  return { ...base, hash: scenarioHash(base) };
+}

@@ -1,0 +1,221 @@
+/**
+ * The scenario file schema. It validates the raw YAML (values still in human units, each unit string
+ * checked by the same parser that later normalises it) and doubles as the JSON Schema editors use
+ * (`netab schema > netab.schema.json`).
+ */
+import { z } from 'zod/v4';
+import { parseBuffer, parsePercent, parseRate, parseSize, parseTime, UnitError } from './units.js';
+
+function unitString(parse: (v: unknown) => unknown, pattern: RegExp, description: string, example: string) {
+  return z
+    .string()
+    .regex(pattern, { message: `expected ${description}, e.g. "${example}"` })
+    .check((ctx) => {
+      try {
+        parse(ctx.value);
+      } catch (e) {
+        ctx.issues.push({ code: 'custom', message: (e as UnitError).message, input: ctx.value });
+      }
+    })
+    .describe(`${description}, e.g. "${example}"`);
+}
+
+const N = String.raw`([0-9]+(\.[0-9]+)?|\.[0-9]+)`;
+export const Time = unitString(parseTime, new RegExp(`^\\s*${N}\\s*(us|usec|ms|msec|s|sec)\\s*$`, 'i'), 'a time', '20ms');
+export const Rate = unitString(
+  parseRate,
+  new RegExp(`^\\s*${N}\\s*(bit|kbit|mbit|gbit|tbit|bps|kbps|mbps|gbps)\\s*$`, 'i'),
+  'a rate (tc units: mbit = megabits/s, mbps = megabytes/s)',
+  '50mbit',
+);
+export const Percent = unitString(parsePercent, new RegExp(`^\\s*${N}\\s*%\\s*$`), 'a percentage', '1%');
+export const Size = unitString(parseSize, new RegExp(`^\\s*${N}\\s*(b|kb|mb|gb|kib|mib|gib)\\s*$`, 'i'), 'a size', '64KB');
+export const Buffer = z
+  .string()
+  .check((ctx) => {
+    try {
+      parseBuffer(ctx.value);
+    } catch (e) {
+      ctx.issues.push({ code: 'custom', message: (e as UnitError).message, input: ctx.value });
+    }
+  })
+  .describe('bottleneck queue: bytes ("64KB"), packets ("100p"), bandwidth-delay products ("1bdp", "0.5bdp") or "bdp/sqrt(n)"');
+
+const Distribution = z.enum(['uniform', 'normal', 'pareto', 'paretonormal']);
+
+const GeModel = z
+  .object({
+    p: Percent.describe('P(good -> bad) per packet'),
+    r: Percent.optional().describe('P(bad -> good) per packet (default 100% - p)'),
+    bad: Percent.optional().describe('loss probability in the bad state, netem "1-h" (default 100%)'),
+    good: Percent.optional().describe('loss probability in the good state, netem "1-k" (default 0%)'),
+  })
+  .strict();
+
+const Loss = z.union([
+  Percent,
+  z.object({ random: Percent, correlation: Percent.optional() }).strict(),
+  z.object({ gemodel: GeModel }).strict(),
+]);
+
+const WithCorrelation = z.union([Percent, z.object({ probability: Percent, correlation: Percent.optional() }).strict()]);
+
+const Reorder = z.union([
+  Percent,
+  z
+    .object({ probability: Percent, correlation: Percent.optional(), gap: z.int().min(1).optional() })
+    .strict(),
+]);
+
+const directionFields = {
+  delay: Time.optional().describe('one-way delay'),
+  jitter: Time.optional().describe('delay variation (netem jitter)'),
+  jitter_correlation: Percent.optional(),
+  distribution: Distribution.optional().describe('jitter distribution (netem: uniform when not given)'),
+  loss: Loss.optional().describe('random loss ("1%", {random, correlation}) or Gilbert-Elliott ({gemodel: {p, r, bad, good}})'),
+  reorder: Reorder.optional().describe('share of packets sent without delay; needs a delay'),
+  duplicate: WithCorrelation.optional(),
+  corrupt: WithCorrelation.optional(),
+  rate: Rate.optional().describe('bottleneck rate'),
+  buffer: Buffer.optional().describe('bottleneck queue size (needs a rate); default 1bdp'),
+};
+
+export const Direction = z.object(directionFields).strict();
+export const LinkSchema = z
+  .object({
+    ...directionFields,
+    forward: Direction.optional().describe('overrides for the data direction (sender side -> receiver side)'),
+    reverse: Direction.optional().describe('overrides for the ACK direction (receiver side -> sender side)'),
+  })
+  .strict()
+  .describe('impairment of one link: top-level keys apply to both directions, forward/reverse override');
+
+const SysctlValue = z.union([z.string(), z.number(), z.boolean()]);
+export const CongestionControl = z.enum(['cubic', 'bbr', 'reno']);
+
+export const RouteOptions = z
+  .object({
+    initcwnd: z.int().min(1).max(1000).optional(),
+    initrwnd: z.int().min(1).max(1000).optional(),
+    quickack: z.boolean().optional(),
+    rto_min: Time.optional(),
+    congctl: CongestionControl.optional(),
+  })
+  .strict();
+
+export const Profile = z
+  .object({
+    name: z.string().optional().describe('label shown in reports'),
+    cc: CongestionControl.optional().describe('congestion control (per namespace)'),
+    sysctls: z
+      .record(
+        z.string().regex(/^net\.(ipv4\.tcp_\w+|core\.\w+|ipv4\.ip_local_port_range)$/, {
+          message: 'only net.ipv4.tcp_* and net.core.* sysctls are per-namespace tunables netab applies',
+        }),
+        SysctlValue,
+      )
+      .optional(),
+    route: RouteOptions.optional().describe('route options on the host\'s default route'),
+    apply_to: z
+      .enum(['sender', 'receiver', 'both'])
+      .optional()
+      .describe('which endpoints get this profile (default sender: the host that sends the data, like an edge server)'),
+  })
+  .strict();
+
+const MetricOverride = z.union([
+  z.literal(false),
+  z
+    .object({
+      direction: z.enum(['higher', 'lower']).optional(),
+      margin: z
+        .union([Percent, z.number().min(0)])
+        .optional()
+        .describe('tolerance: relative ("2%") or absolute in metric units (a number)'),
+      critical: z.boolean().optional(),
+      required: z.boolean().optional(),
+    })
+    .strict(),
+]);
+
+export const WorkloadSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('bulk'),
+      duration: Time.optional().describe('per trial, default 5s'),
+      flows: z.int().min(1).max(64).optional().describe('parallel TCP streams, default 1'),
+      omit: Time.optional().describe('iperf3 --omit: seconds at the start not counted, default 0s'),
+      interval: Time.optional().describe('sampling interval for RTT/goodput series, default 100ms'),
+    })
+    .strict(),
+]);
+
+export const TrialsSchema = z
+  .object({
+    pairs: z.int().min(1).max(10000).optional().describe('measured control/canary pairs (default 10)'),
+    warmup: z.int().min(0).max(100).optional().describe('warm-up pairs run first and discarded (default 1)'),
+    timeout: Time.optional().describe('per-trial timeout (default: workload duration + 30s)'),
+  })
+  .strict();
+
+export const JudgeSchema = z
+  .object({
+    alpha: z.number().gt(0).lt(0.5).optional(),
+    min_pairs: z.int().min(2).optional(),
+    primary: z.string().optional(),
+    expect_improvement: z.boolean().optional(),
+    noncritical_regressions_to_fail: z.int().min(1).optional(),
+    max_failed: Percent.optional().describe('max share of failed or suspect trials before the decision is HOLD'),
+    exclude_suspect: z.boolean().optional(),
+    sequential: z.boolean().optional(),
+    metrics: z.record(z.string(), MetricOverride).optional(),
+  })
+  .strict();
+
+export const FidelitySchema = z
+  .object({
+    enabled: z.boolean().optional(),
+    rtt_tolerance: Time.optional().describe('|measured - configured| RTT p50 (default 0.5ms)'),
+    rate_tolerance: Percent.optional().describe('default 3%'),
+    samples: z.int().min(20).max(100000).optional().describe('RTT probes (default 500)'),
+    strict: z.boolean().optional().describe('fail the scenario when fidelity is out of tolerance (default false: flag it)'),
+  })
+  .strict();
+
+export const ScenarioSchema = z
+  .object({
+    $schema: z.string().optional(),
+    name: z.string().min(1).optional().describe('defaults to the file name'),
+    description: z.string().optional(),
+    topology: z.string().min(1).describe('a topology in topologies/ (dumbbell, parking-lot, client-edge-origin) or a path'),
+    backend: z.enum(['netns', 'docker']).optional(),
+    engine: z.enum(['auto', 'netem', 'userspace']).optional(),
+    seed: z.int().min(0).optional(),
+    links: z.record(z.string(), LinkSchema).optional().describe('impairment per link name of the topology'),
+    endpoints: z
+      .object({ sysctls: Profile.shape.sysctls })
+      .strict()
+      .optional()
+      .describe('sysctls applied to every endpoint of both arms before the profiles'),
+    control: Profile,
+    canary: Profile,
+    workload: WorkloadSchema,
+    trials: TrialsSchema.optional(),
+    judge: JudgeSchema.optional(),
+    fidelity: FidelitySchema.optional(),
+    matrix: z
+      .record(z.string().regex(/^[A-Za-z_$][\w$-]*(\.[\w$-]+)*$/, { message: 'matrix keys are dotted paths like links.bottleneck.delay' }), z.array(z.unknown()).min(1))
+      .optional()
+      .describe('dotted path -> list of values; the file expands to the cartesian product'),
+  })
+  .strict();
+
+export type ScenarioFile = z.infer<typeof ScenarioSchema>;
+export type LinkInput = z.infer<typeof LinkSchema>;
+export type DirectionInput = z.infer<typeof Direction>;
+export type ProfileInput = z.infer<typeof Profile>;
+
+export function jsonSchema(): unknown {
+  const s = z.toJSONSchema(ScenarioSchema, { unrepresentable: 'any' }) as Record<string, unknown>;
+  return { ...s, title: 'netab scenario' };
+}

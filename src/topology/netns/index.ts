@@ -1,0 +1,176 @@
+/**
+ * The embedded backend: one network namespace per router and per host, veth pairs for host links,
+ * and the impairment engine's links between routers. Names are nb-<run id>-<role>; addresses come
+ * from 198.18.0.0/15 (the benchmarking range). Each arm has its own sender and receiver host, attached
+ * to the same routers, so both arms cross the identical impaired path and can share one bottleneck.
+ */
+import { run } from '../../exec/index.js';
+import type { Resources } from '../../exec/resources.js';
+import { offloadsOff, type ImpairmentEngine, type LinkHandle } from '../../impairment/index.js';
+import type { Scenario, Topology } from '../../scenario/model.js';
+import type { Arm } from '../../results/types.js';
+
+export type Role = 'sender' | 'receiver';
+
+export interface Host {
+  arm: Arm;
+  role: Role;
+  ns: string;
+  /** host address, no prefix */
+  addr: string;
+  gateway: string;
+  dev: string;
+  router: string;
+}
+
+export interface Testbed {
+  runId: string;
+  backend: 'netns';
+  namespaces: string[];
+  routers: Record<string, string>;
+  hosts: Record<Arm, Record<Role, Host>>;
+  links: LinkHandle[];
+  engine: string;
+}
+
+const HOSTS: { arm: Arm; role: Role; short: string }[] = [
+  { arm: 'control', role: 'sender', short: 'c-snd' },
+  { arm: 'control', role: 'receiver', short: 'c-rcv' },
+  { arm: 'canary', role: 'sender', short: 'k-snd' },
+  { arm: 'canary', role: 'receiver', short: 'k-rcv' },
+];
+
+export function nsName(runId: string, role: string): string {
+  return `nb-${runId}-${role}`;
+}
+
+/** Host i: 198.18.i.0/24, router .1, host .2. Router link j: 198.19.j.0/30, a .1, b .2. */
+export function hostSubnet(i: number): { net: string; router: string; host: string } {
+  return { net: `198.18.${i}.0/24`, router: `198.18.${i}.1`, host: `198.18.${i}.2` };
+}
+export function linkAddrs(j: number): { a: string; b: string } {
+  return { a: `198.19.${j}.1`, b: `198.19.${j}.2` };
+}
+
+/** For each router, the next hop (router) toward each other router, along the topology's tree. */
+export function nextHops(t: Topology): Map<string, Map<string, { via: string; linkIndex: number; side: 'a' | 'b' }>> {
+  const out = new Map<string, Map<string, { via: string; linkIndex: number; side: 'a' | 'b' }>>();
+  for (const src of t.routers) {
+    const m = new Map<string, { via: string; linkIndex: number; side: 'a' | 'b' }>();
+    // BFS from src recording the first hop
+    const first = new Map<string, { via: string; linkIndex: number; side: 'a' | 'b' }>();
+    const queue: string[] = [src];
+    const seen = new Set([src]);
+    while (queue.length) {
+      const r = queue.shift()!;
+      t.links.forEach((l, j) => {
+        const [a, b] = l.between;
+        const nb = a === r ? b : b === r ? a : null;
+        if (!nb || seen.has(nb)) return;
+        seen.add(nb);
+        // the first hop from src: if r is src, the hop is this link; else inherit r's first hop
+        const hop = r === src ? { via: nb, linkIndex: j, side: (a === src ? 'a' : 'b') as 'a' | 'b' } : first.get(r)!;
+        first.set(nb, hop);
+        queue.push(nb);
+      });
+    }
+    for (const [dst, hop] of first) m.set(dst, hop);
+    out.set(src, m);
+  }
+  return out;
+}
+
+export async function createTestbed(
+  scenario: Scenario,
+  engine: ImpairmentEngine,
+  runId: string,
+  resources: Resources,
+  seed: number,
+  log: (s: string) => void,
+): Promise<Testbed> {
+  const t = scenario.topology;
+  const namespaces: string[] = [];
+  const addNs = async (role: string) => {
+    const ns = nsName(runId, role);
+    await run(['ip', 'netns', 'add', ns]);
+    namespaces.push(ns);
+    resources.record((s) => s.namespaces.push(ns));
+    resources.defer(`delete namespace ${ns}`, () => deleteNamespace(ns));
+    await run(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
+    // no IPv6 chatter (DAD, router solicitations) on the testbed
+    await run(['sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'], { netns: ns, reject: false });
+    return ns;
+  };
+
+  const routers: Record<string, string> = {};
+  for (const r of t.routers) {
+    routers[r] = await addNs(`r-${r}`);
+    await run(['sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0'], {
+      netns: routers[r],
+    });
+  }
+
+  // router <-> router links through the impairment engine
+  const links: LinkHandle[] = [];
+  for (const [j, l] of t.links.entries()) {
+    const ad = linkAddrs(j);
+    links.push(
+      await engine.createLink({
+        runId,
+        index: j,
+        name: l.name,
+        a: { ns: routers[l.between[0]]!, ifname: `l${j}`, addr: `${ad.a}/30` },
+        b: { ns: routers[l.between[1]]!, ifname: `l${j}`, addr: `${ad.b}/30` },
+        spec: scenario.links[l.name]!,
+        seed,
+        resources,
+        log,
+      }),
+    );
+  }
+
+  // hosts
+  const hosts = { control: {}, canary: {} } as Record<Arm, Record<Role, Host>>;
+  for (const [i, h] of HOSTS.entries()) {
+    const ns = await addNs(h.short);
+    const router = h.role === 'sender' ? t.sender : t.receiver;
+    const rns = routers[router]!;
+    const sn = hostSubnet(i);
+    await run(['ip', 'link', 'add', `h${i}`, 'netns', rns, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
+    await run(['ip', '-n', rns, 'addr', 'add', `${sn.router}/24`, 'dev', `h${i}`]);
+    await run(['ip', '-n', rns, 'link', 'set', `h${i}`, 'up']);
+    await run(['ip', '-n', ns, 'addr', 'add', `${sn.host}/24`, 'dev', 'eth0']);
+    await run(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
+    await run(['ip', '-n', ns, 'route', 'add', 'default', 'via', sn.router, 'dev', 'eth0']);
+    await offloadsOff(ns, 'eth0');
+    await offloadsOff(rns, `h${i}`);
+    hosts[h.arm][h.role] = { arm: h.arm, role: h.role, ns, addr: sn.host, gateway: sn.router, dev: 'eth0', router };
+  }
+
+  // routes between routers: every host subnet not attached to a router goes via the next hop
+  const hops = nextHops(t);
+  for (const r of t.routers) {
+    for (const [i, h] of HOSTS.entries()) {
+      const hr = h.role === 'sender' ? t.sender : t.receiver;
+      if (hr === r) continue;
+      const hop = hops.get(r)!.get(hr)!;
+      const ad = linkAddrs(hop.linkIndex);
+      const via = hop.side === 'a' ? ad.b : ad.a;
+      await run(['ip', '-n', routers[r]!, 'route', 'add', hostSubnet(i).net, 'via', via, 'dev', `l${hop.linkIndex}`]);
+    }
+  }
+  return { runId, backend: 'netns', namespaces, routers, hosts, links, engine: engine.name };
+}
+
+/** Kill whatever still runs in the namespace, then delete it. */
+export async function deleteNamespace(ns: string): Promise<void> {
+  const pids = await run(['ip', 'netns', 'pids', ns], { reject: false });
+  for (const p of pids.stdout.split(/\s+/).filter(Boolean)) {
+    try {
+      process.kill(Number(p), 'SIGKILL');
+    } catch {
+      /* gone already */
+    }
+  }
+  await run(['ip', 'netns', 'del', ns], { reject: false });
+}

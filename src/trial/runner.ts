@@ -1,0 +1,274 @@
+/**
+ * The run pipeline: for each scenario, build the testbed, apply and read back both arms' tunings,
+ * probe fidelity, then run randomized interleaved pairs (control and canary back to back, order drawn
+ * from a seeded generator), appending every trial to results.jsonl as it ends. Teardown is registered
+ * before each setup step and runs on success, failure and abort.
+ */
+import { hostname, release } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { run } from '../exec/index.js';
+import { Resources, newRunId } from '../exec/resources.js';
+import { chooseEngine, probeNetem } from '../impairment/index.js';
+import { probeFidelity } from '../impairment/fidelity.js';
+import type { Arm, ManifestScenario, RunManifest, TrialRecord } from '../results/types.js';
+import { RunStore } from '../results/store.js';
+import type { Scenario, TuningProfile } from '../scenario/model.js';
+import { createTestbed, type Testbed } from '../topology/netns/index.js';
+import { applyProfile, ensureAllowed, type Readback } from '../tuning/index.js';
+import { runBulkTrial, type TrialOutput } from '../workload/bulk.js';
+import { NETAB_VERSION } from '../version.js';
+import { mulberry32 } from './rng.js';
+
+export interface Progress {
+  scenario(i: number, n: number, s: Scenario): void;
+  step(msg: string): void;
+  trial(done: number, total: number, rec: TrialRecord): void;
+  warn(msg: string): void;
+}
+
+export interface RunOptions {
+  runDir: string;
+  runId?: string;
+  seed: number;
+  aa: boolean;
+  command: string[];
+  sourceFile: string;
+  signal?: AbortSignal;
+  progress: Progress;
+  /** CPU busy share above which a trial is flagged suspect */
+  cpuSuspect?: number;
+}
+
+export class Aborted extends Error {
+  constructor() {
+    super('interrupted');
+  }
+}
+
+function cpuTimes(): { idle: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+  const v = line.trim().split(/\s+/).slice(1).map(Number);
+  const idle = (v[3] ?? 0) + (v[4] ?? 0);
+  return { idle, total: v.reduce((a, b) => a + b, 0) };
+}
+
+async function versionOf(argv: string[]): Promise<string | undefined> {
+  const r = await run(argv, { reject: false });
+  return (r.stdout + r.stderr).split('\n')[0]?.trim() || undefined;
+}
+
+export function manifestScenario(s: Scenario): ManifestScenario {
+  return { id: s.id, name: s.name, params: s.params, hash: s.hash, scenario: s, judge: s.judge, path: s.path, status: 'pending' };
+}
+
+export async function runScenarios(scenarios: Scenario[], opts: RunOptions): Promise<RunManifest> {
+  const runId = opts.runId ?? newRunId();
+  const store = new RunStore(opts.runDir);
+  const probe = await probeNetem(runId).catch(() => ({ ok: false, detail: 'probe failed' }));
+  const manifest: RunManifest = {
+    format: 'netab-run/1',
+    runId,
+    netabVersion: NETAB_VERSION,
+    createdAt: new Date().toISOString(),
+    command: opts.command,
+    sourceFile: opts.sourceFile,
+    seed: opts.seed,
+    backend: 'netns',
+    aa: opts.aa,
+    environment: {
+      kernel: release(),
+      hostname: hostname(),
+      node: process.version,
+      iproute2: await versionOf(['ip', '-V']),
+      iperf3: await versionOf(['iperf3', '--version']),
+      netem: probe.ok,
+      vm: process.env.NETAB_IN_VM ? { kernel: release(), accelerator: process.env.NETAB_IN_VM } : null,
+    },
+    scenarios: scenarios.map(manifestScenario),
+  };
+  store.writeManifest(manifest);
+  try {
+    for (const [i, s] of scenarios.entries()) {
+      if (opts.signal?.aborted) throw new Aborted();
+      opts.progress.scenario(i, scenarios.length, s);
+      const ms = manifest.scenarios[i]!;
+      ms.status = 'running';
+      store.writeManifest(manifest);
+      try {
+        await runOneScenario(s, ms, runId, store, opts, () => store.writeManifest(manifest));
+        ms.status = 'done';
+      } catch (e) {
+        ms.status = 'failed';
+        ms.error = (e as Error).message;
+        throw e;
+      } finally {
+        store.writeManifest(manifest);
+      }
+    }
+  } catch (e) {
+    if (opts.signal?.aborted) manifest.interrupted = true;
+    throw e;
+  } finally {
+    manifest.finishedAt = new Date().toISOString();
+    store.writeManifest(manifest);
+    store.close();
+  }
+  return manifest;
+}
+
+function profilesFor(s: Scenario, aa: boolean): Record<Arm, TuningProfile> {
+  return {
+    control: s.control,
+    canary: aa ? { ...s.control, name: `${s.control.name} (A/A)` } : s.canary,
+  };
+}
+
+async function runOneScenario(
+  s: Scenario,
+  ms: ManifestScenario,
+  runId: string,
+  store: RunStore,
+  opts: RunOptions,
+  save: () => void,
+): Promise<void> {
+  const log = (m: string) => opts.progress.warn(m);
+  const resources = new Resources(runId, log);
+  const seed = opts.seed;
+  const profiles = profilesFor(s, opts.aa);
+  const onAbort = () => {};
+  opts.signal?.addEventListener('abort', onAbort);
+  try {
+    opts.progress.step('choosing impairment engine');
+    const { engine, reason } = await chooseEngine(s.engine, runId);
+    ms.engine = { name: engine.name, reason };
+    save();
+    const ccs = [profiles.control.cc, profiles.canary.cc, profiles.control.route.congctl, profiles.canary.route.congctl].filter(
+      (x): x is NonNullable<typeof x> => Boolean(x),
+    );
+    await ensureAllowed(ccs, resources);
+    if (opts.signal?.aborted) throw new Aborted();
+    opts.progress.step(`building ${s.topology.name} topology (${engine.name} engine)`);
+    const tb = await createTestbed(s, engine, runId, resources, seed, log);
+    if (opts.signal?.aborted) throw new Aborted();
+
+    opts.progress.step('applying tunings and reading them back');
+    const readback: Record<string, Record<string, Readback>> = {};
+    for (const arm of ['control', 'canary'] as const) {
+      readback[arm] = {};
+      const p = profiles[arm];
+      for (const role of ['sender', 'receiver'] as const) {
+        const h = tb.hosts[arm][role];
+        const applies = p.applyTo === 'both' || p.applyTo === role;
+        readback[arm]![role] = await applyProfile({ ns: h.ns, gateway: h.gateway, dev: h.dev }, applies ? p : null, s.endpointSysctls);
+      }
+    }
+    ms.readback = readback;
+    save();
+
+    if (s.fidelity.enabled) {
+      opts.progress.step('probing path fidelity');
+      const c = tb.hosts.control;
+      const f = await probeFidelity(s, { senderNs: c.sender.ns, receiverNs: c.receiver.ns, receiverAddr: c.receiver.addr }, opts.signal);
+      ms.fidelity = f;
+      save();
+      const bad = f.checks.filter((x) => x.ok === false);
+      if (bad.length) {
+        const msg = `fidelity out of tolerance: ${bad.map((b) => `${b.metric} configured ${b.configured} measured ${b.measured} (${b.tolerance})`).join('; ')}`;
+        if (s.fidelity.strict) throw new Error(msg);
+        log(msg);
+      }
+    }
+    if (opts.signal?.aborted) throw new Aborted();
+    await runTrials(s, tb, runId, store, opts, profiles);
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    opts.progress.step('tearing down');
+    const errs = await resources.close();
+    if (errs.length) log(`teardown left errors: ${errs.join('; ')} (run \`netab gc\`)`);
+  }
+}
+
+/** Pair order: a seeded fair coin per pair (pure; unit-tested). */
+export function pairOrders(seed: number, pairs: number): Arm[][] {
+  const rng = mulberry32(seed);
+  return Array.from({ length: pairs }, () => (rng() < 0.5 ? ['control', 'canary'] : ['canary', 'control']));
+}
+
+async function runTrials(
+  s: Scenario,
+  tb: Testbed,
+  runId: string,
+  store: RunStore,
+  opts: RunOptions,
+  profiles: Record<Arm, TuningProfile>,
+): Promise<void> {
+  const total = s.trials.warmup + s.trials.pairs;
+  const orders = pairOrders(opts.seed ^ hashString(s.id), total);
+  let done = 0;
+  for (let pair = 0; pair < total; pair++) {
+    for (const [position, arm] of orders[pair]!.entries()) {
+      if (opts.signal?.aborted) throw new Aborted();
+      const h = tb.hosts[arm];
+      const started = new Date();
+      const cpu0 = cpuTimes();
+      await Promise.all(tb.links.map((l) => l.telemetry(true)));
+      let out: TrialOutput | null = null;
+      let reason: string | null = null;
+      try {
+        out = await runBulkTrial(
+          { senderNs: h.sender.ns, receiverNs: h.receiver.ns, receiverAddr: h.receiver.addr },
+          s.workload,
+          { timeoutMs: s.trials.timeoutMs, signal: opts.signal, expectCC: profiles[arm].route.congctl ?? profiles[arm].cc },
+        );
+      } catch (e) {
+        if (opts.signal?.aborted) throw new Aborted();
+        reason = (e as Error).message;
+      }
+      const cpu1 = cpuTimes();
+      const busy = cpu1.total > cpu0.total ? 1 - (cpu1.idle - cpu0.idle) / (cpu1.total - cpu0.total) : 0;
+      const telemetry = await Promise.all(tb.links.map(async (l) => ({ link: l.name, stats: await l.telemetry(true) })));
+      const suspects: string[] = [];
+      if (busy > (opts.cpuSuspect ?? 0.97)) suspects.push(`host CPU ${(busy * 100).toFixed(0)}% busy during the trial`);
+      for (const t of telemetry) {
+        const w = (t.stats as { warnings?: string[] } | null)?.warnings;
+        if (w?.length) suspects.push(...w.map((x) => `relay ${t.link}: ${x}`));
+      }
+      const trial = `${s.id}#${pair}-${arm}`;
+      const rec: TrialRecord = {
+        type: 'trial',
+        runId,
+        scenario: s.id,
+        trial,
+        pair,
+        position: position as 0 | 1,
+        arm,
+        warmup: pair < s.trials.warmup,
+        status: out ? 'ok' : 'failed',
+        suspect: suspects.length ? suspects.join('; ') : null,
+        reason,
+        startedAt: started.toISOString(),
+        durationMs: Date.now() - started.getTime(),
+        attempt: 1,
+        metrics: out?.metrics ?? {},
+        series: out?.series,
+        extra: { ...(out?.extra ?? {}), cpuBusy: +busy.toFixed(3) },
+      };
+      if (telemetry.some((t) => t.stats)) store.writeTelemetry(trial, telemetry);
+      store.append(rec);
+      done++;
+      opts.progress.trial(done, total * 2, rec);
+    }
+  }
+}
+
+export function hashString(s: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+export function runDirFor(outRoot: string, stem: string, when = new Date()): string {
+  const ts = when.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+  return join(outRoot, `${stem}-${ts}`);
+}
