@@ -42,6 +42,12 @@ export interface JudgeSettings {
   maxFailedFraction: number;
   excludeSuspect: boolean;
   sequential: boolean;
+  /**
+   * Sequential mode only: the look schedule fixed before the run (look k happens after
+   * k·pairsPerLook measured pairs, `looks` looks planned). The runner records it so the judge can
+   * replay the same looks offline; without it a sequential run is judged as fixed-n (see docs/judge.md).
+   */
+  sequentialPlan?: { looks: number; pairsPerLook: number };
   metrics: MetricSpec[];
 }
 
@@ -134,15 +140,36 @@ export interface MetricResult {
   critical: boolean;
   control: { n: number; median: number | null; dropped: number; droppedWhy: string[] };
   canary: { n: number; median: number | null; dropped: number; droppedWhy: string[] };
-  /** Effect oriented so positive is good, as a log ratio (ln(canary/control) for 'higher'). null if no data. */
+  /**
+   * Effect oriented so positive is good, as a log ratio (ln(canary/control) for 'higher'). null if no data.
+   * For scale 'linear' it is a difference in metric units (canary - control, sign flipped for 'lower').
+   */
   effect: number | null;
-  /** Effect expressed in percent (exp(effect) - 1) * 100, for display. */
+  /**
+   * Effect expressed in percent (exp(effect) - 1) * 100, for display. For scale 'linear':
+   * 100 * effect / |median(control)|, null when the control median is 0.
+   */
   effectPct: number | null;
   ci: [number, number] | null;
   ciPct: [number, number] | null;
   method: string;
+  /** Two-sided p-value for "no difference" (signed-rank paired / Mann-Whitney unpaired). */
   p: number | null;
+  /** `p` Holm-adjusted across all scenario × metric tests of the run. */
   pAdjusted: number | null;
+  /** One-sided p-value against the -margin boundary (H1: effect below -margin), used for REGRESSED. */
+  pMargin?: number | null;
+  /** `pMargin` Holm-adjusted across all scenario × metric tests; REGRESSED needs it ≤ alpha. */
+  pMarginAdjusted?: number | null;
+  /** The -margin boundary on the effect scale (ln(1 - m) for relative margins on the log scale). */
+  threshold?: number | null;
+  scale?: 'log' | 'linear';
+  /** 'paired' (complete pairs) or 'unpaired' (fallback), null when there was nothing to analyse. */
+  analysis?: 'paired' | 'unpaired' | null;
+  /** Complete pairs used by a paired analysis. */
+  pairs?: number;
+  /** Extra pairs estimated to settle this metric (INCONCLUSIVE, or PASS that must still show IMPROVED). */
+  morePairs?: number | null;
   cliffsDelta: number | null;
   verdict: MetricVerdict;
   label?: string;
@@ -159,6 +186,10 @@ export interface ScenarioResult {
   reasons: string[];
   /** Extra pairs estimated to settle an INCONCLUSIVE scenario. */
   morePairs?: number | null;
+  /** Data-quality gates that fired (each also has a sentence in `reasons`). */
+  gates?: string[];
+  /** Sequential mode: the look this verdict comes from and its nominal one-sided level. */
+  look?: { index: number; planned: number; alpha: number; stopped: boolean } | null;
 }
 
 export interface Verdict {
