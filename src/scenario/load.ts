@@ -344,7 +344,7 @@ export function pathLinks(t: Topology): { name: string; forward: boolean }[] | n
 
 // ---------------------------------------------------------------- normalisation
 
-function direction(d: DirectionInput | undefined, path: string[]): LinkImpairment {
+function direction(d: DirectionInput | undefined, where: (field: string) => string[]): LinkImpairment {
   const out: LinkImpairment = {};
   if (!d) return out;
   if (d.delay !== undefined) out.delayMs = parseTime(d.delay);
@@ -388,9 +388,9 @@ function direction(d: DirectionInput | undefined, path: string[]): LinkImpairmen
   if (d.rate !== undefined) out.rateBps = parseRate(d.rate);
   // zero values mean "not impaired"; drop them so both engines see the same thing
   for (const [k, v] of Object.entries(out)) if (v === 0) delete (out as Record<string, unknown>)[k];
-  if (out.reorder !== undefined && !out.delayMs) throw new ResolveError([...path, 'reorder'], 'reorder needs a delay (packets are reordered by skipping it)');
-  if (out.jitterMs !== undefined && !out.delayMs) throw new ResolveError([...path, 'jitter'], 'jitter needs a delay');
-  if (d.buffer !== undefined && out.rateBps === undefined) throw new ResolveError([...path, 'buffer'], 'buffer needs a rate (the queue forms at the bottleneck)');
+  if (out.reorder !== undefined && !out.delayMs) throw new ResolveError(where('reorder'), 'reorder needs a delay (packets are reordered by skipping it)');
+  if (out.jitterMs !== undefined && !out.delayMs) throw new ResolveError(where('jitter'), 'jitter needs a delay');
+  if (d.buffer !== undefined && out.rateBps === undefined) throw new ResolveError(where('buffer'), 'buffer needs a rate (the queue forms at the bottleneck)');
   return out;
 }
 
@@ -456,9 +456,12 @@ function resolveScenario(
   const inputs: Record<string, LinkInput> = (d.links ?? {}) as Record<string, LinkInput>;
   for (const l of topo.links) {
     const li = inputs[l.name] ?? LinkSchema.parse({});
+    // a field's location: the forward/reverse override when it sets it, else the common part
+    const where = (dir: 'forward' | 'reverse') => (field: string) =>
+      (li[dir] as Record<string, unknown> | undefined)?.[field] !== undefined ? ['links', l.name, dir, field] : ['links', l.name, field];
     links[l.name] = {
-      forward: direction(mergeDirection(li, li.forward), ['links', l.name, 'forward']),
-      reverse: direction(mergeDirection(li, li.reverse), ['links', l.name, 'reverse']),
+      forward: direction(mergeDirection(li, li.forward), where('forward')),
+      reverse: direction(mergeDirection(li, li.reverse), where('reverse')),
     };
   }
   // path summary (data direction = sender -> receiver)
@@ -577,7 +580,7 @@ function resolveScenario(
     path: {
       rttMs,
       rateMbit: rate !== undefined ? rate / 1e6 : undefined,
-      loss: loss > 0 ? loss : undefined,
+      loss: loss > 0 ? +loss.toFixed(12) : undefined,
       bufferBytes: bottleneck ? links[bottleneck.name]![bottleneck.dir].bufferBytes : undefined,
       mss: DEFAULT_MSS,
     },

@@ -9,6 +9,7 @@ import type { BulkWorkload } from '../scenario/model.js';
 import { quantileSorted } from './util.js';
 
 export const IPERF_PORT = 5201;
+const SERIES_MSS = 1448;
 
 export interface BulkEndpoints {
   senderNs: string;
@@ -81,7 +82,8 @@ export function reduceIperf(j: IperfJson, counters?: { outSegs: number; retransS
     for (const r of srtts) rtts.push(r / 1000);
     rttSeries.push(srtts.length ? +(srtts.reduce((a, b) => a + b, 0) / srtts.length / 1000).toFixed(3) : NaN);
     const cw = iv.streams.map((s) => s.snd_cwnd).filter((x): x is number => typeof x === 'number');
-    cwnd.push(cw.length ? cw.reduce((a, b) => a + b, 0) : NaN);
+    // iperf3 reports snd_cwnd in bytes; the series is in full-size segments
+    cwnd.push(cw.length ? +(cw.reduce((a, b) => a + b, 0) / SERIES_MSS).toFixed(1) : NaN);
   }
   rtts.sort((a, b) => a - b);
   const retrans =

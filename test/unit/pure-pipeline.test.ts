@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { binomialInterval } from '../../src/impairment/fidelity.js';
+import { loadTopology } from '../../src/scenario/load.js';
+import { nextHops } from '../../src/topology/netns/index.js';
+import { hashString, pairOrders } from '../../src/trial/runner.js';
+import { parseSnmp, reduceIperf } from '../../src/workload/bulk.js';
+import { quantileSorted } from '../../src/workload/util.js';
+
+describe('bulk workload reduction', () => {
+  it('reduces a real iperf3 JSON document to trial metrics', () => {
+    const j = JSON.parse(readFileSync('test/fixtures/iperf3-bulk.json', 'utf8'));
+    const out = reduceIperf(j, { outSegs: 1000, retransSegs: 16 });
+    expect(out.metrics).toEqual({ goodput: 20192.565067804902, retrans: 0.016, rtt_p50: 0.076, rtt_p99: 0.08874 });
+    expect(out.series).toEqual({ t: [0.5, 1], goodput: [expect.any(Number), expect.any(Number)], rtt: [0.089, 0.063], cwnd: [723.6, 633.1] });
+    expect(out.extra!.senderCongestion).toBe('bbr');
+  });
+  it('no counters -> no retransmit ratio; iperf3 error -> throws', () => {
+    expect(reduceIperf({ end: {} }).metrics.retrans).toBeNull();
+    expect(() => reduceIperf({ error: 'unable to connect to server' })).toThrow(/iperf3: unable to connect/);
+  });
+  it('parses /proc/net/snmp', () => {
+    const t = 'Ip: Forwarding DefaultTTL\nIp: 1 64\nTcp: RtoAlgorithm OutSegs RetransSegs\nTcp: 1 1234 56\n';
+    expect(parseSnmp(t, 'Tcp')).toEqual({ RtoAlgorithm: 1, OutSegs: 1234, RetransSegs: 56 });
+  });
+  it('type-7 quantiles', () => {
+    expect(quantileSorted([1, 2, 3, 4], 0.5)).toBe(2.5);
+    expect(quantileSorted([1, 2, 3, 4], 0.99)).toBeCloseTo(3.97, 12);
+  });
+});
+
+describe('trial order', () => {
+  it('seeded, reproducible, both orders occur', () => {
+    const a = pairOrders(42, 20);
+    expect(pairOrders(42, 20)).toEqual(a);
+    expect(a.every((p) => p.length === 2 && new Set(p).size === 2)).toBe(true);
+    const first = a.filter((p) => p[0] === 'canary').length;
+    expect(first).toBeGreaterThan(3);
+    expect(first).toBeLessThan(17);
+    expect(pairOrders(43, 20)).not.toEqual(a);
+    expect(hashString('quickstart')).toBe(hashString('quickstart'));
+  });
+});
+
+describe('fidelity', () => {
+  it('exact binomial 99% interval', () => {
+    // reference: scipy.stats.binom.ppf([0.005, 0.995], 500, 0.01) -> [0, 12]
+    expect(binomialInterval(500, 0.01)).toEqual([0, 12]);
+    // scipy.stats.binom.ppf([0.005, 0.995], 2000, 0.05) -> [76, 126]
+    expect(binomialInterval(2000, 0.05)).toEqual([76, 126]);
+    expect(binomialInterval(100, 0)).toEqual([0, 0]);
+  });
+});
+
+describe('netns routing', () => {
+  it('next hops along a chain', () => {
+    const h = nextHops(loadTopology('topologies/parking-lot.yaml'));
+    expect(h.get('r1')!.get('r3')).toEqual({ via: 'r2', linkIndex: 0, side: 'a' });
+    expect(h.get('r3')!.get('r1')).toEqual({ via: 'r2', linkIndex: 1, side: 'b' });
+    expect(h.get('r2')!.get('r1')).toEqual({ via: 'r1', linkIndex: 0, side: 'b' });
+  });
+});
