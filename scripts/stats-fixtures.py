@@ -1,0 +1,349 @@
+#!/usr/bin/python3
+"""Reference values for netab's statistics library (src/stats), written to test/fixtures/stats/.
+
+Run from the repository root with Debian's python (it has scipy) and R on PATH:
+
+    /usr/bin/python3 scripts/stats-fixtures.py
+
+Every number the unit tests compare against comes from here: scipy.stats (wilcoxon, mannwhitneyu,
+norm, t, spearmanr) and R (wilcox.test with conf.int = TRUE, psignrank/qsignrank, pwilcox/qwilcox,
+pnorm/qnorm, pt, p.adjust). Datasets are generated with a fixed seed and stored in the fixtures,
+so the tests never regenerate them. Re-running the script reproduces the files byte for byte.
+
+Notes on how R is called (see also src/stats/signedrank.ts and ranksum.ts):
+  * Hodges-Lehmann intervals are requested with tol.root = 1e-14 * (1 + data range), so R's
+    uniroot() lands on the Walsh average / pairwise difference where the statistic jumps to well
+    below 1e-9; netab computes that jump point exactly.
+  * R picks the exact or normal interval from the test at `mu` and drops observations equal to mu
+    before building the interval. netab decides from the data (no duplicated values and n < 50)
+    and keeps zeros, so the interval is requested from R with mu placed below all the data
+    (paired: mu = min(d) - 1; unpaired: mu = min(x) - max(y) - 1): no zeros and no ties at mu,
+    and the interval itself does not depend on mu.
+  * The point estimate is the median of the Walsh averages / pairwise differences, computed in R
+    directly; wilcox.test's own estimate equals it in the exact branch, while its normal branch
+    returns a uniroot() zero of the uncorrected statistic (any point of the flat middle step).
+"""
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+from scipy import stats
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'stats')
+SEED = 20250611
+
+
+def r17(v):
+    """A double as R source text that parses back to the same double."""
+    if v == math.inf:
+        return 'Inf'
+    if v == -math.inf:
+        return '-Inf'
+    return repr(float(v))
+
+
+def rvec(xs):
+    return 'c(' + ', '.join(r17(v) for v in xs) + ')'
+
+
+def run_r(code):
+    with tempfile.NamedTemporaryFile('w', suffix='.R', delete=False) as f:
+        f.write('options(warn = -1)\nfmt <- function(v) paste(sprintf("%.17g", v), collapse = " ")\n' + code)
+        path = f.name
+    try:
+        out = subprocess.run(['Rscript', '--vanilla', path], check=True, capture_output=True, text=True).stdout
+    finally:
+        os.unlink(path)
+    res = {}
+    for line in out.splitlines():
+        if not line.strip():
+            continue
+        key, _, rest = line.partition(' ')
+        res[key] = [float(t) for t in rest.split()] if rest.strip() else []
+    return res
+
+
+def fnum(v):
+    """JSON-safe number: infinities as strings understood by the tests."""
+    if isinstance(v, (list, tuple)):
+        return [fnum(u) for u in v]
+    v = float(v)
+    if math.isinf(v):
+        return 'Infinity' if v > 0 else '-Infinity'
+    if math.isnan(v):
+        return 'NaN'
+    return v
+
+
+# ----------------------------------------------------------------------------------------------
+# datasets
+rng = np.random.default_rng(SEED)
+
+
+def lognormal_pairs(n, cv, shift):
+    s = math.sqrt(math.log(1 + cv * cv))
+    control = rng.lognormal(math.log(100), s, n)
+    canary = rng.lognormal(math.log(100) + shift, s, n)
+    return [float(v) for v in np.log(canary / control)]
+
+
+paired = [
+    dict(name='p_n4_unreachable', d=[0.031, -0.012, 0.044, 0.027], alpha=0.05, tau=math.log(0.98)),
+    dict(name='p_n5_min_achievable', d=[0.021, -0.004, 0.013, 0.035, 0.008], alpha=0.05, tau=math.log(0.98)),
+    dict(name='p_n6_lognormal', d=lognormal_pairs(6, 0.05, 0.0), alpha=0.05, tau=math.log(0.98)),
+    dict(name='p_n8_regression', d=lognormal_pairs(8, 0.05, math.log(0.9)), alpha=0.05, tau=math.log(0.98)),
+    dict(name='p_n10_normal', d=[float(v) for v in rng.normal(0.01, 0.03, 10)], alpha=0.05, tau=math.log(0.98)),
+    dict(name='p_n12_all_positive', d=[float(v) for v in np.abs(rng.normal(0.05, 0.02, 12)) + 0.001], alpha=0.05, tau=math.log(0.98)),
+    dict(name='p_n20_regression', d=lognormal_pairs(20, 0.05, math.log(0.9)), alpha=0.05, tau=math.log(0.98)),
+    dict(name='p_n20_skewed', d=[float(v) for v in rng.exponential(0.04, 20) - 0.03], alpha=0.05, tau=math.log(0.95)),
+    dict(name='p_n25_alpha025', d=lognormal_pairs(25, 0.08, 0.03), alpha=0.025, tau=math.log(0.98)),
+    dict(name='p_n30_improve', d=lognormal_pairs(30, 0.05, 0.05), alpha=0.05, tau=math.log(0.98)),
+    dict(name='p_n49_exact_edge', d=lognormal_pairs(49, 0.05, -0.01), alpha=0.05, tau=math.log(0.98)),
+    dict(name='p_n50_normal', d=lognormal_pairs(50, 0.05, -0.01), alpha=0.05, tau=math.log(0.98)),
+    dict(name='p_n100_skewed', d=[float(v) for v in rng.lognormal(-3, 1, 100) - 0.06], alpha=0.1, tau=-0.02),
+    dict(name='p_ties_integers', d=[0, 1, -1, 2, 0, 3, 1, 1, -2, 4, 2, 0, 5, 1, -1, 3], alpha=0.05, tau=-1.0),
+    dict(name='p_ties_rounded', d=[float(v) for v in np.round(rng.normal(0.02, 0.03, 18), 2)], alpha=0.05, tau=math.log(0.98)),
+    dict(name='p_one_zero', d=[0.0, 0.017, -0.009, 0.026, 0.031, -0.004, 0.012, 0.044, 0.008, 0.021], alpha=0.05, tau=math.log(0.98)),
+    dict(name='p_zeros', d=[0.0, 0.012, -0.007, 0.0, 0.021, 0.034, -0.015, 0.009, 0.027, 0.0, 0.018, 0.041], alpha=0.05, tau=math.log(0.98)),
+]
+for ds in paired:
+    if ds['name'] == 'p_ties_rounded':
+        ds['d'] = [v if v != 0 else 0.01 for v in ds['d']]  # keep this one free of zeros (ties only)
+
+unpaired = [
+    dict(name='u_2x3_unreachable', x=[1.2, 0.7], y=[0.9, 1.5, 0.3], alpha=0.05, tau=-0.5),
+    dict(name='u_3x4_small', x=[4.61, 4.58, 4.66], y=[4.6, 4.52, 4.55, 4.57], alpha=0.05, tau=math.log(0.98)),
+    dict(name='u_5x5', x=[float(v) for v in rng.normal(4.6, 0.05, 5)], y=[float(v) for v in rng.normal(4.6, 0.05, 5)], alpha=0.05, tau=math.log(0.98)),
+    dict(name='u_10x12_lognormal', x=[float(v) for v in np.log(rng.lognormal(math.log(95), 0.05, 10))], y=[float(v) for v in np.log(rng.lognormal(math.log(100), 0.05, 12))], alpha=0.05, tau=math.log(0.98)),
+    dict(name='u_20x20_shift', x=[float(v) for v in rng.normal(0.1, 1, 20)], y=[float(v) for v in rng.normal(0, 1, 20)], alpha=0.05, tau=-0.2),
+    dict(name='u_15x25_skewed', x=[float(v) for v in rng.exponential(1.0, 15)], y=[float(v) for v in rng.exponential(1.5, 25)], alpha=0.05, tau=-0.1),
+    dict(name='u_8x40_unequal', x=[float(v) for v in rng.normal(1.0, 0.2, 8)], y=[float(v) for v in rng.normal(1.1, 0.2, 40)], alpha=0.05, tau=-0.05),
+    dict(name='u_49x30_exact_edge', x=[float(v) for v in rng.normal(0, 1, 49)], y=[float(v) for v in rng.normal(0.3, 1, 30)], alpha=0.05, tau=-0.1),
+    dict(name='u_50x50_normal', x=[float(v) for v in rng.normal(0, 1, 50)], y=[float(v) for v in rng.normal(0.2, 1, 50)], alpha=0.05, tau=-0.1),
+    dict(name='u_ties_rounded', x=[float(v) for v in np.round(rng.normal(1.0, 0.1, 14), 1)], y=[float(v) for v in np.round(rng.normal(1.05, 0.1, 16), 1)], alpha=0.05, tau=-0.05),
+    dict(name='u_ties_counts', x=[0, 0, 1, 0, 2, 1, 0, 0, 3, 1], y=[1, 0, 2, 2, 1, 3, 0, 4, 2, 1, 1], alpha=0.05, tau=-0.5),
+    dict(name='u_alpha10_12x9', x=[float(v) for v in rng.normal(0.0, 1, 12)], y=[float(v) for v in rng.normal(-0.8, 1, 9)], alpha=0.1, tau=-0.3),
+]
+
+
+def has_dups(v):
+    return len(set(v)) != len(v)
+
+
+def signed_exact_at(d, mu):
+    s = [v - mu for v in d]
+    nz = [v for v in s if v != 0]
+    return len(nz) < 50 and len(nz) == len(s) and not has_dups([abs(v) for v in nz])
+
+
+def ranksum_exact_at(x, y, mu):
+    pooled = [v - mu for v in x] + list(y)
+    return len(x) < 50 and len(y) < 50 and not has_dups(pooled)
+
+
+def scipy_wilcoxon(d, mu, alternative):
+    s = np.array([v - mu for v in d], dtype=float)
+    if np.all(s == 0):
+        return 1.0
+    method = 'exact' if signed_exact_at(d, mu) else 'approx'
+    return float(stats.wilcoxon(s, zero_method='wilcox', correction=True, alternative=alternative, method=method).pvalue)
+
+
+def scipy_mwu(x, y, mu, alternative):
+    xs = np.array([v - mu for v in x], dtype=float)
+    method = 'exact' if ranksum_exact_at(x, y, mu) else 'asymptotic'
+    return float(stats.mannwhitneyu(xs, np.array(y, dtype=float), use_continuity=True, alternative=alternative, method=method).pvalue)
+
+
+def cliffs(x, y):
+    s = 0
+    for a in x:
+        for b in y:
+            s += (a > b) - (a < b)
+    return s / (len(x) * len(y))
+
+
+# ----------------------------------------------------------------------------------------------
+# R part for the rank procedures
+code = []
+for ds in paired:
+    d, a, t = ds['d'], ds['alpha'], ds['tau']
+    n = ds['name']
+    rng_ = max(d) - min(d)
+    code.append(f'''d <- {rvec(d)}
+w <- outer(d, d, "+"); w <- sort(w[!lower.tri(w)]) / 2
+cat("{n}.hl", fmt(median(w)), "\\n")
+r <- wilcox.test(d, mu = min(d) - 1, conf.int = TRUE, conf.level = {r17(1 - 2 * a)}, tol.root = {r17(1e-14 * (1 + rng_))})
+cat("{n}.ci", fmt(r$conf.int), "\\n")
+cat("{n}.p", fmt(wilcox.test(d, mu = 0)$p.value), "\\n")
+cat("{n}.pmargin", fmt(wilcox.test(d, mu = {r17(t)}, alternative = "less")$p.value), "\\n")
+cat("{n}.pgreater", fmt(wilcox.test(d, mu = 0, alternative = "greater")$p.value), "\\n")
+''')
+for ds in unpaired:
+    x, y, a, t = ds['x'], ds['y'], ds['alpha'], ds['tau']
+    n = ds['name']
+    rng_ = max(max(x), max(y)) - min(min(x), min(y))
+    code.append(f'''x <- {rvec(x)}; y <- {rvec(y)}
+cat("{n}.hl", fmt(median(outer(x, y, "-"))), "\\n")
+r <- wilcox.test(x, y, mu = min(x) - max(y) - 1, conf.int = TRUE, conf.level = {r17(1 - 2 * a)}, tol.root = {r17(1e-14 * (1 + rng_))})
+cat("{n}.ci", fmt(r$conf.int), "\\n")
+cat("{n}.p", fmt(wilcox.test(x, y, mu = 0)$p.value), "\\n")
+cat("{n}.pmargin", fmt(wilcox.test(x, y, mu = {r17(t)}, alternative = "less")$p.value), "\\n")
+cat("{n}.pgreater", fmt(wilcox.test(x, y, mu = 0, alternative = "greater")$p.value), "\\n")
+''')
+R = run_r('\n'.join(code))
+
+
+def check_close(a, b, what, tol=1e-12):
+    if not (abs(a - b) <= tol * max(1.0, abs(a), abs(b))):
+        sys.exit(f'scipy and R disagree on {what}: {a!r} vs {b!r}')
+
+
+rank_cases = []
+for ds in paired:
+    d, a, t, n = ds['d'], ds['alpha'], ds['tau'], ds['name']
+    p_scipy = scipy_wilcoxon(d, 0.0, 'two-sided')
+    pm_scipy = scipy_wilcoxon(d, t, 'less')
+    pg_scipy = scipy_wilcoxon(d, 0.0, 'greater')
+    check_close(p_scipy, R[n + '.p'][0], n + ' p')
+    check_close(pm_scipy, R[n + '.pmargin'][0], n + ' pmargin')
+    check_close(pg_scipy, R[n + '.pgreater'][0], n + ' pgreater')
+    rank_cases.append(dict(
+        name=n, kind='paired', d=d, alpha=a, conf=1 - 2 * a, tau=t,
+        methodCI='exact' if (len(d) < 50 and not has_dups(d)) else 'normal',
+        methodP='exact' if signed_exact_at(d, 0.0) else 'normal',
+        p=p_scipy, pMargin=pm_scipy, pGreater=pg_scipy,
+        hl=R[n + '.hl'][0], ci=fnum(R[n + '.ci']),
+        ciSource='R wilcox.test(d, mu = min(d) - 1, conf.int = TRUE)',
+        ciReachable=not (n == 'p_n4_unreachable'),
+    ))
+for ds in unpaired:
+    x, y, a, t, n = ds['x'], ds['y'], ds['alpha'], ds['tau'], ds['name']
+    p_scipy = scipy_mwu(x, y, 0.0, 'two-sided')
+    pm_scipy = scipy_mwu(x, y, t, 'less')
+    pg_scipy = scipy_mwu(x, y, 0.0, 'greater')
+    check_close(p_scipy, R[n + '.p'][0], n + ' p')
+    check_close(pm_scipy, R[n + '.pmargin'][0], n + ' pmargin')
+    check_close(pg_scipy, R[n + '.pgreater'][0], n + ' pgreater')
+    rank_cases.append(dict(
+        name=n, kind='unpaired', x=x, y=y, alpha=a, conf=1 - 2 * a, tau=t,
+        methodCI='exact' if (len(x) < 50 and len(y) < 50 and not has_dups(x) and not has_dups(y)) else 'normal',
+        methodP='exact' if ranksum_exact_at(x, y, 0.0) else 'normal',
+        p=p_scipy, pMargin=pm_scipy, pGreater=pg_scipy,
+        hl=R[n + '.hl'][0], ci=fnum(R[n + '.ci']),
+        ciSource='R wilcox.test(x, y, mu = min(x) - max(y) - 1, conf.int = TRUE)',
+        ciReachable=not (n == 'u_2x3_unreachable'),
+        cliffsDelta=cliffs(x, y),
+    ))
+
+# ----------------------------------------------------------------------------------------------
+# exact distributions
+dist_code = []
+for n in (1, 5, 10, 20, 30, 49):
+    dist_code.append(f'cat("sr{n}", fmt(psignrank(0:{n * (n + 1) // 2}, {n})), "\\n")')
+for p in (0.005, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 0.95):
+    for n in (6, 12, 25, 49):
+        dist_code.append(f'cat("qsr_{p}_{n}", fmt(qsignrank({p}, {n})), "\\n")')
+for (m, n) in ((1, 1), (2, 3), (5, 7), (10, 10), (20, 15), (49, 49)):
+    dist_code.append(f'cat("rs{m}_{n}", fmt(pwilcox(0:{m * n}, {m}, {n})), "\\n")')
+for p in (0.005, 0.025, 0.05, 0.1, 0.5, 0.9):
+    for (m, n) in ((4, 6), (12, 9), (30, 40)):
+        dist_code.append(f'cat("qrs_{p}_{m}_{n}", fmt(qwilcox({p}, {m}, {n})), "\\n")')
+RD = run_r('\n'.join(dist_code))
+distributions = dict(
+    signedRankCdf=[dict(n=n, cdf=RD[f'sr{n}']) for n in (1, 5, 10, 20, 30, 49)],
+    signedRankQuantile=[dict(p=p, n=n, q=RD[f'qsr_{p}_{n}'][0]) for p in (0.005, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 0.95) for n in (6, 12, 25, 49)],
+    rankSumCdf=[dict(nx=m, ny=n, cdf=RD[f'rs{m}_{n}']) for (m, n) in ((1, 1), (2, 3), (5, 7), (10, 10), (20, 15), (49, 49))],
+    rankSumQuantile=[dict(p=p, nx=m, ny=n, q=RD[f'qrs_{p}_{m}_{n}'][0]) for p in (0.005, 0.025, 0.05, 0.1, 0.5, 0.9) for (m, n) in ((4, 6), (12, 9), (30, 40))],
+    source='R psignrank/qsignrank/pwilcox/qwilcox',
+)
+
+# ----------------------------------------------------------------------------------------------
+# normal distribution
+xs = [-38.0, -37.5, -30.0, -20.0, -10.0, -8.0, -5.0, -3.0, -2.5, -2.0, -1.9999, -1.5, -1.0, -0.5, -1e-8, 0.0,
+      1e-8, 0.3, 1.0, 1.6448536269514722, 1.96, 2.0, 3.0, 5.0, 8.2, 10.0, 37.0]
+ps = [1e-300, 1e-100, 1e-20, 1e-10, 1e-5, 0.001, 0.01, 0.02425, 0.0243, 0.025, 0.05, 0.1, 0.3, 0.4999999,
+      0.5, 0.5000001, 0.7, 0.9, 0.95, 0.975, 0.99, 0.999999, 0.9999999999]
+RN = run_r('\n'.join([
+    f'cat("cdf", fmt(pnorm({rvec(xs)})), "\\n")',
+    f'cat("sf", fmt(pnorm({rvec(xs)}, lower.tail = FALSE)), "\\n")',
+    f'cat("pdf", fmt(dnorm({rvec(xs)})), "\\n")',
+    f'cat("q", fmt(qnorm({rvec(ps)})), "\\n")',
+    f'cat("isf", fmt(qnorm({rvec(ps)}, lower.tail = FALSE)), "\\n")',
+]))
+normal = dict(
+    x=xs,
+    cdfR=RN['cdf'], sfR=RN['sf'], pdfR=RN['pdf'],
+    cdfScipy=[float(stats.norm.cdf(v)) for v in xs], sfScipy=[float(stats.norm.sf(v)) for v in xs],
+    p=ps,
+    quantileR=RN['q'], isfR=RN['isf'],
+    quantileScipy=[float(stats.norm.ppf(v)) for v in ps], isfScipy=[float(stats.norm.isf(v)) for v in ps],
+    source='R pnorm/dnorm/qnorm and scipy.stats.norm',
+)
+
+# ----------------------------------------------------------------------------------------------
+# t distribution, Spearman, Holm, spending
+t_grid = [(0.0, 5), (0.5, 3), (1.2, 10), (-1.2, 10), (2.1, 18), (3.5, 8), (-4.0, 30), (10.0, 2), (25.0, 18), (1e-3, 100), (7.5, 48)]
+RT = run_r('\n'.join(f'cat("t{i}", fmt(pt({r17(t)}, {df}, lower.tail = FALSE)), "\\n")' for i, (t, df) in enumerate(t_grid)))
+student_t = [dict(t=t, df=df, sf=float(stats.t.sf(t, df)), sfR=RT[f't{i}'][0]) for i, (t, df) in enumerate(t_grid)]
+
+spear_series = [
+    ('trend_up', [float(v) for v in 100 + 0.4 * np.arange(20) + rng.normal(0, 1.5, 20)]),
+    ('no_trend', [float(v) for v in rng.normal(100, 5, 20)]),
+    ('ties', [10, 11, 11, 12, 10, 13, 13, 13, 14, 12, 15, 15]),
+    ('down_small', [5.0, 4.8, 4.9, 4.1, 3.9, 4.0]),
+    ('perfect', [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]),
+]
+spearman = []
+for name, ys in spear_series:
+    res = stats.spearmanr(np.arange(len(ys)), ys)
+    spearman.append(dict(name=name, x=list(range(len(ys))), y=ys, rho=float(res.correlation), p=float(res.pvalue)))
+
+holm_vectors = [
+    [0.01, 0.04, 0.03, 0.005],
+    [0.2, 0.2, 0.01, 0.5, 0.04],
+    [1e-8, 0.9, 0.049, 0.051, 0.02, 0.3],
+    [0.5],
+    [0.03, 0.03, 0.03],
+]
+RH = run_r('\n'.join(f'cat("h{i}", fmt(p.adjust({rvec(v)}, "holm")), "\\n")' for i, v in enumerate(holm_vectors)))
+holm = [dict(p=v, adjusted=RH[f'h{i}']) for i, v in enumerate(holm_vectors)]
+
+
+def hsd(t, a, g):
+    return a * (1 - math.exp(-g * t)) / (1 - math.exp(-g)) if g != 0 else a * t
+
+
+def obf(t, a):
+    return 0.0 if t == 0 else 2 * float(stats.norm.sf(stats.norm.isf(a / 2) / math.sqrt(t)))
+
+
+spending = []
+for K in (1, 2, 3, 4, 5, 8):
+    for a in (0.05, 0.025):
+        looks = []
+        for k in range(1, K + 1):
+            if K == 1:
+                looks.append(a)
+            else:
+                hi = a if k == K else hsd(k / K, a, -4)
+                looks.append(hi - hsd((k - 1) / K, a, -4))
+        spending.append(dict(alpha=a, planned=K, hsdMinus4=looks,
+                             obf=[obf(k / K, a) for k in range(1, K + 1)]))
+
+other = dict(studentT=student_t, spearman=spearman, holm=holm, spending=spending,
+             source='scipy.stats.t/spearmanr, R pt/p.adjust(holm); spending computed from its formula with scipy.stats.norm')
+
+os.makedirs(OUT, exist_ok=True)
+for fname, obj in (('rank-procedures.json', dict(seed=SEED, scipy=__import__('scipy').__version__, cases=rank_cases)),
+                   ('distributions.json', distributions),
+                   ('normal.json', normal),
+                   ('other.json', other)):
+    with open(os.path.join(OUT, fname), 'w') as f:
+        json.dump(obj, f, indent=1)
+        f.write('\n')
+print(f'wrote {len(rank_cases)} rank-procedure datasets and 3 more fixture files to {os.path.normpath(OUT)}')
