@@ -13,26 +13,12 @@ import { join } from 'node:path';
 import { run, spawn, type ChildProcess } from '../../exec/index.js';
 import { projectRoot } from '../../scenario/load.js';
 import { offloadsOff, type ImpairmentEngine, type LinkHandle, type LinkRequest } from '../index.js';
-import type { LinkImpairment } from '../types.js';
+import { READY_LINE, VXLAN_PORT, type RelayConfig, type RelayStats } from './protocol.js';
 
-export const VXLAN_PORT = 4789;
 export const UNDERLAY_MTU = 1550;
 
 export function relayScript(): string {
   return join(projectRoot(), 'dist', 'impairment', 'userspace', 'relay-main.js');
-}
-
-export interface RelaySide {
-  listen: string;
-  peer: string;
-  port: number;
-}
-export interface RelayConfig {
-  a: RelaySide;
-  b: RelaySide;
-  forward: LinkImpairment;
-  reverse: LinkImpairment;
-  seed: number;
 }
 
 /** Underlay addresses of link j: A .1 / L .2 on one /30, L .5 / B .6 on the next. */
@@ -74,7 +60,7 @@ export class RelayHandle {
       log(`relay: ${line}`);
       return;
     }
-    if (msg.event === 'ready') this.readyResolve();
+    if (line === READY_LINE || msg.event === 'ready') this.readyResolve();
     else if (typeof msg.id === 'number') {
       const w = this.waiting.get(msg.id);
       this.waiting.delete(msg.id);
@@ -82,7 +68,7 @@ export class RelayHandle {
     }
   }
 
-  stats(reset: boolean, timeoutMs = 5000): Promise<unknown | null> {
+  stats(reset: boolean, timeoutMs = 5000): Promise<RelayStats | null> {
     if (this.proc.exited) return Promise.resolve(null);
     const id = this.nextId++;
     return new Promise((res) => {
@@ -92,7 +78,7 @@ export class RelayHandle {
       }, timeoutMs);
       this.waiting.set(id, (v) => {
         clearTimeout(t);
-        res(v);
+        res(v as RelayStats | null);
       });
       this.proc.write(JSON.stringify({ cmd: 'stats', id, reset }));
     });

@@ -1,0 +1,118 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { netabNamespaces, requirePrereqs } from '../helpers.js';
+
+const BIN = join(process.cwd(), 'bin', 'netab.js');
+const ok = requirePrereqs();
+
+function netab(args: string[]) {
+  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 170_000 });
+}
+
+const SHORT = `
+name: cli-short
+description: short bbr vs cubic run for CLI tests
+topology: dumbbell
+links:
+  bottleneck:
+    delay: 10ms
+    rate: 20mbit
+    forward: { loss: 1% }
+control: { cc: cubic }
+canary: { cc: bbr }
+workload: { type: bulk, duration: 2s }
+trials: { pairs: 5, warmup: 0 }
+fidelity: { samples: 100 }
+judge:
+  expect_improvement: true
+  metrics: { rtt_p50: false, rtt_p99: false }
+`;
+
+/** Start a run, wait until trials are under way, then send `signal`. */
+async function interruptMidTrial(file: string, out: string, signal: NodeJS.Signals): Promise<{ code: number | null; stderr: string }> {
+  const p = spawn(process.execPath, [BIN, 'run', file, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: 'true' } });
+  let stderr = '';
+  let sent = false;
+  return new Promise((resolve) => {
+    p.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (!sent && /trial 1\/10/.test(stderr)) {
+        sent = true;
+        // mid-trial: the second trial has started
+        setTimeout(() => p.kill(signal), 800);
+      }
+    });
+    p.on('exit', (code) => resolve({ code, stderr }));
+  });
+}
+
+describe('netab CLI', () => {
+  it('validate: three mistakes, three located messages, exit 2', () => {
+    const r = netab(['validate', 'test/fixtures/scenarios/three-mistakes.yaml']);
+    expect(r.status).toBe(2);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines.slice(0, 3).map((l) => l.split(':').slice(1, 3).join(':'))).toEqual(['5:12', '6:11', '12:7']);
+    expect(lines[3]).toMatch(/3 problems in the input; nothing was run/);
+  });
+
+  it('validate prints the expanded list; schema prints a JSON Schema; unknown flags exit 2', () => {
+    const v = netab(['validate', 'test/fixtures/scenarios/grid.yaml']);
+    expect(v.status).toBe(0);
+    expect(v.stdout).toMatch(/grid\[delay=50ms,loss=2%\]/);
+    expect(v.stdout).toMatch(/6 scenarios OK/);
+    const s = netab(['schema']);
+    expect(JSON.parse(s.stdout).title).toBe('netab scenario');
+    expect(netab(['run', '--no-such-flag', 'x.yaml']).status).toBe(2);
+    expect(netab(['run', 'does-not-exist.yaml']).status).toBe(2);
+  });
+
+  describe.runIf(ok)('with namespaces', () => {
+    it('run: writes the run directory, prints the decision, exits with its code', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'netab-cli-'));
+      const file = join(dir, 'cli-short.yaml');
+      writeFileSync(file, SHORT);
+      const out = join(dir, 'run');
+      const r = netab(['run', file, '--out', out, '--seed', '5']);
+      expect(r.stderr).toMatch(/decision: PROMOTE/);
+      expect(r.status).toBe(0);
+      expect(r.stderr).toMatch(/engine (netem|userspace)/);
+      for (const f of ['manifest.json', 'results.jsonl', 'verdict.json', 'report.html']) expect(existsSync(join(out, f)), f).toBe(true);
+      const v = JSON.parse(readFileSync(join(out, 'verdict.json'), 'utf8'));
+      expect(v.decision).toBe('promote');
+      expect(netabNamespaces()).toEqual([]);
+      // re-judge offline with a stricter alpha: same data, a verdict again
+      const j = netab(['judge', out, '--json']);
+      expect(JSON.parse(j.stdout).decision).toBe('promote');
+    });
+
+    it('Ctrl+C mid-trial: exit 130 and nothing left', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'netab-cli-'));
+      const file = join(dir, 'cli-short.yaml');
+      writeFileSync(file, SHORT);
+      const r = await interruptMidTrial(file, join(dir, 'run'), 'SIGINT');
+      expect(r.stderr).toMatch(/interrupted/);
+      expect(r.code).toBe(130);
+      expect(netabNamespaces()).toEqual([]);
+      const m = JSON.parse(readFileSync(join(dir, 'run', 'manifest.json'), 'utf8'));
+      expect(m.interrupted).toBe(true);
+    });
+
+    it('SIGKILL leaves leftovers that doctor reports and gc removes', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'netab-cli-'));
+      const file = join(dir, 'cli-short.yaml');
+      writeFileSync(file, SHORT);
+      await interruptMidTrial(file, join(dir, 'run'), 'SIGKILL');
+      expect(netabNamespaces().length).toBeGreaterThan(0);
+      const d = netab(['doctor']);
+      expect(d.stdout).toMatch(/leftovers\s+run [0-9a-f]{6}/);
+      const g = netab(['gc']);
+      expect(g.status).toBe(0);
+      expect(g.stdout).toMatch(/removed namespace nb-/);
+      expect(netabNamespaces()).toEqual([]);
+      expect(spawnSync('pgrep', ['-f', 'relay-main|iperf3']).status).toBe(1);
+    });
+  });
+});
