@@ -73,6 +73,31 @@ export interface ManifestScenario {
   path?: { rateMbit?: number; rttMs: number; loss?: number; bufferBytes?: number; mss: number };
   status?: 'pending' | 'running' | 'done' | 'failed';
   error?: string;
+  /** The scenario file it came from (suites hold many files). */
+  file?: string;
+  /** Estimated wall time, seconds (plan, shard balancing, ETA). */
+  estimateS?: number;
+}
+
+/** A suite: many scenario files judged as one; possibly one shard of it. */
+export interface SuiteInfo {
+  name: string;
+  /** hash over every expanded scenario's hash, in order: shards of one suite share it */
+  hash: string;
+  files: string[];
+  /** every scenario id of the whole suite, in order (a shard runs a subset) */
+  scenarioIds: string[];
+  shard?: { index: number; count: number };
+  /** set by `netab merge`: the shard run directories it combined */
+  mergedFrom?: string[];
+}
+
+export interface Attempt {
+  attempt: number;
+  startedAt: string;
+  finishedAt?: string;
+  interrupted?: boolean;
+  command: string[];
 }
 
 export interface RunManifest {
@@ -97,6 +122,9 @@ export interface RunManifest {
   scenarios: ManifestScenario[];
   finishedAt?: string;
   interrupted?: boolean;
+  suite?: SuiteInfo;
+  /** one entry per run attempt (first run, then each --resume) */
+  attempts?: Attempt[];
 }
 
 /**
