@@ -1,0 +1,407 @@
+/**
+ * The relay's main thread: two UDP sockets in the link namespace L (one per side, port 4789),
+ * the link model per direction, and the hand-off of scheduled packets to the sender thread.
+ *
+ *   A --VXLAN--> L:a.listen:4789 --[model forward]--> sender --> b.peer:4789  (A -> B, "forward")
+ *   B --VXLAN--> L:b.listen:4789 --[model reverse]--> sender --> a.peer:4789  (B -> A, "reverse")
+ *
+ * Per datagram: check the source, run the model (drop / 1 / 2 copies with release times), copy
+ * each copy into a free shared slot (flipping the corrupt bit in the copy), publish it on the
+ * submit ring and wake the sender only if the copy is due before the sender's own wake-up time.
+ */
+import dgram from 'node:dgram';
+import os from 'node:os';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import type { LinkImpairment } from '../types.js';
+import { summarise } from './histogram.js';
+import { LinkModel, applyCorruption, newEmission, type Emission } from './model.js';
+import { procAddress, sampleUdpSockets } from './procnet.js';
+import type { DirectionStats, RelayStats, ResolvedRelayConfig } from './protocol.js';
+import { run } from '../../exec/index.js';
+import { VXLAN_HEADER_BYTES } from './protocol.js';
+import {
+  C_FREE_TAIL,
+  C_LATE_MAX,
+  C_SEQ,
+  C_SLEEPING,
+  C_STOP,
+  C_SUB_TAIL,
+  SLOT_BYTES,
+  W_BYTES,
+  W_DIR_STRIDE,
+  W_ERRORS,
+  W_EARLY,
+  W_G_LEAD_NS,
+  W_G_SPIN_NS,
+  W_G_WAITS,
+  W_G_WAIT_NS,
+  W_HIST,
+  W_LATE_SUM_MS,
+  W_PACKETS,
+  W_WORDS,
+  allocShared,
+  nowFrom,
+  views,
+  type SenderInit,
+  type SharedBuffers,
+  type SharedViews,
+} from './shared.js';
+
+
+interface Direction {
+  name: 'forward' | 'reverse';
+  index: 0 | 1;
+  model: LinkModel;
+  /** the address this direction's datagrams must come from */
+  source: string;
+  /** /proc/net/udp spelling of the receiving socket */
+  procLocal: string;
+  packetsIn: number;
+  bytesIn: number;
+  foreign: number;
+  relayDrops: number;
+  rxQueueMax: number;
+  rxQueueLast: number;
+  samples: number;
+  samplesBacklogged: number;
+  kernelDropsBase: number;
+  kernelDropsLast: number;
+}
+
+export class Relay {
+  private readonly cfg: ResolvedRelayConfig;
+  private readonly originNs = process.hrtime.bigint();
+  private readonly now = nowFrom(this.originNs);
+  private readonly shared: SharedBuffers;
+  private readonly v: SharedViews;
+  private readonly dirs: [Direction, Direction];
+  private readonly em: Emission[] = [newEmission(), newEmission()];
+  private readonly sockets: dgram.Socket[] = [];
+  private worker: Worker | null = null;
+  private senderTid: number | null = null;
+  private sampler: NodeJS.Timeout | null = null;
+  // free slots owned by the main thread (a stack) and the head of the sender's free ring
+  private readonly freeStack: Int32Array;
+  private freeTop = 0;
+  private freeHead = 0;
+  private subTail = 0;
+  private maxInUse = 0;
+  private allocs = 0;
+  // stats interval
+  private intervalStartNs = 0;
+  private cpuBase = process.cpuUsage();
+  private eluBase: EventLoopUtilization = performance.eventLoopUtilization();
+  private wBase: Float64Array;
+  private onFatal: (err: Error) => void = (err) => {
+    throw err;
+  };
+
+  constructor(cfg: ResolvedRelayConfig) {
+    this.cfg = cfg;
+    this.shared = allocShared(cfg.maxPackets);
+    this.v = views(this.shared);
+    this.wBase = new Float64Array(W_WORDS);
+    this.freeStack = new Int32Array(cfg.maxPackets);
+    for (let i = cfg.maxPackets - 1; i >= 0; i--) this.freeStack[this.freeTop++] = i;
+    const mk = (name: 'forward' | 'reverse', index: 0 | 1, imp: LinkImpairment, source: string, listen: string, port: number): Direction => ({
+      name,
+      index,
+      model: new LinkModel(imp, cfg.seed, index),
+      source,
+      procLocal: procAddress(listen, port),
+      packetsIn: 0,
+      bytesIn: 0,
+      foreign: 0,
+      relayDrops: 0,
+      rxQueueMax: 0,
+      rxQueueLast: 0,
+      samples: 0,
+      samplesBacklogged: 0,
+      kernelDropsBase: 0,
+      kernelDropsLast: 0,
+    });
+    this.dirs = [
+      mk('forward', 0, cfg.forward, cfg.a.peer, cfg.a.listen, cfg.a.port!),
+      mk('reverse', 1, cfg.reverse, cfg.b.peer, cfg.b.listen, cfg.b.port!),
+    ];
+  }
+
+  /** Bind both sockets and start the sender thread; resolves when packets can flow. */
+  async start(onFatal: (err: Error) => void): Promise<void> {
+    this.onFatal = onFatal;
+    if (this.cfg.nice !== null) {
+      try {
+        os.setPriority(0, this.cfg.nice); // pid 0 = the calling (main) thread on Linux
+      } catch {
+        /* not permitted */
+      }
+    }
+    const init: SenderInit = {
+      shared: this.shared,
+      originNs: this.originNs.toString(),
+      sockets: [
+        { bindAddress: this.cfg.b.listen, peer: this.cfg.b.peer, port: this.cfg.b.port! },
+        { bindAddress: this.cfg.a.listen, peer: this.cfg.a.peer, port: this.cfg.a.port! },
+      ],
+      sendBufferBytes: this.cfg.socketBufferBytes,
+      nice: this.cfg.nice,
+    };
+    const worker = new Worker(new URL('./sender-worker.js', import.meta.url), { workerData: init });
+    this.worker = worker;
+    const ready = new Promise<void>((resolve, reject) => {
+      worker.on('message', (m: { type: string; message?: string; tid?: number }) => {
+        if (m.type === 'ready') {
+          this.senderTid = m.tid ?? null;
+          resolve();
+        }
+        else if (m.type === 'error') {
+          const err = new Error(m.message ?? 'sender thread error');
+          reject(err);
+          this.onFatal(err);
+        }
+      });
+      worker.on('error', (err) => {
+        reject(err);
+        this.onFatal(err);
+      });
+      worker.on('exit', (code) => {
+        const err = new Error(`sender thread exited (code ${code})`);
+        reject(err);
+        if (this.worker) this.onFatal(err);
+      });
+    });
+    const sides = [
+      { dir: this.dirs[0], ep: this.cfg.a },
+      { dir: this.dirs[1], ep: this.cfg.b },
+    ];
+    for (const { dir, ep } of sides) {
+      const sock = dgram.createSocket({
+        type: 'udp4',
+        recvBufferSize: this.cfg.socketBufferBytes,
+        sendBufferSize: 65536,
+      });
+      const d = dir;
+      sock.on('message', (msg: Buffer, rinfo: dgram.RemoteInfo) => this.onDatagram(d, msg, rinfo.address));
+      await new Promise<void>((resolve, reject) => {
+        sock.once('error', reject);
+        sock.bind({ address: ep.listen, port: ep.port, exclusive: true }, () => {
+          sock.removeListener('error', reject);
+          resolve();
+        });
+      });
+      sock.on('error', (err) => this.onFatal(err));
+      this.sockets.push(sock);
+    }
+    await ready;
+    await this.applyRealtime();
+    this.sample();
+    for (const d of this.dirs) d.kernelDropsBase = d.kernelDropsLast;
+    this.sampler = setInterval(() => this.sample(), this.cfg.sampleMs);
+    this.resetInterval();
+  }
+
+  /** SCHED_FIFO for the receive (main) and sender threads, through chrt (see RelayConfig.realtime). */
+  private async applyRealtime(): Promise<void> {
+    const prio = this.cfg.realtime;
+    if (prio === null) return;
+    const tids = [process.pid, this.senderTid].filter((t): t is number => typeof t === 'number');
+    for (const tid of tids) {
+      const r = await run(['chrt', '-f', '-p', String(prio), String(tid)], { reject: false, timeoutMs: 5000 });
+      if (r.exitCode !== 0) {
+        process.stderr.write(`relay: could not make thread ${tid} SCHED_FIFO ${prio} (${r.stderr.trim() || r.exitCode}); running at nice ${this.cfg.nice}\n`);
+        return;
+      }
+    }
+    this.realtimeApplied = true;
+  }
+
+  /** true once both threads run SCHED_FIFO */
+  realtimeApplied = false;
+
+  private alloc(): number {
+    if (this.freeTop === 0) {
+      const tail = Atomics.load(this.v.ctrl, C_FREE_TAIL);
+      const mask = this.shared.ringMask;
+      while (this.freeHead !== tail) {
+        this.freeStack[this.freeTop++] = this.v.free[this.freeHead & mask]!;
+        this.freeHead = (this.freeHead + 1) | 0;
+      }
+      if (this.freeTop === 0) return -1;
+    }
+    const slot = this.freeStack[--this.freeTop]!;
+    this.allocs = (this.allocs + 1) | 0;
+    // in use = allocated - freed by the sender (ring counters wrap together)
+    const inUse = (this.allocs - Atomics.load(this.v.ctrl, C_FREE_TAIL)) | 0;
+    if (inUse > this.maxInUse) this.maxInUse = inUse;
+    return slot;
+  }
+
+  private onDatagram(d: Direction, msg: Buffer, from: string): void {
+    const len = msg.length;
+    if (from !== d.source) {
+      d.foreign++;
+      return;
+    }
+    d.packetsIn++;
+    d.bytesIn += len - VXLAN_HEADER_BYTES;
+    if (len <= VXLAN_HEADER_BYTES || len > SLOT_BYTES) {
+      d.relayDrops++;
+      return;
+    }
+    const n = d.model.process(this.now(), len - VXLAN_HEADER_BYTES, this.em);
+    const v = this.v;
+    for (let i = 0; i < n; i++) {
+      const e = this.em[i]!;
+      const slot = this.alloc();
+      if (slot < 0) {
+        d.relayDrops++;
+        continue;
+      }
+      const off = slot * SLOT_BYTES;
+      v.pool.set(msg, off);
+      applyCorruption(v.pool, off + VXLAN_HEADER_BYTES, e);
+      v.release[slot] = e.releaseNs;
+      v.length[slot] = len;
+      v.dir[slot] = d.index;
+      v.submit[this.subTail & this.shared.ringMask] = slot;
+      this.subTail = (this.subTail + 1) | 0;
+      Atomics.store(v.ctrl, C_SUB_TAIL, this.subTail);
+      Atomics.add(v.ctrl, C_SEQ, 1);
+      if (Atomics.load(v.ctrl, C_SLEEPING) !== 0 && e.releaseNs < v.wakeAt[0]!) Atomics.notify(v.ctrl, C_SEQ, 1);
+    }
+  }
+
+  private sample(): void {
+    const m = sampleUdpSockets([this.dirs[0].procLocal, this.dirs[1].procLocal]);
+    for (const d of this.dirs) {
+      const s = m.get(d.procLocal);
+      if (!s) continue;
+      d.samples++;
+      d.rxQueueLast = s.rxQueue;
+      if (s.rxQueue > 0) d.samplesBacklogged++;
+      if (s.rxQueue > d.rxQueueMax) d.rxQueueMax = s.rxQueue;
+      d.kernelDropsLast = s.drops;
+    }
+  }
+
+  /** Replace the link model of one or both directions (fresh queue and random state). */
+  set(forward: LinkImpairment | undefined, reverse: LinkImpairment | undefined, seed?: number): void {
+    const s = seed ?? this.cfg.seed;
+    const upd = (d: Direction, imp: LinkImpairment | undefined) => {
+      if (imp === undefined) return;
+      const m = new LinkModel(imp, s, d.index);
+      // keep the interval's counters
+      m.counters = d.model.counters;
+      m.queueDelay.counts.set(d.model.queueDelay.counts);
+      m.queueDelay.sum = d.model.queueDelay.sum;
+      m.queueDelay.max = d.model.queueDelay.max;
+      d.model = m;
+    };
+    upd(this.dirs[0], forward);
+    upd(this.dirs[1], reverse);
+  }
+
+  private resetInterval(): void {
+    this.intervalStartNs = this.now();
+    this.cpuBase = process.cpuUsage();
+    this.eluBase = performance.eventLoopUtilization();
+    this.wBase.set(this.v.wstats);
+    Atomics.exchange(this.v.ctrl, C_LATE_MAX, 0);
+    Atomics.exchange(this.v.ctrl, C_LATE_MAX + 1, 0);
+    this.maxInUse = (this.allocs - Atomics.load(this.v.ctrl, C_FREE_TAIL)) | 0;
+    for (const d of this.dirs) {
+      d.model.resetCounters();
+      d.packetsIn = d.bytesIn = d.foreign = d.relayDrops = 0;
+      d.rxQueueMax = d.rxQueueLast;
+      d.samples = d.samplesBacklogged = 0;
+      d.kernelDropsBase = d.kernelDropsLast;
+    }
+  }
+
+  /** Telemetry since the last reset; with reset=true a new interval starts. */
+  stats(reset = false): RelayStats {
+    this.sample();
+    const intervalMs = (this.now() - this.intervalStartNs) / 1e6;
+    const cpu = process.cpuUsage(this.cpuBase);
+    const w = this.v.wstats;
+    const late = (d: 0 | 1, k: number) => w[d * W_DIR_STRIDE + k]! - this.wBase[d * W_DIR_STRIDE + k]!;
+    const warnings: string[] = [];
+    const dirStats = (d: Direction): DirectionStats => {
+      const c = d.model.counters;
+      const base = d.index * W_DIR_STRIDE;
+      const hist = new Float64Array(W_DIR_STRIDE - W_HIST);
+      for (let i = 0; i < hist.length; i++) hist[i] = w[base + W_HIST + i]! - this.wBase[base + W_HIST + i]!;
+      const lateMax = Atomics.load(this.v.ctrl, C_LATE_MAX + d.index) / 1e4;
+      const latenessMs = summarise(hist, 0, late(d.index, W_LATE_SUM_MS), lateMax);
+      const kernel = Math.max(0, d.kernelDropsLast - d.kernelDropsBase);
+      const s: DirectionStats = {
+        packetsIn: d.packetsIn,
+        bytesIn: d.bytesIn,
+        packetsOut: late(d.index, W_PACKETS),
+        bytesOut: late(d.index, W_BYTES),
+        drops: { loss: c.dropsLoss, queue: c.dropsQueue, relay: d.relayDrops + late(d.index, W_ERRORS), kernel },
+        foreign: d.foreign,
+        duplicates: c.duplicates,
+        reorders: c.reorders,
+        outOfOrder: c.outOfOrder,
+        corruptions: c.corruptions,
+        queueDelayMs: d.model.queueDelay.summary(),
+        latenessMs,
+        earlySends: late(d.index, W_EARLY),
+        maxBacklogBytes: c.maxBacklogBytes,
+        socket: {
+          rxQueueMaxBytes: d.rxQueueMax,
+          rxQueueBytes: d.rxQueueLast,
+          samples: d.samples,
+          samplesBacklogged: d.samplesBacklogged,
+        },
+      };
+      if (latenessMs.count > 0 && latenessMs.p99 > 1) warnings.push(`${d.name}: send lateness p99 ${latenessMs.p99} ms > 1 ms`);
+      if (kernel > 0) warnings.push(`${d.name}: ${kernel} datagrams dropped by the kernel (relay receive buffer full)`);
+      if (s.drops.relay > 0) warnings.push(`${d.name}: ${s.drops.relay} datagrams dropped inside the relay`);
+      if (d.samples >= 10 && d.samplesBacklogged / d.samples > 0.5)
+        warnings.push(`${d.name}: receive queue non-empty in ${Math.round((100 * d.samplesBacklogged) / d.samples)} % of samples (relay short of CPU)`);
+      return s;
+    };
+    const out: RelayStats = {
+      intervalMs,
+      forward: dirStats(this.dirs[0]),
+      reverse: dirStats(this.dirs[1]),
+      cpu: {
+        userMs: cpu.user / 1000,
+        systemMs: cpu.system / 1000,
+        coreShare: intervalMs > 0 ? (cpu.user + cpu.system) / 1000 / intervalMs : 0,
+      },
+      pool: { slots: this.shared.nSlots, maxInUse: this.maxInUse },
+      threads: {
+        receiveBusy: performance.eventLoopUtilization(this.eluBase).utilization,
+        senderBusy: intervalMs > 0 ? Math.max(0, 1 - (w[W_G_WAIT_NS]! - this.wBase[W_G_WAIT_NS]!) / 1e6 / intervalMs) : 0,
+        senderSpin: intervalMs > 0 ? (w[W_G_SPIN_NS]! - this.wBase[W_G_SPIN_NS]!) / 1e6 / intervalMs : 0,
+        senderLeadUs: w[W_G_LEAD_NS]! / 1e3,
+        senderWakeups: w[W_G_WAITS]! - this.wBase[W_G_WAITS]!,
+      },
+      scheduling: this.realtimeApplied ? `fifo:${this.cfg.realtime}` : `nice:${this.cfg.nice ?? 0}`,
+      warnings,
+    };
+    if (reset) this.resetInterval();
+    return out;
+  }
+
+  /** Stop the sender thread and close the sockets. */
+  async stop(): Promise<void> {
+    if (this.sampler) clearInterval(this.sampler);
+    const w = this.worker;
+    this.worker = null;
+    Atomics.store(this.v.ctrl, C_STOP, 1);
+    Atomics.notify(this.v.ctrl, C_SEQ);
+    for (const s of this.sockets) {
+      try {
+        s.close();
+      } catch {
+        /* already closed */
+      }
+    }
+    if (w) await w.terminate();
+  }
+}
