@@ -5,11 +5,24 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { formatProblem, InputError } from '../scenario/errors.js';
-import { loadScenarioFile } from '../scenario/load.js';
+import { estimateSeconds, loadSuite, parseShard, shardScenarios } from '../scenario/suite.js';
 import { jsonSchema } from '../scenario/schema.js';
 import { formatRate } from '../scenario/units.js';
 import type { Scenario } from '../scenario/model.js';
 import { NETAB_VERSION } from '../version.js';
+
+interface RunFlags {
+  out?: string;
+  engine?: 'auto' | 'netem' | 'userspace';
+  trials?: number;
+  seed?: number;
+  filter?: string;
+  shard?: string;
+  resume?: string;
+  aa?: boolean;
+  json?: boolean;
+  quiet?: boolean;
+}
 
 export const EXIT = { promote: 0, rollback: 1, usage: 2, env: 3, hold: 4, interrupted: 130 } as const;
 
@@ -51,21 +64,6 @@ function describeLink(s: Scenario): string {
     .join('; ');
 }
 
-function loadAll(files: string[], opts: Parameters<typeof loadScenarioFile>[1]): Scenario[] {
-  const problems: InputError['problems'] = [];
-  const all: Scenario[] = [];
-  for (const f of files) {
-    try {
-      all.push(...loadScenarioFile(f, opts));
-    } catch (e) {
-      if (e instanceof InputError) problems.push(...e.problems);
-      else throw e;
-    }
-  }
-  if (problems.length) throw new InputError(problems);
-  return all;
-}
-
 function intArg(name: string) {
   return (v: string) => {
     if (!/^\d+$/.test(v)) throw new Exit(EXIT.usage, `${name} must be a whole number (got "${v}")`);
@@ -90,20 +88,34 @@ Exit codes: 0 promote, 1 rollback, 2 invalid input or usage, 3 environment or in
 
   program
     .command('run')
-    .description('run a scenario file: build the testbed, run the trials, judge, write the report')
-    .argument('<file>', 'scenario file (YAML)')
-    .option('--out <dir>', 'run directory (default: reports/<scenario>-<timestamp>)')
+    .description('run scenario files, folders or a suite: build the testbed, run the trials, judge, write the reports')
+    .argument('[paths...]', 'scenario files, folders (every *.yaml), globs, or a suite.yaml')
+    .option('--out <dir>', 'run directory (default: reports/<scenario or suite>-<timestamp>)')
     .addOption(new Option('--engine <engine>', 'impairment engine').choices(['auto', 'netem', 'userspace']))
     .option('--trials <n>', 'measured pairs per scenario (overrides trials.pairs)', intArg('--trials'))
     .option('--seed <n>', 'seed for pair order and impairment randomness (default: random, recorded)', intArg('--seed'))
+    .option('--filter <regex>', 'only scenarios whose id or name matches')
+    .option('--shard <i/n>', 'run only shard i of n (deterministic, balanced by estimated duration); combine with `netab merge`')
+    .option('--resume <dir>', 'continue an interrupted run in DIR: finished trials are kept, only missing ones run')
     .option('--aa', 'A/A calibration: run control against itself (the false-alarm check)')
     .option('--json', 'print verdict.json to stdout')
     .option('-q, --quiet', 'no progress output')
-    .action(async (file: string, o: { out?: string; engine?: 'auto' | 'netem' | 'userspace'; trials?: number; seed?: number; aa?: boolean; json?: boolean; quiet?: boolean }) => {
-      const scenarios = loadAll([file], { pairs: o.trials, engine: o.engine });
-      const { runCommand } = await import('./run.js');
-      const code = await runCommand(scenarios, {
-        file,
+    .action(async (paths: string[], o: RunFlags) => {
+      const { runCommand, resumeCommand } = await import('./run.js');
+      if (o.resume) {
+        if (paths.length) throw new Exit(EXIT.usage, '--resume takes the run directory only, not scenario files');
+        throw new Exit(await resumeCommand(o.resume, { json: Boolean(o.json), quiet: Boolean(o.quiet), argv: process.argv.slice(2) }));
+      }
+      if (paths.length === 0) throw new Exit(EXIT.usage, 'run needs a scenario file, folder or suite (or --resume DIR)');
+      const loaded = loadSuite(paths, { pairs: o.trials, engine: o.engine, filter: o.filter });
+      let scenarios = loaded.scenarios;
+      if (o.shard) {
+        const sh = parseShard(o.shard);
+        loaded.suite.shard = sh;
+        scenarios = shardScenarios(scenarios, sh.index, sh.count);
+      }
+      const code = await runCommand(scenarios, loaded.suite, {
+        paths,
         out: o.out,
         seed: o.seed ?? scenarios[0]?.seed,
         aa: Boolean(o.aa),
@@ -115,12 +127,44 @@ Exit codes: 0 promote, 1 rollback, 2 invalid input or usage, 3 environment or in
     });
 
   program
+    .command('plan')
+    .description('estimate a run before starting it: scenarios, trials, expected wall time (per shard with --shards)')
+    .argument('<paths...>', 'scenario files, folders, globs, or a suite.yaml')
+    .option('--trials <n>', 'measured pairs per scenario (overrides trials.pairs)', intArg('--trials'))
+    .option('--filter <regex>', 'only scenarios whose id or name matches')
+    .option('--shards <n>', 'show how N shards would split the suite', intArg('--shards'))
+    .action((paths: string[], o: { trials?: number; filter?: string; shards?: number }) => {
+      const loaded = loadSuite(paths, { pairs: o.trials, filter: o.filter });
+      const fmt = (sec: number) => `${Math.floor(sec / 60)}m${String(Math.round(sec % 60)).padStart(2, '0')}s`;
+      const line = (label: string, ss: Scenario[]) => {
+        const trials = ss.reduce((a, s) => a + 2 * (s.trials.pairs + s.trials.warmup), 0);
+        const sec = ss.reduce((a, s) => a + estimateSeconds(s), 0);
+        out(`${label}: ${ss.length} scenario${ss.length === 1 ? '' : 's'}, ${trials} trials, about ${fmt(sec)}`);
+      };
+      out(`suite ${loaded.suite.name} (${loaded.suite.files.length} file${loaded.suite.files.length === 1 ? '' : 's'}, hash ${loaded.suite.hash})`);
+      for (const s of loaded.scenarios) out(`  ${s.id}: ${s.trials.pairs} pairs + ${s.trials.warmup} warm-up, about ${fmt(estimateSeconds(s))}`);
+      line('total', loaded.scenarios);
+      if (o.shards) for (let i = 1; i <= o.shards; i++) line(`  shard ${i}/${o.shards}`, shardScenarios(loaded.scenarios, i, o.shards));
+    });
+
+  program
+    .command('merge')
+    .description('combine shard run directories of one suite into one run directory, then judge and report it')
+    .argument('<dirs...>', 'shard run directories')
+    .requiredOption('--out <dir>', 'the merged run directory')
+    .option('--json', 'print verdict.json to stdout')
+    .action(async (dirs: string[], o: { out: string; json?: boolean }) => {
+      const { mergeCommand } = await import('./run.js');
+      throw new Exit(await mergeCommand(dirs, o.out, Boolean(o.json)));
+    });
+
+  program
     .command('validate')
-    .description('check scenario files and print the expanded scenario list')
-    .argument('<files...>', 'scenario files')
+    .description('check scenario files (or folders, globs, suites) and print the expanded scenario list')
+    .argument('<paths...>', 'scenario files, folders, globs, or a suite.yaml')
     .option('--json', 'print the expanded scenarios as JSON')
-    .action((files: string[], o: { json?: boolean }) => {
-      const scenarios = loadAll(files, {});
+    .action((paths: string[], o: { json?: boolean }) => {
+      const scenarios = loadSuite(paths, {}).scenarios;
       if (o.json) out(JSON.stringify(scenarios, null, 2));
       else {
         for (const s of scenarios) {

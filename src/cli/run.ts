@@ -1,8 +1,10 @@
 /** `netab run`, `judge`, `report`: the pipeline, then the judge and the reports on the run directory. */
-import { basename, extname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { judgeRun, writeVerdict, exitCodeFor } from '../judge/index.js';
 import { renderReports } from '../report/index.js';
-import type { Verdict } from '../results/types.js';
+import { mergeRuns } from '../results/merge.js';
+import { readManifest, readRecords } from '../results/store.js';
+import type { RunManifest, SuiteInfo, Verdict } from '../results/types.js';
 import type { Scenario } from '../scenario/model.js';
 import { parsePercent } from '../scenario/units.js';
 import { findLeftovers } from '../topology/netns/gc.js';
@@ -10,11 +12,12 @@ import { Aborted, runDirFor, runScenarios } from '../trial/runner.js';
 import { preflight } from './doctor.js';
 import { makeProgress } from './progress.js';
 
+const EXIT_USAGE = 2;
 const EXIT_ENV = 3;
 const EXIT_INTERRUPTED = 130;
 
 export interface RunCommandOptions {
-  file: string;
+  paths: string[];
   out?: string;
   seed?: number;
   aa: boolean;
@@ -35,7 +38,34 @@ export function summarize(v: Verdict, runDir: string): string {
   return lines.join('\n');
 }
 
-export async function runCommand(scenarios: Scenario[], o: RunCommandOptions): Promise<number> {
+export async function runCommand(scenarios: Scenario[], suite: SuiteInfo, o: RunCommandOptions): Promise<number> {
+  const seed = o.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const stem = suite.shard ? `${suite.name}-shard${suite.shard.index}of${suite.shard.count}` : suite.name;
+  const runDir = resolve(o.out ?? runDirFor('reports', stem));
+  return execute(scenarios, runDir, { seed, aa: o.aa, suite, sourceFile: o.paths.join(' ') }, o);
+}
+
+/** --resume DIR: the stored expanded scenarios, only the trials that have no record yet. */
+export async function resumeCommand(dir: string, o: { json: boolean; quiet: boolean; argv: string[] }): Promise<number> {
+  let manifest: RunManifest;
+  try {
+    manifest = readManifest(dir);
+  } catch (e) {
+    say(`netab: ${(e as Error).message}`);
+    return EXIT_USAGE;
+  }
+  const done = new Set(readRecords(dir).map((r) => `${r.scenario}#${r.pair}-${r.arm}`));
+  const scenarios = manifest.scenarios.map((m) => m.scenario as Scenario);
+  say(`netab: resuming ${dir}: ${done.size} trials already recorded`);
+  return execute(scenarios, resolve(dir), { seed: manifest.seed, aa: manifest.aa, suite: manifest.suite, sourceFile: manifest.sourceFile, resume: { manifest, done } }, o);
+}
+
+async function execute(
+  scenarios: Scenario[],
+  runDir: string,
+  run: { seed: number; aa: boolean; suite?: SuiteInfo; sourceFile: string; resume?: { manifest: RunManifest; done: Set<string> } },
+  o: { json: boolean; quiet: boolean; argv: string[] },
+): Promise<number> {
   const problems = await preflight();
   if (problems.length) {
     for (const p of problems) say(`netab: ${p}`);
@@ -47,9 +77,6 @@ export async function runCommand(scenarios: Scenario[], o: RunCommandOptions): P
     say(
       `netab: found leftovers of earlier runs that did not clean up (${[...dead.map((r) => `run ${r.runId}`), ...left.orphanNamespaces].join(', ')}); \`netab gc\` removes them`,
     );
-
-  const seed = o.seed ?? Math.floor(Math.random() * 2 ** 31);
-  const runDir = resolve(o.out ?? runDirFor('reports', basename(o.file, extname(o.file))));
   const ac = new AbortController();
   let interrupts = 0;
   const onSignal = (sig: string) => {
@@ -64,21 +91,23 @@ export async function runCommand(scenarios: Scenario[], o: RunCommandOptions): P
   process.on('SIGINT', sigint);
   process.on('SIGTERM', sigterm);
   const progress = makeProgress(process.stderr, o.quiet);
-  say(`netab: run directory ${runDir} (seed ${seed})`);
+  say(`netab: run directory ${runDir} (seed ${run.seed})`);
   try {
     const manifest = await runScenarios(scenarios, {
       runDir,
-      seed,
-      aa: o.aa,
+      seed: run.seed,
+      aa: run.aa,
       command: ['netab', ...o.argv],
-      sourceFile: o.file,
+      sourceFile: run.sourceFile,
       signal: ac.signal,
       progress,
+      suite: run.suite,
+      resume: run.resume,
     });
     for (const s of manifest.scenarios) if (s.engine) say(`netab: ${s.id}: engine ${s.engine.name} (${s.engine.reason})`);
   } catch (e) {
     if (e instanceof Aborted || ac.signal.aborted) {
-      say(`netab: interrupted; partial results are in ${runDir}`);
+      say(`netab: interrupted; partial results are in ${runDir} (\`netab run --resume ${runDir}\` continues)`);
       return EXIT_INTERRUPTED;
     }
     say(`netab: run failed: ${(e as Error).message}`);
@@ -88,12 +117,22 @@ export async function runCommand(scenarios: Scenario[], o: RunCommandOptions): P
     process.off('SIGINT', sigint);
     process.off('SIGTERM', sigterm);
   }
-  const verdict = judgeRun(runDir);
+  return finish(runDir, {}, o.json);
+}
+
+async function finish(runDir: string, overrides: Parameters<typeof judgeRun>[1], json: boolean): Promise<number> {
+  const verdict = judgeRun(runDir, overrides);
   writeVerdict(runDir, verdict);
   await renderReports(runDir);
-  if (o.json) process.stdout.write(JSON.stringify(verdict, null, 2) + '\n');
+  if (json) process.stdout.write(JSON.stringify(verdict, null, 2) + '\n');
   say(summarize(verdict, runDir));
   return exitCodeFor(verdict.decision);
+}
+
+export async function mergeCommand(dirs: string[], out: string, json: boolean): Promise<number> {
+  const m = mergeRuns(dirs, resolve(out));
+  say(`netab: merged ${m.suite?.mergedFrom?.length ?? dirs.length} shard(s) of suite ${m.suite?.name} into ${resolve(out)}`);
+  return finish(resolve(out), {}, json);
 }
 
 export async function judgeCommand(dir: string, o: { alpha?: number; margin?: string; json?: boolean }): Promise<number> {
@@ -104,12 +143,7 @@ export async function judgeCommand(dir: string, o: { alpha?: number; margin?: st
       ? { kind: 'relative', value: parsePercent(o.margin) }
       : { kind: 'absolute', value: Number(o.margin) };
   }
-  const verdict = judgeRun(dir, overrides);
-  writeVerdict(dir, verdict);
-  await renderReports(dir);
-  if (o.json) process.stdout.write(JSON.stringify(verdict, null, 2) + '\n');
-  say(summarize(verdict, dir));
-  return exitCodeFor(verdict.decision);
+  return finish(dir, overrides, Boolean(o.json));
 }
 
 export async function reportCommand(dir: string): Promise<void> {

@@ -145,7 +145,10 @@ export function loadScenarioFile(file: string, opts: LoadOptions = {}): Scenario
   return loadScenarioText(src, file, opts);
 }
 
-export function loadScenarioText(src: string, file: string, opts: LoadOptions = {}): Scenario[] {
+/**
+ * `defaults` (from a suite file) fill top-level keys the scenario does not set itself.
+ */
+export function loadScenarioText(src: string, file: string, opts: LoadOptions = {}, defaults: Record<string, unknown> = {}): Scenario[] {
   const lc = new LineCounter();
   const doc = parseDocument(src, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const loc: Located = { file, doc, lc };
@@ -160,6 +163,9 @@ export function loadScenarioText(src: string, file: string, opts: LoadOptions = 
   const raw = doc.toJS() as unknown;
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new InputError([{ file, line: 1, col: 1, path: '', message: 'a scenario file must be a YAML mapping' }]);
+  }
+  for (const [k, v] of Object.entries(defaults)) {
+    if ((raw as Record<string, unknown>)[k] === undefined) (raw as Record<string, unknown>)[k] = structuredClone(v);
   }
   // 1. the file as written (matrix values are checked per expanded point below)
   const parsed = ScenarioSchema.safeParse(raw);

@@ -11,7 +11,7 @@ import { run } from '../exec/index.js';
 import { Resources, newRunId } from '../exec/resources.js';
 import { chooseEngine, probeNetem } from '../impairment/index.js';
 import { probeFidelity } from '../impairment/fidelity.js';
-import type { Arm, ManifestScenario, RunManifest, TrialRecord } from '../results/types.js';
+import type { Arm, ManifestScenario, RunManifest, SuiteInfo, TrialRecord } from '../results/types.js';
 import { RunStore } from '../results/store.js';
 import type { Scenario, TuningProfile } from '../scenario/model.js';
 import { createTestbed, type Testbed } from '../topology/netns/index.js';
@@ -19,6 +19,7 @@ import { applyProfile, ensureAllowed, type Readback } from '../tuning/index.js';
 import { runBulkTrial, type TrialOutput } from '../workload/bulk.js';
 import { NETAB_VERSION } from '../version.js';
 import { mulberry32 } from './rng.js';
+import { estimateSeconds } from '../scenario/suite.js';
 
 export interface Progress {
   scenario(i: number, n: number, s: Scenario): void;
@@ -38,6 +39,9 @@ export interface RunOptions {
   progress: Progress;
   /** CPU busy share above which a trial is flagged suspect */
   cpuSuspect?: number;
+  suite?: SuiteInfo;
+  /** --resume: the interrupted run's manifest and the trials it already finished ("<scenario>#<pair>-<arm>") */
+  resume?: { manifest: RunManifest; done: Set<string> };
 }
 
 export class Aborted extends Error {
@@ -59,45 +63,70 @@ async function versionOf(argv: string[]): Promise<string | undefined> {
 }
 
 export function manifestScenario(s: Scenario): ManifestScenario {
-  return { id: s.id, name: s.name, params: s.params, hash: s.hash, scenario: s, judge: s.judge, path: s.path, status: 'pending' };
+  return {
+    id: s.id,
+    name: s.name,
+    params: s.params,
+    hash: s.hash,
+    scenario: s,
+    judge: s.judge,
+    path: s.path,
+    status: 'pending',
+    file: s.file,
+    estimateS: Math.round(estimateSeconds(s)),
+  };
 }
 
 export async function runScenarios(scenarios: Scenario[], opts: RunOptions): Promise<RunManifest> {
-  const runId = opts.runId ?? newRunId();
+  // namespaces get a fresh id per attempt; the manifest keeps the run's identity across --resume
+  const netId = newRunId();
   const store = new RunStore(opts.runDir);
-  const probe = await probeNetem(runId).catch(() => ({ ok: false, detail: 'probe failed' }));
-  const manifest: RunManifest = {
-    format: 'netab-run/1',
-    runId,
-    netabVersion: NETAB_VERSION,
-    createdAt: new Date().toISOString(),
-    command: opts.command,
-    sourceFile: opts.sourceFile,
-    seed: opts.seed,
-    backend: 'netns',
-    aa: opts.aa,
-    environment: {
-      kernel: release(),
-      hostname: hostname(),
-      node: process.version,
-      iproute2: await versionOf(['ip', '-V']),
-      iperf3: await versionOf(['iperf3', '--version']),
-      netem: probe.ok,
-      vm: process.env.NETAB_IN_VM ? { kernel: release(), accelerator: process.env.NETAB_IN_VM } : null,
-    },
-    scenarios: scenarios.map(manifestScenario),
-  };
+  const probe = await probeNetem(netId).catch(() => ({ ok: false, detail: 'probe failed' }));
+  const prev = opts.resume?.manifest;
+  const attempt = (prev?.attempts?.length ?? 0) + 1;
+  const manifest: RunManifest = prev
+    ? { ...prev, interrupted: false, finishedAt: undefined }
+    : {
+        format: 'netab-run/1',
+        runId: opts.runId ?? netId,
+        netabVersion: NETAB_VERSION,
+        createdAt: new Date().toISOString(),
+        command: opts.command,
+        sourceFile: opts.sourceFile,
+        seed: opts.seed,
+        backend: 'netns',
+        aa: opts.aa,
+        environment: {
+          kernel: release(),
+          hostname: hostname(),
+          node: process.version,
+          iproute2: await versionOf(['ip', '-V']),
+          iperf3: await versionOf(['iperf3', '--version']),
+          netem: probe.ok,
+          vm: process.env.NETAB_IN_VM ? { kernel: release(), accelerator: process.env.NETAB_IN_VM } : null,
+        },
+        scenarios: scenarios.map(manifestScenario),
+        suite: opts.suite,
+      };
+  manifest.attempts = [...(prev?.attempts ?? []), { attempt, startedAt: new Date().toISOString(), command: opts.command }];
+  const thisAttempt = manifest.attempts[manifest.attempts.length - 1]!;
   store.writeManifest(manifest);
   try {
     for (const [i, s] of scenarios.entries()) {
       if (opts.signal?.aborted) throw new Aborted();
+      const ms = manifest.scenarios.find((m) => m.id === s.id)!;
+      const todo = trialPlan(s, opts.seed).filter((t) => !opts.resume?.done.has(`${s.id}#${t.pair}-${t.arm}`));
+      if (todo.length === 0) {
+        ms.status = 'done';
+        continue;
+      }
       opts.progress.scenario(i, scenarios.length, s);
-      const ms = manifest.scenarios[i]!;
       ms.status = 'running';
       store.writeManifest(manifest);
       try {
-        await runOneScenario(s, ms, runId, store, opts, () => store.writeManifest(manifest));
+        await runOneScenario(s, ms, { netId, runId: manifest.runId, attempt, todo }, store, opts, () => store.writeManifest(manifest));
         ms.status = 'done';
+        delete ms.error;
       } catch (e) {
         ms.status = 'failed';
         ms.error = (e as Error).message;
@@ -107,14 +136,30 @@ export async function runScenarios(scenarios: Scenario[], opts: RunOptions): Pro
       }
     }
   } catch (e) {
-    if (opts.signal?.aborted) manifest.interrupted = true;
+    if (opts.signal?.aborted) {
+      manifest.interrupted = true;
+      thisAttempt.interrupted = true;
+    }
     throw e;
   } finally {
-    manifest.finishedAt = new Date().toISOString();
+    manifest.finishedAt = thisAttempt.finishedAt = new Date().toISOString();
     store.writeManifest(manifest);
     store.close();
   }
   return manifest;
+}
+
+export interface PlannedTrial {
+  pair: number;
+  position: 0 | 1;
+  arm: Arm;
+}
+
+/** Every trial of a scenario in run order: pairs in a seeded random order (pure; unit-tested). */
+export function trialPlan(s: Scenario, seed: number): PlannedTrial[] {
+  const total = s.trials.warmup + s.trials.pairs;
+  const orders = pairOrders((seed ^ hashString(s.id)) >>> 0, total);
+  return orders.flatMap((o, pair) => o.map((arm, position) => ({ pair, position: position as 0 | 1, arm })));
 }
 
 function profilesFor(s: Scenario, aa: boolean): Record<Arm, TuningProfile> {
@@ -124,15 +169,23 @@ function profilesFor(s: Scenario, aa: boolean): Record<Arm, TuningProfile> {
   };
 }
 
+interface AttemptCtx {
+  netId: string;
+  runId: string;
+  attempt: number;
+  todo: PlannedTrial[];
+}
+
 async function runOneScenario(
   s: Scenario,
   ms: ManifestScenario,
-  runId: string,
+  ctx: AttemptCtx,
   store: RunStore,
   opts: RunOptions,
   save: () => void,
 ): Promise<void> {
   const log = (m: string) => opts.progress.warn(m);
+  const runId = ctx.netId;
   const resources = new Resources(runId, log);
   const seed = opts.seed;
   const profiles = profilesFor(s, opts.aa);
@@ -180,7 +233,7 @@ async function runOneScenario(
       }
     }
     if (opts.signal?.aborted) throw new Aborted();
-    await runTrials(s, tb, runId, store, opts, profiles);
+    await runTrials(s, tb, ctx, store, opts, profiles);
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
     opts.progress.step('tearing down');
@@ -198,67 +251,63 @@ export function pairOrders(seed: number, pairs: number): Arm[][] {
 async function runTrials(
   s: Scenario,
   tb: Testbed,
-  runId: string,
+  ctx: AttemptCtx,
   store: RunStore,
   opts: RunOptions,
   profiles: Record<Arm, TuningProfile>,
 ): Promise<void> {
-  const total = s.trials.warmup + s.trials.pairs;
-  const orders = pairOrders(opts.seed ^ hashString(s.id), total);
   let done = 0;
-  for (let pair = 0; pair < total; pair++) {
-    for (const [position, arm] of orders[pair]!.entries()) {
+  for (const { pair, position, arm } of ctx.todo) {
+    if (opts.signal?.aborted) throw new Aborted();
+    const h = tb.hosts[arm];
+    const started = new Date();
+    const cpu0 = cpuTimes();
+    await Promise.all(tb.links.map((l) => l.telemetry(true)));
+    let out: TrialOutput | null = null;
+    let reason: string | null = null;
+    try {
+      out = await runBulkTrial(
+        { senderNs: h.sender.ns, receiverNs: h.receiver.ns, receiverAddr: h.receiver.addr },
+        s.workload,
+        { timeoutMs: s.trials.timeoutMs, signal: opts.signal, expectCC: profiles[arm].route.congctl ?? profiles[arm].cc },
+      );
+    } catch (e) {
       if (opts.signal?.aborted) throw new Aborted();
-      const h = tb.hosts[arm];
-      const started = new Date();
-      const cpu0 = cpuTimes();
-      await Promise.all(tb.links.map((l) => l.telemetry(true)));
-      let out: TrialOutput | null = null;
-      let reason: string | null = null;
-      try {
-        out = await runBulkTrial(
-          { senderNs: h.sender.ns, receiverNs: h.receiver.ns, receiverAddr: h.receiver.addr },
-          s.workload,
-          { timeoutMs: s.trials.timeoutMs, signal: opts.signal, expectCC: profiles[arm].route.congctl ?? profiles[arm].cc },
-        );
-      } catch (e) {
-        if (opts.signal?.aborted) throw new Aborted();
-        reason = (e as Error).message;
-      }
-      const cpu1 = cpuTimes();
-      const busy = cpu1.total > cpu0.total ? 1 - (cpu1.idle - cpu0.idle) / (cpu1.total - cpu0.total) : 0;
-      const telemetry = await Promise.all(tb.links.map(async (l) => ({ link: l.name, stats: await l.telemetry(true) })));
-      const suspects: string[] = [];
-      if (busy > (opts.cpuSuspect ?? 0.97)) suspects.push(`host CPU ${(busy * 100).toFixed(0)}% busy during the trial`);
-      for (const t of telemetry) {
-        const w = (t.stats as { warnings?: string[] } | null)?.warnings;
-        if (w?.length) suspects.push(...w.map((x) => `relay ${t.link}: ${x}`));
-      }
-      const trial = `${s.id}#${pair}-${arm}`;
-      const rec: TrialRecord = {
-        type: 'trial',
-        runId,
-        scenario: s.id,
-        trial,
-        pair,
-        position: position as 0 | 1,
-        arm,
-        warmup: pair < s.trials.warmup,
-        status: out ? 'ok' : 'failed',
-        suspect: suspects.length ? suspects.join('; ') : null,
-        reason,
-        startedAt: started.toISOString(),
-        durationMs: Date.now() - started.getTime(),
-        attempt: 1,
-        metrics: out?.metrics ?? {},
-        series: out?.series,
-        extra: { ...(out?.extra ?? {}), cpuBusy: +busy.toFixed(3) },
-      };
-      if (telemetry.some((t) => t.stats)) store.writeTelemetry(trial, telemetry);
-      store.append(rec);
-      done++;
-      opts.progress.trial(done, total * 2, rec);
+      reason = (e as Error).message;
     }
+    const cpu1 = cpuTimes();
+    const busy = cpu1.total > cpu0.total ? 1 - (cpu1.idle - cpu0.idle) / (cpu1.total - cpu0.total) : 0;
+    const telemetry = await Promise.all(tb.links.map(async (l) => ({ link: l.name, stats: await l.telemetry(true) })));
+    const suspects: string[] = [];
+    if (busy > (opts.cpuSuspect ?? 0.97)) suspects.push(`host CPU ${(busy * 100).toFixed(0)}% busy during the trial`);
+    for (const t of telemetry) {
+      const w = (t.stats as { warnings?: string[] } | null)?.warnings;
+      if (w?.length) suspects.push(...w.map((x) => `relay ${t.link}: ${x}`));
+    }
+    const trial = `${s.id}#${pair}-${arm}`;
+    const rec: TrialRecord = {
+      type: 'trial',
+      runId: ctx.runId,
+      scenario: s.id,
+      trial,
+      pair,
+      position: position as 0 | 1,
+      arm,
+      warmup: pair < s.trials.warmup,
+      status: out ? 'ok' : 'failed',
+      suspect: suspects.length ? suspects.join('; ') : null,
+      reason,
+      startedAt: started.toISOString(),
+      durationMs: Date.now() - started.getTime(),
+      attempt: ctx.attempt,
+      metrics: out?.metrics ?? {},
+      series: out?.series,
+      extra: { ...(out?.extra ?? {}), cpuBusy: +busy.toFixed(3) },
+    };
+    if (telemetry.some((t) => t.stats)) store.writeTelemetry(trial, telemetry);
+    store.append(rec);
+    done++;
+    opts.progress.trial(done, ctx.todo.length, rec);
   }
 }
 
