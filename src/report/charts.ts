@@ -1,0 +1,490 @@
+/**
+ * Static SVG charts rendered in Node at report time. Scales, ticks and paths come from d3-scale,
+ * d3-shape and d3-array (pure modules, no DOM); this file only lays out marks and writes SVG text.
+ * Every label that can carry user text goes through escXml. Output is deterministic (seeded jitter),
+ * so re-rendering a run gives the same file.
+ */
+import { ascending, extent, max, min, quantileSorted } from 'd3-array';
+import { scaleLinear, scaleLog, type ScaleLinear, type ScaleLogarithmic } from 'd3-scale';
+import { area, line } from 'd3-shape';
+import { escXml, fmtNum } from './format.js';
+
+export const ARM_COLORS = { control: '#4c78a8', canary: '#e4761b' } as const;
+
+const r1 = (v: number) => Math.round(v * 10) / 10;
+const FONT = 11;
+
+/** Deterministic pseudo-random in [0,1) from an integer (mulberry32 step). */
+function prand(i: number): number {
+  let t = (i + 0x6d2b79f5) | 0;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+
+function svgOpen(w: number, h: number, title: string, cls = 'chart'): string {
+  return (
+    `<svg class="${cls}" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img">` +
+    `<title>${escXml(title)}</title>`
+  );
+}
+
+function text(x: number, y: number, s: string, attrs = ''): string {
+  return `<text x="${r1(x)}" y="${r1(y)}"${attrs ? ' ' + attrs : ''}>${escXml(s)}</text>`;
+}
+
+/** Fit a label into roughly `maxChars`, keeping the start. */
+function clip(s: string, maxChars: number): string {
+  return s.length <= maxChars ? s : s.slice(0, Math.max(1, maxChars - 1)) + '…';
+}
+
+function linearDomain(values: number[], opts: { includeZero?: boolean; pad?: number } = {}): [number, number] {
+  const fin = values.filter((v) => Number.isFinite(v));
+  let lo = min(fin) ?? 0;
+  let hi = max(fin) ?? 1;
+  if (opts.includeZero) {
+    lo = Math.min(lo, 0);
+    hi = Math.max(hi, 0);
+  }
+  if (lo === hi) {
+    const d = Math.abs(lo) * 0.05 || 1;
+    lo -= d;
+    hi += d;
+  } else if (opts.pad) {
+    const d = (hi - lo) * opts.pad;
+    lo -= d;
+    hi += d;
+  }
+  return [lo, hi];
+}
+
+function xAxis(x: ScaleLinear<number, number>, y: number, top: number, count: number, label?: string, fmt?: (v: number) => string): string {
+  const ticks = x.ticks(count);
+  const f = fmt ?? x.tickFormat(count);
+  return axisX(ticks.map((t) => [x(t), f(t)]), x.range() as [number, number], y, top, label);
+}
+
+/** Vertical grid + tick marks as two paths, labels as text: compact for reports with hundreds of charts. */
+function axisX(ticks: [number, string][], range: [number, number], y: number, top: number, label?: string): string {
+  let grid = '', marks = '', labels = '';
+  for (const [px0, lab] of ticks) {
+    const px = r1(px0);
+    grid += `M${px} ${r1(top)}V${r1(y)}`;
+    marks += `M${px} ${r1(y)}v4`;
+    if (lab) labels += text(px, y + 4 + FONT, lab, 'text-anchor="middle"');
+  }
+  const [a, b] = range;
+  let s = `<g class="axis"><path class="grid" d="${grid}"/><path d="${marks}M${r1(a)} ${r1(y)}H${r1(b)}"/>${labels}`;
+  if (label) s += text((a + b) / 2, y + 8 + FONT * 2, label, 'text-anchor="middle" class="axis-label"');
+  return s + `</g>`;
+}
+
+function yAxis(y: ScaleLinear<number, number>, x: number, right: number, count: number, label?: string): string {
+  const ticks = y.ticks(count);
+  const f = y.tickFormat(count);
+  let grid = '', labels = '';
+  for (const t of ticks) {
+    const py = r1(y(t));
+    grid += `M${r1(x)} ${py}H${r1(right)}`;
+    labels += text(x - 4, py + FONT / 3, f(t), 'text-anchor="end"');
+  }
+  const [a, b] = y.range() as [number, number];
+  let s = `<g class="axis"><path class="grid" d="${grid}"/><path d="M${r1(x)} ${r1(a)}V${r1(b)}"/>${labels}`;
+  if (label) s += text(4, (a + b) / 2, label, `class="axis-label" text-anchor="middle" transform="rotate(-90 ${r1(4 + FONT / 2)} ${r1((a + b) / 2)})" dy="${FONT / 2}"`);
+  return s + `</g>`;
+}
+
+/** Many dots as one path of zero-length round-capped segments (about a third of the bytes of circles). */
+function dots(pts: [number, number][], color: string, r: number, opacity = 1): string {
+  if (!pts.length) return '';
+  let d = '';
+  for (const [x, y] of pts) d += `M${r1(x)} ${r1(y)}h0`;
+  return `<path d="${d}" fill="none" stroke="${color}" stroke-width="${r * 2}" stroke-linecap="round"${opacity < 1 ? ` stroke-opacity="${opacity}"` : ''}/>`;
+}
+
+function legend(items: { label: string; color: string; dash?: boolean; hollow?: boolean }[], x: number, y: number): string {
+  let s = `<g class="legend">`;
+  let cx = x;
+  for (const it of items) {
+    if (it.dash) s += `<line x1="${r1(cx)}" x2="${r1(cx + 14)}" y1="${r1(y - 3)}" y2="${r1(y - 3)}" stroke="${it.color}" stroke-width="2" stroke-dasharray="4 2"/>`;
+    else if (it.hollow) s += `<circle cx="${r1(cx + 5)}" cy="${r1(y - 3)}" r="3.5" fill="#fff" stroke="${it.color}" stroke-width="1.5"/>`;
+    else s += `<rect x="${r1(cx)}" y="${r1(y - 8)}" width="10" height="10" rx="2" fill="${it.color}"/>`;
+    const lab = clip(it.label, 28);
+    s += text(cx + (it.dash ? 18 : 14), y + 1, lab);
+    cx += (it.dash ? 18 : 14) + lab.length * 6.2 + 12;
+  }
+  return s + `</g>`;
+}
+
+/** Pick m values from sorted ascending data at evenly spaced quantiles: keeps the shape, drops the bulk. */
+export function quantileSample(sorted: number[], m: number): number[] {
+  if (sorted.length <= m) return sorted;
+  const out: number[] = [];
+  for (let i = 0; i < m; i++) out.push(sorted[Math.round((i * (sorted.length - 1)) / (m - 1))]!);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// distribution (box + jittered strip) per arm
+
+export interface DistArm {
+  label: string;
+  color: string;
+  values: number[];
+  /** optional per-value hover labels (same order as values), used only for small n */
+  labels?: string[];
+}
+
+export interface ChartOpts {
+  title: string;
+  width?: number;
+  /** cap on drawn points per arm/series before sampling or binning kicks in */
+  maxPoints?: number;
+  /** per-point hover labels (small runs only; they cost ~100 bytes a point) */
+  pointTitles?: boolean;
+}
+
+export function distributionChart(arms: DistArm[], opts: ChartOpts & { unit: string }): string {
+  const W = opts.width ?? 460;
+  const maxPts = opts.maxPoints ?? 300;
+  const left = 92, right = 14, top = 32, rowH = 50, bottom = 38;
+  const H = top + rowH * arms.length + bottom;
+  const all = arms.flatMap((a) => a.values);
+  if (all.length === 0) return emptyChart(W, 90, opts.title, 'no per-trial values');
+  const x = scaleLinear().domain(linearDomain(all)).nice().range([left, W - right]);
+  let s = svgOpen(W, H, opts.title);
+  s += xAxis(x, top + rowH * arms.length, top, 5, opts.unit);
+  let sampledNote = '';
+  arms.forEach((a, ai) => {
+    const cy = top + rowH * ai + rowH / 2;
+    const idx = a.values.map((_, i) => i).sort((i, j) => ascending(a.values[i], a.values[j]));
+    const sorted = idx.map((i) => a.values[i]!);
+    s += text(left - 8, cy - 2, clip(a.label, 14), 'text-anchor="end" class="arm-label"');
+    s += text(left - 8, cy + FONT, `n=${sorted.length}`, 'text-anchor="end" class="muted"');
+    if (sorted.length === 0) {
+      s += text(left + 6, cy + 4, 'no data', 'class="muted"');
+      return;
+    }
+    const q1 = quantileSorted(sorted, 0.25)!, med = quantileSorted(sorted, 0.5)!, q3 = quantileSorted(sorted, 0.75)!;
+    const iqr = q3 - q1;
+    const lo = sorted.find((v) => v >= q1 - 1.5 * iqr) ?? sorted[0]!;
+    const hi = [...sorted].reverse().find((v) => v <= q3 + 1.5 * iqr) ?? sorted[sorted.length - 1]!;
+    const bh = rowH * 0.55;
+    // whiskers + box
+    s += `<g stroke="${a.color}" stroke-width="1.2" fill="none">`;
+    s += `<line x1="${r1(x(lo))}" x2="${r1(x(q1))}" y1="${r1(cy)}" y2="${r1(cy)}"/><line x1="${r1(x(q3))}" x2="${r1(x(hi))}" y1="${r1(cy)}" y2="${r1(cy)}"/>`;
+    s += `<line x1="${r1(x(lo))}" x2="${r1(x(lo))}" y1="${r1(cy - bh / 4)}" y2="${r1(cy + bh / 4)}"/><line x1="${r1(x(hi))}" x2="${r1(x(hi))}" y1="${r1(cy - bh / 4)}" y2="${r1(cy + bh / 4)}"/>`;
+    s += `<rect x="${r1(x(q1))}" y="${r1(cy - bh / 2)}" width="${r1(Math.max(1, x(q3) - x(q1)))}" height="${r1(bh)}" fill="${a.color}" fill-opacity="0.10"/>`;
+    s += `</g>`;
+    // points (sampled at quantiles when many)
+    const many = sorted.length > maxPts;
+    const pts = many ? quantileSample(sorted, maxPts) : sorted;
+    if (many) sampledNote = `${maxPts} points per arm shown (quantile sample); box and n use all`;
+    const jit = (i: number) => cy + (prand(i * 7919 + ai * 104729) - 0.5) * bh * 0.9;
+    if (!many && a.labels && opts.pointTitles !== false) {
+      // small runs: real circles with a hover label (trial id and value)
+      s += `<g fill="${a.color}" fill-opacity="0.6">`;
+      pts.forEach((v, i) => (s += `<circle cx="${r1(x(v))}" cy="${r1(jit(i))}" r="2.6"><title>${escXml(a.labels![idx[i]!] ?? '')}</title></circle>`));
+      s += `</g>`;
+    } else {
+      s += dots(pts.map((v, i) => [x(v), jit(i)]), a.color, many ? 2 : 2.6, many ? 0.35 : 0.6);
+    }
+    s += `<line x1="${r1(x(med))}" x2="${r1(x(med))}" y1="${r1(cy - bh / 2)}" y2="${r1(cy + bh / 2)}" stroke="${a.color}" stroke-width="3"><title>median ${escXml(fmtNum(med))}</title></line>`;
+  });
+  s += text(8, 13, clip(opts.title, Math.floor((W - 16) / 6.6)), 'class="chart-title"');
+  if (sampledNote) s += text(W - right, 27, sampledNote, 'text-anchor="end" class="muted small"');
+  return s + `</svg>`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// per-trial values in run order (drift)
+
+export interface OrderPoint {
+  x: number;
+  y: number;
+  warmup?: boolean;
+  /** suspect or otherwise excluded from the judged sample */
+  excluded?: boolean;
+}
+
+export interface OrderSeries {
+  label: string;
+  color: string;
+  points: OrderPoint[];
+}
+
+export function runOrderChart(series: OrderSeries[], opts: ChartOpts & { unit: string; xLabel?: string }): string {
+  const W = opts.width ?? 460;
+  const maxPts = opts.maxPoints ?? 300;
+  const left = 56, right = 14, top = 52, bottom = 38, H = 222;
+  const all = series.flatMap((s) => s.points);
+  if (all.length === 0) return emptyChart(W, 90, opts.title, 'no per-trial values');
+  const x = scaleLinear().domain(linearDomain(all.map((p) => p.x))).range([left, W - right]);
+  const y = scaleLinear().domain(linearDomain(all.map((p) => p.y), { pad: 0.05 })).nice().range([H - bottom, top]);
+  let s = svgOpen(W, H, opts.title);
+  s += yAxis(y, left, W - right, 5);
+  s += xAxis(x, H - bottom, top, 6, opts.xLabel ?? 'pair (run order)', (v) => (Number.isInteger(v) ? String(v) : ''));
+  let binned = false;
+  for (const ser of series) {
+    const pts = [...ser.points].sort((a, b) => a.x - b.x);
+    const main = pts.filter((p) => !p.warmup && !p.excluded);
+    if (main.length > maxPts) {
+      binned = true;
+      const nb = Math.max(10, Math.floor(maxPts / 3));
+      const [x0, x1] = x.domain() as [number, number];
+      const w = (x1 - x0) / nb || 1;
+      const bins: number[][] = Array.from({ length: nb }, () => []);
+      for (const p of main) bins[Math.min(nb - 1, Math.floor((p.x - x0) / w))]!.push(p.y);
+      const rows = bins
+        .map((b, i) => {
+          if (!b.length) return null;
+          b.sort(ascending);
+          return { x: x0 + w * (i + 0.5), lo: quantileSorted(b, 0.1)!, med: quantileSorted(b, 0.5)!, hi: quantileSorted(b, 0.9)! };
+        })
+        .filter((r): r is { x: number; lo: number; med: number; hi: number } => r !== null);
+      const band = area<(typeof rows)[number]>()
+        .x((d) => x(d.x))
+        .y0((d) => y(d.lo))
+        .y1((d) => y(d.hi))
+        .digits(1)(rows);
+      const mid = line<(typeof rows)[number]>()
+        .x((d) => x(d.x))
+        .y((d) => y(d.med))
+        .digits(1)(rows);
+      s += `<path d="${band}" fill="${ser.color}" fill-opacity="0.18"/>`;
+      s += `<path d="${mid}" fill="none" stroke="${ser.color}" stroke-width="1.6"/>`;
+    } else {
+      const path = line<OrderPoint>()
+        .x((d) => x(d.x))
+        .y((d) => y(d.y))
+        .digits(1)(main);
+      if (path) s += `<path d="${path}" fill="none" stroke="${ser.color}" stroke-width="1" stroke-opacity="0.55"/>`;
+      s += dots(main.map((p) => [x(p.x), y(p.y)]), ser.color, 2.4);
+    }
+    const other = pts.filter((p) => p.warmup || p.excluded);
+    if (other.length && other.length <= maxPts) {
+      s += `<g fill="#fff" stroke="${ser.color}" stroke-width="1.2">`;
+      for (const p of other)
+        s += opts.pointTitles === false
+          ? `<circle cx="${r1(x(p.x))}" cy="${r1(y(p.y))}" r="2.6"/>`
+          : `<circle cx="${r1(x(p.x))}" cy="${r1(y(p.y))}" r="2.6"><title>${p.warmup ? 'warm-up' : 'excluded'} pair ${p.x}: ${escXml(fmtNum(p.y))}</title></circle>`;
+      s += `</g>`;
+    }
+  }
+  const items: { label: string; color: string; hollow?: boolean }[] = series.map((s) => ({ label: s.label, color: s.color }));
+  if (all.some((p) => p.warmup || p.excluded)) items.push({ label: 'warm-up / excluded', color: '#57606a', hollow: true });
+  s += text(8, 13, clip(opts.title, Math.floor((W - 16) / 6.6)), 'class="chart-title"');
+  s += legend(items, left, 30);
+  if (binned) s += text(W - right, 44, 'binned: median and 10–90 % band', 'text-anchor="end" class="muted small"');
+  s += text(left - 4, top - 10, opts.unit, 'text-anchor="end" class="muted small"');
+  return s + `</svg>`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// forest plot: effect with interval against the margin
+
+export interface ForestRow {
+  label: string;
+  est: number | null;
+  lo: number | null;
+  hi: number | null;
+  margin: number | null;
+  /** regression boundary (negative); defaults to -margin */
+  lower?: number | null;
+  color: string;
+  valueText: string;
+}
+
+export function forestPlot(rows: ForestRow[], opts: ChartOpts & { unit: string; axisLabel: string }): string {
+  const W = opts.width ?? 620;
+  const left = 150, right = 170, top = 26, rowH = 26, bottom = 40;
+  const H = top + rowH * Math.max(1, rows.length) + bottom;
+  const vals: number[] = [0];
+  for (const r of rows) {
+    for (const v of [r.est, r.lo, r.hi]) if (v !== null && Number.isFinite(v)) vals.push(v);
+    if (r.margin !== null) vals.push(r.margin * 1.5, -r.margin * 1.5);
+    if (r.lower !== undefined && r.lower !== null) vals.push(r.lower * 1.5);
+  }
+  const x = scaleLinear().domain(linearDomain(vals, { includeZero: true, pad: 0.08 })).nice().range([left, W - right]);
+  const yEnd = top + rowH * Math.max(1, rows.length);
+  let s = svgOpen(W, H, opts.title, 'chart forest');
+  // margin band: a shared margin when all rows agree, else per row
+  const key = (r: ForestRow) => (r.margin === null ? null : `${r.lower ?? -r.margin}|${r.margin}`);
+  const margins = [...new Set(rows.map(key).filter((k): k is string => k !== null))];
+  const bandFor = (lo: number, hi: number, y0: number, y1: number) =>
+    `<rect x="${r1(x(lo))}" y="${r1(y0)}" width="${r1(x(hi) - x(lo))}" height="${r1(y1 - y0)}" fill="#8c959f" fill-opacity="0.13"/>` +
+    `<line x1="${r1(x(lo))}" x2="${r1(x(lo))}" y1="${r1(y0)}" y2="${r1(y1)}" stroke="#cf222e" stroke-dasharray="4 3" stroke-width="1"/>` +
+    `<line x1="${r1(x(hi))}" x2="${r1(x(hi))}" y1="${r1(y0)}" y2="${r1(y1)}" stroke="#1a7f37" stroke-dasharray="4 3" stroke-width="1"/>`;
+  const withMargin = rows.filter((r) => r.margin !== null);
+  if (margins.length === 1 && withMargin.length === rows.length) {
+    const r = withMargin[0]!;
+    s += bandFor(r.lower ?? -r.margin!, r.margin!, top, yEnd);
+  } else
+    rows.forEach((r, i) => r.margin !== null && (s += bandFor(r.lower ?? -r.margin, r.margin, top + rowH * i + 2, top + rowH * (i + 1) - 2)));
+  s += xAxis(x, yEnd, top, 6, opts.axisLabel);
+  s += `<line x1="${r1(x(0))}" x2="${r1(x(0))}" y1="${r1(top - 4)}" y2="${r1(yEnd)}" stroke="#24292f" stroke-width="1.2"/>`;
+  rows.forEach((r, i) => {
+    const cy = top + rowH * i + rowH / 2;
+    s += text(left - 8, cy + 4, clip(r.label, 22), 'text-anchor="end" class="arm-label"');
+    s += text(W - right + 8, cy + 4, r.valueText, 'class="value"');
+    if (r.est === null) {
+      s += text(x(0) + 6, cy + 4, 'no estimate', 'class="muted"');
+      return;
+    }
+    if (r.lo !== null && r.hi !== null) {
+      s += `<g stroke="${r.color}" stroke-width="2"><line x1="${r1(x(r.lo))}" x2="${r1(x(r.hi))}" y1="${r1(cy)}" y2="${r1(cy)}"/>`;
+      s += `<line x1="${r1(x(r.lo))}" x2="${r1(x(r.lo))}" y1="${r1(cy - 5)}" y2="${r1(cy + 5)}"/><line x1="${r1(x(r.hi))}" x2="${r1(x(r.hi))}" y1="${r1(cy - 5)}" y2="${r1(cy + 5)}"/></g>`;
+    }
+    const px = x(r.est);
+    s += `<path d="M${r1(px)},${r1(cy - 6)}L${r1(px + 6)},${r1(cy)}L${r1(px)},${r1(cy + 6)}L${r1(px - 6)},${r1(cy)}Z" fill="${r.color}" stroke="#fff" stroke-width="1"/>`;
+  });
+  s += text(x(0), top - 8, '0', 'text-anchor="middle" class="muted small"');
+  if (margins.length) {
+    s += text(left, 12, '← canary worse', 'class="muted small"');
+    s += text(W - right, 12, 'canary better →', 'text-anchor="end" class="muted small"');
+    s += text(W - right + 8, 12, 'dashed: ± margin', 'class="muted small"');
+  }
+  return s + `</svg>`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// time series (goodput / RTT / cwnd over a trial) with theory reference lines
+
+export interface LineSeries {
+  label: string;
+  color: string;
+  points: [number, number][];
+  opacity?: number;
+  width?: number;
+  /** draw in the legend (only one per arm) */
+  legend?: boolean;
+}
+
+export interface RefLine {
+  value: number;
+  label: string;
+  color: string;
+}
+
+/** Keep at most m points of a series by stride, always keeping the last one. */
+export function strideSample<T>(pts: T[], m: number): T[] {
+  if (pts.length <= m) return pts;
+  const step = pts.length / m;
+  const out: T[] = [];
+  for (let i = 0; i < m; i++) out.push(pts[Math.floor(i * step)]!);
+  out[out.length - 1] = pts[pts.length - 1]!;
+  return out;
+}
+
+export function timeSeriesChart(series: LineSeries[], refs: RefLine[], opts: ChartOpts & { yLabel: string; xLabel?: string }): string {
+  const W = opts.width ?? 460;
+  const maxPts = opts.maxPoints ?? 240;
+  const left = 56, right = 14, top = 52, bottom = 38, H = 232;
+  const pts = series.flatMap((s) => s.points);
+  if (pts.length === 0) return emptyChart(W, 90, opts.title, 'no series data');
+  const xs = extent(pts, (p) => p[0]) as [number, number];
+  const dataMax = max(pts, (p) => p[1]) ?? 1;
+  // a reference far above the data (100 Mbit/s link, 2 Mbit/s loss-bound flow) would flatten the lines:
+  // keep it off the plot and name it in the corner instead
+  const onScale = refs.filter((r) => r.value <= Math.max(dataMax, 1e-9) * 2.5);
+  const offScale = refs.filter((r) => !onScale.includes(r));
+  refs = onScale;
+  const yMax = max([dataMax, ...refs.map((r) => r.value)]) ?? 1;
+  const x = scaleLinear().domain(xs[0] === xs[1] ? [xs[0], xs[0] + 1] : xs).range([left, W - right]);
+  const y = scaleLinear().domain([0, (yMax || 1) * 1.08]).nice().range([H - bottom, top]);
+  let s = svgOpen(W, H, opts.title);
+  s += yAxis(y, left, W - right, 5);
+  s += xAxis(x, H - bottom, top, 6, opts.xLabel ?? 'time in trial (s)');
+  for (const ser of series) {
+    const d = line<[number, number]>()
+      .defined((p) => Number.isFinite(p[0]) && Number.isFinite(p[1]))
+      .x((p) => x(p[0]))
+      .y((p) => y(p[1]))
+      .digits(1)(strideSample(ser.points, maxPts));
+    if (d) s += `<path d="${d}" fill="none" stroke="${ser.color}" stroke-width="${ser.width ?? 1.2}" stroke-opacity="${ser.opacity ?? 0.8}"/>`;
+  }
+  for (const r of refs) {
+    const py = r1(y(r.value));
+    s += `<line x1="${left}" x2="${W - right}" y1="${py}" y2="${py}" stroke="${r.color}" stroke-width="1.5" stroke-dasharray="6 3"/>`;
+    s += text(W - right - 2, py - 3, `${r.label} ${fmtNum(r.value)}`, `text-anchor="end" class="ref-label" style="fill:${r.color}"`);
+  }
+  const items = series.filter((s) => s.legend).map((s) => ({ label: s.label, color: s.color }));
+  s += text(8, 13, clip(opts.title, Math.floor((W - 16) / 6.6)), 'class="chart-title"');
+  s += legend(items, left, 30);
+  s += text(left - 4, top - 10, opts.yLabel, 'text-anchor="end" class="muted small"');
+  if (offScale.length)
+    s += text(W - right, top - 10, `off scale: ${offScale.map((r) => `${r.label} ${fmtNum(r.value)}`).join(', ')}`, 'text-anchor="end" class="muted small"');
+  return s + `</svg>`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// theory vs measured (horizontal bars)
+
+export interface Bar {
+  label: string;
+  value: number;
+  color: string;
+  /** theory bars are drawn hollow, measured solid */
+  theory?: boolean;
+  /** optional whisker (e.g. IQR of the measured value) */
+  lo?: number;
+  hi?: number;
+}
+
+export function barChart(bars: Bar[], opts: ChartOpts & { unit: string }): string {
+  const W = opts.width ?? 460;
+  const left = 130, right = 70, top = 24, rowH = 24, bottom = 36;
+  const H = top + rowH * Math.max(1, bars.length) + bottom;
+  if (!bars.length) return emptyChart(W, 90, opts.title, 'nothing to compare');
+  const hiV = max(bars, (b) => Math.max(b.value, b.hi ?? 0)) || 1;
+  const pos = bars.map((b) => Math.min(b.value, b.lo ?? b.value)).filter((v) => v > 0);
+  const loV = min(pos) ?? hiV;
+  // values spanning more than ~20x would squash the small ones: switch to a log axis with lollipops
+  const useLog = loV > 0 && hiV / loV > 20;
+  const x = useLog
+    ? scaleLog().domain([loV / 1.6, hiV * 1.3]).range([left, W - right])
+    : scaleLinear().domain([0, hiV]).nice().range([left, W - right]);
+  let s = svgOpen(W, H, opts.title);
+  s += useLog
+    ? logXAxis(x as ScaleLogarithmic<number, number>, top + rowH * bars.length, top, `${opts.unit} (log scale)`)
+    : xAxis(x as ScaleLinear<number, number>, top + rowH * bars.length, top, 5, opts.unit);
+  bars.forEach((b, i) => {
+    const y0 = top + rowH * i + 4;
+    const h = rowH - 8;
+    const cy = y0 + h / 2;
+    s += text(left - 8, cy + 4, clip(b.label, 20), 'text-anchor="end"');
+    const vx = x(Math.max(b.value, useLog ? loV / 1.6 : 0));
+    if (useLog) {
+      s += `<line x1="${left}" x2="${r1(vx)}" y1="${r1(cy)}" y2="${r1(cy)}" stroke="${b.color}" stroke-width="2"${b.theory ? ' stroke-dasharray="4 2"' : ''}/>`;
+      s += b.theory
+        ? `<circle cx="${r1(vx)}" cy="${r1(cy)}" r="5" fill="#fff" stroke="${b.color}" stroke-width="2"/>`
+        : `<circle cx="${r1(vx)}" cy="${r1(cy)}" r="5.5" fill="${b.color}"/>`;
+    } else {
+      const w = Math.max(1, vx - left);
+      s += b.theory
+        ? `<rect x="${left}" y="${r1(y0)}" width="${r1(w)}" height="${h}" fill="${b.color}" fill-opacity="0.12" stroke="${b.color}" stroke-width="1.2" stroke-dasharray="4 2"/>`
+        : `<rect x="${left}" y="${r1(y0)}" width="${r1(w)}" height="${h}" fill="${b.color}" fill-opacity="0.85"/>`;
+    }
+    if (b.lo !== undefined && b.hi !== undefined && (!useLog || b.lo > 0))
+      s += `<line x1="${r1(x(b.lo))}" x2="${r1(x(b.hi))}" y1="${r1(cy)}" y2="${r1(cy)}" stroke="#24292f" stroke-width="1.2"/>`;
+    s += text(vx + 8, cy + 4, fmtNum(b.value), 'class="value"');
+  });
+  s += text(8, 14, clip(opts.title, Math.floor((W - 16) / 6.6)), 'class="chart-title"');
+  return s + `</svg>`;
+}
+
+function logXAxis(x: ScaleLogarithmic<number, number>, y: number, top: number, label: string): string {
+  // 1-2-5 ticks per decade
+  const [d0, d1] = x.domain() as [number, number];
+  const ticks: [number, string][] = [];
+  for (let e = Math.floor(Math.log10(d0)); e <= Math.ceil(Math.log10(d1)); e++)
+    for (const m of [1, 2, 5]) {
+      const v = m * 10 ** e;
+      if (v >= d0 && v <= d1) ticks.push([x(v), fmtNum(v)]);
+    }
+  return axisX(ticks, x.range() as [number, number], y, top, label);
+}
+
+function emptyChart(W: number, H: number, title: string, msg: string): string {
+  return svgOpen(W, H, title) + text(W / 2, H / 2, msg, 'text-anchor="middle" class="muted"') + `</svg>`;
+}

@@ -1,0 +1,59 @@
+/**
+ * Reports for a run directory: report.html (self-contained), junit.xml, summary.md.
+ * Reads only the run directory (manifest.json, results.jsonl, verdict.json, telemetry/) so a past
+ * run can be re-rendered offline; never imports the judge.
+ */
+import { appendFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { renderHtml } from './html.js';
+import { renderJunit } from './junit.js';
+import { loadRunDir } from './load.js';
+import { renderMarkdown } from './markdown.js';
+import type { RenderOptions } from './model.js';
+
+export { renderHtml } from './html.js';
+export { renderJunit, type JunitOptions } from './junit.js';
+export { renderMarkdown } from './markdown.js';
+export { loadRunDir, parseResultsJsonl, ReportInputError, type RunData, type TelemetryInfo } from './load.js';
+export type { RenderOptions } from './model.js';
+export { mathisMbit, theoryFor, windowCapMbit, bdpBytes, type Theory } from './theory.js';
+
+export interface ReportOptions extends RenderOptions {
+  /** where to write the files (default: the run directory itself) */
+  outDir?: string;
+  /**
+   * File to append summary.md to. Default: process.env.GITHUB_STEP_SUMMARY when set.
+   * Pass false to never append.
+   */
+  githubStepSummary?: string | false;
+}
+
+export interface ReportPaths {
+  html: string;
+  junit: string;
+  markdown: string;
+}
+
+async function writeAtomic(path: string, content: string): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, content, 'utf8');
+  await rename(tmp, path);
+}
+
+/** Read a run directory and write report.html, junit.xml and summary.md into it (or opts.outDir). */
+export async function renderReports(runDir: string, opts: ReportOptions = {}): Promise<ReportPaths> {
+  const data = await loadRunDir(runDir);
+  const out = opts.outDir ?? runDir;
+  const paths: ReportPaths = {
+    html: join(out, 'report.html'),
+    junit: join(out, 'junit.xml'),
+    markdown: join(out, 'summary.md'),
+  };
+  const md = renderMarkdown(data.verdict, data.manifest);
+  await writeAtomic(paths.html, renderHtml(data, opts));
+  await writeAtomic(paths.junit, renderJunit(data.verdict, { manifest: data.manifest, trials: data.trials }));
+  await writeAtomic(paths.markdown, md);
+  const summary = opts.githubStepSummary === undefined ? process.env.GITHUB_STEP_SUMMARY : opts.githubStepSummary;
+  if (summary) await appendFile(summary, md.endsWith('\n') ? md : md + '\n', 'utf8');
+  return paths;
+}

@@ -1,0 +1,88 @@
+/**
+ * summary.md: the decision and the scenario x metric matrix in GitHub-flavoured Markdown,
+ * suitable for $GITHUB_STEP_SUMMARY or a PR comment. All user text is Markdown- and HTML-escaped.
+ */
+import type { MetricResult, RunManifest, Verdict } from '../results/types.js';
+import { decisionSentence, decisionView, effectView, escMd, fmtEffect, fmtInterval, shellQuote, verdictStyle } from './format.js';
+
+export function renderMarkdown(verdict: Verdict, manifest?: RunManifest | null): string {
+  const d = decisionView(verdict.decision);
+  const man = new Map((manifest?.scenarios ?? []).map((s) => [s.id, s]));
+  const out: string[] = [];
+  out.push(`## ${d.emoji} netab: ${d.word}`);
+  out.push('');
+  out.push(`**${escMd(decisionSentence(verdict.decision, verdict.reasons))}**`);
+  const reasons = verdict.reasons ?? [];
+  if (reasons.length > 1) {
+    out.push('');
+    for (const r of reasons) out.push(`- ${escMd(r)}`);
+  }
+  out.push('');
+  const facts = [
+    `run \`${String(verdict.runId ?? manifest?.runId ?? '').replace(/`/g, "'")}\``,
+    `${verdict.scenarios.length} scenario${verdict.scenarios.length === 1 ? '' : 's'}`,
+    `α = ${verdict.alpha}`,
+    `exit code ${d.exitCode}`,
+  ];
+  if (verdict.morePairs) facts.push(`≈${verdict.morePairs} more pairs would settle it`);
+  if (manifest?.aa) facts.push('A/A run');
+  if (manifest?.interrupted) facts.push('**run interrupted**');
+  out.push(facts.join(' · '));
+  out.push('');
+
+  // matrix
+  const paramKeys: string[] = [];
+  const metricCols: Pick<MetricResult, 'name' | 'unit' | 'direction' | 'critical'>[] = [];
+  for (const s of verdict.scenarios) {
+    for (const k of Object.keys(s.params ?? {})) if (!paramKeys.includes(k)) paramKeys.push(k);
+    for (const m of s.metrics ?? []) if (!metricCols.some((c) => c.name === m.name)) metricCols.push(m);
+  }
+  if (verdict.scenarios.length) {
+    const head = [
+      'Scenario',
+      ...paramKeys.map(escMd),
+      'Verdict',
+      ...metricCols.map((m) => `${m.critical ? '★ ' : ''}${escMd(m.name)} ${m.direction === 'lower' ? '↓' : '↑'}${m.unit ? ` (${escMd(m.unit)})` : ''}`),
+    ];
+    out.push(`| ${head.join(' | ')} |`);
+    out.push(`| ${head.map((_, i) => (i >= paramKeys.length + 2 ? ':---:' : '---')).join(' | ')} |`);
+    for (const s of verdict.scenarios) {
+      const sc = man.get(s.id);
+      const cells = metricCols.map((c) => {
+        const m = (s.metrics ?? []).find((x) => x.name === c.name);
+        if (!m) return '—';
+        const e = effectView(m, sc);
+        const st = verdictStyle(m.verdict);
+        if (e.est === null) return `${st.emoji} ${m.verdict}`;
+        const iv = fmtInterval(e);
+        return `${st.emoji} ${escMd(fmtEffect(e))}${iv ? ` ${escMd(iv)}` : ''}`;
+      });
+      const row = [
+        `**${escMd(s.name)}**`,
+        ...paramKeys.map((k) => (s.params && k in s.params ? escMd(String(s.params[k])) : '')),
+        `${verdictStyle(s.verdict).emoji} ${s.verdict}`,
+        ...cells,
+      ];
+      out.push(`| ${row.join(' | ')} |`);
+    }
+    out.push('');
+    out.push('Effect of the canary vs control with its confidence interval; **+ means the canary is better** (a drop in a ↓ metric shows as +). 🟢 improved · ✅ pass · 🟡 inconclusive · 🔴 regressed · ⚪ no data · 🟣 error');
+    out.push('');
+  }
+
+  // scenario reasons that explain non-passing verdicts
+  const notable = verdict.scenarios.filter((s) => s.verdict !== 'PASS' && s.verdict !== 'IMPROVED' && (s.reasons ?? []).length);
+  if (notable.length) {
+    out.push('<details><summary>Why</summary>');
+    out.push('');
+    for (const s of notable) out.push(`- **${escMd(s.name)}** (${s.verdict}): ${(s.reasons ?? []).map(escMd).join('; ')}`);
+    out.push('');
+    out.push('</details>');
+    out.push('');
+  }
+  if (manifest?.command?.length) {
+    out.push(`Re-run: \`${shellQuote(manifest.command.map(String)).replace(/`/g, "'").replace(/[\r\n]+/g, ' ')}\` · netab ${escMd(manifest.netabVersion ?? '')} · seed ${manifest.seed}`);
+    out.push('');
+  }
+  return out.join('\n');
+}
