@@ -301,7 +301,8 @@ spear_series = [
 spearman = []
 for name, ys in spear_series:
     res = stats.spearmanr(np.arange(len(ys)), ys)
-    spearman.append(dict(name=name, x=list(range(len(ys))), y=ys, rho=float(res.correlation), p=float(res.pvalue)))
+    spearman.append(dict(name=name, x=list(range(len(ys))), y=ys, rho=float(res.correlation), p=float(res.pvalue),
+                         theilSen=float(stats.theilslopes(ys, np.arange(len(ys))).slope)))
 
 holm_vectors = [
     [0.01, 0.04, 0.03, 0.005],
@@ -336,7 +337,7 @@ for K in (1, 2, 3, 4, 5, 8):
                              obf=[obf(k / K, a) for k in range(1, K + 1)]))
 
 other = dict(studentT=student_t, spearman=spearman, holm=holm, spending=spending,
-             source='scipy.stats.t/spearmanr, R pt/p.adjust(holm); spending computed from its formula with scipy.stats.norm')
+             source='scipy.stats.t/spearmanr/theilslopes, R pt/p.adjust(holm); spending computed from its formula with scipy.stats.norm')
 
 os.makedirs(OUT, exist_ok=True)
 for fname, obj in (('rank-procedures.json', dict(seed=SEED, scipy=__import__('scipy').__version__, cases=rank_cases)),

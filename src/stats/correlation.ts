@@ -5,6 +5,7 @@
  */
 import { sampleRankCorrelation } from 'simple-statistics';
 import { studentTSf } from './special.js';
+import { medianSorted, sortNumbers } from './ranks.js';
 
 export interface CorrelationTest {
   rho: number;
@@ -24,4 +25,16 @@ export function spearman(x: readonly number[], y: readonly number[]): Correlatio
   if (denom <= 0) return { rho, p: 0, n };
   const t = rho * Math.sqrt(df / denom);
   return { rho, p: Math.min(1, 2 * studentTSf(Math.abs(t), df)), n };
+}
+
+/**
+ * Theil-Sen slope: median of (y_j - y_i)/(x_j - x_i) over pairs with x_j > x_i
+ * (as scipy.stats.theilslopes). NaN when fewer than two distinct x.
+ */
+export function theilSenSlope(x: readonly number[], y: readonly number[]): number {
+  const slopes: number[] = [];
+  for (let i = 0; i < x.length; i++)
+    for (let j = 0; j < x.length; j++) if (x[j]! > x[i]!) slopes.push((y[j]! - y[i]!) / (x[j]! - x[i]!));
+  if (!slopes.length) return NaN;
+  return medianSorted(sortNumbers(slopes));
 }

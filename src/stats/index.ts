@@ -24,6 +24,7 @@ export { rankSumPmf, rankSumCdf, rankSumSfGe, rankSumQuantile, rankSumTest, rank
 export { holm } from './multiplicity.js';
 export { cliffsDelta } from './effect.js';
 export { regularizedBeta, studentTSf, studentTCdf } from './special.js';
-export { spearman, type CorrelationTest } from './correlation.js';
+export { spearman, theilSenSlope, type CorrelationTest } from './correlation.js';
 export { hwangShihDeCani, obrienFleming, pocock, defaultSpending, lookAlpha, type SpendingFunction } from './spending.js';
 export { mulberry32, normalSource } from './random.js';
+export { sampleSd } from './descriptive.js';

@@ -1,0 +1,221 @@
+/**
+ * Per-scenario judgement: metric analyses, data-quality gates and the scenario verdict.
+ *
+ * Gates (each forces the scenario to INCONCLUSIVE, hence the decision to HOLD, and adds a sentence):
+ *  - failed:    (failed + suspect trials) / measured trials > maxFailedFraction;
+ *  - imbalance: more than one measured pair has a record for one arm only (an interrupted last pair
+ *               explains one; more means trials went missing unevenly);
+ *  - drift:     Spearman correlation of the control values with the pair index, per metric with at
+ *               least max(5, minPairs) control values. Fires for a metric whose p-value times the
+ *               number of drift tests in the run (Bonferroni over all scenario × metric drift tests,
+ *               so a stable run trips it with probability ≤ α however many scenarios it has) is
+ *               below α AND whose control moved by at least the metric's margin over the run
+ *               (Theil-Sen slope × span of pair indices, on the effect scale: ln for log metrics).
+ *               Pairing with random order protects the effect estimate from slow drift, but a
+ *               control that moves by more than the margin means the environment was not stable
+ *               at the scale of the decision, so the result is not trusted for a rollout;
+ *  - minPairs:  fewer than minPairs complete pairs (both arms ok and not excluded as suspect).
+ */
+import { spearman, theilSenSlope } from '../stats/index.js';
+import type { JudgeSettings, MetricResult, ScenarioResult, ScenarioVerdict } from '../results/types.js';
+import { pct, pval } from './format.js';
+import { analyzeMetric, decideMetric, effectText, type MetricAnalysis, morePairsFor } from './metric.js';
+import { metricData, type ScenarioTrials } from './prepare.js';
+
+export interface ScenarioInput {
+  id: string;
+  name: string;
+  params: Record<string, string | number | boolean>;
+  settings: JudgeSettings;
+  trials: ScenarioTrials;
+  /** One-sided level of each side of the interval: α (fixed) or α_k (sequential look k). */
+  ciAlpha: number;
+  /** Error recorded for the scenario in the manifest, if any. */
+  error?: string;
+}
+
+export interface Gate {
+  key: 'failed' | 'imbalance' | 'drift' | 'minPairs';
+  sentence: string;
+}
+
+export interface DriftTest {
+  name: string;
+  rho: number;
+  p: number;
+  /** Theil-Sen trend of the control over the run, on the effect scale (ln units for log metrics). */
+  trend: number;
+  /** |margin boundary| on the effect scale; null when it cannot be placed. */
+  limit: number | null;
+}
+
+export interface ScenarioAnalysis {
+  input: ScenarioInput;
+  metrics: MetricAnalysis[];
+  drift: DriftTest[];
+}
+
+export function analyzeScenario(input: ScenarioInput): ScenarioAnalysis {
+  const { settings, trials } = input;
+  const metrics = settings.metrics.map((spec) => analyzeMetric(spec, metricData(trials, spec, settings.excludeSuspect), input.ciAlpha, settings.minPairs));
+  const minDrift = Math.max(5, settings.minPairs);
+  const drift: DriftTest[] = [];
+  for (const m of metrics) {
+    const c = m.data.control;
+    if (c.values.length < minDrift) continue;
+    const r = spearman(c.pairOf, c.values);
+    const y = m.spec.scale === 'log' ? c.values.map(Math.log) : c.values;
+    const span = Math.max(...c.pairOf) - Math.min(...c.pairOf);
+    const slope = theilSenSlope(c.pairOf, y);
+    const limit = m.threshold !== null && Number.isFinite(m.threshold) ? Math.abs(m.threshold) : null;
+    drift.push({ name: m.spec.name, rho: r.rho, p: r.p, trend: Number.isFinite(slope) ? slope * span : 0, limit });
+  }
+  return { input, metrics, drift };
+}
+
+function qualityGates(sa: ScenarioAnalysis, driftFamily: number): Gate[] {
+  const { settings, trials } = sa.input;
+  const gates: Gate[] = [];
+  const total = trials.perArm.control.records + trials.perArm.canary.records;
+  if (total === 0) return gates;
+  const failed = trials.perArm.control.failed + trials.perArm.canary.failed;
+  const suspect = trials.perArm.control.suspect + trials.perArm.canary.suspect;
+  const frac = (failed + suspect) / total;
+  if (frac > settings.maxFailedFraction) {
+    gates.push({
+      key: 'failed',
+      sentence:
+        `Data quality: ${failed} failed and ${suspect} suspect of ${total} measured trials (${pct(frac * 100).replace('+', '')}) exceeds the ${Number((settings.maxFailedFraction * 100).toPrecision(3))} % limit ` +
+        `(control ${trials.perArm.control.failed}+${trials.perArm.control.suspect}, canary ${trials.perArm.canary.failed}+${trials.perArm.canary.suspect}).`,
+    });
+  }
+  const half = trials.pairs.filter((p) => !p.control !== !p.canary).length;
+  if (half > 1) {
+    gates.push({
+      key: 'imbalance',
+      sentence: `Data quality: unequal arm counts, ${trials.perArm.control.records} control vs ${trials.perArm.canary.records} canary trial records with ${half} pairs missing one arm; an interrupted last pair explains at most one.`,
+    });
+  }
+  const family = Math.max(driftFamily, sa.drift.length, 1);
+  const drifting = sa.drift.filter((d) => d.p * family < settings.alpha && (d.limit === null || Math.abs(d.trend) >= d.limit));
+  if (drifting.length) {
+    const worst = drifting.reduce((a, b) => (b.p < a.p ? b : a));
+    const m = sa.metrics.find((x) => x.spec.name === worst.name)!;
+    const moved = m.spec.scale === 'log' ? pct(Math.expm1(worst.trend) * 100) : `${worst.trend > 0 ? '+' : ''}${Number(worst.trend.toPrecision(3))}${m.spec.unit ? ` ${m.spec.unit}` : ''}`;
+    gates.push({
+      key: 'drift',
+      sentence:
+        `Data quality: control ${worst.name} drifts with run order (Spearman rho = ${worst.rho.toFixed(2)}, p = ${pval(worst.p)}` +
+        `${family > 1 ? `, Bonferroni over ${family} drift tests` : ''}, below ${settings.alpha}; it moved ${moved} over the run, at least the margin): the environment was not stable.`,
+    });
+  }
+  if (trials.completePairs < settings.minPairs) {
+    gates.push({ key: 'minPairs', sentence: `Data quality: ${trials.completePairs} complete pair${trials.completePairs === 1 ? '' : 's'}, fewer than the ${settings.minPairs} required (minPairs).` });
+  }
+  return gates;
+}
+
+export interface FinishOptions {
+  /** Number of drift tests in the run's family (default: this scenario's). */
+  driftFamily?: number;
+  /** Holm-adjusted p-values (two-sided and against the margin), aligned with analysis.metrics. */
+  pAdjusted: Array<number | null>;
+  pMarginAdjusted: Array<number | null>;
+  testAlpha: number;
+  look?: ScenarioResult['look'];
+}
+
+/**
+ * Scenario verdict from its metric verdicts:
+ *   REGRESSED    a critical metric regressed, or ≥ nonCriticalRegressionsToFail non-critical ones;
+ *   ERROR        a required metric has no data (or no trials were recorded);
+ *   PASS         every metric PASS/IMPROVED (NODATA of non-required metrics doesn't block) and at
+ *                least one metric was judged; IMPROVED when, in addition, the primary improved;
+ *   INCONCLUSIVE otherwise, and whenever a data-quality gate fired (the statistical verdict is kept
+ *                in the reasons).
+ */
+export function finishScenario(sa: ScenarioAnalysis, o: FinishOptions): ScenarioResult {
+  const { input } = sa;
+  const { settings } = input;
+  const gates = qualityGates(sa, o.driftFamily ?? sa.drift.length);
+  const reasons: string[] = [];
+  const results: MetricResult[] = [];
+  sa.metrics.forEach((a, i) => {
+    const { result, reason } = decideMetric({ a, pAdjusted: o.pAdjusted[i] ?? null, pMarginAdjusted: o.pMarginAdjusted[i] ?? null, testAlpha: o.testAlpha });
+    results.push(result);
+    if (reason && result.verdict !== 'IMPROVED') reasons.push(reason);
+    else if (reason && result.name === settings.primary) reasons.push(reason);
+  });
+  const noTrials = input.trials.records.length === 0;
+  const regressedCritical = results.filter((m) => m.verdict === 'REGRESSED' && m.critical);
+  const regressedOther = results.filter((m) => m.verdict === 'REGRESSED' && !m.critical);
+  const need = settings.nonCriticalRegressionsToFail;
+  let verdict: ScenarioVerdict;
+  if (regressedCritical.length || (need > 0 && regressedOther.length >= need)) {
+    verdict = 'REGRESSED';
+    if (regressedCritical.length) reasons.push(`Critical metric${regressedCritical.length > 1 ? 's' : ''} ${regressedCritical.map((m) => m.name).join(', ')} regressed.`);
+    else reasons.push(`${regressedOther.length} non-critical metrics regressed (${regressedOther.map((m) => m.name).join(', ')}), the limit is ${need}.`);
+  } else if (noTrials || results.some((m) => m.verdict === 'ERROR')) {
+    verdict = 'ERROR';
+    if (noTrials) reasons.push(`No measured trials recorded for this scenario${input.error ? ` (${input.error})` : ''}.`);
+    else reasons.push(`Scenario ERROR: required metric${results.filter((m) => m.verdict === 'ERROR').length > 1 ? 's' : ''} ${results.filter((m) => m.verdict === 'ERROR').map((m) => m.name).join(', ')} had no data.`);
+  } else if (results.every((m) => m.verdict === 'PASS' || m.verdict === 'IMPROVED' || m.verdict === 'NODATA') && results.some((m) => m.verdict !== 'NODATA')) {
+    const primary = results.find((m) => m.name === settings.primary);
+    verdict = primary?.verdict === 'IMPROVED' ? 'IMPROVED' : 'PASS';
+    const judged = results.filter((m) => m.verdict !== 'NODATA').length;
+    reasons.push(
+      `All ${judged} judged metric${judged === 1 ? '' : 's'} pass: every interval lies above its -margin boundary${verdict === 'IMPROVED' ? `, and the primary metric ${settings.primary} improved` : ''}.`,
+    );
+    const noData = results.filter((m) => m.verdict === 'NODATA');
+    if (noData.length) reasons.push(`No data for non-required metric${noData.length > 1 ? 's' : ''} ${noData.map((m) => m.name).join(', ')} (NODATA, not blocking).`);
+  } else {
+    verdict = 'INCONCLUSIVE';
+    if (regressedOther.length) reasons.push(`${regressedOther.length} non-critical metric${regressedOther.length > 1 ? 's' : ''} regressed (${regressedOther.map((m) => m.name).join(', ')}), fewer than the ${need} needed to fail the scenario, so it cannot pass either.`);
+    if (!results.some((m) => m.verdict !== 'NODATA')) reasons.push('No metric had any data.');
+  }
+  const statistical = verdict;
+  if (gates.length && verdict !== 'ERROR') {
+    for (const g of gates) reasons.push(g.sentence);
+    if (verdict !== 'INCONCLUSIVE') reasons.push(`The statistics alone say ${statistical}, but a data-quality gate fired: INCONCLUSIVE (hold).`);
+    verdict = 'INCONCLUSIVE';
+  } else if (gates.length) {
+    for (const g of gates) reasons.push(g.sentence);
+  }
+
+  // extra pairs: for every metric that blocks a decision, and for a primary that must still improve
+  let more: number | null = null;
+  const bump = (v: number | null) => {
+    if (v !== null) more = more === null ? v : Math.max(more, v);
+  };
+  if (verdict === 'INCONCLUSIVE' || (verdict === 'PASS' && settings.expectImprovement)) {
+    sa.metrics.forEach((a, i) => {
+      const r = results[i]!;
+      let need: number | null = null;
+      if (r.verdict === 'INCONCLUSIVE' && a.threshold !== null && Number.isFinite(a.threshold)) need = morePairsFor(a, a.threshold, input.ciAlpha);
+      else if (r.verdict === 'PASS' && settings.expectImprovement && r.name === settings.primary && a.effect !== null && a.effect > 0) need = morePairsFor(a, 0, input.ciAlpha);
+      else return;
+      r.morePairs = need;
+      bump(need);
+    });
+    if (input.trials.completePairs < settings.minPairs) bump(settings.minPairs - input.trials.completePairs);
+  }
+  const out: ScenarioResult = {
+    id: input.id,
+    name: input.name,
+    params: input.params,
+    verdict,
+    pairs: input.trials.completePairs,
+    metrics: results,
+    reasons,
+  };
+  if (verdict === 'INCONCLUSIVE' || (verdict === 'PASS' && settings.expectImprovement)) out.morePairs = more;
+  if (gates.length) out.gates = gates.map((g) => g.key);
+  if (o.look !== undefined) out.look = o.look;
+  return out;
+}
+
+/** "goodput: -10.3 % (90 % CI -12.1 % to -8.4 %)" for a scenario's metric, used in decision reasons. */
+export function metricSummary(sa: ScenarioAnalysis, name: string): string | null {
+  const a = sa.metrics.find((m) => m.spec.name === name);
+  return a ? `${name} ${effectText(a)}` : null;
+}
