@@ -582,6 +582,7 @@ function resolveScenario(
       rateTolerance: d.fidelity?.rate_tolerance !== undefined ? parsePercent(d.fidelity.rate_tolerance) : 0.03,
       samples: d.fidelity?.samples ?? 500,
       strict: d.fidelity?.strict ?? false,
+      cpuSuspect: d.fidelity?.cpu_suspect !== undefined ? parsePercent(d.fidelity.cpu_suspect) : 0.99,
     },
     path: {
       rttMs,

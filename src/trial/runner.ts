@@ -279,7 +279,7 @@ async function runTrials(
     const busy = cpu1.total > cpu0.total ? 1 - (cpu1.idle - cpu0.idle) / (cpu1.total - cpu0.total) : 0;
     const telemetry = await Promise.all(tb.links.map(async (l) => ({ link: l.name, stats: await l.telemetry(true) })));
     const suspects: string[] = [];
-    if (busy > (opts.cpuSuspect ?? 0.97)) suspects.push(`host CPU ${(busy * 100).toFixed(0)}% busy during the trial`);
+    if (busy > (opts.cpuSuspect ?? s.fidelity.cpuSuspect)) suspects.push(`host CPU ${(busy * 100).toFixed(0)}% busy during the trial`);
     for (const t of telemetry) {
       const w = (t.stats as { warnings?: string[] } | null)?.warnings;
       if (w?.length) suspects.push(...w.map((x) => `relay ${t.link}: ${x}`));

@@ -1,0 +1,84 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { netabNamespaces, requirePrereqs } from '../helpers.js';
+
+const BIN = join(process.cwd(), 'bin', 'netab.js');
+const SUITE = 'test/fixtures/suite';
+const ok = requirePrereqs();
+
+function netab(args: string[]) {
+  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 300_000 });
+}
+const read = (dir: string, f: string) => readFileSync(join(dir, f), 'utf8');
+const trialKeys = (dir: string) =>
+  read(dir, 'results.jsonl')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .map((r) => `${r.scenario}#${r.pair}-${r.arm}`)
+    .sort();
+
+describe.runIf(ok)('suites on real namespaces', () => {
+  const root = mkdtempSync(join(tmpdir(), 'netab-suite-'));
+
+  it('one command, one decision; shards + merge give the same decision and the same trials', () => {
+    const whole = netab(['run', SUITE, '--out', join(root, 'whole'), '--seed', '3', '-q']);
+    expect(whole.stderr).toMatch(/decision: PROMOTE/);
+    expect(whole.status).toBe(0);
+    const v = JSON.parse(read(join(root, 'whole'), 'verdict.json'));
+    expect(v.scenarios.map((s: { id: string }) => s.id)).toEqual(['a-lossy', 'b-lossier', 'c-longer']);
+
+    for (const sh of ['1/2', '2/2']) {
+      const r = netab(['run', SUITE, '--shard', sh, '--out', join(root, `shard${sh[0]}`), '--seed', '3', '-q']);
+      expect([0, 4]).toContain(r.status);
+    }
+    const m = netab(['merge', join(root, 'shard1'), join(root, 'shard2'), '--out', join(root, 'merged')]);
+    expect(m.stderr).toMatch(/decision: PROMOTE/);
+    expect(m.status).toBe(0);
+    expect(trialKeys(join(root, 'merged'))).toEqual(trialKeys(join(root, 'whole')));
+    expect(JSON.parse(read(join(root, 'merged'), 'verdict.json')).decision).toBe(v.decision);
+    expect(netabNamespaces()).toEqual([]);
+  });
+
+  it('merge of shards from different suites exits 2 naming the mismatch', () => {
+    const other = netab(['run', `${SUITE}/a-lossy.yaml`, '--trials', '5', '--out', join(root, 'other'), '-q']);
+    expect(other.status).toBe(2); // a-lossy alone has no control/canary: the suite gives them
+    const r = netab(['run', SUITE, '--filter', '^a-', '--shard', '2/2', '--out', join(root, 'filtered'), '--seed', '3', '-q']);
+    expect([0, 4]).toContain(r.status);
+    const m = netab(['merge', join(root, 'whole'), join(root, 'filtered'), '--out', join(root, 'bad')]);
+    expect(m.status).toBe(2);
+    expect(m.stderr).toMatch(/belongs to suite "it-suite" \(hash [0-9a-f]+\), not "it-suite"/);
+  });
+
+  it('SIGKILL mid-suite, then --resume completes it without repeating finished trials', async () => {
+    const dir = join(root, 'killed');
+    await new Promise<void>((resolve) => {
+      const p = spawn(process.execPath, [BIN, 'run', SUITE, '--out', dir, '--seed', '9'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CI: 'true' } });
+      let err = '';
+      p.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+        // killed during the second scenario
+        if (/\[2\/3 b-lossier\] trial 3\/10/.test(err)) p.kill('SIGKILL');
+      });
+      p.on('exit', () => resolve());
+    });
+    const before = trialKeys(dir);
+    expect(before.length).toBeGreaterThanOrEqual(13);
+    expect(before.length).toBeLessThan(30);
+    netab(['gc']);
+    const r = netab(['run', '--resume', dir, '-q']);
+    expect(r.stderr).toMatch(/resuming .*: \d+ trials already recorded/);
+    expect([0, 4]).toContain(r.status);
+    const after = read(dir, 'results.jsonl').trim().split('\n').map((l) => JSON.parse(l));
+    const keys = after.map((x) => `${x.scenario}#${x.pair}-${x.arm}`);
+    expect(new Set(keys).size).toBe(keys.length); // nothing repeated
+    expect(keys.length).toBe(30);
+    expect(after.filter((x) => x.attempt === 2).length).toBe(30 - before.length);
+    const m = JSON.parse(read(dir, 'manifest.json'));
+    expect(m.attempts.map((a: { attempt: number }) => a.attempt)).toEqual([1, 2]);
+    expect(netabNamespaces()).toEqual([]);
+  });
+});
