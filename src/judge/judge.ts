@@ -39,6 +39,19 @@ export function resolveSettings(base: JudgeSettings, o: JudgeOverrides = {}): Ju
   return s;
 }
 
+/** Stand-in for a manifest scenario without judge settings (it then judges as ERROR: no metrics, no trials). */
+const MISSING_SETTINGS: JudgeSettings = {
+  alpha: 0.05,
+  minPairs: 5,
+  primary: '',
+  expectImprovement: false,
+  nonCriticalRegressionsToFail: 2,
+  maxFailedFraction: 0.2,
+  excludeSuspect: true,
+  sequential: false,
+  metrics: [],
+};
+
 interface ScenarioMeta {
   id: string;
   name: string;
@@ -113,7 +126,7 @@ export function judgeRecords(manifest: RunManifest, records: TrialRecord[], over
   const scenarios = manifest.scenarios ?? [];
   const S = scenarios.length;
   const runReasons: string[] = [];
-  const settingsList = scenarios.map((ms) => resolveSettings(ms.judge, overrides));
+  const settingsList = scenarios.map((ms) => resolveSettings(ms.judge ?? MISSING_SETTINGS, overrides));
   const alphas = [...new Set(settingsList.map((s) => s.alpha))];
   const runAlpha = overrides.alpha ?? (alphas.length ? Math.min(...alphas) : 0.05);
   if (alphas.length > 1) runReasons.push(`Scenarios use different alphas (${alphas.join(', ')}); the run-wide Holm adjustment uses the smallest, ${runAlpha}.`);

@@ -185,6 +185,20 @@ describe('metric verdicts', () => {
     expect(exitCodeFor(v.decision)).toBe(4);
   });
 
+  it('a scenario that failed before any trial is ERROR and the run holds', () => {
+    const m = manifest([
+      { id: 'a', judge: settings() },
+      { id: 'b', judge: settings() },
+    ]);
+    m.scenarios[1]!.status = 'failed';
+    m.scenarios[1]!.error = 'netns setup failed';
+    const v = judgeRecords(m, records('a', fromD([0.08, 0.12, 0.1, 0.09, 0.11, 0.105, 0.095, 0.1])), { now: NOW });
+    expect(v.scenarios.map((s) => s.verdict)).toEqual(['IMPROVED', 'ERROR']);
+    expect(v.scenarios[1]!.reasons).toContain('No measured trials recorded for this scenario (netns setup failed).');
+    expect(v.decision).toBe('hold');
+    expect(v.reasons[0]).toBe('HOLD: 1 of 2 scenarios did not pass ("b" ERROR).');
+  });
+
   it('unreachable interval (too few pairs) is INCONCLUSIVE, never decided from 3 pairs', () => {
     const v = judgeOne(fromD([-0.3, -0.31, -0.29]));
     const m = v.scenarios[0]!.metrics[0]!;
