@@ -8,13 +8,15 @@
  * NETAB_REPORT_KEEP=1 to keep the temp dir. Under CI=true a missing chromium fails instead of skipping.
  */
 import { existsSync } from 'node:fs';
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderReports } from '../../src/report/index.js';
+import { missingPrereqs } from '../helpers.js';
 
 const CHROMIUM = process.env.NETAB_CHROMIUM ?? '/usr/bin/chromium';
 const ARGS = [
@@ -28,7 +30,25 @@ const ARGS = [
 ];
 const here = dirname(fileURLToPath(import.meta.url));
 const SOURCE = process.env.NETAB_REPORT_RUN_DIR ?? join(here, '../fixtures/report/run');
-const usingFixture = !process.env.NETAB_REPORT_RUN_DIR;
+/** With root and the tools (always under CI), the report comes from a real run made here. */
+const realRun = !process.env.NETAB_REPORT_RUN_DIR && missingPrereqs().length === 0;
+const usingFixture = !process.env.NETAB_REPORT_RUN_DIR && !realRun;
+const hostileName = usingFixture || realRun;
+const REAL_SCENARIO = `
+name: "<script>alert(1)</script>"
+description: a real run whose scenario name is hostile markup
+topology: dumbbell
+links:
+  bottleneck:
+    delay: 10ms
+    rate: 20mbit
+    forward: { loss: 1% }
+control: { cc: cubic }
+canary: { cc: bbr }
+workload: { type: bulk, duration: 2s }
+trials: { pairs: 5, warmup: 0 }
+fidelity: { samples: 100 }
+`;
 const haveChromium = existsSync(CHROMIUM);
 const inCI = process.env.CI === 'true' || process.env.CI === '1';
 
@@ -50,8 +70,15 @@ describe('report.html in headless Chromium', () => {
     work = await mkdtemp(join(tmpdir(), 'netab-report-browser-'));
     runDir = join(work, 'run');
     profile = join(work, 'profile');
-    await cp(SOURCE, runDir, { recursive: true });
-    await renderReports(runDir, { githubStepSummary: false });
+    if (realRun) {
+      const file = join(work, 'hostile.yaml');
+      await writeFile(file, REAL_SCENARIO);
+      const r = spawnSync(process.execPath, [join(here, '../../bin/netab.js'), 'run', file, '--out', runDir, '-q'], { encoding: 'utf8', env: { ...process.env, GITHUB_STEP_SUMMARY: '' } });
+      if (![0, 1, 4].includes(r.status ?? -1)) throw new Error(`netab run failed (${r.status}): ${r.stderr}`);
+    } else {
+      await cp(SOURCE, runDir, { recursive: true });
+      await renderReports(runDir, { githubStepSummary: false });
+    }
     ctx = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
@@ -59,7 +86,7 @@ describe('report.html in headless Chromium', () => {
       viewport: { width: 1280, height: 900 },
       offline: true,
     });
-  }, 60_000);
+  }, 150_000);
 
   afterAll(async () => {
     await ctx?.close();
@@ -100,7 +127,7 @@ describe('report.html in headless Chromium', () => {
       expect(box!.width).toBeGreaterThan(200);
       expect(box!.height).toBeGreaterThan(50);
 
-      if (usingFixture) {
+      if (hostileName) {
         // the hostile name is shown as text in the matrix and as a section heading
         const heading = page.locator('section.scenario h2', { hasText: '<script>alert(1)</script>' });
         expect(await heading.isVisible()).toBe(true);
