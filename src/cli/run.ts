@@ -4,7 +4,7 @@ import { judgeRun, writeVerdict, exitCodeFor } from '../judge/index.js';
 import { renderReports } from '../report/index.js';
 import { mergeRuns } from '../results/merge.js';
 import { readManifest, readRecords } from '../results/store.js';
-import type { RunManifest, SuiteInfo, Verdict } from '../results/types.js';
+import type { RunManifest, SuiteInfo, TrialRecord, Verdict } from '../results/types.js';
 import type { Scenario } from '../scenario/model.js';
 import { parsePercent } from '../scenario/units.js';
 import { findLeftovers } from '../topology/netns/gc.js';
@@ -54,16 +54,17 @@ export async function resumeCommand(dir: string, o: { json: boolean; quiet: bool
     say(`netab: ${(e as Error).message}`);
     return EXIT_USAGE;
   }
-  const done = new Set(readRecords(dir).map((r) => `${r.scenario}#${r.pair}-${r.arm}`));
+  const records = readRecords(dir);
+  const done = new Set(records.map((r) => `${r.scenario}#${r.pair}-${r.arm}`));
   const scenarios = manifest.scenarios.map((m) => m.scenario as Scenario);
   say(`netab: resuming ${dir}: ${done.size} trials already recorded`);
-  return execute(scenarios, resolve(dir), { seed: manifest.seed, aa: manifest.aa, suite: manifest.suite, sourceFile: manifest.sourceFile, resume: { manifest, done } }, o);
+  return execute(scenarios, resolve(dir), { seed: manifest.seed, aa: manifest.aa, suite: manifest.suite, sourceFile: manifest.sourceFile, resume: { manifest, done, records } }, o);
 }
 
 async function execute(
   scenarios: Scenario[],
   runDir: string,
-  run: { seed: number; aa: boolean; suite?: SuiteInfo; sourceFile: string; resume?: { manifest: RunManifest; done: Set<string> } },
+  run: { seed: number; aa: boolean; suite?: SuiteInfo; sourceFile: string; resume?: { manifest: RunManifest; done: Set<string>; records: TrialRecord[] } },
   o: { json: boolean; quiet: boolean; argv: string[] },
 ): Promise<number> {
   const problems = await preflight();
@@ -103,6 +104,7 @@ async function execute(
       progress,
       suite: run.suite,
       resume: run.resume,
+      scenarioCount: run.suite?.scenarioIds.length ?? scenarios.length,
     });
     for (const s of manifest.scenarios) if (s.engine) say(`netab: ${s.id}: engine ${s.engine.name} (${s.engine.reason})`);
   } catch (e) {

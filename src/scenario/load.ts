@@ -550,6 +550,10 @@ function resolveScenario(
     metrics,
   };
   const pairs = ctx.opts.pairs ?? d.trials?.pairs ?? 10;
+  if (judge.sequential) {
+    const looks = j.looks ?? 4;
+    judge.sequentialPlan = { looks, pairsPerLook: Math.ceil(pairs / looks) };
+  }
   if (pairs < judge.minPairs && !ctx.opts.pairs)
     throw new ResolveError(['trials', 'pairs'], `${pairs} pairs is fewer than judge.min_pairs (${judge.minPairs}): the run could never reach a decision`);
   const endpointSysctls: Record<string, string> = {};

@@ -167,7 +167,8 @@ export const JudgeSchema = z
     noncritical_regressions_to_fail: z.int().min(1).optional(),
     max_failed: Percent.optional().describe('max share of failed or suspect trials before the decision is HOLD'),
     exclude_suspect: z.boolean().optional(),
-    sequential: z.boolean().optional(),
+    sequential: z.boolean().optional().describe('look after each block of pairs and stop early once the decision is settled (alpha spending)'),
+    looks: z.int().min(2).max(20).optional().describe('planned looks in sequential mode (default 4): trials.pairs is the maximum'),
     metrics: z.record(z.string(), MetricOverride).optional(),
   })
   .strict();

@@ -20,6 +20,7 @@ import { runBulkTrial, type TrialOutput } from '../workload/bulk.js';
 import { NETAB_VERSION } from '../version.js';
 import { mulberry32 } from './rng.js';
 import { estimateSeconds } from '../scenario/suite.js';
+import { sequentialLook } from '../judge/index.js';
 
 export interface Progress {
   scenario(i: number, n: number, s: Scenario): void;
@@ -41,7 +42,9 @@ export interface RunOptions {
   cpuSuspect?: number;
   suite?: SuiteInfo;
   /** --resume: the interrupted run's manifest and the trials it already finished ("<scenario>#<pair>-<arm>") */
-  resume?: { manifest: RunManifest; done: Set<string> };
+  resume?: { manifest: RunManifest; done: Set<string>; records: TrialRecord[] };
+  /** scenarios in the whole run (sequential looks split alpha across them) */
+  scenarioCount?: number;
 }
 
 export class Aborted extends Error {
@@ -257,6 +260,8 @@ async function runTrials(
   profiles: Record<Arm, TuningProfile>,
 ): Promise<void> {
   let done = 0;
+  const seen: TrialRecord[] = [...(opts.resume?.records.filter((r) => r.scenario === s.id) ?? [])];
+  const plan = s.judge.sequential ? s.judge.sequentialPlan : undefined;
   for (const { pair, position, arm } of ctx.todo) {
     if (opts.signal?.aborted) throw new Aborted();
     const h = tb.hosts[arm];
@@ -306,8 +311,17 @@ async function runTrials(
     };
     if (telemetry.some((t) => t.stats)) store.writeTelemetry(trial, telemetry);
     store.append(rec);
+    seen.push(rec);
     done++;
     opts.progress.trial(done, ctx.todo.length, rec);
+    // sequential mode: look at each block boundary (pairs are complete when their second trial ends)
+    const measured = pair + 1 - s.trials.warmup;
+    if (plan && position === 1 && measured > 0 && measured % plan.pairsPerLook === 0) {
+      const index = Math.min(plan.looks, measured / plan.pairsPerLook);
+      const look = sequentialLook(seen, s.judge, { index, planned: plan.looks, scenarios: opts.scenarioCount ?? 1 }, s.id);
+      opts.progress.step(`sequential look ${index}/${plan.looks} after ${measured} pairs: ${look.stop ? `stop (${look.decisionSoFar})` : 'continue'}`);
+      if (look.stop) break;
+    }
   }
 }
 
