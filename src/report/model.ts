@@ -4,7 +4,7 @@
  * markup, built by charts.ts with every embedded label escaped.
  */
 import { ascending, quantileSorted } from 'd3-array';
-import type { ManifestScenario, MetricResult, RunManifest, ScenarioResult, TrialRecord } from '../results/types.js';
+import type { ManifestScenario, MetricResult, RunManifest, ScenarioResult, TrialRecord, Verdict } from '../results/types.js';
 import { ARM_COLORS, barChart, distributionChart, forestPlot, runOrderChart, timeSeriesChart, type Bar, type ForestRow, type LineSeries, type OrderPoint, type RefLine } from './charts.js';
 import {
   decisionSentence,
@@ -317,6 +317,29 @@ export function buildView(data: RunData, opts: RenderOptions = {}) {
     { key: 'trials recorded', value: String(data.trials?.length ?? 0) },
   ];
   if (data.telemetry) envRows.push({ key: 'telemetry files', value: `${data.telemetry.files} (${fmtBytes(data.telemetry.bytes)})` });
+  // resumed runs: which trials came from which attempt
+  const attempts = new Map<number, number>();
+  for (const t of data.trials ?? []) attempts.set(t.attempt ?? 1, (attempts.get(t.attempt ?? 1) ?? 0) + 1);
+  if ((manifest.attempts?.length ?? 0) > 1 || attempts.size > 1)
+    envRows.push({
+      key: 'attempts',
+      value: [...attempts.entries()]
+        .sort((a, b) => a[0] - b[0])
+        .map(([a, n]) => {
+          const meta = manifest.attempts?.find((x) => x.attempt === a);
+          return `attempt ${a}: ${n} trials${meta ? ` (started ${meta.startedAt}${meta.interrupted ? ', interrupted' : ''})` : ''}`;
+        })
+        .join('; '),
+    });
+  if (manifest.suite) {
+    const sh = manifest.suite.shard;
+    envRows.push({
+      key: 'suite',
+      value: `${manifest.suite.name} (hash ${manifest.suite.hash}, ${manifest.suite.files.length} files${sh ? `, shard ${sh.index}/${sh.count}` : ''}${manifest.suite.mergedFrom ? `, merged from ${manifest.suite.mergedFrom.length} shards` : ''})`,
+    });
+  }
+  const aaLine = manifest.aa ? aaFalseAlarms(verdict) : null;
+  if (aaLine) envRows.push({ key: 'A/A false alarms', value: aaLine });
 
   const pairsTotal = verdict.scenarios.reduce((a, s) => a + (s.pairs ?? 0), 0);
 
@@ -337,6 +360,7 @@ export function buildView(data: RunData, opts: RenderOptions = {}) {
         `${verdict.scenarios.length} scenario${verdict.scenarios.length === 1 ? '' : 's'}`,
         `${pairsTotal} judged pairs`,
         `α = ${scalarText(verdict.alpha)}`,
+        ...(aaLine ? [`A/A: ${aaLine}`] : []),
         ...['REGRESSED', 'ERROR', 'INCONCLUSIVE', 'IMPROVED', 'PASS'].filter((k) => counts.get(k)).map((k) => `${counts.get(k)} ${k.toLowerCase()}`),
       ],
     },
@@ -658,4 +682,17 @@ function theoryBlock(t: Theory, gp: ReturnType<typeof measuredGoodput>, chart: b
   const svg = chart && bars.length ? barChart(bars, { title: 'theory vs measured goodput', unit: 'Mbit/s' }) : '';
   const note = gp.length ? `measured: ${gp[0]!.source}, median with interquartile range` : 'no goodput measured in this scenario';
   return { rows, svg, note };
+}
+
+/**
+ * A/A calibration: both arms run the same profile, so every metric whose interval excludes 0
+ * (IMPROVED or REGRESSED) is a false alarm. Each interval is a (1 - 2 alpha) one, so about 2 alpha of
+ * them are expected to exclude 0 by chance; a ROLLBACK in an A/A run means the judge or the testbed
+ * is not trustworthy.
+ */
+export function aaFalseAlarms(verdict: Verdict): string {
+  const judged = verdict.scenarios.flatMap((s) => s.metrics).filter((m) => m.ci !== null);
+  const alarms = judged.filter((m) => m.verdict === 'IMPROVED' || m.verdict === 'REGRESSED' || (m.ci && (m.ci[0] > 0 || m.ci[1] < 0)));
+  const rate = judged.length ? alarms.length / judged.length : 0;
+  return `${alarms.length} of ${judged.length} metric intervals exclude 0 (${(rate * 100).toFixed(1)} %; about ${(2 * verdict.alpha * 100).toFixed(0)} % expected by chance), ${verdict.scenarios.filter((s) => s.verdict === 'REGRESSED').length} regressed scenario(s)`;
 }
