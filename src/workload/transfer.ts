@@ -1,0 +1,387 @@
+/**
+ * Short-flow workloads on netab's own transfer tool (transfer-main.ts): the server runs in the
+ * *sender* namespace (the tuned host that sends the data), the client in the *receiver* namespace.
+ *
+ *   fct       a fresh connection per transfer; request -> response of N bytes (fixed or drawn from a
+ *             weighted size list); metrics fct_p50, fct_p99, ttfb_p50 (ms), retrans
+ *   rr        request/response exchanges over one persistent connection; rr_p50, rr_p99 (ms), retrans
+ *   pageload  n objects over k parallel fresh connections, time to the last byte; plt (ms), retrans
+ *
+ * Each trial flushes tcp_metrics in both namespaces, reads the server namespace's TCP counters
+ * before and after (retrans = RetransSegs / OutSegs, as for bulk), and takes one `ss -tin` snapshot
+ * of the last connection(s) on the server side before they close (extra.ss).
+ */
+import { join } from 'node:path';
+import { spawn } from '../exec/index.js';
+import { projectRoot } from '../scenario/load.js';
+import { mulberry32 } from '../trial/rng.js';
+import { flushTcpMetrics, tcpCounters, type TrialOutput } from './bulk.js';
+import { ssOnce, type SsSample } from './telemetry.js';
+import type { ClientConfig, ClientResult } from './transfer-protocol.js';
+import { HEADER_BYTES } from './transfer-protocol.js';
+import { quantileSorted } from './util.js';
+
+/** Port of the transfer server (in the sender namespace). */
+export const TRANSFER_PORT = 5401;
+
+export interface TransferEndpoints {
+  /** the sender namespace: runs the server, which sends the responses */
+  serverNs: string;
+  serverAddr: string;
+  /** the receiver namespace: runs the client */
+  clientNs: string;
+}
+
+export interface SizeWeight {
+  bytes: number;
+  weight: number;
+}
+
+/** Normalised workload configs (sizes in bytes, times in ms). */
+export interface FctWorkload {
+  type: 'fct';
+  /** one entry = a fixed size; several = a weighted distribution, drawn per transfer */
+  sizes: SizeWeight[];
+  transfers: number;
+  gapMs: number;
+  requestBytes: number;
+}
+
+export interface RrWorkload {
+  type: 'rr';
+  requestBytes: number;
+  responseBytes: number;
+  count: number;
+  gapMs: number;
+}
+
+export interface PageloadWorkload {
+  type: 'pageload';
+  /** object sizes of the page */
+  objects: number[];
+  /** parallel fresh connections per page load (a browser opens up to 6 per host) */
+  connections: number;
+  /** page loads per trial, each on fresh connections; the trial's plt is their mean */
+  pages: number;
+  gapMs: number;
+  requestBytes: number;
+}
+
+export type TransferWorkload = FctWorkload | RrWorkload | PageloadWorkload;
+
+export const FCT_DEFAULTS = { transfers: 20, gapMs: 0, requestBytes: 100 } as const;
+export const RR_DEFAULTS = { requestBytes: 100, responseBytes: 1000, count: 100, gapMs: 0 } as const;
+export const PAGELOAD_DEFAULTS = { connections: 6, pages: 3, gapMs: 0, requestBytes: 300 } as const;
+
+export interface TransferOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /**
+   * fct with a size distribution: the seed of the size draw. Give both arms of a pair the same seed
+   * (e.g. scenario seed ^ pair index) so they transfer the same sizes in the same order.
+   */
+  seed?: number;
+  port?: number;
+  /** one-shot ss snapshot of the last connection(s) on the server side (default true) */
+  ssSnapshot?: boolean;
+}
+
+export function transferScript(): string {
+  return join(projectRoot(), 'dist', 'workload', 'transfer-main.js');
+}
+
+// ------------------------------------------------------------------------------ pure helpers
+
+/**
+ * `n` response sizes for a trial (pure; unit-tested). A single size is used as is; a list is a
+ * weighted distribution sampled with mulberry32(seed): draw u in [0,1), pick the first entry whose
+ * cumulative weight exceeds u * total weight.
+ */
+export function sampleSizes(sizes: SizeWeight[], n: number, seed: number): number[] {
+  if (sizes.length === 0) throw new Error('fct: no sizes');
+  for (const s of sizes)
+    if (!(s.bytes >= 1) || !(s.weight >= 0)) throw new Error(`fct: bad size entry ${JSON.stringify(s)}`);
+  if (sizes.length === 1) return Array(n).fill(sizes[0]!.bytes) as number[];
+  const total = sizes.reduce((a, s) => a + s.weight, 0);
+  if (!(total > 0)) throw new Error('fct: size weights sum to 0');
+  const rng = mulberry32(seed);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const u = rng() * total;
+    let acc = 0;
+    let pick = sizes[sizes.length - 1]!.bytes;
+    for (const s of sizes) {
+      acc += s.weight;
+      if (u < acc) {
+        pick = s.bytes;
+        break;
+      }
+    }
+    out.push(pick);
+  }
+  return out;
+}
+
+const r3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/** p50 / p99 / mean of a sample (R type-7 quantiles, like every netab metric). */
+export function summarise(xs: number[]): { p50: number | null; p99: number | null; mean: number | null; n: number } {
+  if (xs.length === 0) return { p50: null, p99: null, mean: null, n: 0 };
+  const s = [...xs].sort((a, b) => a - b);
+  return { p50: r3(quantileSorted(s, 0.5)), p99: r3(quantileSorted(s, 0.99)), mean: r3(s.reduce((a, b) => a + b, 0) / s.length), n: s.length };
+}
+
+export interface Counters {
+  outSegs: number;
+  retransSegs: number;
+}
+
+export function retransRatio(c?: Counters): number | null {
+  return c && c.outSegs > 0 ? c.retransSegs / c.outSegs : null;
+}
+
+function checkResult(r: ClientResult): void {
+  if (r.error) throw new Error(`transfer client: ${r.error}`);
+}
+
+/** ClientResult of an fct run -> trial output (pure; unit-tested). */
+export function reduceFct(r: ClientResult, counters?: Counters, ss?: SsSample[]): TrialOutput {
+  checkResult(r);
+  const t = r.transfers ?? [];
+  const fct = summarise(t.map((x) => x.fctMs));
+  const ttfb = summarise(t.map((x) => x.ttfbMs));
+  const conn = summarise(t.map((x) => x.connectMs));
+  const total = summarise(t.map((x) => x.totalMs));
+  return {
+    metrics: { fct_p50: fct.p50, fct_p99: fct.p99, ttfb_p50: ttfb.p50, retrans: retransRatio(counters) },
+    series: {
+      size: t.map((x) => x.bytes),
+      fct: t.map((x) => x.fctMs),
+      ttfb: t.map((x) => x.ttfbMs),
+      connect: t.map((x) => x.connectMs),
+    },
+    extra: {
+      transfers: t.length,
+      bytes: t.reduce((a, x) => a + x.bytes, 0),
+      fctMean: fct.mean,
+      connectP50: conn.p50,
+      totalP50: total.p50,
+      totalP99: total.p99,
+      outSegs: counters?.outSegs,
+      retransSegs: counters?.retransSegs,
+      ...(ss ? { ss } : {}),
+    },
+  };
+}
+
+export function reduceRr(r: ClientResult, counters?: Counters, ss?: SsSample[]): TrialOutput {
+  checkResult(r);
+  const e = r.exchanges ?? [];
+  const lat = summarise(e.map((x) => x.latencyMs));
+  return {
+    metrics: { rr_p50: lat.p50, rr_p99: lat.p99, retrans: retransRatio(counters) },
+    series: { rr: e.map((x) => x.latencyMs) },
+    extra: {
+      exchanges: e.length,
+      rrMean: lat.mean,
+      connectMs: r.connectMs,
+      ttfbP50: summarise(e.map((x) => x.ttfbMs)).p50,
+      outSegs: counters?.outSegs,
+      retransSegs: counters?.retransSegs,
+      ...(ss ? { ss } : {}),
+    },
+  };
+}
+
+export function reducePageload(r: ClientResult, counters?: Counters, ss?: SsSample[]): TrialOutput {
+  checkResult(r);
+  const p = r.pages ?? [];
+  const plt = summarise(p.map((x) => x.pltMs));
+  return {
+    metrics: { plt: plt.mean, retrans: retransRatio(counters) },
+    series: { plt: p.map((x) => x.pltMs) },
+    extra: {
+      pages: p.length,
+      pltP50: plt.p50,
+      objectsPerPage: p[0]?.objects.length,
+      connectionsPerPage: p[0]?.connectMs.length,
+      connectP50: summarise(p.flatMap((x) => x.connectMs)).p50,
+      lastPage: p.length ? p[p.length - 1] : undefined,
+      outSegs: counters?.outSegs,
+      retransSegs: counters?.retransSegs,
+      ...(ss ? { ss } : {}),
+    },
+  };
+}
+
+// ------------------------------------------------------------------------------ running
+
+/** Start the transfer server in `ns`, resolve once it listens (the handle stops it). */
+export async function startTransferServer(
+  ns: string,
+  addr: string,
+  port: number,
+  signal?: AbortSignal,
+): Promise<{ stop(): Promise<Record<string, unknown> | null> }> {
+  let stats: Record<string, unknown> | null = null;
+  let ready!: () => void;
+  const isReady = new Promise<void>((res) => (ready = res));
+  const server = spawn([process.execPath, transferScript(), 'server', addr, String(port)], {
+    netns: ns,
+    signal,
+    onLine: (line) => {
+      try {
+        const m = JSON.parse(line) as { event?: string };
+        if (m.event === 'ready') ready();
+        else if (m.event === 'stats') stats = m as Record<string, unknown>;
+      } catch {
+        /* not ours */
+      }
+    },
+  });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      isReady,
+      server.wait().then((r) => {
+        throw new Error(`transfer server exited (code ${r.exitCode}) before listening: ${r.stderr.trim().slice(-300)}`);
+      }),
+      new Promise((_, rej) => (timer = setTimeout(() => rej(new Error(`transfer server in ${ns} not ready after 10 s`)), 10000))),
+    ]);
+  } catch (e) {
+    await server.stop(200);
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+  return {
+    async stop() {
+      if (!server.exited) await server.stop(1000);
+      return stats;
+    },
+  };
+}
+
+/** `ss -tin` of the server's connections once nothing is left unacknowledged (at most `maxMs`). */
+async function settledSnapshot(ns: string, port: number, maxMs = 3000): Promise<SsSample[]> {
+  const until = Date.now() + maxMs;
+  let ss = await ssOnce(ns, ['sport', '=', `:${port}`]);
+  while (ss.some((s) => s.sendQ > 0 || (s.unacked ?? 0) > 0) && Date.now() < until) {
+    await new Promise((res) => setTimeout(res, 10));
+    ss = await ssOnce(ns, ['sport', '=', `:${port}`]);
+  }
+  return ss;
+}
+
+export interface RawTransfer {
+  result: ClientResult;
+  counters: Counters;
+  ss?: SsSample[];
+  server: Record<string, unknown> | null;
+}
+
+/** One trial of the transfer tool: server up, client run, counters and snapshot around it. */
+export async function runTransfer(
+  ep: TransferEndpoints,
+  cfg: Omit<ClientConfig, 'addr' | 'port' | 'hold'>,
+  opts: TransferOptions,
+): Promise<RawTransfer> {
+  const port = opts.port ?? TRANSFER_PORT;
+  const snapshot = opts.ssSnapshot ?? true;
+  await Promise.all([flushTcpMetrics(ep.serverNs), flushTcpMetrics(ep.clientNs)]);
+  const server = await startTransferServer(ep.serverNs, ep.serverAddr, port, opts.signal);
+  try {
+    const before = await tcpCounters(ep.serverNs);
+    let result: ClientResult | null = null;
+    let gotResult!: () => void;
+    const resultLine = new Promise<void>((res) => (gotResult = res));
+    const full: ClientConfig = { ...cfg, addr: ep.serverAddr, port, hold: snapshot };
+    const client = spawn([process.execPath, transferScript(), 'client', JSON.stringify(full)], {
+      netns: ep.clientNs,
+      timeoutMs: opts.timeoutMs,
+      signal: opts.signal,
+      onLine: (line) => {
+        try {
+          const m = JSON.parse(line) as ClientResult;
+          if (m && typeof m === 'object' && 'mode' in m) {
+            result = m;
+            gotResult();
+          }
+        } catch {
+          /* not ours */
+        }
+      },
+    });
+    let ss: SsSample[] | undefined;
+    try {
+      const exited = client.wait();
+      await Promise.race([resultLine, exited]);
+      if (result && !(result as ClientResult).error && snapshot) {
+        // the last connection(s) are still open: one tcp_info snapshot on the sending side, once
+        // the client's final ACKs are in (the last byte reached the client, its ACK is ~RTT/2 away)
+        ss = await settledSnapshot(ep.serverNs, port);
+      }
+      client.closeStdin();
+      const r = await exited;
+      if (!result) {
+        if (opts.signal?.aborted) throw new Error('aborted');
+        throw new Error(
+          r.timedOut
+            ? `transfer client timed out after ${opts.timeoutMs} ms`
+            : `transfer client exit ${r.exitCode} without a result: ${r.stderr.trim().slice(-300)}`,
+        );
+      }
+    } finally {
+      if (!client.exited) await client.stop(200);
+    }
+    const after = await tcpCounters(ep.serverNs);
+    const stats = await server.stop();
+    return {
+      result: result as ClientResult,
+      counters: {
+        outSegs: (after.OutSegs ?? 0) - (before.OutSegs ?? 0),
+        retransSegs: (after.RetransSegs ?? 0) - (before.RetransSegs ?? 0),
+      },
+      ss,
+      server: stats,
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+function withServer(out: TrialOutput, server: Record<string, unknown> | null): TrialOutput {
+  if (server) out.extra = { ...out.extra, server: { connections: server.connections, requests: server.requests, bytesSent: server.bytesSent, errors: server.errors } };
+  return out;
+}
+
+export async function runFctTrial(ep: TransferEndpoints, w: FctWorkload, opts: TransferOptions): Promise<TrialOutput> {
+  const sizes = sampleSizes(w.sizes, w.transfers, opts.seed ?? 1);
+  const raw = await runTransfer(ep, { mode: 'fct', sizes, gapMs: w.gapMs, requestBytes: Math.max(HEADER_BYTES, w.requestBytes) }, opts);
+  return withServer(reduceFct(raw.result, raw.counters, raw.ss), raw.server);
+}
+
+export async function runRrTrial(ep: TransferEndpoints, w: RrWorkload, opts: TransferOptions): Promise<TrialOutput> {
+  const raw = await runTransfer(
+    ep,
+    { mode: 'rr', requestBytes: Math.max(HEADER_BYTES, w.requestBytes), responseBytes: w.responseBytes, count: w.count, gapMs: w.gapMs },
+    opts,
+  );
+  return withServer(reduceRr(raw.result, raw.counters, raw.ss), raw.server);
+}
+
+export async function runPageloadTrial(ep: TransferEndpoints, w: PageloadWorkload, opts: TransferOptions): Promise<TrialOutput> {
+  const raw = await runTransfer(
+    ep,
+    {
+      mode: 'pageload',
+      objects: w.objects,
+      connections: w.connections,
+      pages: w.pages,
+      gapMs: w.gapMs,
+      requestBytes: Math.max(HEADER_BYTES, w.requestBytes),
+    },
+    opts,
+  );
+  return withServer(reducePageload(raw.result, raw.counters, raw.ss), raw.server);
+}
