@@ -244,11 +244,11 @@ export class Relay {
       return;
     }
     d.packetsIn++;
-    d.bytesIn += len - VXLAN_HEADER_BYTES;
     if (len <= VXLAN_HEADER_BYTES || len > SLOT_BYTES) {
-      d.relayDrops++;
+      d.relayDrops++; // not VXLAN, or larger than a slot
       return;
     }
+    d.bytesIn += len - VXLAN_HEADER_BYTES;
     const n = d.model.process(this.now(), len - VXLAN_HEADER_BYTES, this.em);
     const v = this.v;
     for (let i = 0; i < n; i++) {
