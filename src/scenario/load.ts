@@ -14,9 +14,9 @@ import type { JudgeSettings, MetricSpec } from '../results/types.js';
 import { InputError, type InputProblem } from './errors.js';
 import { expandMatrix, pointId, type MatrixPoint } from './matrix.js';
 import { METRIC_DEFAULTS, WORKLOAD_METRICS } from './metrics.js';
-import type { CC, Scenario, Topology, TuningProfile } from './model.js';
+import type { CC, Scenario, Topology, TuningProfile, Workload } from './model.js';
 import { LinkSchema, ScenarioSchema, type DirectionInput, type LinkInput, type ProfileInput, type ScenarioFile } from './schema.js';
-import { parseBuffer, parsePercent, parseRate, parseTime } from './units.js';
+import { parseBuffer, parsePercent, parseRate, parseSize, parseTime } from './units.js';
 
 /** bytes a full-size packet occupies in a qdisc (1500 MTU + 14 Ethernet header) */
 export const PACKET_BYTES = 1514;
@@ -426,6 +426,77 @@ function resolveProfile(p: ProfileInput, arm: string): TuningProfile {
   };
 }
 
+function resolveWorkload(w: ScenarioFile['workload']): Workload {
+  const ms = (v: string | undefined, def: string) => parseTime(v ?? def);
+  switch (w.type) {
+    case 'bulk': {
+      const b = {
+        type: 'bulk' as const,
+        durationS: ms(w.duration, '5s') / 1000,
+        flows: w.flows ?? 1,
+        omitS: ms(w.omit, '0s') / 1000,
+        intervalS: ms(w.interval, '100ms') / 1000,
+      };
+      if (b.durationS <= 0) throw new ResolveError(['workload', 'duration'], 'duration must be positive');
+      return b;
+    }
+    case 'fct': {
+      if ((w.size === undefined) === (w.sizes === undefined)) throw new ResolveError(['workload'], 'give either `size` or `sizes`');
+      return {
+        type: 'fct',
+        sizes: w.size !== undefined ? [{ bytes: parseSize(w.size), weight: 1 }] : w.sizes!.map((x) => ({ bytes: parseSize(x.size), weight: x.weight })),
+        transfers: w.transfers ?? 20,
+        gapMs: ms(w.gap, '0ms'),
+        requestBytes: Math.max(16, parseSize(w.request ?? '100B')),
+      };
+    }
+    case 'rr':
+      return {
+        type: 'rr',
+        requestBytes: Math.max(16, parseSize(w.request ?? '100B')),
+        responseBytes: Math.max(1, parseSize(w.response ?? '1KB')),
+        count: w.count ?? 100,
+        gapMs: ms(w.gap, '0ms'),
+      };
+    case 'pageload':
+      return {
+        type: 'pageload',
+        objects: w.objects.map((o) => parseSize(o)),
+        connections: w.connections ?? 6,
+        pages: w.pages ?? 3,
+        gapMs: ms(w.gap, '0ms'),
+        requestBytes: Math.max(16, parseSize(w.request ?? '300B')),
+      };
+    case 'compete':
+      return {
+        type: 'compete',
+        flowsPerArm: w.flows ?? 1,
+        durationMs: ms(w.duration, '10s'),
+        staggerMs: ms(w.stagger, '0s'),
+        omitMs: ms(w.omit, '0s'),
+        intervalMs: ms(w.interval, '500ms'),
+        baseline: w.baseline ?? true,
+      };
+  }
+}
+
+/** Expected seconds of one trial (timeouts, plans, ETAs): rough, on the generous side. */
+export function trialSeconds(w: Workload, rttMs: number): number {
+  const rtt = Math.max(rttMs, 1) / 1000;
+  switch (w.type) {
+    case 'bulk':
+      return w.durationS + w.omitS + 1.2;
+    case 'fct':
+      return 1 + w.transfers * (4 * rtt + w.gapMs / 1000 + 0.02);
+    case 'rr':
+      return 1 + w.count * (rtt + w.gapMs / 1000 + 0.001);
+    case 'pageload':
+      return 1 + w.pages * (6 * rtt + w.gapMs / 1000 + 0.05);
+    case 'compete':
+      return 2 + ((w.durationMs + w.omitMs + w.staggerMs) / 1000) * (w.baseline ? 2 : 1);
+  }
+}
+
 function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
   if (v && typeof v === 'object')
@@ -448,15 +519,7 @@ function resolveScenario(
   ctx: { id: string; file: string; topology: Topology; params: Scenario['params']; opts: LoadOptions },
 ): Scenario {
   const topo = ctx.topology;
-  const workload = {
-    type: 'bulk' as const,
-    durationS: parseTime(d.workload.duration ?? '5s') / 1000,
-    flows: d.workload.flows ?? 1,
-    omitS: parseTime(d.workload.omit ?? '0s') / 1000,
-    intervalS: parseTime(d.workload.interval ?? '100ms') / 1000,
-  };
-  if (workload.durationS <= workload.omitS) throw new ResolveError(['workload', 'duration'], 'duration must be longer than omit');
-
+  const workload = resolveWorkload(d.workload);
   // links: every topology link, impaired or not
   const links: Record<string, LinkSpec> = {};
   const inputs: Record<string, LinkInput> = (d.links ?? {}) as Record<string, LinkInput>;
@@ -491,7 +554,7 @@ function resolveScenario(
       survive *= 1 - (piBad * g.lossBad + (1 - piBad) * g.lossGood);
     }
   }
-  const flowsOnBottleneck = workload.flows;
+  const flowsOnBottleneck = workload.type === 'bulk' ? workload.flows : workload.type === 'compete' ? 2 * workload.flowsPerArm : 1;
   // buffers: resolve bdp forms against the path RTT
   for (const l of topo.links) {
     for (const dir of ['forward', 'reverse'] as const) {
@@ -574,10 +637,19 @@ function resolveScenario(
     control: resolveProfile(d.control, 'control'),
     canary: resolveProfile(d.canary, 'canary'),
     workload,
+    crossTraffic: d.cross_traffic
+      ? {
+          sources: d.cross_traffic.sources ?? 1,
+          meanOnMs: d.cross_traffic.on ? parseTime(d.cross_traffic.on.mean) : 500,
+          shape: d.cross_traffic.on?.shape ?? 1.5,
+          meanOffMs: d.cross_traffic.off ? parseTime(d.cross_traffic.off.mean) : 1000,
+          requestBytes: d.cross_traffic.request !== undefined ? Math.max(16, parseSize(d.cross_traffic.request)) : 100,
+        }
+      : undefined,
     trials: {
       pairs,
       warmup: d.trials?.warmup ?? 1,
-      timeoutMs: d.trials?.timeout !== undefined ? parseTime(d.trials.timeout) : (workload.durationS + 30) * 1000,
+      timeoutMs: d.trials?.timeout !== undefined ? parseTime(d.trials.timeout) : Math.round((30 + 3 * trialSeconds(workload, rttMs)) * 1000),
     },
     judge,
     fidelity: {

@@ -1,6 +1,11 @@
 /** A scenario after loading, validation, matrix expansion and normalisation: what the pipeline runs. */
 import type { LinkSpec } from '../impairment/types.js';
 import type { JudgeSettings } from '../results/types.js';
+import type { CompeteWorkload } from '../workload/compete.js';
+import type { CrossTraffic } from '../workload/cross.js';
+import type { FctWorkload, PageloadWorkload, RrWorkload } from '../workload/transfer.js';
+
+export type { CompeteWorkload, CrossTraffic, FctWorkload, PageloadWorkload, RrWorkload };
 
 export type CC = 'cubic' | 'bbr' | 'reno';
 
@@ -37,7 +42,7 @@ export interface BulkWorkload {
   omitS: number;
   intervalS: number;
 }
-export type Workload = BulkWorkload;
+export type Workload = BulkWorkload | FctWorkload | RrWorkload | PageloadWorkload | CompeteWorkload;
 
 export interface Scenario {
   id: string;
@@ -56,6 +61,7 @@ export interface Scenario {
   control: TuningProfile;
   canary: TuningProfile;
   workload: Workload;
+  crossTraffic?: CrossTraffic;
   trials: { pairs: number; warmup: number; timeoutMs: number };
   judge: JudgeSettings;
   fidelity: { enabled: boolean; rttToleranceMs: number; rateTolerance: number; samples: number; strict: boolean; cpuSuspect: number };

@@ -147,8 +147,67 @@ export const WorkloadSchema = z.discriminatedUnion('type', [
       omit: Time.optional().describe('iperf3 --omit: seconds at the start not counted, default 0s'),
       interval: Time.optional().describe('sampling interval for RTT/goodput series, default 100ms'),
     })
-    .strict(),
+    .strict()
+    .describe('bulk throughput with iperf3'),
+  z
+    .object({
+      type: z.literal('fct'),
+      size: Size.optional().describe('response size of every transfer (or `sizes`)'),
+      sizes: z
+        .array(z.object({ size: Size, weight: z.number().positive() }).strict())
+        .min(1)
+        .optional()
+        .describe('response size distribution, drawn per transfer from a seed both arms of a pair share'),
+      transfers: z.int().min(1).max(100000).optional().describe('fresh connections per trial, one after another (default 20)'),
+      gap: Time.optional().describe('pause between transfers (default 0ms)'),
+      request: Size.optional().describe('request size (default 100B, min 16B)'),
+    })
+    .strict()
+    .describe('flow completion time: a new connection per transfer'),
+  z
+    .object({
+      type: z.literal('rr'),
+      request: Size.optional().describe('default 100B (min 16B)'),
+      response: Size.optional().describe('default 1KB'),
+      count: z.int().min(1).max(1000000).optional().describe('exchanges per trial (default 100)'),
+      gap: Time.optional().describe('pause between exchanges (default 0ms)'),
+    })
+    .strict()
+    .describe('request/response over one persistent connection'),
+  z
+    .object({
+      type: z.literal('pageload'),
+      objects: z.array(Size).min(1).describe('object sizes of the page'),
+      connections: z.int().min(1).max(64).optional().describe('parallel fresh connections (default 6)'),
+      pages: z.int().min(1).max(10000).optional().describe('page loads per trial (default 3); plt is their mean'),
+      gap: Time.optional().describe('between page loads (default 0ms)'),
+      request: Size.optional().describe('default 300B'),
+    })
+    .strict()
+    .describe('a first visit: objects over k parallel fresh connections, time to the last byte'),
+  z
+    .object({
+      type: z.literal('compete'),
+      flows: z.int().min(1).max(32).optional().describe('flows per arm (default 1)'),
+      duration: Time.optional().describe('measured overlap (default 10s)'),
+      stagger: Time.optional().describe('the competitor starts this much later (default 0s)'),
+      omit: Time.optional().describe('start of the overlap not counted (default 0s)'),
+      interval: Time.optional().describe('iperf3 reporting interval (default 500ms)'),
+      baseline: z.boolean().optional().describe('run control alone first in each trial, for control_harm (default true)'),
+    })
+    .strict()
+    .describe('both arms share the bottleneck: the control trial competes with a second control-profile flow, the canary trial with the canary'),
 ]);
+
+export const CrossTrafficSchema = z
+  .object({
+    sources: z.int().min(1).max(64).optional().describe('independent on/off sources (default 1)'),
+    on: z.object({ mean: Time, shape: z.number().gt(1).optional() }).strict().optional().describe('Pareto on periods: mean (default 500ms), shape (default 1.5)'),
+    off: z.object({ mean: Time }).strict().optional().describe('exponential off periods: mean (default 1s)'),
+    request: Size.optional(),
+  })
+  .strict()
+  .describe('bursty background flows across the bottleneck from their own hosts, the same for both arms');
 
 export const TrialsSchema = z
   .object({
@@ -202,6 +261,7 @@ export const ScenarioSchema = z
     control: Profile,
     canary: Profile,
     workload: WorkloadSchema,
+    cross_traffic: CrossTrafficSchema.optional(),
     trials: TrialsSchema.optional(),
     judge: JudgeSchema.optional(),
     fidelity: FidelitySchema.optional(),

@@ -9,7 +9,7 @@ import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path
 import { LineCounter, parseDocument } from 'yaml';
 import type { SuiteInfo } from '../results/types.js';
 import { InputError, type InputProblem } from './errors.js';
-import { loadScenarioText, type LoadOptions } from './load.js';
+import { loadScenarioText, trialSeconds, type LoadOptions } from './load.js';
 import type { Scenario } from './model.js';
 
 export const SUITE_FILE_KEYS = ['name', 'description', 'files', 'defaults'];
@@ -90,7 +90,7 @@ function readSuiteFile(file: string): { name: string; files: string[]; defaults:
 
 /** Seconds one scenario is expected to take: setup, fidelity probe, and its trials. */
 export function estimateSeconds(s: Scenario): number {
-  const perTrial = s.workload.durationS + s.workload.omitS + 1.2;
+  const perTrial = trialSeconds(s.workload, s.path.rttMs);
   return 4 + (s.fidelity.enabled ? 5 : 0) + (s.trials.pairs + s.trials.warmup) * 2 * perTrial;
 }
 

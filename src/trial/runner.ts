@@ -16,7 +16,8 @@ import { RunStore } from '../results/store.js';
 import type { Scenario, TuningProfile } from '../scenario/model.js';
 import { createTestbed, type Testbed } from '../topology/netns/index.js';
 import { applyProfile, ensureAllowed, type Readback } from '../tuning/index.js';
-import { runBulkTrial, type TrialOutput } from '../workload/bulk.js';
+import type { TrialOutput } from '../workload/bulk.js';
+import { runWorkloadTrial } from './workloads.js';
 import { NETAB_VERSION } from '../version.js';
 import { mulberry32 } from './rng.js';
 import { estimateSeconds } from '../scenario/suite.js';
@@ -219,6 +220,15 @@ async function runOneScenario(
         readback[arm]![role] = await applyProfile({ ns: h.ns, gateway: h.gateway, dev: h.dev }, applies ? p : null, s.endpointSysctls);
       }
     }
+    if (tb.peer) {
+      // the peer pair (competitor / cross traffic) runs the control profile
+      readback.peer = {};
+      for (const role of ['sender', 'receiver'] as const) {
+        const h = tb.peer[role];
+        const applies = profiles.control.applyTo === 'both' || profiles.control.applyTo === role;
+        readback.peer[role] = await applyProfile({ ns: h.ns, gateway: h.gateway, dev: h.dev }, applies ? profiles.control : null, s.endpointSysctls);
+      }
+    }
     ms.readback = readback;
     save();
 
@@ -264,18 +274,13 @@ async function runTrials(
   const plan = s.judge.sequential ? s.judge.sequentialPlan : undefined;
   for (const { pair, position, arm } of ctx.todo) {
     if (opts.signal?.aborted) throw new Aborted();
-    const h = tb.hosts[arm];
     const started = new Date();
     const cpu0 = cpuTimes();
     await Promise.all(tb.links.map((l) => l.telemetry(true)));
     let out: TrialOutput | null = null;
     let reason: string | null = null;
     try {
-      out = await runBulkTrial(
-        { senderNs: h.sender.ns, receiverNs: h.receiver.ns, receiverAddr: h.receiver.addr },
-        s.workload,
-        { timeoutMs: s.trials.timeoutMs, signal: opts.signal, expectCC: profiles[arm].route.congctl ?? profiles[arm].cc },
-      );
+      out = await runWorkloadTrial({ s, tb, arm, pair, seed: opts.seed, profiles, signal: opts.signal });
     } catch (e) {
       if (opts.signal?.aborted) throw new Aborted();
       reason = (e as Error).message;

@@ -29,16 +29,35 @@ export interface Testbed {
   namespaces: string[];
   routers: Record<string, string>;
   hosts: Record<Arm, Record<Role, Host>>;
+  /**
+   * A second control-profile host pair behind the same routers, present when the workload competes
+   * (the control trial's competitor) or the scenario has cross traffic (its source and sink).
+   */
+  peer?: Record<Role, Host>;
   links: LinkHandle[];
   engine: string;
 }
 
-const HOSTS: { arm: Arm; role: Role; short: string }[] = [
+type HostSlot = { arm: Arm | 'peer'; role: Role; short: string };
+const ARM_HOSTS: HostSlot[] = [
   { arm: 'control', role: 'sender', short: 'c-snd' },
   { arm: 'control', role: 'receiver', short: 'c-rcv' },
   { arm: 'canary', role: 'sender', short: 'k-snd' },
   { arm: 'canary', role: 'receiver', short: 'k-rcv' },
 ];
+const PEER_HOSTS: HostSlot[] = [
+  { arm: 'peer', role: 'sender', short: 'p-snd' },
+  { arm: 'peer', role: 'receiver', short: 'p-rcv' },
+];
+
+export function needsPeer(s: Scenario): boolean {
+  return s.workload.type === 'compete' || s.crossTraffic !== undefined;
+}
+
+/** The hosts a scenario needs, in address order (host i gets 198.18.i.0/24). */
+export function hostSlots(s: Scenario): HostSlot[] {
+  return needsPeer(s) ? [...ARM_HOSTS, ...PEER_HOSTS] : ARM_HOSTS;
+}
 
 export function nsName(runId: string, role: string): string {
   return `nb-${runId}-${role}`;
@@ -130,7 +149,9 @@ export async function createTestbed(
   }
 
   // hosts
+  const HOSTS = hostSlots(scenario);
   const hosts = { control: {}, canary: {} } as Record<Arm, Record<Role, Host>>;
+  const peer = {} as Record<Role, Host>;
   for (const [i, h] of HOSTS.entries()) {
     const ns = await addNs(h.short);
     const router = h.role === 'sender' ? t.sender : t.receiver;
@@ -144,7 +165,9 @@ export async function createTestbed(
     await run(['ip', '-n', ns, 'route', 'add', 'default', 'via', sn.router, 'dev', 'eth0']);
     await offloadsOff(ns, 'eth0');
     await offloadsOff(rns, `h${i}`);
-    hosts[h.arm][h.role] = { arm: h.arm, role: h.role, ns, addr: sn.host, gateway: sn.router, dev: 'eth0', router };
+    const host: Host = { arm: h.arm === 'peer' ? 'control' : h.arm, role: h.role, ns, addr: sn.host, gateway: sn.router, dev: 'eth0', router };
+    if (h.arm === 'peer') peer[h.role] = host;
+    else hosts[h.arm][h.role] = host;
   }
 
   // routes between routers: every host subnet not attached to a router goes via the next hop
@@ -159,7 +182,7 @@ export async function createTestbed(
       await run(['ip', '-n', routers[r]!, 'route', 'add', hostSubnet(i).net, 'via', via, 'dev', `l${hop.linkIndex}`]);
     }
   }
-  return { runId, backend: 'netns', namespaces, routers, hosts, links, engine: engine.name };
+  return { runId, backend: 'netns', namespaces, routers, hosts, peer: needsPeer(scenario) ? peer : undefined, links, engine: engine.name };
 }
 
 /** Kill whatever still runs in the namespace, then delete it. */
