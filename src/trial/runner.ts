@@ -19,7 +19,7 @@ import { applyProfile, ensureAllowed, type Readback } from '../tuning/index.js';
 import type { TrialOutput } from '../workload/bulk.js';
 import { runWorkloadTrial } from './workloads.js';
 import { NETAB_VERSION } from '../version.js';
-import { mulberry32 } from './rng.js';
+import { mulberry32 } from '../stats/random.js';
 import { estimateSeconds } from '../scenario/suite.js';
 import { sequentialLook } from '../judge/index.js';
 

@@ -7,7 +7,7 @@
  * identical background.
  */
 import { spawn } from '../exec/index.js';
-import { mulberry32 } from '../trial/rng.js';
+import { mulberry32 } from '../stats/random.js';
 import type { OnPeriod } from './transfer-protocol.js';
 import { startTransferServer, transferScript, type TransferEndpoints } from './transfer.js';
 

@@ -14,7 +14,7 @@
 import { join } from 'node:path';
 import { spawn } from '../exec/index.js';
 import { projectRoot } from '../scenario/load.js';
-import { mulberry32 } from '../trial/rng.js';
+import { mulberry32 } from '../stats/random.js';
 import { flushTcpMetrics, tcpCounters, type TrialOutput } from './bulk.js';
 import { ssOnce, type SsSample } from './telemetry.js';
 import type { ClientConfig, ClientResult } from './transfer-protocol.js';

@@ -10,10 +10,11 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { run, spawn, type ChildProcess } from '../../exec/index.js';
+import { run } from '../../exec/index.js';
 import { projectRoot } from '../../scenario/load.js';
 import { offloadsOff, type ImpairmentEngine, type LinkHandle, type LinkRequest } from '../index.js';
-import { READY_LINE, VXLAN_PORT, type RelayConfig, type RelayStats } from './protocol.js';
+import { RelayClient } from './client.js';
+import { VXLAN_PORT, type RelayConfig } from './protocol.js';
 
 export const UNDERLAY_MTU = 1550;
 
@@ -25,72 +26,6 @@ export function relayScript(): string {
 export function underlay(j: number): { a: string; la: string; lb: string; b: string } {
   const base = `198.19.${128 + j}`;
   return { a: `${base}.1`, la: `${base}.2`, lb: `${base}.5`, b: `${base}.6` };
-}
-
-export class RelayHandle {
-  private nextId = 1;
-  private readonly waiting = new Map<number, (v: unknown) => void>();
-  private readyResolve!: () => void;
-  private readyReject!: (e: Error) => void;
-  readonly ready: Promise<void>;
-  readonly proc: ChildProcess;
-
-  constructor(ns: string, config: RelayConfig, log: (s: string) => void) {
-    this.ready = new Promise((res, rej) => {
-      this.readyResolve = res;
-      this.readyReject = rej;
-    });
-    this.proc = spawn([process.execPath, relayScript(), JSON.stringify(config)], {
-      netns: ns,
-      onLine: (line) => this.onLine(line, log),
-      onStderrLine: (l) => log(`relay ${ns}: ${l}`),
-    });
-    void this.proc.wait().then((r) => {
-      this.readyReject(new Error(`relay in ${ns} exited (code ${r.exitCode}) before it was ready: ${r.stderr.trim().slice(-500)}`));
-      for (const [, w] of this.waiting) w(null);
-      this.waiting.clear();
-    });
-  }
-
-  private onLine(line: string, log: (s: string) => void): void {
-    let msg: { event?: string; id?: number; stats?: unknown };
-    try {
-      msg = JSON.parse(line);
-    } catch {
-      log(`relay: ${line}`);
-      return;
-    }
-    if (line === READY_LINE || msg.event === 'ready') this.readyResolve();
-    else if (typeof msg.id === 'number') {
-      const w = this.waiting.get(msg.id);
-      this.waiting.delete(msg.id);
-      w?.(msg.stats ?? null);
-    }
-  }
-
-  stats(reset: boolean, timeoutMs = 5000): Promise<RelayStats | null> {
-    if (this.proc.exited) return Promise.resolve(null);
-    const id = this.nextId++;
-    return new Promise((res) => {
-      const t = setTimeout(() => {
-        this.waiting.delete(id);
-        res(null);
-      }, timeoutMs);
-      this.waiting.set(id, (v) => {
-        clearTimeout(t);
-        res(v as RelayStats | null);
-      });
-      this.proc.write(JSON.stringify({ cmd: 'stats', id, reset }));
-    });
-  }
-
-  async stop(): Promise<void> {
-    this.proc.write(JSON.stringify({ cmd: 'stop' }));
-    this.proc.closeStdin();
-    const t = setTimeout(() => void this.proc.stop(500), 1500);
-    await this.proc.wait();
-    clearTimeout(t);
-  }
 }
 
 export class UserspaceEngine implements ImpairmentEngine {
@@ -141,16 +76,10 @@ export class UserspaceEngine implements ImpairmentEngine {
       reverse: req.spec.reverse,
       seed: req.seed + j,
     };
-    const relay = new RelayHandle(L, config, req.log);
-    resources.defer(`stop relay in ${L}`, () => relay.stop());
-    if (relay.proc.pid) resources.record((s) => s.pids.push(relay.proc.pid!));
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      relay.ready,
-      new Promise((_, rej) => {
-        timer = setTimeout(() => rej(new Error(`relay in ${L} not ready after 10 s`)), 10000);
-      }),
-    ]).finally(() => clearTimeout(timer));
-    return { name: req.name, telemetry: (reset) => relay.stats(reset) };
+    const relay = new RelayClient(L, config, { script, onStderr: (l) => req.log(`relay ${L}: ${l}`) });
+    resources.defer(`stop relay in ${L}`, () => relay.stop().then(() => undefined));
+    if (relay.pid) resources.record((s) => s.pids.push(relay.pid!));
+    await relay.ready;
+    return { name: req.name, telemetry: (reset) => relay.stats(reset).catch(() => null) };
   }
 }
