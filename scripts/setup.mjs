@@ -1,7 +1,8 @@
 #!/usr/bin/env zx
 // Installs what netab needs on a Debian/Ubuntu machine (idempotent) and builds it.
 //   zx scripts/setup.mjs          runtime: iproute2, iperf3, ethtool, nftables, procps, iputils-ping
-//   zx scripts/setup.mjs --test   + what the test suite needs: chromium (report browser test)
+//   zx scripts/setup.mjs --test   + what the test suite needs: chromium (report browser test), a running
+//                                 Docker engine (docker.io, dockerd; see scripts/docker-engine.mjs)
 import { existsSync } from 'node:fs';
 
 $.verbose = false;
@@ -33,5 +34,7 @@ if (missing.size) {
   await $({ env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })`apt-get install -y -qq --no-install-recommends ${[...missing]}`.pipe(process.stderr);
 }
 if (!existsSync('node_modules/.bin/tsc')) await $`npm install --no-audit --no-fund`;
+// the test suite runs the docker backend against a real engine: install and start one if needed
+if (wantTest) await $`zx scripts/docker-engine.mjs`.pipe(process.stderr);
 echo('netab setup: building');
 await $`npx tsc -p tsconfig.json`;

@@ -45,13 +45,9 @@ export async function doctor(): Promise<Check[]> {
   const avail = readFileSync('/proc/sys/net/ipv4/tcp_available_congestion_control', 'utf8').trim();
   const allowed = readFileSync('/proc/sys/net/ipv4/tcp_allowed_congestion_control', 'utf8').trim();
   checks.push({ name: 'congestion control', ok: true, detail: `available: ${avail}; allowed for namespaces: ${allowed} (netab adds what a profile needs)`, required: false });
-  const docker = await run(['docker', 'info', '--format', '{{.ServerVersion}}'], { reject: false, timeoutMs: 5000 }).catch(() => null);
-  checks.push({
-    name: 'docker',
-    ok: docker?.exitCode === 0,
-    detail: docker?.exitCode === 0 ? `engine ${docker.stdout.trim()}` : 'no Docker engine reachable (only needed for backend: docker)',
-    required: false,
-  });
+  const { endpointImageStatus } = await import('../topology/docker/index.js');
+  const ds = await endpointImageStatus().catch((e: Error) => ({ ok: false, lines: [e.message], engine: null, image: null }));
+  checks.push({ name: 'docker', ok: ds.ok, detail: `${ds.lines.join('; ')} (only needed for backend: docker)`, required: false });
   if (root) {
     const l = await findLeftovers();
     const dead = l.runs.filter((r) => !r.alive);

@@ -14,6 +14,7 @@ import { NETAB_VERSION } from '../version.js';
 interface RunFlags {
   out?: string;
   engine?: 'auto' | 'netem' | 'userspace';
+  backend?: 'netns' | 'docker';
   trials?: number;
   seed?: number;
   filter?: string;
@@ -92,6 +93,7 @@ Exit codes: 0 promote, 1 rollback, 2 invalid input or usage, 3 environment or in
     .argument('[paths...]', 'scenario files, folders (every *.yaml), globs, or a suite.yaml')
     .option('--out <dir>', 'run directory (default: reports/<scenario or suite>-<timestamp>)')
     .addOption(new Option('--engine <engine>', 'impairment engine').choices(['auto', 'netem', 'userspace']))
+    .addOption(new Option('--backend <backend>', 'testbed backend (overrides the scenario)').choices(['netns', 'docker']))
     .option('--trials <n>', 'measured pairs per scenario (overrides trials.pairs)', intArg('--trials'))
     .option('--seed <n>', 'seed for pair order and impairment randomness (default: random, recorded)', intArg('--seed'))
     .option('--filter <regex>', 'only scenarios whose id or name matches')
@@ -107,7 +109,7 @@ Exit codes: 0 promote, 1 rollback, 2 invalid input or usage, 3 environment or in
         throw new Exit(await resumeCommand(o.resume, { json: Boolean(o.json), quiet: Boolean(o.quiet), argv: process.argv.slice(2) }));
       }
       if (paths.length === 0) throw new Exit(EXIT.usage, 'run needs a scenario file, folder or suite (or --resume DIR)');
-      const loaded = loadSuite(paths, { pairs: o.trials, engine: o.engine, filter: o.filter });
+      const loaded = loadSuite(paths, { pairs: o.trials, engine: o.engine, backend: o.backend, filter: o.filter });
       let scenarios = loaded.scenarios;
       if (o.shard) {
         const sh = parseShard(o.shard);
@@ -209,12 +211,24 @@ Exit codes: 0 promote, 1 rollback, 2 invalid input or usage, 3 environment or in
 
   program
     .command('gc')
-    .description('remove leftovers (namespaces, processes, sysctl changes) of crashed or killed runs')
+    .description('remove leftovers (namespaces, processes, containers, networks, sysctl changes) of crashed or killed runs')
     .option('--force', 'also remove resources of runs whose process still seems alive')
     .action(async (o: { force?: boolean }) => {
       const { gc } = await import('../topology/netns/gc.js');
       const removed = await gc({ force: o.force, log: out });
+      const { dockerGc } = await import('../topology/docker/index.js');
+      removed.push(...(await dockerGc({ force: o.force, log: out })));
       if (removed.length === 0) out('nothing to remove');
+    });
+
+  const dockerCmd = program.command('docker').description('docker backend helpers');
+  dockerCmd
+    .command('build-image')
+    .description("(re)build netab's endpoint image locally from host binaries (no registry needed)")
+    .option('--force', 'rebuild even when the image exists')
+    .action(async (o: { force?: boolean }) => {
+      const { dockerBuildImageCommand } = await import('../topology/docker/index.js');
+      throw new Exit(await dockerBuildImageCommand({ force: o.force, log: out }));
     });
 
   program

@@ -426,7 +426,7 @@ function resolveProfile(p: ProfileInput, arm: string): TuningProfile {
   };
 }
 
-function resolveWorkload(w: ScenarioFile['workload']): Workload {
+function resolveWorkload(w: ScenarioFile['workload'], d: ScenarioFile, backend: string): Workload {
   const ms = (v: string | undefined, def: string) => parseTime(v ?? def);
   switch (w.type) {
     case 'bulk': {
@@ -467,6 +467,25 @@ function resolveWorkload(w: ScenarioFile['workload']): Workload {
         gapMs: ms(w.gap, '0ms'),
         requestBytes: Math.max(16, parseSize(w.request ?? '300B')),
       };
+    case 'http': {
+      const ext = backend === 'docker' ? d.docker?.sender : undefined;
+      if (ext && w.path === undefined) throw new ResolveError(['workload', 'path'], 'give the path to fetch from the docker.sender server');
+      if (ext && w.size !== undefined) throw new ResolveError(['workload', 'size'], "size applies to netab's own server; with docker.sender give a path");
+      if (!ext && w.path !== undefined && !/^\/bytes\/\d+$/.test(w.path))
+        throw new ResolveError(['workload', 'path'], "netab's own server serves /bytes/<n> only: use `size`, or run your server with backend docker and docker.sender");
+      if (!ext && w.path !== undefined && w.size !== undefined) throw new ResolveError(['workload', 'path'], 'give size or path, not both');
+      const port = w.port ?? ext?.port ?? 8080;
+      if (ext && ext.port === undefined && w.port === undefined)
+        throw new ResolveError(['docker', 'sender', 'port'], 'the http workload needs the port your server listens on');
+      return {
+        type: 'http',
+        path: w.path ?? `/bytes/${parseSize(w.size ?? '45KB')}`,
+        port,
+        requests: w.requests ?? 20,
+        gapMs: ms(w.gap, '0ms'),
+        external: Boolean(ext),
+      };
+    }
     case 'compete':
       return {
         type: 'compete',
@@ -488,6 +507,8 @@ export function trialSeconds(w: Workload, rttMs: number): number {
       return w.durationS + w.omitS + 1.2;
     case 'fct':
       return 1 + w.transfers * (4 * rtt + w.gapMs / 1000 + 0.02);
+    case 'http':
+      return 1 + w.requests * (5 * rtt + w.gapMs / 1000 + 0.02);
     case 'rr':
       return 1 + w.count * (rtt + w.gapMs / 1000 + 0.001);
     case 'pageload':
@@ -519,7 +540,7 @@ function resolveScenario(
   ctx: { id: string; file: string; topology: Topology; params: Scenario['params']; opts: LoadOptions },
 ): Scenario {
   const topo = ctx.topology;
-  const workload = resolveWorkload(d.workload);
+  const workload = resolveWorkload(d.workload, d, ctx.opts.backend ?? d.backend ?? 'netns');
   // links: every topology link, impaired or not
   const links: Record<string, LinkSpec> = {};
   const inputs: Record<string, LinkInput> = (d.links ?? {}) as Record<string, LinkInput>;
@@ -599,6 +620,8 @@ function resolveScenario(
       throw new ResolveError(['judge', 'metrics', name, 'margin'], `${name} is judged as a difference: give an absolute margin (a number in ${m.unit})`);
     metrics.push(m);
   }
+  if ((ctx.opts.backend ?? d.backend) === 'docker' && (workload.type === 'compete' || d.cross_traffic))
+    throw new ResolveError(d.cross_traffic ? ['cross_traffic'] : ['workload', 'type'], 'the docker backend has no peer hosts yet: compete and cross traffic run on the netns backend');
   const primary = j.primary ?? wm.primary;
   if (!metrics.some((m) => m.name === primary)) throw new ResolveError(['judge', 'primary'], `primary metric "${primary}" is not among the judged metrics`);
   const judge: JudgeSettings = {
@@ -629,6 +652,7 @@ function resolveScenario(
     file: ctx.file,
     params: ctx.params,
     backend: ctx.opts.backend ?? d.backend ?? 'netns',
+    docker: d.docker,
     engine: ctx.opts.engine ?? d.engine ?? 'auto',
     seed: ctx.opts.seed ?? d.seed,
     topology: topo,

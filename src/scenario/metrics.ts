@@ -79,4 +79,5 @@ export const WORKLOAD_METRICS: Record<string, { metrics: string[]; primary: stri
   rr: { metrics: ['rr_p50', 'rr_p99', 'retrans'], primary: 'rr_p50' },
   pageload: { metrics: ['plt', 'retrans'], primary: 'plt' },
   compete: { metrics: ['control_harm', 'jain'], primary: 'control_harm' },
+  http: { metrics: ['fct_p50', 'fct_p99', 'ttfb_p50', 'retrans'], primary: 'fct_p50' },
 };

@@ -2,10 +2,11 @@
 import type { LinkSpec } from '../impairment/types.js';
 import type { JudgeSettings } from '../results/types.js';
 import type { CompeteWorkload } from '../workload/compete.js';
+import type { HttpWorkload } from '../workload/http.js';
 import type { CrossTraffic } from '../workload/cross.js';
 import type { FctWorkload, PageloadWorkload, RrWorkload } from '../workload/transfer.js';
 
-export type { CompeteWorkload, CrossTraffic, FctWorkload, PageloadWorkload, RrWorkload };
+export type { CompeteWorkload, CrossTraffic, FctWorkload, HttpWorkload, PageloadWorkload, RrWorkload };
 
 export type CC = 'cubic' | 'bbr' | 'reno';
 
@@ -42,7 +43,13 @@ export interface BulkWorkload {
   omitS: number;
   intervalS: number;
 }
-export type Workload = BulkWorkload | FctWorkload | RrWorkload | PageloadWorkload | CompeteWorkload;
+export type Workload = BulkWorkload | FctWorkload | RrWorkload | PageloadWorkload | CompeteWorkload | HttpWorkload;
+
+export interface DockerEndpoint {
+  image: string;
+  command?: string[];
+  port?: number;
+}
 
 export interface Scenario {
   id: string;
@@ -52,6 +59,8 @@ export interface Scenario {
   params: Record<string, string | number | boolean>;
   hash: string;
   backend: 'netns' | 'docker';
+  /** backend docker: endpoint images (see topology/docker) */
+  docker?: { image?: string; sender?: DockerEndpoint; receiver?: DockerEndpoint };
   engine: 'auto' | 'netem' | 'userspace';
   seed?: number;
   topology: Topology;

@@ -197,6 +197,17 @@ export const WorkloadSchema = z.discriminatedUnion('type', [
     })
     .strict()
     .describe('both arms share the bottleneck: the control trial competes with a second control-profile flow, the canary trial with the canary'),
+  z
+    .object({
+      type: z.literal('http'),
+      size: Size.optional().describe("response size with netab's own server (default 45KB): it serves /bytes/<n>"),
+      path: z.string().regex(/^\//, { message: 'a path starts with /' }).optional().describe('path to GET (needed when docker.sender runs your own server)'),
+      port: z.int().min(1).max(65535).optional().describe('server port (default: docker.sender.port, else 8080)'),
+      requests: z.int().min(1).max(100000).optional().describe('GETs per trial, each on a fresh connection (default 20)'),
+      gap: Time.optional().describe('pause between requests (default 0ms)'),
+    })
+    .strict()
+    .describe("HTTP GETs from the receiver host to a server on the sender host: netab's own, or the docker.sender image"),
 ]);
 
 export const CrossTrafficSchema = z
@@ -243,6 +254,23 @@ export const FidelitySchema = z
   })
   .strict();
 
+const DockerEndpoint = z
+  .object({
+    image: z.string().min(1).describe('a local image (netab never pulls)'),
+    command: z.array(z.string()).optional().describe("argv replacing the image's command"),
+    port: z.int().min(1).max(65535).optional().describe('TCP port it listens on: setup waits for it'),
+  })
+  .strict();
+
+export const DockerSchema = z
+  .object({
+    image: z.string().min(1).optional().describe('image of every endpoint host (default: netab/endpoint, built locally)'),
+    sender: DockerEndpoint.optional().describe('the senders of both arms run this: the tuned server side (e.g. your HTTP server)'),
+    receiver: DockerEndpoint.optional().describe('the receivers of both arms run this'),
+  })
+  .strict()
+  .describe('backend: docker: endpoint images');
+
 export const ScenarioSchema = z
   .object({
     $schema: z.string().optional(),
@@ -250,6 +278,7 @@ export const ScenarioSchema = z
     description: z.string().optional(),
     topology: z.string().min(1).describe('a topology in topologies/ (dumbbell, parking-lot, client-edge-origin) or a path'),
     backend: z.enum(['netns', 'docker']).optional(),
+    docker: DockerSchema.optional(),
     engine: z.enum(['auto', 'netem', 'userspace']).optional(),
     seed: z.int().min(0).optional(),
     links: z.record(z.string(), LinkSchema).optional().describe('impairment per link name of the topology'),

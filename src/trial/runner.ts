@@ -98,7 +98,7 @@ export async function runScenarios(scenarios: Scenario[], opts: RunOptions): Pro
         command: opts.command,
         sourceFile: opts.sourceFile,
         seed: opts.seed,
-        backend: 'netns',
+        backend: scenarios[0]?.backend ?? 'netns',
         aa: opts.aa,
         environment: {
           kernel: release(),
@@ -206,7 +206,14 @@ async function runOneScenario(
     await ensureAllowed(ccs, resources);
     if (opts.signal?.aborted) throw new Aborted();
     opts.progress.step(`building ${s.topology.name} topology (${engine.name} engine)`);
-    const tb = await createTestbed(s, engine, runId, resources, seed, log);
+    const tb: Testbed =
+      s.backend === 'docker'
+        ? // loaded only for docker runs: netns runs never touch dockerode
+          await (async () => {
+            const dk = await import('../topology/docker/index.js');
+            return dk.createDockerTestbed(s, engine, runId, resources, seed, log, { hostSysctls: dk.dockerSysctlsFor(s, opts.aa) });
+          })()
+        : await createTestbed(s, engine, runId, resources, seed, log);
     if (opts.signal?.aborted) throw new Aborted();
 
     opts.progress.step('applying tunings and reading them back');

@@ -13,6 +13,7 @@ import type { Scenario, TuningProfile } from '../scenario/model.js';
 import type { Testbed } from '../topology/netns/index.js';
 import { runBulkTrial, IPERF_PORT, type TrialOutput } from '../workload/bulk.js';
 import { runCompeteTrial } from '../workload/compete.js';
+import { runHttpTrial } from '../workload/http.js';
 import { startCrossTraffic } from '../workload/cross.js';
 import { sampleSs, ssSeries } from '../workload/telemetry.js';
 import { runFctTrial, runPageloadTrial, runRrTrial } from '../workload/transfer.js';
@@ -67,6 +68,8 @@ async function workloadTrial(c: TrialContext): Promise<TrialOutput> {
       if (w.type === 'rr') return runRrTrial(ep, w, o);
       return runPageloadTrial(ep, w, o);
     }
+    case 'http':
+      return runHttpTrial({ serverNs: h.sender.ns, serverAddr: h.sender.addr, clientNs: h.receiver.ns }, w, { timeoutMs, signal });
     case 'compete': {
       const competitor = arm === 'canary' ? tb.hosts.canary : tb.peer!;
       const ends = (x: typeof competitor) => ({ senderNs: x.sender.ns, receiverNs: x.receiver.ns, receiverAddr: x.receiver.addr });

@@ -134,17 +134,39 @@ export async function vmRun(image: VmImage, argv: string[], opts: VmRunOptions):
     } catch {
       watcher = null;
     }
-    const q = await runQemu(qargv, {
-      onLine: (l) => opts.onOutput?.(l + '\n'),
-      timeoutMs: opts.timeoutMs,
-      signal: opts.signal,
-      killWhen: accelerator === 'kvm' ? (l) => KVM_FAILURE.test(l) : undefined,
-    });
-    if (q.rest) opts.onOutput?.(q.rest);
+    // the caller's abort, or the caller's onOutput throwing, stops the VM
+    const stop = new AbortController();
+    const onAbort = () => stop.abort();
+    if (opts.signal?.aborted) onAbort();
+    else opts.signal?.addEventListener('abort', onAbort, { once: true });
+    let outputError: unknown = null;
+    const emit = (chunk: string) => {
+      if (outputError !== null) return;
+      try {
+        opts.onOutput?.(chunk);
+      } catch (e) {
+        outputError = e;
+        stop.abort();
+      }
+    };
+    let q: Awaited<ReturnType<typeof runQemu>>;
+    try {
+      q = await runQemu(qargv, {
+        onLine: (l) => emit(l + '\n'),
+        timeoutMs: opts.timeoutMs,
+        signal: stop.signal,
+        killWhen: accelerator === 'kvm' ? (l) => KVM_FAILURE.test(l) : undefined,
+      });
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+    }
+    if (q.rest) emit(q.rest);
     watcher?.close();
     watcher = null;
 
-    if (q.stoppedFor === 'abort' && opts.signal) throw abortError(opts.signal);
+    if (outputError !== null) throw outputError;
+    // also when qemu died first (a terminal's Ctrl+C reaches qemu too: same process group)
+    if (opts.signal?.aborted) throw abortError(opts.signal);
     const readCtl = (f: string) => readFile(join(ctl, f), 'utf8').catch(() => null);
     const exitCode = parseExitFile(await readCtl('exit'));
     const started = await readCtl('started');

@@ -222,11 +222,13 @@ export async function startTransferServer(
   addr: string,
   port: number,
   signal?: AbortSignal,
+  /** the program to run in `server ADDR PORT` mode (the HTTP workload's server uses this too) */
+  script = transferScript(),
 ): Promise<{ stop(): Promise<Record<string, unknown> | null> }> {
   let stats: Record<string, unknown> | null = null;
   let ready!: () => void;
   const isReady = new Promise<void>((res) => (ready = res));
-  const server = spawn([process.execPath, transferScript(), 'server', addr, String(port)], {
+  const server = spawn([process.execPath, script, 'server', addr, String(port)], {
     netns: ns,
     signal,
     onLine: (line) => {

@@ -70,6 +70,8 @@ export interface DockerEndpointSpec {
 export interface DockerScenarioOptions {
   /** image of every endpoint host (default netab/endpoint:<version>); it runs `sleep infinity` */
   image?: string;
+  /** the senders of both arms run this instead: the tuned server side, e.g. your HTTP server or edge proxy */
+  sender?: DockerEndpointSpec;
   /** the receivers of both arms run this instead (e.g. an HTTP server) */
   receiver?: DockerEndpointSpec;
 }
@@ -329,7 +331,7 @@ export async function createDockerTestbed(
   // images first: nothing is created when one is missing
   const defaultImage = endpointImageTag();
   const hostImage = ep.image ?? defaultImage;
-  const images = new Set([defaultImage, hostImage, ...(ep.receiver ? [ep.receiver.image] : [])]);
+  const images = new Set([defaultImage, hostImage, ...(ep.receiver ? [ep.receiver.image] : []), ...(ep.sender ? [ep.sender.image] : [])]);
   for (const img of images) {
     if (img === defaultImage) {
       const b = await buildEndpointImage(log, { docker: d });
@@ -379,7 +381,7 @@ export async function createDockerTestbed(
     });
   }
   for (const [i, h] of HOSTS.entries()) {
-    const custom = h.role === 'receiver' ? ep.receiver : undefined;
+    const custom = h.role === 'receiver' ? ep.receiver : ep.sender;
     plans.push({
       role: h.short,
       ns: nsName(runId, h.short),

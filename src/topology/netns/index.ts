@@ -25,7 +25,7 @@ export interface Host {
 
 export interface Testbed {
   runId: string;
-  backend: 'netns';
+  backend: 'netns' | 'docker';
   namespaces: string[];
   routers: Record<string, string>;
   hosts: Record<Arm, Record<Role, Host>>;

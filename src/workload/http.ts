@@ -1,0 +1,51 @@
+/**
+ * The `http` workload: GET requests over fresh connections from the receiver host to an HTTP server
+ * on the sender host (the tuned side). The server is netab's own (http-main.js, serving /bytes/N)
+ * unless the scenario names one (backend docker: `docker.sender` with its image, command and port),
+ * in which case the workload fetches `path` from that service. Metrics as `fct`.
+ */
+import { join } from 'node:path';
+import { run } from '../exec/index.js';
+import { projectRoot } from '../scenario/load.js';
+import { flushTcpMetrics, tcpCounters, type TrialOutput } from './bulk.js';
+import type { ClientResult, FctTransfer } from './transfer-protocol.js';
+import { reduceFct, startTransferServer, type TransferEndpoints } from './transfer.js';
+
+export interface HttpWorkload {
+  type: 'http';
+  /** path to fetch; with netab's own server "/bytes/<size>" */
+  path: string;
+  port: number;
+  requests: number;
+  gapMs: number;
+  /** true: the sender host already runs the server (a docker endpoint image); netab starts none */
+  external: boolean;
+}
+
+export function httpScript(): string {
+  return join(projectRoot(), 'dist', 'workload', 'http-main.js');
+}
+
+export async function runHttpTrial(ep: TransferEndpoints, w: HttpWorkload, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<TrialOutput> {
+  await Promise.all([flushTcpMetrics(ep.serverNs), flushTcpMetrics(ep.clientNs)]);
+  const server = w.external ? null : await startTransferServer(ep.serverNs, ep.serverAddr, w.port, opts.signal, httpScript());
+  try {
+    const before = await tcpCounters(ep.serverNs);
+    const r = await run(
+      [process.execPath, httpScript(), 'client', JSON.stringify({ addr: ep.serverAddr, port: w.port, path: w.path, requests: w.requests, gapMs: w.gapMs })],
+      { netns: ep.clientNs, timeoutMs: opts.timeoutMs, signal: opts.signal, reject: false },
+    );
+    const after = await tcpCounters(ep.serverNs);
+    let res: Omit<ClientResult, 'transfers'> & { transfers?: (FctTransfer & { status: number })[] };
+    try {
+      res = JSON.parse(r.stdout.trim().split('\n').pop() ?? '');
+    } catch {
+      throw new Error(`http client exit ${r.exitCode}${r.timedOut ? ' (timed out)' : ''}: ${(r.stderr || r.stdout).trim().slice(0, 300)}`);
+    }
+    const bad = (res.transfers ?? []).filter((t) => t.status !== 200);
+    if (bad.length) throw new Error(`http: ${bad.length} of ${res.transfers!.length} responses were not 200 (first: ${bad[0]!.status}) for ${w.path}`);
+    return reduceFct(res, { outSegs: (after.OutSegs ?? 0) - (before.OutSegs ?? 0), retransSegs: (after.RetransSegs ?? 0) - (before.RetransSegs ?? 0) });
+  } finally {
+    await server?.stop();
+  }
+}
