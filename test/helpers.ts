@@ -2,7 +2,8 @@
  * Prerequisites of integration tests. Outside CI a missing prerequisite skips the suite (a laptop
  * without root can still run the unit tests); under CI=true it fails the suite instead.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { join } from 'node:path';
 
 export function missingPrereqs(tools: string[] = ['ip', 'tc', 'iperf3', 'ethtool', 'ss']): string[] {
   const missing: string[] = [];
@@ -31,4 +32,24 @@ export function netabNamespaces(): string[] {
     .split('\n')
     .map((l) => l.split(/\s+/)[0]!)
     .filter((n) => /^nb-[0-9a-f]{6}-/.test(n));
+}
+
+/**
+ * Run the built CLI asynchronously (a long spawnSync would block the test worker's event loop and
+ * vitest's RPC with it).
+ */
+export function netabCli(args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const bin = join(process.cwd(), 'bin', 'netab.js');
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const t = setTimeout(() => p.kill('SIGKILL'), opts.timeoutMs ?? 300_000);
+    p.on('exit', (status) => {
+      clearTimeout(t);
+      resolve({ status, stdout, stderr });
+    });
+  });
 }

@@ -3,14 +3,12 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { netabNamespaces, requirePrereqs } from '../helpers.js';
+import { netabCli, netabNamespaces, requirePrereqs } from '../helpers.js';
 
 const BIN = join(process.cwd(), 'bin', 'netab.js');
 const ok = requirePrereqs();
 
-function netab(args: string[]) {
-  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 170_000 });
-}
+const netab = (args: string[]) => netabCli(args);
 
 const SHORT = `
 name: cli-short
@@ -50,32 +48,32 @@ async function interruptMidTrial(file: string, out: string, signal: NodeJS.Signa
 }
 
 describe('netab CLI', () => {
-  it('validate: three mistakes, three located messages, exit 2', () => {
-    const r = netab(['validate', 'test/fixtures/scenarios/three-mistakes.yaml']);
+  it('validate: three mistakes, three located messages, exit 2', async () => {
+    const r = await netab(['validate', 'test/fixtures/scenarios/three-mistakes.yaml']);
     expect(r.status).toBe(2);
     const lines = r.stderr.trim().split('\n');
     expect(lines.slice(0, 3).map((l) => l.split(':').slice(1, 3).join(':'))).toEqual(['5:12', '6:11', '12:7']);
     expect(lines[3]).toMatch(/3 problems in the input; nothing was run/);
   });
 
-  it('validate prints the expanded list; schema prints a JSON Schema; unknown flags exit 2', () => {
-    const v = netab(['validate', 'test/fixtures/scenarios/grid.yaml']);
+  it('validate prints the expanded list; schema prints a JSON Schema; unknown flags exit 2', async () => {
+    const v = await netab(['validate', 'test/fixtures/scenarios/grid.yaml']);
     expect(v.status).toBe(0);
     expect(v.stdout).toMatch(/grid\[delay=50ms,loss=2%\]/);
     expect(v.stdout).toMatch(/6 scenarios OK/);
-    const s = netab(['schema']);
+    const s = await netab(['schema']);
     expect(JSON.parse(s.stdout).title).toBe('netab scenario');
-    expect(netab(['run', '--no-such-flag', 'x.yaml']).status).toBe(2);
-    expect(netab(['run', 'does-not-exist.yaml']).status).toBe(2);
+    expect((await netab(['run', '--no-such-flag', 'x.yaml'])).status).toBe(2);
+    expect((await netab(['run', 'does-not-exist.yaml'])).status).toBe(2);
   });
 
   describe.runIf(ok)('with namespaces', () => {
-    it('run: writes the run directory, prints the decision, exits with its code', () => {
+    it('run: writes the run directory, prints the decision, exits with its code', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'netab-cli-'));
       const file = join(dir, 'cli-short.yaml');
       writeFileSync(file, SHORT);
       const out = join(dir, 'run');
-      const r = netab(['run', file, '--out', out, '--seed', '5']);
+      const r = await netab(['run', file, '--out', out, '--seed', '5']);
       expect(r.stderr).toMatch(/decision: PROMOTE/);
       expect(r.status).toBe(0);
       expect(r.stderr).toMatch(/engine (netem|userspace)/);
@@ -84,7 +82,7 @@ describe('netab CLI', () => {
       expect(v.decision).toBe('promote');
       expect(netabNamespaces()).toEqual([]);
       // re-judge offline with a stricter alpha: same data, a verdict again
-      const j = netab(['judge', out, '--json']);
+      const j = await netab(['judge', out, '--json']);
       expect(JSON.parse(j.stdout).decision).toBe('promote');
     });
 
@@ -106,9 +104,9 @@ describe('netab CLI', () => {
       writeFileSync(file, SHORT);
       await interruptMidTrial(file, join(dir, 'run'), 'SIGKILL');
       expect(netabNamespaces().length).toBeGreaterThan(0);
-      const d = netab(['doctor']);
+      const d = await netab(['doctor']);
       expect(d.stdout).toMatch(/leftovers\s+run [0-9a-f]{6}/);
-      const g = netab(['gc']);
+      const g = await netab(['gc']);
       expect(g.status).toBe(0);
       expect(g.stdout).toMatch(/removed namespace nb-/);
       expect(netabNamespaces()).toEqual([]);

@@ -9,14 +9,13 @@
  */
 import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderReports } from '../../src/report/index.js';
-import { missingPrereqs } from '../helpers.js';
+import { missingPrereqs, netabCli } from '../helpers.js';
 
 const CHROMIUM = process.env.NETAB_CHROMIUM ?? '/usr/bin/chromium';
 const ARGS = [
@@ -73,7 +72,7 @@ describe('report.html in headless Chromium', () => {
     if (realRun) {
       const file = join(work, 'hostile.yaml');
       await writeFile(file, REAL_SCENARIO);
-      const r = spawnSync(process.execPath, [join(here, '../../bin/netab.js'), 'run', file, '--out', runDir, '-q'], { encoding: 'utf8', env: { ...process.env, GITHUB_STEP_SUMMARY: '' } });
+      const r = await netabCli(['run', file, '--out', runDir, '-q'], { env: { ...process.env, GITHUB_STEP_SUMMARY: '' } });
       if (![0, 1, 4].includes(r.status ?? -1)) throw new Error(`netab run failed (${r.status}): ${r.stderr}`);
     } else {
       await cp(SOURCE, runDir, { recursive: true });

@@ -3,15 +3,13 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { netabNamespaces, requirePrereqs } from '../helpers.js';
+import { netabCli, netabNamespaces, requirePrereqs } from '../helpers.js';
 
 const BIN = join(process.cwd(), 'bin', 'netab.js');
 const SUITE = 'test/fixtures/suite';
 const ok = requirePrereqs();
 
-function netab(args: string[]) {
-  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 300_000 });
-}
+const netab = (args: string[]) => netabCli(args);
 const read = (dir: string, f: string) => readFileSync(join(dir, f), 'utf8');
 const trialKeys = (dir: string) =>
   read(dir, 'results.jsonl')
@@ -24,18 +22,18 @@ const trialKeys = (dir: string) =>
 describe.runIf(ok)('suites on real namespaces', () => {
   const root = mkdtempSync(join(tmpdir(), 'netab-suite-'));
 
-  it('one command, one decision; shards + merge give the same decision and the same trials', () => {
-    const whole = netab(['run', SUITE, '--out', join(root, 'whole'), '--seed', '3', '-q']);
+  it('one command, one decision; shards + merge give the same decision and the same trials', async () => {
+    const whole = await netab(['run', SUITE, '--out', join(root, 'whole'), '--seed', '3', '-q']);
     expect(whole.stderr).toMatch(/decision: PROMOTE/);
     expect(whole.status).toBe(0);
     const v = JSON.parse(read(join(root, 'whole'), 'verdict.json'));
     expect(v.scenarios.map((s: { id: string }) => s.id)).toEqual(['a-lossy', 'b-lossier', 'c-longer']);
 
     for (const sh of ['1/2', '2/2']) {
-      const r = netab(['run', SUITE, '--shard', sh, '--out', join(root, `shard${sh[0]}`), '--seed', '3', '-q']);
+      const r = await netab(['run', SUITE, '--shard', sh, '--out', join(root, `shard${sh[0]}`), '--seed', '3', '-q']);
       expect([0, 4]).toContain(r.status);
     }
-    const m = netab(['merge', join(root, 'shard1'), join(root, 'shard2'), '--out', join(root, 'merged')]);
+    const m = await netab(['merge', join(root, 'shard1'), join(root, 'shard2'), '--out', join(root, 'merged')]);
     expect(m.stderr).toMatch(/decision: PROMOTE/);
     expect(m.status).toBe(0);
     expect(trialKeys(join(root, 'merged'))).toEqual(trialKeys(join(root, 'whole')));
@@ -43,12 +41,12 @@ describe.runIf(ok)('suites on real namespaces', () => {
     expect(netabNamespaces()).toEqual([]);
   });
 
-  it('merge of shards from different suites exits 2 naming the mismatch', () => {
-    const other = netab(['run', `${SUITE}/a-lossy.yaml`, '--trials', '5', '--out', join(root, 'other'), '-q']);
+  it('merge of shards from different suites exits 2 naming the mismatch', async () => {
+    const other = await netab(['run', `${SUITE}/a-lossy.yaml`, '--trials', '5', '--out', join(root, 'other'), '-q']);
     expect(other.status).toBe(2); // a-lossy alone has no control/canary: the suite gives them
-    const r = netab(['run', SUITE, '--filter', '^a-', '--shard', '2/2', '--out', join(root, 'filtered'), '--seed', '3', '-q']);
+    const r = await netab(['run', SUITE, '--filter', '^a-', '--shard', '2/2', '--out', join(root, 'filtered'), '--seed', '3', '-q']);
     expect([0, 4]).toContain(r.status);
-    const m = netab(['merge', join(root, 'whole'), join(root, 'filtered'), '--out', join(root, 'bad')]);
+    const m = await netab(['merge', join(root, 'whole'), join(root, 'filtered'), '--out', join(root, 'bad')]);
     expect(m.status).toBe(2);
     expect(m.stderr).toMatch(/belongs to suite "it-suite" \(hash [0-9a-f]+\), not "it-suite"/);
   });
@@ -68,8 +66,8 @@ describe.runIf(ok)('suites on real namespaces', () => {
     const before = trialKeys(dir);
     expect(before.length).toBeGreaterThanOrEqual(13);
     expect(before.length).toBeLessThan(30);
-    netab(['gc']);
-    const r = netab(['run', '--resume', dir, '-q']);
+    await netab(['gc']);
+    const r = await netab(['run', '--resume', dir, '-q']);
     expect(r.stderr).toMatch(/resuming .*: \d+ trials already recorded/);
     expect([0, 4]).toContain(r.status);
     const after = read(dir, 'results.jsonl').trim().split('\n').map((l) => JSON.parse(l));

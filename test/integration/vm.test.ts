@@ -52,6 +52,8 @@ ip netns add vmt_a && ip netns add vmt_b &&
   rec netns ok || rec netns fail
 ip netns exec vmt_a ping -n -c 8 -i 0.2 -W 2 10.77.0.2 > "$W/ping.txt" 2>&1
 rec ping_exit $?
+# a plain modprobe (netab's tuning code runs one) finds the guest kernel's modules
+if modprobe tcp_westwood && grep -qw westwood /proc/sys/net/ipv4/tcp_available_congestion_control; then rec modprobe ok; else rec modprobe fail; fi
 if touch /usr/netab-vm-ro-test 2>/dev/null; then rec host_root ro_violated; else rec host_root ro; fi
 echo vm-test > /etc/netab-vm-overlay-test && rec etc_overlay ok || rec etc_overlay fail
 read -r t0 _ < /proc/uptime
@@ -121,6 +123,7 @@ describe('netab run --vm (qemu, stock Debian kernel)', () => {
       ping_exit: '0',
       host_root: 'ro',
       etc_overlay: 'ok',
+      modprobe: 'ok',
       pwd: cwd,
     });
     expect(results.netem_show).toMatch(/qdisc netem .* delay 1ms/);

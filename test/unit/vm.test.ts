@@ -138,9 +138,10 @@ describe('guest run protocol', () => {
     expect(() => validateRunInput(['ls', 'a=b', "'; rm -rf /"], { OK_1: 'x\ny' })).not.toThrow();
   });
 
-  it('gives the guest a clean env with the host PATH, caller values last', () => {
+  it('gives the guest a clean env with the host PATH (modprobe shim first), caller values last', () => {
+    expect(guestEnv({ PATH: '/x' }, {}).PATH).toBe('/run/netab/bin:/x');
     const e = guestEnv({ FOO: 'bar', HOME: '/custom' }, { PATH: '/host/bin:/usr/bin', SECRET: 's', LANG: 'C.UTF-8' });
-    expect(e).toEqual({ PATH: '/host/bin:/usr/bin', HOME: '/custom', USER: 'root', LOGNAME: 'root', LANG: 'C.UTF-8', NETAB_IN_VM: '1', FOO: 'bar' });
+    expect(e).toEqual({ PATH: '/run/netab/bin:/host/bin:/usr/bin', HOME: '/custom', USER: 'root', LOGNAME: 'root', LANG: 'C.UTF-8', NETAB_IN_VM: '1', FOO: 'bar' });
   });
 
   it('round-trips awkward argv/env values through the files and the guest sh snippet', async () => {
