@@ -14,7 +14,13 @@ import { VmError, type Accelerator, type VmImage, type VmRunOptions, type VmRunR
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** The guest command's environment: a clean base (PATH like the host's), then the caller's. */
+/** Put first on the guest PATH: holds `modprobe` for the guest kernel's modules (see guest.ts). */
+export const GUEST_BIN = '/run/netab/bin';
+
+/**
+ * The guest command's environment: a clean base (PATH like the host's), then the caller's; PATH
+ * always starts with GUEST_BIN.
+ */
 export function guestEnv(extra: Record<string, string> = {}, host: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const env: Record<string, string> = {
     PATH: host.PATH || '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
@@ -24,7 +30,9 @@ export function guestEnv(extra: Record<string, string> = {}, host: NodeJS.Proces
   };
   for (const k of ['LANG', 'LC_ALL', 'TZ', 'TERM']) if (host[k]) env[k] = host[k]!;
   env.NETAB_IN_VM = '1';
-  return { ...env, ...extra };
+  const out = { ...env, ...extra };
+  if (!out.PATH!.split(':').includes(GUEST_BIN)) out.PATH = `${GUEST_BIN}:${out.PATH}`;
+  return out;
 }
 
 /** Check argv/env for what the file protocol and `env -i` can carry. Throws VmError('invalid'). */
