@@ -21,6 +21,7 @@ interface RunFlags {
   shard?: string;
   resume?: string;
   aa?: boolean;
+  vm?: boolean;
   json?: boolean;
   quiet?: boolean;
 }
@@ -100,9 +101,14 @@ Exit codes: 0 promote, 1 rollback, 2 invalid input or usage, 3 environment or in
     .option('--shard <i/n>', 'run only shard i of n (deterministic, balanced by estimated duration); combine with `netab merge`')
     .option('--resume <dir>', 'continue an interrupted run in DIR: finished trials are kept, only missing ones run')
     .option('--aa', 'A/A calibration: run control against itself (the false-alarm check)')
+    .option('--vm', 'run inside a stock Debian kernel under qemu (real netem where this kernel has none); see `netab vm setup`')
     .option('--json', 'print verdict.json to stdout')
     .option('-q, --quiet', 'no progress output')
     .action(async (paths: string[], o: RunFlags) => {
+      if (o.vm && !process.env.NETAB_IN_VM) {
+        const { vmRunCommand } = await import('./vm.js');
+        throw new Exit(await vmRunCommand(paths, o, process.argv.slice(2)));
+      }
       const { runCommand, resumeCommand } = await import('./run.js');
       if (o.resume) {
         if (paths.length) throw new Exit(EXIT.usage, '--resume takes the run directory only, not scenario files');
@@ -219,6 +225,25 @@ Exit codes: 0 promote, 1 rollback, 2 invalid input or usage, 3 environment or in
       const { dockerGc } = await import('../topology/docker/index.js');
       removed.push(...(await dockerGc({ force: o.force, log: out })));
       if (removed.length === 0) out('nothing to remove');
+    });
+
+  const vmCmd = program.command('vm').description('the qemu VM with a stock Debian kernel (real netem) for `run --vm`');
+  vmCmd
+    .command('setup')
+    .description('prepare the kernel and initramfs in the cache (idempotent; installs qemu and friends from Debian)')
+    .option('--force', 'rebuild and re-test even when up to date')
+    .action(async (o: { force?: boolean }) => {
+      const { vmSetup } = await import('../vm/index.js');
+      const img = await vmSetup({ force: o.force, log: out });
+      out(`vm ready: kernel ${img.kernelVersion} (${img.kernelFormat}), accelerator ${img.accelerator}, cache ${img.cacheDir}`);
+    });
+  vmCmd
+    .command('doctor')
+    .description('is the VM cache ready, which kernel, does KVM work')
+    .option('--live', 'also boot it once')
+    .action(async (o: { live?: boolean }) => {
+      const { vmDoctor, formatVmDoctor } = await import('../vm/index.js');
+      out(formatVmDoctor(await vmDoctor({ live: o.live })));
     });
 
   const dockerCmd = program.command('docker').description('docker backend helpers');

@@ -107,7 +107,7 @@ export async function runScenarios(scenarios: Scenario[], opts: RunOptions): Pro
           iproute2: await versionOf(['ip', '-V']),
           iperf3: await versionOf(['iperf3', '--version']),
           netem: probe.ok,
-          vm: process.env.NETAB_IN_VM ? { kernel: release(), accelerator: process.env.NETAB_IN_VM } : null,
+          vm: process.env.NETAB_IN_VM ? { kernel: release(), accelerator: process.env.NETAB_VM_ACCELERATOR ?? 'unknown' } : null,
         },
         scenarios: scenarios.map(manifestScenario),
         suite: opts.suite,
@@ -200,9 +200,16 @@ async function runOneScenario(
     const { engine, reason } = await chooseEngine(s.engine, runId);
     ms.engine = { name: engine.name, reason };
     save();
-    const ccs = [profiles.control.cc, profiles.canary.cc, profiles.control.route.congctl, profiles.canary.route.congctl].filter(
-      (x): x is NonNullable<typeof x> => Boolean(x),
-    );
+    // every congestion control any endpoint will select: profiles, route options and plain sysctls
+    const ccs = [
+      profiles.control.cc,
+      profiles.canary.cc,
+      profiles.control.route.congctl,
+      profiles.canary.route.congctl,
+      s.endpointSysctls['net.ipv4.tcp_congestion_control'],
+      profiles.control.sysctls['net.ipv4.tcp_congestion_control'],
+      profiles.canary.sysctls['net.ipv4.tcp_congestion_control'],
+    ].filter((x): x is string => Boolean(x));
     await ensureAllowed(ccs, resources);
     if (opts.signal?.aborted) throw new Aborted();
     opts.progress.step(`building ${s.topology.name} topology (${engine.name} engine)`);
