@@ -24,11 +24,11 @@ a=$(t); node -e 0; b=$(t); node -e 0; c=$(t)
 i=0; while [ $i -lt 20 ]; do /bin/true; i=$((i+1)); done; d=$(t)
 ip netns add vb_a; ip netns add vb_b
 ip link add va netns vb_a type veth peer name vb netns vb_b
-ip -n vb_a addr add 10.78.0.1/24 dev va; ip -n vb_b addr add 10.78.0.2/24 dev vb
+ip -n vb_a addr add 198.18.78.1/24 dev va; ip -n vb_b addr add 198.18.78.2/24 dev vb
 ip -n vb_a link set va up; ip -n vb_b link set vb up
 ip netns exec vb_a tc qdisc add dev va root netem delay 20ms
 ip netns exec vb_b tc qdisc add dev vb root netem delay 20ms
-rtt=$(ip netns exec vb_a ping -n -c 11 -i 0.2 10.78.0.2 | sed -n 's/.*= \\([0-9.]*\\)\\/\\([0-9.]*\\)\\/.*/\\1 \\2/p')
+rtt=$(ip netns exec vb_a ping -n -c 11 -i 0.2 198.18.78.2 | sed -n 's/.*= \\([0-9.]*\\)\\/\\([0-9.]*\\)\\/.*/\\1 \\2/p')
 echo "$a $b $c $d $rtt" > "$W/guest.txt"
 `;
 

@@ -45,12 +45,12 @@ rec netem_show "$(tc qdisc show dev lo | head -n1)"
 if sysctl -w net.ipv4.tcp_congestion_control=bbr; then rec bbr "$(cat /proc/sys/net/ipv4/tcp_congestion_control)"; else rec bbr fail; fi
 ip netns add vmt_a && ip netns add vmt_b &&
   ip link add va netns vmt_a type veth peer name vb netns vmt_b &&
-  ip -n vmt_a addr add 10.77.0.1/24 dev va && ip -n vmt_b addr add 10.77.0.2/24 dev vb &&
+  ip -n vmt_a addr add 198.18.77.1/24 dev va && ip -n vmt_b addr add 198.18.77.2/24 dev vb &&
   ip -n vmt_a link set va up && ip -n vmt_b link set vb up &&
   ip netns exec vmt_a tc qdisc add dev va root netem delay 20ms &&
   ip netns exec vmt_b tc qdisc add dev vb root netem delay 20ms &&
   rec netns ok || rec netns fail
-ip netns exec vmt_a ping -n -c 8 -i 0.2 -W 2 10.77.0.2 > "$W/ping.txt" 2>&1
+ip netns exec vmt_a ping -n -c 8 -i 0.2 -W 2 198.18.77.2 > "$W/ping.txt" 2>&1
 rec ping_exit $?
 # a plain modprobe (netab's tuning code runs one) finds the guest kernel's modules
 if modprobe tcp_westwood && grep -qw westwood /proc/sys/net/ipv4/tcp_available_congestion_control; then rec modprobe ok; else rec modprobe fail; fi

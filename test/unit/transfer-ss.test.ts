@@ -137,7 +137,7 @@ describe('ss -tin parser', () => {
       { recvQ: 0, sendQ: 0, local: '198.18.0.2', localPort: 48692, peer: '198.18.1.2', peerPort: 5201, cc: 'cubic', cwnd: 10, rttMs: 40.5, rttvarMs: 20.25 },
     ]);
     // unit-formatted rates (other ss versions) and an info line without a socket line are handled
-    const units = parseSs('ESTAB 0 0 10.0.0.1:1 10.0.0.2:2\n\t ts sack reno send 12.5Mbps pacing_rate 980Kbps delivery_rate 1.2Gbps\n');
+    const units = parseSs('ESTAB 0 0 198.18.0.1:1 198.18.0.2:2\n\t ts sack reno send 12.5Mbps pacing_rate 980Kbps delivery_rate 1.2Gbps\n');
     expect(units[0]).toMatchObject({ cc: 'reno', sendMbit: 12.5, pacingRateMbit: 0.98, deliveryRateMbit: 1200 });
     expect(parseSs('\t cubic cwnd:10\nnonsense\n')).toEqual([]);
     expect(parseSs('')).toEqual([]);
