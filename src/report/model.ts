@@ -496,9 +496,10 @@ function scenarioView(
 
   // time series (bulk trials)
   const judgedTrials = trials.filter((t) => t.status === 'ok' && !t.warmup && !(t.suspect && excludeSuspect));
-  const withSeries = judgedTrials.filter((t) => t.series && Array.isArray(t.series.t) && t.series.t.length > 1);
+  const withSeries = judgedTrials.filter((t) => t.series && Object.values(t.series).some((v) => Array.isArray(v) && v.length > 1));
   const seriesSvgs: string[] = [];
-  const seriesDefs: { key: string; title: string; yLabel: string; refs: RefLine[] }[] = [
+  // tKey: the series' own time axis (iperf3 intervals: t; ss -tin samples of bulk trials: ss_t)
+  const seriesDefs: { key: string; tKey?: string; title: string; yLabel: string; refs: RefLine[] }[] = [
     {
       key: 'goodput',
       title: 'goodput over time',
@@ -532,16 +533,30 @@ function scenarioView(
             ? [{ value: theory.bufferBytes / theory.mss, label: 'window cap', color: '#0969da' }]
             : [],
     },
+    {
+      key: 'ss_delivery',
+      tKey: 'ss_t',
+      title: 'delivery rate over time (ss -tin, sender)',
+      yLabel: 'Mbit/s',
+      refs: theory?.lines.filter((l) => l.key === 'rate').map((l) => ({ value: l.mbit, label: l.label, color: '#24292f' })) ?? [],
+    },
+    {
+      key: 'ss_pacing',
+      tKey: 'ss_t',
+      title: 'pacing rate over time (ss -tin, sender)',
+      yLabel: 'Mbit/s',
+      refs: [],
+    },
   ];
   for (const def of drawCharts ? seriesDefs : []) {
     const lines: LineSeries[] = [];
     for (const arm of ['control', 'canary'] as const) {
       const ts = spread(
-        withSeries.filter((t) => t.arm === arm && Array.isArray(t.series![def.key]) && t.series![def.key]!.length > 0),
+        withSeries.filter((t) => t.arm === arm && Array.isArray(t.series![def.key]) && t.series![def.key]!.length > 0 && Array.isArray(t.series![def.tKey ?? 't'])),
         o.maxSeries,
       );
       ts.forEach((t, i) => {
-        const tt = t.series!.t!, vv = t.series![def.key]!;
+        const tt = t.series![def.tKey ?? 't']!, vv = t.series![def.key]!;
         const n = Math.min(tt.length, vv.length);
         const pts: [number, number][] = [];
         for (let j = 0; j < n; j++) if (finite(tt[j]) && finite(vv[j])) pts.push([tt[j]!, vv[j]!]);

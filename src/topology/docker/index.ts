@@ -23,7 +23,7 @@ import type { Resources } from '../../exec/resources.js';
 import { offloadsOff, type ImpairmentEngine, type LinkHandle } from '../../impairment/index.js';
 import type { Arm } from '../../results/types.js';
 import type { Scenario, TuningProfile } from '../../scenario/model.js';
-import { deleteNamespace, hostSubnet, linkAddrs, nextHops, nsName, type Host, type Role, type Testbed } from '../netns/index.js';
+import { createRouterLinks, deleteNamespace, hostSubnet, installRouterRoutes, nsName, type Host, type Role, type Testbed } from '../netns/index.js';
 import {
   containerLogs,
   dockerClient,
@@ -457,23 +457,7 @@ export async function createDockerTestbed(
   }
 
   // router <-> router links through the impairment engine, as in the netns backend
-  const links: LinkHandle[] = [];
-  for (const [j, l] of t.links.entries()) {
-    const ad = linkAddrs(j);
-    links.push(
-      await engine.createLink({
-        runId,
-        index: j,
-        name: l.name,
-        a: { ns: routers[l.between[0]]!, ifname: `l${j}`, addr: `${ad.a}/30` },
-        b: { ns: routers[l.between[1]]!, ifname: `l${j}`, addr: `${ad.b}/30` },
-        spec: scenario.links[l.name]!,
-        seed,
-        resources,
-        log,
-      }),
-    );
-  }
+  const links = await createRouterLinks(scenario, engine, runId, routers, resources, seed, log);
 
   // hosts: default route via the router (Docker's internal networks have none), offloads off both ends
   const hosts = { control: {}, canary: {} } as Record<Arm, Record<Role, Host>>;
@@ -491,18 +475,11 @@ export async function createDockerTestbed(
     hosts[h.arm][h.role] = { arm: h.arm, role: h.role, ns, addr: sn.host, gateway: sn.router, dev, router };
   }
 
-  // routes between routers: every host subnet not attached to a router goes via the next hop
-  const hops = nextHops(t);
-  for (const r of t.routers) {
-    for (const [i, h] of HOSTS.entries()) {
-      const hr = h.role === 'sender' ? t.sender : t.receiver;
-      if (hr === r) continue;
-      const hop = hops.get(r)!.get(hr)!;
-      const ad = linkAddrs(hop.linkIndex);
-      const via = hop.side === 'a' ? ad.b : ad.a;
-      await run(['ip', '-n', routers[r]!, 'route', 'add', sub(i).net, 'via', via, 'dev', `l${hop.linkIndex}`]);
-    }
-  }
+  await installRouterRoutes(
+    t,
+    routers,
+    HOSTS.map((h, i) => ({ net: sub(i).net, router: h.role === 'sender' ? t.sender : t.receiver })),
+  );
 
   // endpoint servers: wait until they listen; a container that exited is an error with its logs
   await settleAll(plans.filter((p) => p.port).map((p) => waitReady(d, byRole.get(p.role)!, p, opts.readyTimeoutMs ?? 15_000)));

@@ -130,23 +130,7 @@ export async function createTestbed(
   }
 
   // router <-> router links through the impairment engine
-  const links: LinkHandle[] = [];
-  for (const [j, l] of t.links.entries()) {
-    const ad = linkAddrs(j);
-    links.push(
-      await engine.createLink({
-        runId,
-        index: j,
-        name: l.name,
-        a: { ns: routers[l.between[0]]!, ifname: `l${j}`, addr: `${ad.a}/30` },
-        b: { ns: routers[l.between[1]]!, ifname: `l${j}`, addr: `${ad.b}/30` },
-        spec: scenario.links[l.name]!,
-        seed,
-        resources,
-        log,
-      }),
-    );
-  }
+  const links = await createRouterLinks(scenario, engine, runId, routers, resources, seed, log);
 
   // hosts
   const HOSTS = hostSlots(scenario);
@@ -170,19 +154,56 @@ export async function createTestbed(
     else hosts[h.arm][h.role] = host;
   }
 
-  // routes between routers: every host subnet not attached to a router goes via the next hop
+  await installRouterRoutes(
+    t,
+    routers,
+    HOSTS.map((h, i) => ({ net: hostSubnet(i).net, router: h.role === 'sender' ? t.sender : t.receiver })),
+  );
+  return { runId, backend: 'netns', namespaces, routers, hosts, peer: needsPeer(scenario) ? peer : undefined, links, engine: engine.name };
+}
+
+/** The router-to-router links of a topology, each built by the impairment engine (both backends). */
+export async function createRouterLinks(
+  scenario: Scenario,
+  engine: ImpairmentEngine,
+  runId: string,
+  routers: Record<string, string>,
+  resources: Resources,
+  seed: number,
+  log: (s: string) => void,
+): Promise<LinkHandle[]> {
+  const links: LinkHandle[] = [];
+  for (const [j, l] of scenario.topology.links.entries()) {
+    const ad = linkAddrs(j);
+    links.push(
+      await engine.createLink({
+        runId,
+        index: j,
+        name: l.name,
+        a: { ns: routers[l.between[0]]!, ifname: `l${j}`, addr: `${ad.a}/30` },
+        b: { ns: routers[l.between[1]]!, ifname: `l${j}`, addr: `${ad.b}/30` },
+        spec: scenario.links[l.name]!,
+        seed,
+        resources,
+        log,
+      }),
+    );
+  }
+  return links;
+}
+
+/** Routes between routers: every host subnet not attached to a router goes via the next hop. */
+export async function installRouterRoutes(t: Topology, routers: Record<string, string>, hostNets: { net: string; router: string }[]): Promise<void> {
   const hops = nextHops(t);
   for (const r of t.routers) {
-    for (const [i, h] of HOSTS.entries()) {
-      const hr = h.role === 'sender' ? t.sender : t.receiver;
-      if (hr === r) continue;
-      const hop = hops.get(r)!.get(hr)!;
+    for (const h of hostNets) {
+      if (h.router === r) continue;
+      const hop = hops.get(r)!.get(h.router)!;
       const ad = linkAddrs(hop.linkIndex);
       const via = hop.side === 'a' ? ad.b : ad.a;
-      await run(['ip', '-n', routers[r]!, 'route', 'add', hostSubnet(i).net, 'via', via, 'dev', `l${hop.linkIndex}`]);
+      await run(['ip', '-n', routers[r]!, 'route', 'add', h.net, 'via', via, 'dev', `l${hop.linkIndex}`]);
     }
   }
-  return { runId, backend: 'netns', namespaces, routers, hosts, peer: needsPeer(scenario) ? peer : undefined, links, engine: engine.name };
 }
 
 /** Kill whatever still runs in the namespace, then delete it. */
