@@ -86,6 +86,17 @@ describe('netab CLI', () => {
       expect(JSON.parse(j.stdout).decision).toBe('promote');
     });
 
+    it('A/A (--aa): control against itself is never ROLLBACK, and the report states the false alarms', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'netab-cli-'));
+      const file = join(dir, 'cli-short.yaml');
+      writeFileSync(file, SHORT);
+      const r = await netab(['run', file, '--aa', '--out', join(dir, 'aa'), '--seed', '8', '-q']);
+      expect([0, 4]).toContain(r.status);
+      const v = JSON.parse(readFileSync(join(dir, 'aa', 'verdict.json'), 'utf8'));
+      expect(v.decision).not.toBe('rollback');
+      expect(readFileSync(join(dir, 'aa', 'report.html'), 'utf8')).toMatch(/A\/A false alarms/);
+    });
+
     it('Ctrl+C mid-trial: exit 130 and nothing left', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'netab-cli-'));
       const file = join(dir, 'cli-short.yaml');

@@ -90,4 +90,14 @@ describe.runIf(ok)('netem engine inside the VM', () => {
     expect(Math.abs(get('rate').measured - 50) / 50).toBeLessThan(0.08);
     expect(netabNamespaces()).toEqual([]);
   }, 480_000);
+
+  it('the same quickstart on the host (userspace relay where there is no netem) gives the same decision', async () => {
+    const dir = join(work, 'host');
+    const r = await netabCli(['run', 'scenarios/quickstart.yaml', '--out', dir, '--seed', '2', '-q']);
+    expect(r.stderr).toMatch(/decision: PROMOTE/);
+    expect(r.status).toBe(0);
+    const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+    expect(m.environment.vm).toBeNull();
+    expect(m.scenarios[0].fidelity.checks.length).toBe(3);
+  }, 300_000);
 });
