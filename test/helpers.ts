@@ -3,6 +3,7 @@
  * without root can still run the unit tests); under CI=true it fails the suite instead.
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export function missingPrereqs(tools: string[] = ['ip', 'tc', 'iperf3', 'ethtool', 'ss']): string[] {
@@ -26,12 +27,43 @@ export function requirePrereqs(tools?: string[]): boolean {
   return false;
 }
 
+/**
+ * netab namespaces left behind: those of runs whose owner process is gone (or is this test process,
+ * whose in-process runs have all ended by the time a test checks). Namespaces of other live netab runs
+ * on the machine (a developer's run, a parallel job) are not this test's leftovers.
+ */
 export function netabNamespaces(): string[] {
+  const live = new Set<string>();
+  let states: string[] = [];
+  try {
+    states = readdirSync(STATE_DIR).filter((n) => n.endsWith('.json'));
+  } catch {
+    /* no state dir: nothing live */
+  }
+  for (const f of states) {
+    try {
+      const st = JSON.parse(readFileSync(join(STATE_DIR, f), 'utf8')) as { runId: string; pid: number };
+      if (st.pid !== process.pid && alive(st.pid)) live.add(st.runId);
+    } catch {
+      /* torn */
+    }
+  }
   const out = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
   return out
     .split('\n')
     .map((l) => l.split(/\s+/)[0]!)
-    .filter((n) => /^nb-[0-9a-f]{6}-/.test(n));
+    .filter((n) => /^nb-[0-9a-f]{6}-/.test(n) && !live.has(n.slice(3, 9)));
+}
+
+const STATE_DIR = process.env.NETAB_STATE_DIR ?? '/run/netab';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /**

@@ -83,8 +83,9 @@ mkdir -p $R/run/netab/host $R/run/netab/ctl $R/run/netab/ovl
 # the host root without the guest's tmpfs/overlays on top (e.g. a cache dir under the host's /tmp)
 mount --bind $R $R/run/netab/host || die "bind host root"
 mount -t 9p -o ${NINEP} ${TAG_CTL} $R/run/netab/ctl || die "mount control dir"
-mount -t tmpfs -o mode=1777 tmpfs $R/tmp || die "tmpfs /tmp"
-for d in etc var root home; do
+# /tmp too is an overlay on the host's: a checkout or a run directory under the host's /tmp (CI
+# clones often live there) stays visible, and the guest's writes stay in the VM
+for d in etc var root home tmp; do
   [ -d $R/$d ] || continue
   mkdir -p $R/run/netab/ovl/$d/upper $R/run/netab/ovl/$d/work
   mount -t overlay overlay -o lowerdir=$R/$d,upperdir=$R/run/netab/ovl/$d/upper,workdir=$R/run/netab/ovl/$d/work $R/$d || die "overlay /$d"

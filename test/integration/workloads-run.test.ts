@@ -35,7 +35,7 @@ canary: { cc: cubic, route: { initcwnd: 30 } }
 workload: { type: fct, size: 45KB, transfers: 5 }
 trials: { pairs: 6, warmup: 0 }
 fidelity: { enabled: false }
-judge: { expect_improvement: true, exclude_suspect: false }
+judge: { expect_improvement: true, exclude_suspect: false, metrics: { fct_p99: false, ttfb_p50: false } }
 `,
       'it-fct',
     );
