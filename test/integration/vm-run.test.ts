@@ -5,7 +5,7 @@
  *
  * Fidelity inside the VM is checked against wider bounds than a scenario's default tolerance: under
  * software emulation (TCG) every packet crossing a namespace costs emulated CPU time, which adds about
- * 1.5 ms of RTT at the kernel and a few ms more at a Node prober (see docs/vm.md).
+ * 1.5 ms of RTT at the kernel and 4-10 ms more at a Node prober, more on a busy host (see docs/vm.md).
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -86,8 +86,11 @@ describe.runIf(ok)('netem engine inside the VM', () => {
     expect(m.environment.netem).toBe(true);
     const f = m.scenarios[0].fidelity.checks as { metric: string; measured: number; configured: number }[];
     const get = (k: string) => f.find((c) => c.metric === k)!;
-    expect(Math.abs(get('rtt_p50').measured - 40)).toBeLessThan(8);
-    expect(Math.abs(get('rate').measured - 50) / 50).toBeLessThan(0.08);
+    // netem adds at least the configured delay; emulation adds its own (more when the host is busy)
+    expect(get('rtt_p50').measured).toBeGreaterThanOrEqual(40);
+    expect(get('rtt_p50').measured).toBeLessThan(60);
+    expect(Math.abs(get('rate').measured - 50) / 50).toBeLessThan(0.1);
+    expect(get('loss_round_trip').configured).toBe(0.01);
     expect(netabNamespaces()).toEqual([]);
   }, 480_000);
 
