@@ -188,8 +188,9 @@ export function decisionView(d: Decision | string): DecisionView {
 /** The one-sentence decision: headline plus the rule(s) that fired. */
 export function decisionSentence(d: Decision | string, reasons: string[] | undefined): string {
   const v = decisionView(d);
-  const r = (reasons ?? []).map((s) => String(s).trim().replace(/[.\s]+$/, '')).filter(Boolean);
-  return r.length ? `${v.headline}, because ${r.join('; ')}.` : `${v.headline}.`;
+  // the rule that fired is the first reason (the judge states it first); the rest are listed below it
+  const first = (reasons ?? []).map((s) => String(s).trim().replace(/^(PROMOTE|HOLD|ROLLBACK|ROLL BACK)\s*:\s*/i, '').replace(/[.\s]+$/, '')).find(Boolean);
+  return first ? `${v.headline}, because ${first.charAt(0).toLowerCase()}${first.slice(1)}.` : `${v.headline}.`;
 }
 
 /** Scenario label with its matrix point: `grid (delay=20ms, loss=1%)`. */
