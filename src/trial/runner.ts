@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { run } from '../exec/index.js';
 import { Resources, newRunId } from '../exec/resources.js';
 import { chooseEngine, probeNetem } from '../impairment/index.js';
+import type { RelayStats } from '../impairment/userspace/protocol.js';
 import { probeFidelity } from '../impairment/fidelity.js';
 import type { Arm, ManifestScenario, RunManifest, SuiteInfo, TrialRecord } from '../results/types.js';
 import { RunStore } from '../results/store.js';
@@ -304,9 +305,12 @@ async function runTrials(
     const telemetry = await Promise.all(tb.links.map(async (l) => ({ link: l.name, stats: await l.telemetry(true) })));
     const suspects: string[] = [];
     if (busy > (opts.cpuSuspect ?? s.fidelity.cpuSuspect)) suspects.push(`host CPU ${(busy * 100).toFixed(0)}% busy during the trial`);
+    const relayWarnings: string[] = [];
     for (const t of telemetry) {
-      const w = (t.stats as { warnings?: string[] } | null)?.warnings;
-      if (w?.length) suspects.push(...w.map((x) => `relay ${t.link}: ${x}`));
+      const st = t.stats as RelayStats | null;
+      if (!st) continue;
+      relayWarnings.push(...st.warnings.map((x) => `relay ${t.link}: ${x}`));
+      suspects.push(...relaySuspicions(t.link, st, s.path.rttMs));
     }
     const trial = `${s.id}#${pair}-${arm}`;
     const rec: TrialRecord = {
@@ -342,6 +346,25 @@ async function runTrials(
       if (look.stop) break;
     }
   }
+}
+
+/**
+ * When the relay's own telemetry makes a trial's values doubtful (pure; unit-tested): packets it
+ * released late by more than max(1 ms, 5 % of the path RTT) at p99, or loss the model did not decide
+ * (kernel or relay drops). Smaller lateness is recorded (extra.relayWarnings) but keeps the trial.
+ */
+export function relaySuspicions(link: string, st: Pick<RelayStats, 'forward' | 'reverse'>, rttMs: number): string[] {
+  const limit = Math.max(1, 0.05 * rttMs);
+  const out: string[] = [];
+  for (const [name, d] of [
+    ['forward', st.forward],
+    ['reverse', st.reverse],
+  ] as const) {
+    if (d.latenessMs.count > 0 && d.latenessMs.p99 > limit) out.push(`relay ${link} ${name}: send lateness p99 ${d.latenessMs.p99} ms > ${+limit.toFixed(2)} ms`);
+    if (d.drops.kernel > 0) out.push(`relay ${link} ${name}: ${d.drops.kernel} datagrams dropped by the kernel (relay short of CPU)`);
+    if (d.drops.relay > 0) out.push(`relay ${link} ${name}: ${d.drops.relay} datagrams dropped inside the relay`);
+  }
+  return out;
 }
 
 export function hashString(s: string): number {
