@@ -79,14 +79,16 @@ function qualityGates(sa: ScenarioAnalysis, driftFamily: number): Gate[] {
   const total = trials.perArm.control.records + trials.perArm.canary.records;
   if (total === 0) return gates;
   const failed = trials.perArm.control.failed + trials.perArm.canary.failed;
-  const suspect = trials.perArm.control.suspect + trials.perArm.canary.suspect;
+  // suspect trials count against data quality only when they are excluded: with exclude_suspect off
+  // the user has chosen to judge them like any other trial
+  const suspect = settings.excludeSuspect ? trials.perArm.control.suspect + trials.perArm.canary.suspect : 0;
   const frac = (failed + suspect) / total;
   if (frac > settings.maxFailedFraction) {
     gates.push({
       key: 'failed',
       sentence:
         `Data quality: ${failed} failed and ${suspect} suspect of ${total} measured trials (${pct(frac * 100).replace('+', '')}) exceeds the ${Number((settings.maxFailedFraction * 100).toPrecision(3))} % limit ` +
-        `(control ${trials.perArm.control.failed}+${trials.perArm.control.suspect}, canary ${trials.perArm.canary.failed}+${trials.perArm.canary.suspect}).`,
+        `(control ${trials.perArm.control.failed}+${settings.excludeSuspect ? trials.perArm.control.suspect : 0}, canary ${trials.perArm.canary.failed}+${settings.excludeSuspect ? trials.perArm.canary.suspect : 0}).`,
     });
   }
   const half = trials.pairs.filter((p) => !p.control !== !p.canary).length;

@@ -683,6 +683,7 @@ function resolveScenario(
       samples: d.fidelity?.samples ?? 500,
       strict: d.fidelity?.strict ?? false,
       cpuSuspect: d.fidelity?.cpu_suspect !== undefined ? parsePercent(d.fidelity.cpu_suspect) : 0.99,
+      latenessSuspectMs: d.fidelity?.lateness_suspect !== undefined ? parseTime(d.fidelity.lateness_suspect) : Math.max(2, 0.1 * rttMs),
     },
     path: {
       rttMs,

@@ -73,7 +73,7 @@ export interface Scenario {
   crossTraffic?: CrossTraffic;
   trials: { pairs: number; warmup: number; timeoutMs: number };
   judge: JudgeSettings;
-  fidelity: { enabled: boolean; rttToleranceMs: number; rateTolerance: number; samples: number; strict: boolean; cpuSuspect: number };
+  fidelity: { enabled: boolean; rttToleranceMs: number; rateTolerance: number; samples: number; strict: boolean; cpuSuspect: number; latenessSuspectMs: number };
   /** path summary along sender -> receiver, for the fidelity probe and the report's theory overlay */
   path: { rttMs: number; rateMbit?: number; loss?: number; bufferBytes?: number; mss: number };
 }

@@ -250,6 +250,7 @@ export const FidelitySchema = z
     rate_tolerance: Percent.optional().describe('default 3%'),
     samples: z.int().min(20).max(100000).optional().describe('RTT probes (default 500)'),
     strict: z.boolean().optional().describe('fail the scenario when fidelity is out of tolerance (default false: flag it)'),
+    lateness_suspect: Time.optional().describe('relay lateness p99 above which a trial is flagged suspect (default max(2ms, 10% of the path RTT))'),
     cpu_suspect: Percent.optional().describe('host CPU busy share during a trial above which the trial is flagged suspect (default 99%)'),
   })
   .strict();

@@ -310,7 +310,7 @@ async function runTrials(
       const st = t.stats as RelayStats | null;
       if (!st) continue;
       relayWarnings.push(...st.warnings.map((x) => `relay ${t.link}: ${x}`));
-      suspects.push(...relaySuspicions(t.link, st, s.path.rttMs));
+      suspects.push(...relaySuspicions(t.link, st, s.fidelity.latenessSuspectMs));
     }
     const trial = `${s.id}#${pair}-${arm}`;
     const rec: TrialRecord = {
@@ -350,11 +350,12 @@ async function runTrials(
 
 /**
  * When the relay's own telemetry makes a trial's values doubtful (pure; unit-tested): packets it
- * released late by more than max(1 ms, 5 % of the path RTT) at p99, or loss the model did not decide
- * (kernel or relay drops). Smaller lateness is recorded (extra.relayWarnings) but keeps the trial.
+ * released late by more than `limitMs` at p99 (fidelity.lateness_suspect, default max(2 ms, 10 % of
+ * the path RTT)), or loss the model did not decide (kernel or relay drops). Smaller lateness is
+ * recorded (extra.relayWarnings) but keeps the trial.
  */
-export function relaySuspicions(link: string, st: Pick<RelayStats, 'forward' | 'reverse'>, rttMs: number): string[] {
-  const limit = Math.max(1, 0.05 * rttMs);
+export function relaySuspicions(link: string, st: Pick<RelayStats, 'forward' | 'reverse'>, limitMs: number): string[] {
+  const limit = limitMs;
   const out: string[] = [];
   for (const [name, d] of [
     ['forward', st.forward],

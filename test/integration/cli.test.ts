@@ -27,7 +27,7 @@ fidelity: { samples: 100 }
 judge:
   expect_improvement: true
   exclude_suspect: false
-  metrics: { retrans: { margin: 0.03 }, rtt_p50: false, rtt_p99: false }
+  metrics: { retrans: false, rtt_p50: false, rtt_p99: false }
 `;
 
 /** Start a run, wait until trials are under way, then send `signal`. */

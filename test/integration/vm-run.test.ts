@@ -77,7 +77,7 @@ describe.runIf(ok)('netem engine inside the VM', () => {
 
   it('the quickstart with --vm: engine netem, the same decision (PROMOTE), fidelity recorded', async () => {
     const dir = join(work, 'quickstart');
-    const r = await netabCli(['run', 'scenarios/quickstart.yaml', '--vm', '--out', dir, '--seed', '2'], { timeoutMs: 420_000 });
+    const r = await netabCli(['run', 'scenarios/quickstart.yaml', '--vm', '--trials', '6', '--out', dir, '--seed', '2'], { timeoutMs: 420_000 });
     expect(r.stderr).toMatch(/engine netem/);
     expect(r.stderr).toMatch(/decision: PROMOTE/);
     expect(r.status).toBe(0);
@@ -96,7 +96,7 @@ describe.runIf(ok)('netem engine inside the VM', () => {
 
   it('the same quickstart on the host (userspace relay where there is no netem) gives the same decision', async () => {
     const dir = join(work, 'host');
-    const r = await netabCli(['run', 'scenarios/quickstart.yaml', '--out', dir, '--seed', '2', '-q']);
+    const r = await netabCli(['run', 'scenarios/quickstart.yaml', '--trials', '6', '--out', dir, '--seed', '2', '-q']);
     expect(r.stderr).toMatch(/decision: PROMOTE/);
     expect(r.status).toBe(0);
     const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));

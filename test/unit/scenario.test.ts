@@ -27,8 +27,9 @@ describe('scenario loading', () => {
     expect(s!.path).toEqual({ rttMs: 40, rateMbit: 50, loss: 0.01, bufferBytes: 250000, mss: 1448 });
     expect(s!.control.cc).toBe('cubic');
     expect(s!.canary.cc).toBe('bbr');
-    expect(s!.judge.metrics.map((m) => m.name)).toEqual(['goodput', 'retrans', 'rtt_p50']);
-    expect(s!.judge.metrics[2]!.margin).toEqual({ kind: 'relative', value: 0.5 });
+    expect(s!.judge.metrics.map((m) => m.name)).toEqual(['goodput', 'rtt_p50']);
+    expect(s!.judge.metrics[1]!.margin).toEqual({ kind: 'relative', value: 0.5 });
+    expect(s!.fidelity.latenessSuspectMs).toBe(4);
     expect(s!.hash).toMatch(/^[0-9a-f]{16}$/);
   });
 
