@@ -95,7 +95,8 @@ export async function probeFidelity(
   const echo = spawn([process.execPath, probeScript(), 'echo', ends.receiverAddr, String(PROBE_PORT)], { netns: ends.receiverNs });
   try {
     await new Promise<void>((res, rej) => {
-      const t = setTimeout(() => rej(new Error('probe echo server did not start')), 10000);
+      // a Node start takes ~1 s in an emulated VM (20-40x slower than on the host)
+      const t = setTimeout(() => rej(new Error('probe echo server did not start')), process.env.NETAB_IN_VM ? 60000 : 10000);
       const check = setInterval(async () => {
         const r = await run(['ss', '-Hlun', `sport = :${PROBE_PORT}`], { netns: ends.receiverNs, reject: false });
         if (r.stdout.trim()) {
