@@ -68,18 +68,35 @@ function cmdline(pid: number): string {
   }
 }
 
+/** Alive and not a zombie (a killed process whose new parent has not reaped it yet is gone for us). */
+function running(pid: number): boolean {
+  if (!pidAlive(pid)) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 async function sweepState(s: RunState, removed: string[]): Promise<void> {
+  const killed: number[] = [];
   for (const pid of s.pids) {
     // only processes netab starts (a pid may have been reused since the crash)
-    if (pidAlive(pid) && /relay-main|probe-main|iperf3|netab/.test(cmdline(pid))) {
+    if (running(pid) && /relay-main|probe-main|iperf3|netab/.test(cmdline(pid))) {
       try {
         process.kill(pid, 'SIGKILL');
+        killed.push(pid);
         removed.push(`process ${pid}`);
       } catch {
         /* gone */
       }
     }
   }
+  // SIGKILL is asynchronous: wait (up to 5 s) until they are really gone before reporting success
+  const until = Date.now() + 5000;
+  while (killed.some(running) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  for (const pid of killed.filter(running)) removed.push(`process ${pid} did not exit after SIGKILL`);
   for (const ns of s.namespaces) {
     const r = await run(['ip', 'netns', 'pids', ns], { reject: false });
     if (r.exitCode === 0 || (await listNamespaces()).includes(ns)) {
