@@ -106,28 +106,36 @@ describe.runIf(enabled)('userspace relay over real namespaces', () => {
    * Mean RTT with microsecond resolution: ping's summary line (kernel timestamps; its per-packet lines
    * print 0.1 ms steps at 10-99 ms and whole ms from 100 ms).
    */
-  async function meanRtt(count: number): Promise<{ avg: number; sent: number; received: number }> {
+  async function meanRtt(count: number): Promise<{ min: number; avg: number; sent: number; received: number }> {
     const r = await run(['ping', '-n', '-q', '-c', String(count), '-i', '0.01', '-W', '2', TB.b.overlay], { netns: tb.nsA, reject: false, timeoutMs: 120_000 });
     const m = /(\d+) packets transmitted, (\d+) received/.exec(r.stdout);
     const a = /= ([\d.]+)\/([\d.]+)\/([\d.]+)\//.exec(r.stdout);
     if (!m || !a) throw new Error(`unexpected ping output:\n${r.stdout}\n${r.stderr}`);
-    return { avg: Number(a[2]), sent: Number(m[1]), received: Number(m[2]) };
+    return { min: Number(a[1]), avg: Number(a[2]), sent: Number(m[1]), received: Number(m[2]) };
   }
 
   let baseRtt = 0;
+  let baseMin = 0;
   it('unimpaired relay path: its own round trip is small', async () => {
     await configure({}, {});
-    baseRtt = (await meanRtt(200)).avg;
+    const b = await meanRtt(200);
+    baseRtt = b.avg;
+    baseMin = b.min;
     // two extra veth hops, VXLAN and the relay's receive-to-send path, both ways
     expect(baseRtt).toBeLessThan(2);
   });
 
+  // The added delay is checked on the floors (min above min: a scheduling spike on this 2-core host,
+  // in either measurement, only ever adds), the typical RTT on the means with a looser bound (the
+  // unimpaired mean was taken earlier, under whatever load the host had then).
   it.each([10, 40, 100])('%i ms configured RTT: within 0.5 ms of configured (above the unimpaired path)', async (rtt) => {
     await configure({ delayMs: rtt / 2 }, { delayMs: rtt / 2 });
     const p = await meanRtt(rtt >= 100 ? 150 : 200);
     const s = await tb.relay!.stats(true);
     expect(p.received).toBe(p.sent);
-    expect(Math.abs(p.avg - baseRtt - rtt), `mean ${p.avg} ms, unimpaired ${baseRtt} ms, relay lateness p99 ${s.forward.latenessMs.p99} ms`).toBeLessThanOrEqual(0.5);
+    const why = `min ${p.min} / mean ${p.avg} ms; unimpaired min ${baseMin} / mean ${baseRtt} ms; relay lateness p99 ${s.forward.latenessMs.p99} ms`;
+    expect(Math.abs(p.min - baseMin - rtt), why).toBeLessThanOrEqual(0.5);
+    expect(Math.abs(p.avg - baseRtt - rtt), why).toBeLessThanOrEqual(1.5);
   });
 
   it.each([0.01, 0.05])('%s random loss: ping loss inside the binomial 99 %% interval, relay counts agree', async (loss) => {
