@@ -5,7 +5,7 @@
  *   userspace  VXLAN overlay whose underlay crosses a relay process in a link namespace
  * `auto` picks netem when a probe in a scratch namespace can create a netem qdisc.
  */
-import { CommandError, run } from '../exec/index.js';
+import { CommandError, run, runBatch } from '../exec/index.js';
 import type { Resources } from '../exec/resources.js';
 import { tcCommands } from './netem.js';
 import type { LinkSpec } from './types.js';
@@ -56,17 +56,17 @@ export class NetemEngine implements ImpairmentEngine {
     const { a, b } = req;
     // created straight into the namespaces: nothing appears in the root namespace
     await run(['ip', 'link', 'add', a.ifname, 'netns', a.ns, 'type', 'veth', 'peer', 'name', b.ifname, 'netns', b.ns]);
-    for (const end of [a, b]) {
-      await run(['ip', '-n', end.ns, 'addr', 'add', end.addr, 'dev', end.ifname]);
-      await run(['ip', '-n', end.ns, 'link', 'set', end.ifname, 'up']);
-      await offloadsOff(end.ns, end.ifname);
-    }
-    for (const [end, imp] of [
-      [a, req.spec.forward],
-      [b, req.spec.reverse],
-    ] as const) {
-      for (const cmd of tcCommands(end.ifname, imp)) await run(cmd, { netns: end.ns });
-    }
+    // both ends at once; each end's ip commands in one process, its tc commands in another
+    const end = async (e: typeof a, imp: typeof req.spec.forward) => {
+      await runBatch('ip', [
+        ['ip', 'addr', 'add', e.addr, 'dev', e.ifname],
+        ['ip', 'link', 'set', e.ifname, 'up'],
+      ], { netns: e.ns });
+      await offloadsOff(e.ns, e.ifname);
+      await runBatch('tc', tcCommands(e.ifname, imp), { netns: e.ns });
+    };
+    const rs = await Promise.allSettled([end(a, req.spec.forward), end(b, req.spec.reverse)]);
+    for (const r of rs) if (r.status === 'rejected') throw r.reason;
     return { name: req.name, telemetry: async () => null };
   }
 }

@@ -7,7 +7,7 @@
 import { hostname, release } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { run } from '../exec/index.js';
+import { anchorNamespace, run } from '../exec/index.js';
 import { Resources, newRunId } from '../exec/resources.js';
 import { chooseEngine, probeNetem } from '../impairment/index.js';
 import type { RelayStats } from '../impairment/userspace/protocol.js';
@@ -19,6 +19,7 @@ import { createTestbed, type Testbed } from '../topology/netns/index.js';
 import { applyProfile, ensureAllowed, type Readback } from '../tuning/index.js';
 import type { TrialOutput } from '../workload/bulk.js';
 import { runWorkloadTrial } from './workloads.js';
+import { IperfServers } from '../workload/bulk.js';
 import { NETAB_VERSION } from '../version.js';
 import { mulberry32 } from '../stats/random.js';
 import { estimateSeconds } from '../scenario/suite.js';
@@ -261,7 +262,16 @@ async function runOneScenario(
       }
     }
     if (opts.signal?.aborted) throw new Aborted();
-    await runTrials(s, tb, ctx, store, opts, profiles);
+    const servers = new IperfServers((pid) => resources.record((st) => st.pids.push(pid)));
+    resources.defer('stop iperf3 servers', () => servers.close());
+    // one idle process per endpoint namespace: per-trial /proc/net reads become file reads
+    const endpoints = [tb.hosts.control, tb.hosts.canary, ...(tb.peer ? [tb.peer] : [])].flatMap((p) => [p.sender.ns, p.receiver.ns]);
+    const anchors = endpoints.map((ns) => anchorNamespace(ns));
+    resources.record((st) => st.pids.push(...anchors.flatMap((a) => (a.pid !== undefined ? [a.pid] : []))));
+    resources.defer('stop namespace anchors', async () => {
+      await Promise.all(anchors.map((a) => a.stop(200)));
+    });
+    await runTrials(s, tb, ctx, store, opts, profiles, servers);
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
     opts.progress.step('tearing down');
@@ -283,6 +293,7 @@ async function runTrials(
   store: RunStore,
   opts: RunOptions,
   profiles: Record<Arm, TuningProfile>,
+  servers: IperfServers,
 ): Promise<void> {
   let done = 0;
   const seen: TrialRecord[] = [...(opts.resume?.records.filter((r) => r.scenario === s.id) ?? [])];
@@ -295,7 +306,7 @@ async function runTrials(
     let out: TrialOutput | null = null;
     let reason: string | null = null;
     try {
-      out = await runWorkloadTrial({ s, tb, arm, pair, seed: opts.seed, profiles, signal: opts.signal });
+      out = await runWorkloadTrial({ s, tb, arm, pair, seed: opts.seed, profiles, signal: opts.signal, servers });
     } catch (e) {
       if (opts.signal?.aborted) throw new Aborted();
       reason = (e as Error).message;

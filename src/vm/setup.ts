@@ -42,16 +42,20 @@ const QEMU_BIN = 'qemu-system-x86_64';
 const APT_ENV = { DEBIAN_FRONTEND: 'noninteractive' };
 const APT_LOCK = ['-o', 'DPkg::Lock::Timeout=600'];
 
-/** Boot test limits: a TCG boot takes 2–7 s; a broken KVM hangs, so it gets less. */
+/**
+ * Boot test limits: a TCG boot takes 2–7 s. A broken KVM hangs, and a working one boots faster than
+ * TCG did on the same machine, so KVM gets twice the TCG boot, at least 8 s (not a fixed 20 s: that
+ * wait was half of a fresh `netab vm setup` on machines where /dev/kvm exists but cannot run a guest).
+ */
 const PROBE_TIMEOUT_TCG_MS = 90_000;
-const PROBE_TIMEOUT_KVM_MS = 20_000;
+const PROBE_TIMEOUT_KVM_MIN_MS = 8_000;
 
 /**
  * One vCPU by default: the work in the guest is one process (process start is 20–40x slower there),
  * a second MTTCG vCPU made node start slower on a busy 2-core host, not faster.
  */
 export function defaultCpus(): number {
-  return 1;
+  return Number(process.env.NETAB_VM_CPUS ?? 1);
 }
 
 const isRoot = () => process.getuid?.() === 0;
@@ -376,7 +380,7 @@ export async function probeBoot(p: {
       consoleLog,
       shares: [{ tag: TAG_HOSTROOT, path: '/', readonly: true }],
     });
-    const timeoutMs = p.timeoutMs ?? (p.accelerator === 'kvm' ? PROBE_TIMEOUT_KVM_MS : PROBE_TIMEOUT_TCG_MS);
+    const timeoutMs = p.timeoutMs ?? (p.accelerator === 'kvm' ? PROBE_TIMEOUT_KVM_MIN_MS : PROBE_TIMEOUT_TCG_MS);
     let marked = false;
     let markedAt = 0;
     const t0 = Date.now();
@@ -512,7 +516,16 @@ async function setup(opts: VmSetupOptions): Promise<VmImage> {
     let accelerator: Accelerator = 'tcg';
     if (await kvmDevicePresent()) {
       log(`boot test: ${chosen.machine}, ${chosen.kernelFormat}, kvm`);
-      const p = await probeBoot({ qemu: qi.qemu, kernel: chosen.kernel, initrd: initramfs.path, machine: chosen.machine, accelerator: 'kvm', kernelFormat: chosen.kernelFormat });
+      const tcgMs = probes.find((x) => x.ok)?.ms ?? 0;
+      const p = await probeBoot({
+        qemu: qi.qemu,
+        kernel: chosen.kernel,
+        initrd: initramfs.path,
+        machine: chosen.machine,
+        accelerator: 'kvm',
+        kernelFormat: chosen.kernelFormat,
+        timeoutMs: Math.max(PROBE_TIMEOUT_KVM_MIN_MS, 2 * tcgMs),
+      });
       probes.push(p);
       log(`  ${p.ok ? 'ok' : 'failed'}: ${p.detail}`);
       if (p.ok) accelerator = 'kvm';

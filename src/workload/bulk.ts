@@ -4,7 +4,7 @@
  * segments (kernel counters of the sender namespace), RTT p50/p99 under load (the sender's smoothed
  * RTT sampled every interval).
  */
-import { run, spawn } from '../exec/index.js';
+import { readNsProcNet, run, spawn, type ChildProcess } from '../exec/index.js';
 import type { BulkWorkload } from '../scenario/model.js';
 import { quantileSorted } from './util.js';
 
@@ -25,8 +25,7 @@ export interface TrialOutput {
 
 /** TCP counters of a namespace from /proc/net/snmp, read by a process inside it. */
 export async function tcpCounters(ns: string): Promise<Record<string, number>> {
-  const r = await run(['cat', '/proc/net/snmp'], { netns: ns });
-  return parseSnmp(r.stdout, 'Tcp');
+  return parseSnmp(await readNsProcNet(ns, 'snmp'), 'Tcp');
 }
 
 export function parseSnmp(text: string, proto: string): Record<string, number> {
@@ -109,46 +108,104 @@ export function reduceIperf(j: IperfJson, counters?: { outSegs: number; retransS
   };
 }
 
+/**
+ * iperf3 servers that stay up for a scenario's trials (one per receiver), instead of a one-off
+ * server per trial: a process start and a listen-wait less per trial (0.5-1 s inside an emulated
+ * VM). iperf3's server resets between tests; a server whose test failed is replaced before the next.
+ */
+export class IperfServers {
+  private readonly servers = new Map<string, ChildProcess>();
+  constructor(private readonly onStart: (pid: number) => void = () => {}) {}
+
+  async ensure(ns: string, addr: string, signal?: AbortSignal): Promise<void> {
+    const key = `${ns} ${addr}`;
+    const cur = this.servers.get(key);
+    if (cur && !cur.exited) return;
+    const server = spawn(['iperf3', '-s', '-p', String(IPERF_PORT), '-B', addr], { netns: ns });
+    this.servers.set(key, server);
+    if (server.pid !== undefined) this.onStart(server.pid);
+    try {
+      await waitListening(ns, IPERF_PORT, 10000, signal);
+    } catch (e) {
+      await this.drop(ns, addr);
+      throw e;
+    }
+  }
+
+  /** Stop the server of this receiver (after a failed test; the next ensure() starts a new one). */
+  async drop(ns: string, addr: string): Promise<void> {
+    const key = `${ns} ${addr}`;
+    const s = this.servers.get(key);
+    this.servers.delete(key);
+    if (s && !s.exited) await s.stop(300);
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.servers.values()];
+    this.servers.clear();
+    await Promise.all(all.map((s) => (s.exited ? null : s.stop(300))));
+  }
+}
+
 export async function runBulkTrial(
   ep: BulkEndpoints,
   w: BulkWorkload,
-  opts: { timeoutMs: number; signal?: AbortSignal; expectCC?: string },
+  opts: { timeoutMs: number; signal?: AbortSignal; expectCC?: string; servers?: IperfServers },
 ): Promise<TrialOutput> {
   await Promise.all([flushTcpMetrics(ep.senderNs), flushTcpMetrics(ep.receiverNs)]);
+  if (opts.servers) {
+    let ok = false;
+    try {
+      await opts.servers.ensure(ep.receiverNs, ep.receiverAddr, opts.signal);
+      const out = await bulkClient(ep, w, opts);
+      ok = true;
+      return out;
+    } finally {
+      if (!ok) await opts.servers.drop(ep.receiverNs, ep.receiverAddr);
+    }
+  }
   const server = spawn(['iperf3', '-s', '-1', '-p', String(IPERF_PORT), '-B', ep.receiverAddr], { netns: ep.receiverNs });
   const onAbort = () => void server.stop(200);
   opts.signal?.addEventListener('abort', onAbort);
   try {
     await waitListening(ep.receiverNs, IPERF_PORT, 5000, opts.signal);
-    const before = await tcpCounters(ep.senderNs);
-    const client = await run(
-      [
-        'iperf3', '-c', ep.receiverAddr, '-p', String(IPERF_PORT), '-J',
-        '-t', String(w.durationS + w.omitS), '-O', String(w.omitS), '-P', String(w.flows),
-        '-i', String(w.intervalS), '--connect-timeout', '3000',
-      ],
-      { netns: ep.senderNs, timeoutMs: opts.timeoutMs, reject: false, signal: opts.signal },
-    );
-    const after = await tcpCounters(ep.senderNs);
-    let json: IperfJson;
-    try {
-      json = JSON.parse(client.stdout) as IperfJson;
-    } catch {
-      throw new Error(
-        client.timedOut
-          ? `iperf3 client timed out after ${opts.timeoutMs} ms`
-          : `iperf3 client exit ${client.exitCode}: ${(client.stderr || client.stdout).trim().slice(0, 300)}`,
-      );
-    }
-    const out = reduceIperf(json, {
-      outSegs: (after.OutSegs ?? 0) - (before.OutSegs ?? 0),
-      retransSegs: (after.RetransSegs ?? 0) - (before.RetransSegs ?? 0),
-    });
-    if (opts.expectCC && json.end?.sender_tcp_congestion && json.end.sender_tcp_congestion !== opts.expectCC)
-      throw new Error(`sender used ${json.end.sender_tcp_congestion}, the profile says ${opts.expectCC}`);
-    return out;
+    return await bulkClient(ep, w, opts);
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
     if (!server.exited) await server.stop(500);
   }
+}
+
+async function bulkClient(
+  ep: BulkEndpoints,
+  w: BulkWorkload,
+  opts: { timeoutMs: number; signal?: AbortSignal; expectCC?: string },
+): Promise<TrialOutput> {
+  const before = await tcpCounters(ep.senderNs);
+  const client = await run(
+    [
+      'iperf3', '-c', ep.receiverAddr, '-p', String(IPERF_PORT), '-J',
+      '-t', String(w.durationS + w.omitS), '-O', String(w.omitS), '-P', String(w.flows),
+      '-i', String(w.intervalS), '--connect-timeout', '3000',
+    ],
+    { netns: ep.senderNs, timeoutMs: opts.timeoutMs, reject: false, signal: opts.signal },
+  );
+  const after = await tcpCounters(ep.senderNs);
+  let json: IperfJson;
+  try {
+    json = JSON.parse(client.stdout) as IperfJson;
+  } catch {
+    throw new Error(
+      client.timedOut
+        ? `iperf3 client timed out after ${opts.timeoutMs} ms`
+        : `iperf3 client exit ${client.exitCode}: ${(client.stderr || client.stdout).trim().slice(0, 300)}`,
+    );
+  }
+  const out = reduceIperf(json, {
+    outSegs: (after.OutSegs ?? 0) - (before.OutSegs ?? 0),
+    retransSegs: (after.RetransSegs ?? 0) - (before.RetransSegs ?? 0),
+  });
+  if (opts.expectCC && json.end?.sender_tcp_congestion && json.end.sender_tcp_congestion !== opts.expectCC)
+    throw new Error(`sender used ${json.end.sender_tcp_congestion}, the profile says ${opts.expectCC}`);
+  return out;
 }

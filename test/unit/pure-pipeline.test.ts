@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { binomialInterval } from '../../src/impairment/fidelity.js';
+import { binomialInterval, parsePing } from '../../src/impairment/fidelity.js';
 import { loadTopology } from '../../src/scenario/load.js';
 import { nextHops } from '../../src/topology/netns/index.js';
 import { hashString, pairOrders } from '../../src/trial/runner.js';
@@ -49,6 +49,27 @@ describe('fidelity', () => {
     // scipy.stats.binom.ppf([0.005, 0.995], 2000, 0.05) -> [76, 126]
     expect(binomialInterval(2000, 0.05)).toEqual([76, 126]);
     expect(binomialInterval(100, 0)).toEqual([0, 0]);
+  });
+
+  it('parses ping (iputils) output: RTTs without duplicates, loss, print resolution', () => {
+    // iputils-ping 20221126 through a 40 ms path with 1 % loss and duplication (seq 3 lost, 2 duplicated)
+    const text = `PING 198.18.1.2 (198.18.1.2) 56(84) bytes of data.
+64 bytes from 198.18.1.2: icmp_seq=1 ttl=62 time=40.6 ms
+64 bytes from 198.18.1.2: icmp_seq=2 ttl=62 time=40.8 ms
+64 bytes from 198.18.1.2: icmp_seq=2 ttl=62 time=40.9 ms (DUP!)
+64 bytes from 198.18.1.2: icmp_seq=4 ttl=62 time=41.2 ms
+
+--- 198.18.1.2 ping statistics ---
+4 packets transmitted, 3 received, +1 duplicates, 25% packet loss, time 61ms
+rtt min/avg/max/mdev = 40.612/40.875/41.201/0.221 ms
+`;
+    expect(parsePing(text)).toEqual({ sent: 4, received: 3, rttMs: [40.6, 40.8, 41.2], resolutionMs: 0.1 });
+    const fast = `64 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=0.166 ms
+64 bytes from 127.0.0.1: icmp_seq=2 ttl=64 time=105 ms
+
+2 packets transmitted, 2 received, 0% packet loss, time 31ms`;
+    expect(parsePing(fast)).toEqual({ sent: 2, received: 2, rttMs: [0.166, 105], resolutionMs: 1 });
+    expect(() => parsePing('ping: connect: Network is unreachable')).toThrow(/unexpected ping output/);
   });
 });
 

@@ -83,7 +83,7 @@ async function sweepState(s: RunState, removed: string[]): Promise<void> {
   const killed: number[] = [];
   for (const pid of s.pids) {
     // only processes netab starts (a pid may have been reused since the crash)
-    if (running(pid) && /relay-main|probe-main|iperf3|netab/.test(cmdline(pid))) {
+    if (running(pid) && /relay-main|probe-main|iperf3|netab|^sleep infinity/.test(cmdline(pid))) {
       try {
         process.kill(pid, 'SIGKILL');
         killed.push(pid);

@@ -4,7 +4,7 @@
  * from 198.18.0.0/15 (the benchmarking range). Each arm has its own sender and receiver host, attached
  * to the same routers, so both arms cross the identical impaired path and can share one bottleneck.
  */
-import { run } from '../../exec/index.js';
+import { run, runBatch } from '../../exec/index.js';
 import type { Resources } from '../../exec/resources.js';
 import { offloadsOff, type ImpairmentEngine, type LinkHandle } from '../../impairment/index.js';
 import type { Scenario, Topology } from '../../scenario/model.js';
@@ -99,6 +99,17 @@ export function nextHops(t: Topology): Map<string, Map<string, { via: string; li
   return out;
 }
 
+/**
+ * Like Promise.all, but waits for every promise before throwing the first failure: a failure in one
+ * concurrent step must not start the teardown while another step is still creating resources.
+ */
+export async function settleAll<T>(ps: Promise<T>[]): Promise<T[]> {
+  const rs = await Promise.allSettled(ps);
+  const bad = rs.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (bad) throw bad.reason;
+  return rs.map((r) => (r as PromiseFulfilledResult<T>).value);
+}
+
 export async function createTestbed(
   scenario: Scenario,
   engine: ImpairmentEngine,
@@ -109,25 +120,28 @@ export async function createTestbed(
 ): Promise<Testbed> {
   const t = scenario.topology;
   const namespaces: string[] = [];
-  const addNs = async (role: string) => {
+  // no IPv6 chatter (DAD, router solicitations) on the testbed
+  const NO_V6 = ['net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'];
+  const addNs = async (role: string, sysctls: string[]) => {
     const ns = nsName(runId, role);
     await run(['ip', 'netns', 'add', ns]);
     namespaces.push(ns);
     resources.record((s) => s.namespaces.push(ns));
     resources.defer(`delete namespace ${ns}`, () => deleteNamespace(ns));
-    await run(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
-    // no IPv6 chatter (DAD, router solicitations) on the testbed
-    await run(['sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'], { netns: ns, reject: false });
+    await run(['sysctl', '-qw', ...sysctls], { netns: ns, reject: false });
     return ns;
   };
 
+  // namespaces other than the first are created concurrently (the first `ip netns add` sets up
+  // /run/netns itself); each one's commands go through one `ip -batch` where they can
   const routers: Record<string, string> = {};
-  for (const r of t.routers) {
-    routers[r] = await addNs(`r-${r}`);
-    await run(['sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0'], {
-      netns: routers[r],
-    });
-  }
+  const ROUTER_SYSCTLS = [...NO_V6, 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0'];
+  const addRouter = async (r: string) => {
+    routers[r] = await addNs(`r-${r}`, ROUTER_SYSCTLS);
+    await runBatch('ip', [['ip', 'link', 'set', 'lo', 'up']], { netns: routers[r] });
+  };
+  await addRouter(t.routers[0]!);
+  await settleAll(t.routers.slice(1).map(addRouter));
 
   // router <-> router links through the impairment engine
   const links = await createRouterLinks(scenario, engine, runId, routers, resources, seed, log);
@@ -136,20 +150,32 @@ export async function createTestbed(
   const HOSTS = hostSlots(scenario);
   const hosts = { control: {}, canary: {} } as Record<Arm, Record<Role, Host>>;
   const peer = {} as Record<Role, Host>;
-  for (const [i, h] of HOSTS.entries()) {
-    const ns = await addNs(h.short);
-    const router = h.role === 'sender' ? t.sender : t.receiver;
-    const rns = routers[router]!;
-    const sn = hostSubnet(i);
-    await run(['ip', 'link', 'add', `h${i}`, 'netns', rns, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
-    await run(['ip', '-n', rns, 'addr', 'add', `${sn.router}/24`, 'dev', `h${i}`]);
-    await run(['ip', '-n', rns, 'link', 'set', `h${i}`, 'up']);
-    await run(['ip', '-n', ns, 'addr', 'add', `${sn.host}/24`, 'dev', 'eth0']);
-    await run(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
-    await run(['ip', '-n', ns, 'route', 'add', 'default', 'via', sn.router, 'dev', 'eth0']);
-    await offloadsOff(ns, 'eth0');
-    await offloadsOff(rns, `h${i}`);
-    const host: Host = { arm: h.arm === 'peer' ? 'control' : h.arm, role: h.role, ns, addr: sn.host, gateway: sn.router, dev: 'eth0', router };
+  const built = await settleAll(
+    HOSTS.map(async (h, i) => {
+      const ns = await addNs(h.short, NO_V6);
+      const router = h.role === 'sender' ? t.sender : t.receiver;
+      const rns = routers[router]!;
+      const sn = hostSubnet(i);
+      await run(['ip', 'link', 'add', `h${i}`, 'netns', rns, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
+      await settleAll<unknown>([
+        runBatch('ip', [
+          ['ip', 'addr', 'add', `${sn.router}/24`, 'dev', `h${i}`],
+          ['ip', 'link', 'set', `h${i}`, 'up'],
+        ], { netns: rns }),
+        runBatch('ip', [
+          ['ip', 'link', 'set', 'lo', 'up'],
+          ['ip', 'addr', 'add', `${sn.host}/24`, 'dev', 'eth0'],
+          ['ip', 'link', 'set', 'eth0', 'up'],
+          ['ip', 'route', 'add', 'default', 'via', sn.router, 'dev', 'eth0'],
+        ], { netns: ns }),
+        offloadsOff(ns, 'eth0'),
+        offloadsOff(rns, `h${i}`),
+      ]);
+      const host: Host = { arm: h.arm === 'peer' ? 'control' : h.arm, role: h.role, ns, addr: sn.host, gateway: sn.router, dev: 'eth0', router };
+      return { h, host };
+    }),
+  );
+  for (const { h, host } of built) {
     if (h.arm === 'peer') peer[h.role] = host;
     else hosts[h.arm][h.role] = host;
   }
@@ -195,15 +221,19 @@ export async function createRouterLinks(
 /** Routes between routers: every host subnet not attached to a router goes via the next hop. */
 export async function installRouterRoutes(t: Topology, routers: Record<string, string>, hostNets: { net: string; router: string }[]): Promise<void> {
   const hops = nextHops(t);
-  for (const r of t.routers) {
-    for (const h of hostNets) {
-      if (h.router === r) continue;
-      const hop = hops.get(r)!.get(h.router)!;
-      const ad = linkAddrs(hop.linkIndex);
-      const via = hop.side === 'a' ? ad.b : ad.a;
-      await run(['ip', '-n', routers[r]!, 'route', 'add', h.net, 'via', via, 'dev', `l${hop.linkIndex}`]);
-    }
-  }
+  await settleAll(
+    t.routers.map((r) => {
+      const cmds: string[][] = [];
+      for (const h of hostNets) {
+        if (h.router === r) continue;
+        const hop = hops.get(r)!.get(h.router)!;
+        const ad = linkAddrs(hop.linkIndex);
+        const via = hop.side === 'a' ? ad.b : ad.a;
+        cmds.push(['ip', 'route', 'add', h.net, 'via', via, 'dev', `l${hop.linkIndex}`]);
+      }
+      return runBatch('ip', cmds, { netns: routers[r]! });
+    }),
+  );
 }
 
 /** Kill whatever still runs in the namespace, then delete it. */
