@@ -2,7 +2,7 @@
  * The one place netab starts processes. Always argv arrays, never a shell string: scenario values
  * reach commands only as separate arguments. execa lives here and nowhere else.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { accessSync, constants as fsConstants, readFileSync, statSync } from 'node:fs';
 import { execa, type ResultPromise } from 'execa';
 
 export interface RunOptions {
@@ -110,10 +110,25 @@ export async function runAll(cmds: string[][], opts: RunOptions = {}): Promise<v
   for (const c of cmds) await run(c, opts);
 }
 
-/** True when the program exists on PATH (and runs with --version or -V without crashing). */
+/** The program's path when it is an executable file on PATH, else null. */
 export async function which(program: string): Promise<string | null> {
-  const r = await run(['sh', '-c', 'command -v "$1"', 'sh', program], { reject: false });
-  return r.exitCode === 0 ? r.stdout.trim() : null;
+  // a PATH lookup in-process (no shell: a process start costs 0.1-0.3 s inside the emulated VM)
+  if (program.includes('/')) return isExecutable(program) ? program : null;
+  for (const dir of (process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+    if (!dir) continue;
+    const p = `${dir}/${program}`;
+    if (isExecutable(p)) return p;
+  }
+  return null;
+}
+
+function isExecutable(p: string): boolean {
+  try {
+    accessSync(p, fsConstants.X_OK);
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
 }
 
 export interface SpawnOptions extends RunOptions {

@@ -30,21 +30,21 @@ export interface Fidelity {
 }
 
 /**
- * ping's per-packet output -> sent, received, RTTs (duplicates skipped) and the print resolution of
- * the RTTs (iputils prints 3 decimals below 1 ms, 2 below 10, 1 below 100, whole ms above). Pure.
+ * ping's per-packet output -> sent, received, RTTs (duplicates skipped) and the print resolution at
+ * their median (iputils prints 3 decimals below 1 ms, 2 below 10, 1 below 100, whole ms above). Pure.
  */
 export function parsePing(text: string): { sent: number; received: number; rttMs: number[]; resolutionMs: number } {
   const m = /(\d+) packets transmitted, (\d+) received/.exec(text);
   if (!m) throw new Error(`unexpected ping output: ${text.trim().split('\n').slice(-3).join(' | ')}`);
   const rttMs: number[] = [];
-  let resolutionMs = 0.001;
   for (const line of text.split('\n')) {
     if (line.includes('DUP!')) continue;
-    const t = /icmp_seq=\d+ .*time=(\d+)(?:\.(\d+))? ms/.exec(line);
-    if (!t) continue;
-    rttMs.push(Number(t[2] ? `${t[1]}.${t[2]}` : t[1]));
-    resolutionMs = Math.max(resolutionMs, t[2] ? 10 ** -t[2].length : 1);
+    const t = /icmp_seq=\d+ .*time=([\d.]+) ms/.exec(line);
+    if (t) rttMs.push(Number(t[1]));
   }
+  // the step at the median (a few late packets printed in whole ms do not coarsen it)
+  const med = rttMs.length ? [...rttMs].sort((a, b) => a - b)[Math.floor(rttMs.length / 2)]! : 0;
+  const resolutionMs = med >= 100 ? 1 : med >= 10 ? 0.1 : med >= 1 ? 0.01 : 0.001;
   return { sent: Number(m[1]), received: Number(m[2]), rttMs, resolutionMs };
 }
 

@@ -4,8 +4,8 @@
  * decision with engine netem. Under CI=true a VM that cannot boot fails the suite.
  *
  * Fidelity inside the VM is checked against wider bounds than a scenario's default tolerance: under
- * software emulation (TCG) every packet crossing a namespace costs emulated CPU time, which adds about
- * 1.5 ms of RTT at the kernel and 4-10 ms more at a Node prober, more on a busy host (see docs/vm.md).
+ * software emulation (TCG) every packet crossing a namespace costs emulated CPU time, which adds 1-3 ms
+ * of RTT even to ping's kernel timestamps, more on a busy host (see docs/vm.md).
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -77,18 +77,21 @@ describe.runIf(ok)('netem engine inside the VM', () => {
 
   it('the quickstart with --vm: engine netem, the same decision (PROMOTE), fidelity recorded', async () => {
     const dir = join(work, 'quickstart');
-    const r = await netabCli(['run', 'scenarios/quickstart.yaml', '--vm', '--trials', '6', '--out', dir, '--seed', '2'], { timeoutMs: 420_000 });
+    // the quickstart as users run it (9 pairs with the warm-up); its wall time is in `npm run bench`
+    const r = await netabCli(['run', 'scenarios/quickstart.yaml', '--vm', '--out', dir, '--seed', '2'], { timeoutMs: 420_000 });
     expect(r.stderr).toMatch(/engine netem/);
     expect(r.stderr).toMatch(/decision: PROMOTE/);
     expect(r.status).toBe(0);
     const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
     expect(m.environment.vm.kernel).toBe(image.kernelVersion);
     expect(m.environment.netem).toBe(true);
+    expect(m.scenarios[0].fidelity.prober).toBe('icmp');
     const f = m.scenarios[0].fidelity.checks as { metric: string; measured: number; configured: number }[];
     const get = (k: string) => f.find((c) => c.metric === k)!;
-    // netem adds at least the configured delay; emulation adds its own (more when the host is busy)
+    // netem adds at least the configured delay; the emulated guest's own packet path adds 1-3 ms
+    // (ping's kernel timestamps; more when the host is busy)
     expect(get('rtt_p50').measured).toBeGreaterThanOrEqual(40);
-    expect(get('rtt_p50').measured).toBeLessThan(60);
+    expect(get('rtt_p50').measured).toBeLessThan(50);
     // the UDP flood that measures the rate is CPU-bound in an emulated guest: recorded, not bounded
     expect(get('rate').measured).toBeGreaterThan(0);
     expect(get('loss_round_trip').configured).toBe(0.01);

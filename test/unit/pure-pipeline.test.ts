@@ -64,11 +64,22 @@ describe('fidelity', () => {
 rtt min/avg/max/mdev = 40.612/40.875/41.201/0.221 ms
 `;
     expect(parsePing(text)).toEqual({ sent: 4, received: 3, rttMs: [40.6, 40.8, 41.2], resolutionMs: 0.1 });
-    const fast = `64 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=0.166 ms
-64 bytes from 127.0.0.1: icmp_seq=2 ttl=64 time=105 ms
+    // one late packet printed in whole ms does not coarsen the step at the median
+    const late = `64 bytes from 198.18.1.2: icmp_seq=1 ttl=62 time=40.6 ms
+64 bytes from 198.18.1.2: icmp_seq=2 ttl=62 time=112 ms
+64 bytes from 198.18.1.2: icmp_seq=3 ttl=62 time=40.7 ms
+
+3 packets transmitted, 3 received, 0% packet loss, time 41ms`;
+    expect(parsePing(late)).toEqual({ sent: 3, received: 3, rttMs: [40.6, 112, 40.7], resolutionMs: 0.1 });
+    const slow = `64 bytes from 198.18.1.2: icmp_seq=1 ttl=62 time=201 ms
+64 bytes from 198.18.1.2: icmp_seq=2 ttl=62 time=200 ms
 
 2 packets transmitted, 2 received, 0% packet loss, time 31ms`;
-    expect(parsePing(fast)).toEqual({ sent: 2, received: 2, rttMs: [0.166, 105], resolutionMs: 1 });
+    expect(parsePing(slow)).toEqual({ sent: 2, received: 2, rttMs: [201, 200], resolutionMs: 1 });
+    const fast = `64 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=0.166 ms
+
+1 packets transmitted, 1 received, 0% packet loss, time 0ms`;
+    expect(parsePing(fast).resolutionMs).toBe(0.001);
     expect(() => parsePing('ping: connect: Network is unreachable')).toThrow(/unexpected ping output/);
   });
 });

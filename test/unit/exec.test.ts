@@ -1,0 +1,47 @@
+/** The exec module's in-process helpers: PATH lookup and batch-line building (no namespaces needed). */
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runBatch, which } from '../../src/exec/index.js';
+
+describe('which', () => {
+  const path = process.env.PATH;
+  afterEach(() => {
+    process.env.PATH = path;
+  });
+
+  it('finds executables on PATH, in PATH order, and nothing else', async () => {
+    const a = mkdtempSync(join(tmpdir(), 'netab-which-a-'));
+    const b = mkdtempSync(join(tmpdir(), 'netab-which-b-'));
+    writeFileSync(join(a, 'tool'), 'not executable');
+    writeFileSync(join(b, 'tool'), '#!/bin/sh\n');
+    chmodSync(join(b, 'tool'), 0o755);
+    process.env.PATH = `${a}::${b}`;
+    expect(await which('tool')).toBe(join(b, 'tool'));
+    expect(await which('netab-no-such-program')).toBeNull();
+    // a directory is not a program
+    expect(await which('.')).toBeNull();
+    expect(await which(join(b, 'tool'))).toBe(join(b, 'tool'));
+    expect(await which(join(a, 'tool'))).toBeNull();
+  });
+});
+
+describe('runBatch', () => {
+  it('refuses an argument that could carry more than itself on a batch line, before starting anything', async () => {
+    await expect(runBatch('ip', [['ip', 'link', 'set', 'lo up', 'up']])).rejects.toThrow(/not allowed in a batch: "lo up"/);
+    await expect(runBatch('ip', [['ip', 'route', 'add', '10.0.0.0/8\nlink', 'del']])).rejects.toThrow(/not allowed in a batch/);
+    await expect(runBatch('ip', [['ip', 'addr', '#', 'x']])).rejects.toThrow(/not allowed in a batch/);
+    await expect(runBatch('tc', [['ip', 'link']])).rejects.toThrow(/does not start with tc/);
+    expect(await runBatch('ip', [])).toBeNull();
+  });
+
+  it('runs the lines in one ip process and stops at the first failing one, naming the lines', async () => {
+    const ok = await runBatch('ip', [['ip', 'link', 'show', 'dev', 'lo'], ['ip', 'addr', 'show', 'dev', 'lo']]);
+    expect(ok!.stdout.match(/link\/loopback/g)).toHaveLength(2);
+    const err = await runBatch('ip', [['ip', 'link', 'show', 'dev', 'lo'], ['ip', 'link', 'show', 'dev', 'nbnosuchdev0']]).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(String(err)).toMatch(/ip -batch - <<< "link show dev lo" "link show dev nbnosuchdev0"/);
+    expect(String(err)).toMatch(/nbnosuchdev0/);
+  });
+});
