@@ -1,8 +1,13 @@
 // VM runner bench: how long does `netab run --vm` spend booting, and how slow is the guest?
 //   npx tsc -p tsconfig.json && node bench/vm.mjs [--runs 3] [--cpus 1] [--accel tcg|kvm] [--json out.json]
+//                                                 [--no-quickstart] [--fresh-setup]
 // Needs a prepared cache (`netab vm setup`, or the integration test). Each run boots the VM once:
 // run 1..N execute `true` (boot + power-off cost); one more run times, inside the guest, node's
 // start (cold, then warm), 20 fork+exec of /bin/true, and a netem-delayed ping between two namespaces.
+// Then (unless --no-quickstart) the acceptance number: `netab run scenarios/quickstart.yaml --vm`
+// end to end, with the time of each phase. --fresh-setup first times `netab vm setup` into an empty
+// cache directory (downloads the kernel package again; the apt packages stay installed).
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,8 +63,67 @@ try {
     netem20x2RttMinMs: rttMin,
     netem20x2RttAvgMs: rttAvg,
   };
+  if (!process.argv.includes('--no-quickstart')) out.quickstart = await quickstart();
+  if (process.argv.includes('--fresh-setup')) out.freshSetupMs = await freshSetup();
   console.log(JSON.stringify(out, null, 2));
   if (JSON_OUT) await writeFile(JSON_OUT, JSON.stringify(out, null, 2) + '\n');
 } finally {
   await rm(work, { recursive: true, force: true });
+}
+
+/** `node bin/netab.js ARGS`, each output line time-stamped (ms since start); resolves with them. */
+function netab(args, env = {}) {
+  return new Promise((res, rej) => {
+    const t0 = Date.now();
+    const lines = [];
+    const p = spawn(process.execPath, ['bin/netab.js', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let buf = '';
+    const onData = (d) => {
+      buf += d;
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        lines.push({ ms: Date.now() - t0, line: buf.slice(0, i) });
+        buf = buf.slice(i + 1);
+      }
+    };
+    p.stdout.setEncoding('utf8').on('data', onData);
+    p.stderr.setEncoding('utf8').on('data', onData);
+    p.on('error', rej);
+    p.on('close', (code) => res({ code, ms: Date.now() - t0, lines }));
+  });
+}
+
+async function quickstart() {
+  const out = await mkdtemp(join(tmpdir(), 'netab-vm-bench-qs-'));
+  try {
+    const r = await netab(['run', 'scenarios/quickstart.yaml', '--vm', '--seed', '2', '--out', out]);
+    const at = (re) => r.lines.find((l) => re.test(l.line))?.ms ?? null;
+    const s = (ms) => (ms === null ? null : +(ms / 1000).toFixed(1));
+    const phases = {
+      guestNetabStartedS: s(at(/^netab: run directory/)),
+      topologyS: s(at(/applying tunings/)),
+      tuningsS: s(at(/probing path fidelity/)),
+      fidelityDoneS: s(at(/trial 1\//)),
+      trialsDoneS: s(at(/tearing down/)),
+      decisionS: s(at(/^decision:/)),
+    };
+    const trials = r.lines.filter((l) => /trial \d+\/\d+/.test(l.line)).map((l) => l.ms);
+    const per = trials.length > 1 ? (trials.at(-1) - trials[0]) / (trials.length - 1) / 1000 : null;
+    const decision = r.lines.find((l) => /^decision:/.test(l.line))?.line ?? null;
+    console.log(`quickstart --vm: ${(r.ms / 1000).toFixed(1)} s, exit ${r.code}, ${decision}; ${trials.length} trials, ${per?.toFixed(2)} s each`);
+    return { totalS: +(r.ms / 1000).toFixed(1), exitCode: r.code, decision, trials: trials.length, perTrialS: per && +per.toFixed(2), phases };
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+}
+
+async function freshSetup() {
+  const cache = await mkdtemp(join(tmpdir(), 'netab-vm-bench-cache-'));
+  try {
+    const r = await netab(['vm', 'setup'], { NETAB_VM_CACHE: cache });
+    console.log(`netab vm setup into an empty cache: ${(r.ms / 1000).toFixed(1)} s (exit ${r.code})`);
+    return r.ms;
+  } finally {
+    await rm(cache, { recursive: true, force: true });
+  }
 }
