@@ -54,6 +54,16 @@ export async function resumeCommand(dir: string, o: { json: boolean; quiet: bool
     say(`netab: ${(e as Error).message}`);
     return EXIT_USAGE;
   }
+  // the remaining trials run where the first ones did: inside the VM (real netem) or on this host
+  const madeInVm = Boolean(manifest.environment?.vm);
+  if (madeInVm !== Boolean(process.env.NETAB_IN_VM)) {
+    say(
+      madeInVm
+        ? `netab: ${dir} was run inside the VM: resume it with --vm (\`netab run --resume ${dir} --vm\`)`
+        : `netab: ${dir} was run on this host, not in the VM: resume it without --vm`,
+    );
+    return EXIT_USAGE;
+  }
   const records = readRecords(dir);
   const done = new Set(records.map((r) => `${r.scenario}#${r.pair}-${r.arm}`));
   const scenarios = manifest.scenarios.map((m) => m.scenario as Scenario);

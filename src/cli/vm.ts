@@ -3,7 +3,7 @@
  * backend, real netem), with the run directory shared read-write, output streamed, Ctrl+C and
  * timeouts forwarded, and the guest's exit code returned.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { projectRoot } from '../scenario/load.js';
 import { runDirFor } from '../trial/runner.js';
@@ -29,12 +29,15 @@ export function guestArgs(argv: string[], outDir: string): string[] {
 }
 
 export async function vmRunCommand(paths: string[], o: { out?: string; resume?: string }, argv: string[]): Promise<number> {
-  if (o.resume) {
-    process.stderr.write('netab: --resume with --vm: resume inside the VM is not supported yet; run without --vm\n');
+  const say = (s: string) => process.stderr.write(`netab vm: ${s}\n`);
+  // --resume DIR: the interrupted run's directory is the shared one; the guest resumes it in place
+  const outDir = o.resume
+    ? resolve(o.resume)
+    : resolve(o.out ?? runDirFor('reports', paths.length === 1 ? basename(paths[0]!, extname(paths[0]!)) : 'suite'));
+  if (o.resume && !existsSync(outDir)) {
+    process.stderr.write(`netab: --resume ${o.resume}: no such run directory\n`);
     return 2;
   }
-  const say = (s: string) => process.stderr.write(`netab vm: ${s}\n`);
-  const outDir = resolve(o.out ?? runDirFor('reports', paths.length === 1 ? basename(paths[0]!, extname(paths[0]!)) : 'suite'));
   mkdirSync(outDir, { recursive: true });
   const ac = new AbortController();
   const onSig = () => ac.abort(new Error('interrupted'));
@@ -43,7 +46,7 @@ export async function vmRunCommand(paths: string[], o: { out?: string; resume?: 
   try {
     const image = await vmSetup({ log: say });
     say(`booting kernel ${image.kernelVersion} (${image.accelerator}); run directory ${outDir}`);
-    const args = guestArgs(argv, outDir);
+    const args = o.resume ? argv.filter((a) => a !== '--vm') : guestArgs(argv, outDir);
     const r = await vmRun(image, [process.execPath, join(projectRoot(), 'bin', 'netab.js'), ...args], {
       workDir: outDir,
       cwd: process.cwd(),

@@ -1,5 +1,5 @@
 /** qemu command lines (pure) and one qemu process from start to exit (through the exec module). */
-import { spawn } from '../exec/index.js';
+import { spawn, which } from '../exec/index.js';
 import { OUTPUT_PORT } from './guest.js';
 import type { Accelerator, Machine } from './types.js';
 
@@ -118,7 +118,9 @@ export async function runQemu(argv: string[], o: QemuRunOptions = {}): Promise<Q
     if (!stoppedFor) stoppedFor = why;
     if (!stopping) stopping = child.stop(1500);
   };
-  const child = spawn(argv, {
+  // qemu dies with netab even when netab is SIGKILLed (nothing else would stop a guest run)
+  const full = (await which('setpriv')) ? ['setpriv', '--pdeathsig', 'KILL', '--', ...argv] : argv;
+  const child = spawn(full, {
     onLine: (l) => o.onLine?.(l),
     onStderrLine: (l) => {
       o.onStderrLine?.(l);

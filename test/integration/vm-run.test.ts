@@ -98,6 +98,22 @@ describe.runIf(ok)('netem engine inside the VM', () => {
     expect(netabNamespaces()).toEqual([]);
   }, 480_000);
 
+  it('--resume of a VM run: refused on the host (exit 2), continued with --vm', async () => {
+    const dir = join(work, 'quickstart');
+    const trials = readFileSync(join(dir, 'results.jsonl'), 'utf8').trim().split('\n').length;
+    const host = await netabCli(['run', '--resume', dir]);
+    expect(host.status).toBe(2);
+    expect(host.stderr).toMatch(/was run inside the VM: resume it with --vm/);
+    // every trial is there already: the guest only re-judges, and the run directory gets a new attempt
+    const r = await netabCli(['run', '--resume', dir, '--vm'], { timeoutMs: 300_000 });
+    expect(r.stderr).toMatch(/resuming .*: \d+ trials already recorded/);
+    expect(r.stderr).toMatch(/decision: PROMOTE/);
+    expect(r.status).toBe(0);
+    expect(readFileSync(join(dir, 'results.jsonl'), 'utf8').trim().split('\n').length).toBe(trials);
+    const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+    expect(m.attempts.length).toBe(2);
+  }, 360_000);
+
   it('the same quickstart on the host (userspace relay where there is no netem) gives the same decision', async () => {
     const dir = join(work, 'host');
     const r = await netabCli(['run', 'scenarios/quickstart.yaml', '--out', dir, '--seed', '2', '-q']);

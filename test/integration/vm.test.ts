@@ -4,6 +4,7 @@
  * exit status), one is aborted, one times out. Outside CI a machine that can't run the VM (not root,
  * no apt) skips; with CI=true it fails.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -158,6 +159,38 @@ describe('netab run --vm (qemu, stock Debian kernel)', () => {
     expect(readFileSync('/proc/mounts', 'utf8')).not.toContain(work);
     expect(existsSync('/boot') ? readdirSync('/boot').sort() : []).toEqual(bootSnapshot);
   }, 180_000);
+
+  it('SIGKILL of `netab run --vm` takes the VM with it (no guest run goes on unattended)', async (ctx) => {
+    if (!image) return ctx.skip();
+    const out = join(work, 'killed');
+    const child = spawn(process.execPath, ['bin/netab.js', 'run', 'scenarios/quickstart.yaml', '--vm', '--out', out], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    await new Promise<void>((res, rej) => {
+      const t = setTimeout(() => rej(new Error('the VM did not start booting')), 60_000);
+      child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+        if (d.includes('booting kernel')) {
+          clearTimeout(t);
+          res();
+        }
+      });
+    });
+    // qemu is up (its argv names the run directory it shares)
+    const qemus = () => processesMentioning(out).filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('qemu-system');
+      } catch {
+        return false;
+      }
+    });
+    const until = Date.now() + 10_000;
+    while (qemus().length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    expect(qemus().length).toBeGreaterThan(0);
+    child.kill('SIGKILL');
+    const gone = Date.now() + 10_000;
+    while (processesMentioning(out).length > 0 && Date.now() < gone) await new Promise((r) => setTimeout(r, 100));
+    expect(processesMentioning(out)).toEqual([]);
+  }, 120_000);
 
   it('enforces the timeout', async (ctx) => {
     if (!image) return ctx.skip();
