@@ -35,8 +35,8 @@ import { CACHE_FORMAT, cachePaths, resolveCacheDir } from './paths.js';
 import { buildQemuArgv, kernelCmdline, KVM_FAILURE, runQemu } from './qemu.js';
 import { VmError, type Accelerator, type BootProbe, type KernelFormat, type Machine, type VmImage, type VmSetupOptions } from './types.js';
 
-/** Host packages the VM needs. iproute2/procps: the guest runs the host's tc, ip and sysctl. */
-export const REQUIRED_PACKAGES = ['qemu-system-x86', 'busybox-static', 'cpio', 'kmod', 'xz-utils', 'iproute2', 'procps'];
+/** Host packages the VM needs. iproute2/procps/iputils-ping: the guest runs the host's tc, ip, sysctl and ping (its fidelity prober). */
+export const REQUIRED_PACKAGES = ['qemu-system-x86', 'busybox-static', 'cpio', 'kmod', 'xz-utils', 'iproute2', 'procps', 'iputils-ping'];
 export const KERNEL_METAPACKAGE = 'linux-image-amd64';
 const QEMU_BIN = 'qemu-system-x86_64';
 const APT_ENV = { DEBIAN_FRONTEND: 'noninteractive' };
