@@ -1,9 +1,35 @@
 /**
  * The one place netab starts processes. Always argv arrays, never a shell string: scenario values
  * reach commands only as separate arguments. execa lives here and nowhere else.
+ *
+ * Every option object handed to execa is built here with every key it relies on set explicitly
+ * (`shell: false` above all) and frozen: a key missing from an object is looked up on
+ * Object.prototype, so a polluted prototype (`Object.prototype.shell = true`) would otherwise turn a
+ * shell on for every command. An own property, even `undefined`, shadows the prototype.
  */
 import { accessSync, constants as fsConstants, readFileSync, statSync } from 'node:fs';
-import { execa, type ResultPromise } from 'execa';
+import { execa, type Options as ExecaOptions, type ResultPromise } from 'execa';
+
+/** The keys that decide what is executed and how, pinned to safe values in every call. */
+const PINNED = {
+  shell: false,
+  node: false,
+  preferLocal: false,
+  detached: false,
+  argv0: undefined,
+  uid: undefined,
+  gid: undefined,
+  ipc: false,
+  serialization: 'json',
+  windowsVerbatimArguments: false,
+} as const;
+
+/** A frozen execa option object: the pinned keys, then the caller's (no key can come from a prototype). */
+export function execOptions(o: Record<string, unknown>): Readonly<ExecaOptions> {
+  const opts: Record<string, unknown> = { ...PINNED };
+  for (const k of Object.keys(o)) if (!(k in PINNED)) opts[k] = o[k];
+  return Object.freeze(opts) as Readonly<ExecaOptions>;
+}
 
 export interface RunOptions {
   /** run inside this network namespace (via `ip netns exec NS`) */
@@ -55,16 +81,21 @@ export async function run(argv: string[], opts: RunOptions = {}): Promise<RunRes
   if (argv.length === 0) throw new Error('run: empty argv');
   const full = nsArgv(argv, opts.netns);
   const [file, ...args] = full;
-  const r = await execa(file!, args, {
-    reject: false,
-    timeout: opts.timeoutMs,
-    input: opts.input,
-    env: opts.env,
-    cwd: opts.cwd,
-    stripFinalNewline: false,
-    killSignal: 'SIGKILL',
-    cancelSignal: opts.signal,
-  });
+  const r = await execa(
+    file!,
+    args,
+    execOptions({
+      reject: false,
+      timeout: opts.timeoutMs,
+      input: opts.input,
+      env: opts.env,
+      extendEnv: true,
+      cwd: opts.cwd,
+      stripFinalNewline: false,
+      killSignal: 'SIGKILL',
+      cancelSignal: opts.signal,
+    }),
+  );
   const result: RunResult = {
     command: displayCommand(full),
     argv: full,
@@ -150,17 +181,23 @@ export class ChildProcess {
   constructor(argv: string[], opts: SpawnOptions = {}) {
     this.argv = nsArgv(argv, opts.netns);
     const [file, ...args] = this.argv;
-    this.proc = execa(file!, args, {
-      reject: false,
-      timeout: opts.timeoutMs,
-      env: opts.env,
-      cwd: opts.cwd,
-      cancelSignal: opts.signal,
-      stdin: 'pipe',
-      buffer: false,
-      killSignal: 'SIGKILL',
-      cleanup: true,
-    });
+    this.proc = execa(
+      file!,
+      args,
+      execOptions({
+        reject: false,
+        timeout: opts.timeoutMs,
+        input: undefined,
+        env: opts.env,
+        extendEnv: true,
+        cwd: opts.cwd,
+        cancelSignal: opts.signal,
+        stdin: 'pipe',
+        buffer: false,
+        killSignal: 'SIGKILL',
+        cleanup: true,
+      }),
+    );
     if (opts.netns && this.proc.pid !== undefined) nsMembers(opts.netns).add(this.proc.pid);
     this.proc.stdout?.setEncoding('utf8');
     this.proc.stderr?.setEncoding('utf8');
