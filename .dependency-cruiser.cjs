@@ -1,0 +1,48 @@
+/**
+ * netab's house rules for imports (checked in .ci/run by `npm run lint`).
+ * Layers, top to bottom; a module may import only its own layer or the layers below it:
+ *   cli -> api -> vm, trial -> topology, impairment, tuning, workload -> exec
+ *   judge, report -> results (the run-directory layer) -> stats
+ *   scenario (the contract: types, loading, validation) is imported by everyone, imports only the base
+ *   base: errors.ts, version.ts, paths/util, stats
+ * One library per boundary: execa only in src/exec, dockerode only in src/topology/docker,
+ * handlebars only in src/report, zx only in scripts/bench (never in src).
+ */
+const layer = (name, mayImport) => ({
+  name: `layer-${name}`,
+  comment: `src/${name} may import only ${mayImport.join(', ')}`,
+  severity: 'error',
+  from: { path: `^src/${name}/` },
+  to: { path: '^src/', pathNot: [`^src/${name}/`, ...mayImport.map((m) => `^src/${m}(/|\\.ts$)`)] },
+});
+const BASE = ['errors', 'version', 'paths', 'util', 'stats'];
+module.exports = {
+  forbidden: [
+    { name: 'no-circular', severity: 'error', comment: 'no import cycles, type-only imports included', from: {}, to: { circular: true } },
+    { name: 'not-to-unresolvable', severity: 'error', from: {}, to: { couldNotResolve: true } },
+    { name: 'execa-only-in-exec', severity: 'error', from: { pathNot: '^src/exec/' }, to: { path: 'node_modules/execa/' } },
+    { name: 'dockerode-only-in-docker', severity: 'error', from: { pathNot: '^src/topology/docker/' }, to: { path: 'node_modules/(dockerode|docker-modem)/' } },
+    { name: 'handlebars-only-in-report', severity: 'error', from: { pathNot: '^src/report/' }, to: { path: 'node_modules/handlebars/' } },
+    { name: 'zx-not-in-src', severity: 'error', from: { path: '^src/' }, to: { path: 'node_modules/zx/' } },
+    layer('stats', []),
+    layer('exec', ['errors', 'version', 'paths', 'util']),
+    layer('scenario', BASE),
+    layer('results', [...BASE, 'scenario']),
+    layer('judge', [...BASE, 'scenario', 'results']),
+    layer('report', [...BASE, 'scenario', 'results', 'judge']),
+    layer('tuning', [...BASE, 'scenario', 'exec']),
+    layer('topology', [...BASE, 'scenario', 'exec']),
+    layer('impairment', [...BASE, 'scenario', 'exec', 'topology']),
+    layer('workload', [...BASE, 'scenario', 'exec', 'results']),
+    layer('trial', [...BASE, 'scenario', 'exec', 'results', 'topology', 'impairment', 'tuning', 'workload', 'judge']),
+    layer('vm', [...BASE, 'scenario', 'exec', 'results']),
+    layer('rollout', [...BASE, 'scenario', 'exec', 'results', 'judge', 'report', 'tuning']),
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.js'] },
+    exclude: { path: '^(dist|node_modules)/' },
+  },
+};
