@@ -1,14 +1,15 @@
 /** `netab run`, `judge`, `report`: the pipeline, then the judge and the reports on the run directory. */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { judgeRun, writeVerdict, exitCodeFor } from '../judge/index.js';
 import { renderReports } from '../report/index.js';
 import { mergeRuns } from '../results/merge.js';
-import { readManifest, readRecords } from '../results/store.js';
+import { checkOutDir, checkResumable, createRunDir, readManifest, readResults, runDirStem } from '../results/rundir.js';
+import { NetabError } from '../errors.js';
 import type { RunManifest, SuiteInfo, TrialRecord, Verdict } from '../results/types.js';
 import type { Scenario } from '../scenario/model.js';
 import { parsePercent } from '../scenario/units.js';
 import { findLeftovers } from '../topology/netns/gc.js';
-import { Aborted, runDirFor, runScenarios } from '../trial/runner.js';
+import { Aborted, runScenarios } from '../trial/runner.js';
 import { preflight } from './doctor.js';
 import { makeProgress } from './progress.js';
 
@@ -40,19 +41,25 @@ export function summarize(v: Verdict, runDir: string): string {
 
 export async function runCommand(scenarios: Scenario[], suite: SuiteInfo, o: RunCommandOptions): Promise<number> {
   const seed = o.seed ?? Math.floor(Math.random() * 2 ** 31);
-  const stem = suite.shard ? `${suite.name}-shard${suite.shard.index}of${suite.shard.count}` : suite.name;
-  const runDir = resolve(o.out ?? runDirFor('reports', stem));
+  // --out: a new or empty folder (checked before anything runs); default: a new reports/<stem>-<time>,
+  // named after the suite (one scenario file: its file stem), created exclusively inside reports/
+  if (o.out) checkOutDir(o.out);
+  const runDir = o.out ? resolve(o.out) : createRunDir('reports', runDirStem(suite));
   return execute(scenarios, runDir, { seed, aa: o.aa, suite, sourceFile: o.paths.join(' ') }, o);
 }
 
 /** --resume DIR: the stored expanded scenarios, only the trials that have no record yet. */
 export async function resumeCommand(dir: string, o: { json: boolean; quiet: boolean; argv: string[] }): Promise<number> {
   let manifest: RunManifest;
+  let read: { records: TrialRecord[]; warnings: string[] };
   try {
     manifest = readManifest(dir);
+    checkResumable(manifest, join(dir, 'manifest.json'));
+    read = readResults(dir, { scenarios: new Set(manifest.scenarios.map((s) => s.id)) });
   } catch (e) {
-    say(`netab: ${(e as Error).message}`);
-    return EXIT_USAGE;
+    if (!(e instanceof NetabError)) throw e;
+    say(`netab: ${e.message}`);
+    return e.exitCode;
   }
   // the remaining trials run where the first ones did: inside the VM (real netem) or on this host
   const madeInVm = Boolean(manifest.environment?.vm);
@@ -64,7 +71,8 @@ export async function resumeCommand(dir: string, o: { json: boolean; quiet: bool
     );
     return EXIT_USAGE;
   }
-  const records = readRecords(dir);
+  const records = read.records;
+  for (const w of read.warnings) say(`netab: ${w}`);
   const done = new Set(records.map((r) => `${r.scenario}#${r.pair}-${r.arm}`));
   const scenarios = manifest.scenarios.map((m) => m.scenario as Scenario);
   say(`netab: resuming ${dir}: ${done.size} trials already recorded`);

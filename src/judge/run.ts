@@ -1,6 +1,5 @@
 /** Reading a run directory and writing verdict.json (the judge only reads stored results). */
-import { readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { parseResultsText, readRunDir, writeVerdictFile } from '../results/rundir.js';
 import type { RunManifest, TrialRecord, Verdict } from '../results/types.js';
 import { judgeRecords, type JudgeOverrides } from './judge.js';
 
@@ -12,47 +11,16 @@ export interface RunData {
 }
 
 /**
- * Parse results.jsonl text. A last line that does not parse is a write cut short by a crash and is
- * skipped with a warning; an unparsable line anywhere else means corruption and throws.
- * Lines whose `type` is not 'trial' are ignored (room for other record kinds).
+ * Parse results.jsonl text with the run directory layer's one policy (results/rundir.ts): a last line
+ * cut short by a crash is skipped with a warning; any other bad line is an InputError naming the line.
  */
 export function parseResults(text: string, source = 'results.jsonl'): { records: TrialRecord[]; warnings: string[] } {
-  const lines = text.split('\n');
-  let last = lines.length - 1;
-  while (last >= 0 && lines[last]!.trim() === '') last--;
-  const records: TrialRecord[] = [];
-  const warnings: string[] = [];
-  for (let i = 0; i <= last; i++) {
-    const line = lines[i]!.trim();
-    if (line === '') continue;
-    let obj: unknown;
-    try {
-      obj = JSON.parse(line);
-    } catch (e) {
-      if (i === last) {
-        warnings.push(`${source}: ignored a truncated last line (${line.length} bytes), left by an interrupted write.`);
-        continue;
-      }
-      throw new Error(`${source}:${i + 1}: not valid JSON (${(e as Error).message})`);
-    }
-    if (obj && typeof obj === 'object' && (obj as { type?: unknown }).type === 'trial') records.push(obj as TrialRecord);
-  }
-  return { records, warnings };
+  return parseResultsText(text, { source });
 }
 
-/** Read manifest.json and results.jsonl of a run directory. */
+/** Read manifest.json and results.jsonl of a run directory (format-checked; InputError when damaged). */
 export function readRun(dir: string): RunData {
-  const manifestPath = join(dir, 'manifest.json');
-  let manifest: RunManifest;
-  try {
-    manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as RunManifest;
-  } catch (e) {
-    throw new Error(`cannot read ${manifestPath}: ${(e as Error).message}`);
-  }
-  if (manifest?.format !== 'netab-run/1') throw new Error(`${manifestPath}: not a netab run manifest (format ${JSON.stringify(manifest?.format)})`);
-  const resultsPath = join(dir, 'results.jsonl');
-  if (!existsSync(resultsPath)) return { manifest, records: [], warnings: ['results.jsonl is missing: no trial was recorded.'] };
-  const { records, warnings } = parseResults(readFileSync(resultsPath, 'utf8'));
+  const { manifest, records, warnings } = readRunDir(dir);
   return { manifest, records, warnings };
 }
 
@@ -64,11 +32,7 @@ export function judgeRun(dir: string, overrides: JudgeOverrides = {}): Verdict {
   return v;
 }
 
-/** Write verdict.json atomically (temp file + rename). */
+/** Write verdict.json atomically (temp file + fsync + rename, never through a symbolic link). */
 export function writeVerdict(dir: string, verdict: Verdict): string {
-  const path = join(dir, 'verdict.json');
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(verdict, null, 2) + '\n');
-  renameSync(tmp, path);
-  return path;
+  return writeVerdictFile(dir, verdict);
 }

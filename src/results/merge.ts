@@ -1,26 +1,34 @@
 /**
  * `netab merge`: combine shard run directories of one suite into one run directory, refusing shards
  * of different suites, scenario hashes or netab versions, and missing or duplicated shards.
+ * Every shard is read (and checked) in full before anything is written; the output must be a new or
+ * empty folder that is not one of the inputs. What was tolerated while reading a shard (a cut-short
+ * last line) is carried into the merged manifest (suite.mergeWarnings) so the judge names it.
  */
-import { copyFileSync, existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { InputError, type InputProblem } from '../scenario/errors.js';
-import { readManifest, readRecords, RunStore } from './store.js';
+import { InputError, type InputProblem } from '../errors.js';
+import { readRegularFile, writeFileExclusive } from './files.js';
+import { checkMergeOutput, checkOutDir, LIMITS, listTelemetry, readRunDir, RUN_FILES, type RunDirData } from './rundir.js';
+import { RunStore } from './store.js';
 import type { ManifestScenario, RunManifest } from './types.js';
 
 export function mergeRuns(dirs: string[], out: string): RunManifest {
+  if (dirs.length === 0) throw new InputError([{ file: 'merge', path: '', message: 'no run directories given' }]);
+  checkMergeOutput(dirs, out);
+  checkOutDir(out);
   const problems: InputProblem[] = [];
   const bad = (dir: string, message: string) => problems.push({ file: dir, path: '', message });
-  const runs: { dir: string; m: RunManifest }[] = [];
+  const runs: (RunDirData & { m: RunManifest; telemetry: string[] })[] = [];
   for (const d of dirs) {
     try {
-      runs.push({ dir: d, m: readManifest(d) });
+      const data = readRunDir(d);
+      runs.push({ ...data, dir: d, m: data.manifest, telemetry: listTelemetry(d) });
     } catch (e) {
-      bad(d, (e as Error).message);
+      if (e instanceof InputError) problems.push(...e.problems);
+      else throw e;
     }
   }
   if (problems.length) throw new InputError(problems);
-  if (runs.length === 0) throw new InputError([{ file: 'merge', path: '', message: 'no run directories given' }]);
   const first = runs[0]!;
   for (const r of runs) {
     if (!r.m.suite) bad(r.dir, 'not part of a suite run (no suite block in manifest.json)');
@@ -51,24 +59,39 @@ export function mergeRuns(dirs: string[], out: string): RunManifest {
     }
   }
   for (const id of first.m.suite!.scenarioIds) if (!byId.has(id) && problems.length === 0) bad('merge', `no shard ran scenario ${id}`);
+  // telemetry side files must not collide (they are named by trial id)
+  const tele = new Map<string, string>();
+  for (const r of runs)
+    for (const f of r.telemetry) {
+      if (tele.has(f)) bad(r.dir, `telemetry/${f} is also in ${tele.get(f)}`);
+      else tele.set(f, r.dir);
+    }
   if (problems.length) throw new InputError(problems);
 
-  const store = new RunStore(out);
+  const ordered = [...runs].sort((a, b) => (a.m.suite!.shard?.index ?? 1) - (b.m.suite!.shard?.index ?? 1));
+  const mergeWarnings = [
+    ...ordered.flatMap((r) => r.m.suite?.mergeWarnings ?? []),
+    ...ordered.flatMap((r) => r.warnings.map((w) => `shard ${r.m.suite!.shard?.index ?? 1}/${count}: ${w}`)),
+  ];
   const merged: RunManifest = {
     ...first.m,
     createdAt: new Date().toISOString(),
     scenarios: first.m.suite!.scenarioIds.map((id) => byId.get(id)!.s),
-    suite: { ...first.m.suite!, shard: undefined, mergedFrom: runs.map((r) => resolve(r.dir)) },
+    suite: { ...first.m.suite!, shard: undefined, mergedFrom: runs.map((r) => resolve(r.dir)), mergeWarnings: mergeWarnings.length ? mergeWarnings : undefined },
     attempts: runs.flatMap((r) => r.m.attempts ?? []),
     interrupted: runs.some((r) => r.m.interrupted),
     finishedAt: runs.map((r) => r.m.finishedAt ?? '').sort().pop(),
   };
-  store.writeManifest(merged);
-  for (const r of [...runs].sort((a, b) => (a.m.suite!.shard?.index ?? 1) - (b.m.suite!.shard?.index ?? 1))) {
-    for (const rec of readRecords(r.dir)) store.append(rec);
-    const tdir = join(r.dir, 'telemetry');
-    if (existsSync(tdir)) for (const f of readdirSync(tdir)) copyFileSync(join(tdir, f), join(out, 'telemetry', f));
+  const store = RunStore.create(out);
+  try {
+    store.writeManifest(merged);
+    for (const r of ordered) {
+      store.appendAll(r.records);
+      for (const f of r.telemetry)
+        writeFileExclusive(join(store.dir, RUN_FILES.telemetry, f), readRegularFile(join(r.dir, RUN_FILES.telemetry, f), LIMITS.telemetryBytes));
+    }
+  } finally {
+    store.close();
   }
-  store.close();
   return merged;
 }

@@ -90,6 +90,8 @@ export interface SuiteInfo {
   shard?: { index: number; count: number };
   /** set by `netab merge`: the shard run directories it combined */
   mergedFrom?: string[];
+  /** set by `netab merge`: what was tolerated reading the shards (a cut-short last line), named in the verdict */
+  mergeWarnings?: string[];
 }
 
 export interface Attempt {

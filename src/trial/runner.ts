@@ -6,7 +6,6 @@
  */
 import { hostname, release } from 'node:os';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { anchorNamespace, run } from '../exec/index.js';
 import { Resources, newRunId } from '../exec/resources.js';
 import { chooseEngine, probeNetem } from '../impairment/index.js';
@@ -14,6 +13,7 @@ import type { RelayStats } from '../impairment/userspace/protocol.js';
 import { probeFidelity } from '../impairment/fidelity.js';
 import type { Arm, ManifestScenario, RunManifest, SuiteInfo, TrialRecord } from '../results/types.js';
 import { RunStore } from '../results/store.js';
+import { runDirPath } from '../results/rundir.js';
 import type { Scenario, TuningProfile } from '../scenario/model.js';
 import { createTestbed, type Testbed } from '../topology/netns/index.js';
 import { applyProfile, ensureAllowed, type Readback } from '../tuning/index.js';
@@ -86,7 +86,9 @@ export function manifestScenario(s: Scenario): ManifestScenario {
 export async function runScenarios(scenarios: Scenario[], opts: RunOptions): Promise<RunManifest> {
   // namespaces get a fresh id per attempt; the manifest keeps the run's identity across --resume
   const netId = newRunId();
-  const store = new RunStore(opts.runDir);
+  // a new run claims a new or empty directory; --resume continues the existing one
+  const store = opts.resume ? RunStore.resume(opts.runDir) : RunStore.create(opts.runDir);
+  if (store.repaired) opts.progress.warn(store.repaired);
   const probe = await probeNetem(netId).catch(() => ({ ok: false, detail: 'probe failed' }));
   const prev = opts.resume?.manifest;
   const attempt = (prev?.attempts?.length ?? 0) + 1;
@@ -385,7 +387,7 @@ export function hashString(s: string): number {
   return h >>> 0;
 }
 
+/** `<outRoot>/<stem>-<timestamp>`, the stem made one safe path segment (see results/rundir.ts runDirPath). */
 export function runDirFor(outRoot: string, stem: string, when = new Date()): string {
-  const ts = when.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
-  return join(outRoot, `${stem}-${ts}`);
+  return runDirPath(outRoot, stem, when);
 }

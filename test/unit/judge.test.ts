@@ -468,10 +468,11 @@ describe('sequential mode', () => {
 describe('run directory I/O', () => {
   it('tolerates a truncated last line, rejects corruption elsewhere', () => {
     const good = JSON.stringify(trial('bulk', 0, 'control', { goodput: 1 }));
-    const r = parseResults(`${good}\n${good}\n{"type":"trial","runId":"r1","sce`);
+    const good2 = JSON.stringify(trial('bulk', 0, 'canary', { goodput: 1 }));
+    const r = parseResults(`${good}\n${good2}\n{"type":"trial","runId":"r1","sce`);
     expect(r.records).toHaveLength(2);
     expect(r.warnings[0]).toMatch(/^results\.jsonl: ignored a truncated last line/);
-    expect(() => parseResults(`${good}\n{"type":\n${good}\n`)).toThrow(/results\.jsonl:2: not valid JSON/);
+    expect(() => parseResults(`${good}\n{"type":\n${good2}\n`)).toThrow(/results\.jsonl:2:1: not valid JSON/);
   });
 
   it('readRun / judgeRun / writeVerdict round trip', () => {

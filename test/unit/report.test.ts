@@ -53,14 +53,15 @@ describe('loadRunDir', () => {
     expect(data.warnings).toEqual([]);
   });
 
-  it('tolerates a truncated last line and a malformed middle line', () => {
+  it('tolerates a truncated last line, refuses a malformed middle line (the one run-directory policy)', () => {
     const good = JSON.stringify(data.trials[0]);
+    const good2 = JSON.stringify(data.trials[1]);
     const warnings: string[] = [];
-    const recs = parseResultsJsonl(`${good}\nnot json\n${good}\n{"type":"trial","scen`, warnings);
+    const recs = parseResultsJsonl(`${good}\n${good2}\n{"type":"trial","scen`, warnings);
     expect(recs).toHaveLength(2);
-    expect(warnings).toHaveLength(2);
-    expect(warnings[0]).toMatch(/malformed line 2/);
-    expect(warnings[1]).toMatch(/truncated last line/);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/truncated last line/);
+    expect(() => parseResultsJsonl(`${good}\nnot json\n${good2}\n`)).toThrow(/^results\.jsonl:2:1: not valid JSON/);
   });
 
   it('reports a missing verdict clearly', async () => {

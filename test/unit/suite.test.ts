@@ -53,7 +53,7 @@ function fakeShard(dir: string, suiteHash: string, index: number, count: number,
     suite: { name: 'x', hash: suiteHash, files: [], scenarioIds: all, shard: { index, count } },
   } as unknown as RunManifest;
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(m));
-  const recs = ids.map((id) => ({ type: 'trial', scenario: id, trial: `${id}#0-control`, pair: 0, arm: 'control' }) as TrialRecord);
+  const recs = ids.map((id) => ({ type: 'trial', scenario: id, trial: `${id}#0-control`, pair: 0, arm: 'control', status: 'ok' }) as TrialRecord);
   writeFileSync(join(dir, 'results.jsonl'), recs.map((r) => JSON.stringify(r)).join('\n') + '\n');
 }
 
