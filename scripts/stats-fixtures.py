@@ -80,6 +80,167 @@ def fnum(v):
 
 
 # ----------------------------------------------------------------------------------------------
+# small exact procedures (scipy and brute force only, no R):
+#     /usr/bin/python3 scripts/stats-fixtures.py --exact-small
+# writes test/fixtures/stats/exact-small.json and nothing else.
+def exact_small():
+    import itertools
+    from fractions import Fraction
+
+    # Fisher's exact test, one-sided, scipy.stats.fisher_exact; pMin = the most extreme table's p
+    tables = [
+        (3, 7, 0, 10), (8, 12, 0, 20), (15, 25, 0, 40), (0, 10, 0, 10), (1, 9, 0, 10), (2, 8, 1, 9),
+        (5, 1, 0, 6), (6, 0, 0, 6), (10, 0, 0, 10), (0, 6, 3, 3), (4, 16, 4, 16), (20, 80, 5, 95),
+        (40, 460, 1, 499), (1, 0, 0, 0), (0, 0, 0, 0), (120, 80, 60, 140), (3, 3, 3, 3), (9, 1, 1, 9),
+    ]
+    fisher = []
+    for (a, b, c, d) in tables:
+        row = dict(table=[a, b, c, d])
+        for alt in ('greater', 'less'):
+            p = float(stats.fisher_exact([[a, b], [c, d]], alternative=alt)[1]) if (a + b) and (c + d) else 1.0
+            n, K, N = a + b, a + c, a + b + c + d
+            lo, hi = max(0, n - (N - K)), min(K, n)
+            ext = hi if alt == 'greater' else lo
+            pmin = float(stats.hypergeom.pmf(ext, N, K, n)) if lo != hi else 1.0
+            row[alt] = dict(p=p, pMin=pmin)
+        fisher.append(row)
+
+    # exact signed-rank test conditional on the midranks (ties), by enumerating all 2^n sign patterns
+    def midranks(v):
+        order = sorted(range(len(v)), key=lambda i: v[i])
+        r = [0.0] * len(v)
+        i = 0
+        while i < len(v):
+            j = i
+            while j + 1 < len(v) and v[order[j + 1]] == v[order[i]]:
+                j += 1
+            for k in range(i, j + 1):
+                r[order[k]] = (i + j) / 2 + 1
+            i = j + 1
+        return r
+
+    def signed_conditional(d, mu):
+        s = [x - mu for x in d]
+        nz = [x for x in s if x != 0]
+        ranks = midranks([abs(x) for x in nz])
+        v = sum(r for r, x in zip(ranks, nz) if x > 0)
+        le = ge = Fraction(0)
+        tot = 2 ** len(nz)
+        for signs in itertools.product((0, 1), repeat=len(nz)):
+            w = sum(r for r, sg in zip(ranks, signs) if sg)
+            if w <= v + 1e-9:
+                le += 1
+            if w >= v - 1e-9:
+                ge += 1
+        le, ge = float(le / tot), float(ge / tot)
+        mean = len(nz) * (len(nz) + 1) / 4
+        two = min(1.0, 2 * (ge if v > mean else le))
+        return dict(statistic=v, less=le, greater=ge, two=two)
+
+    signed_sets = [
+        dict(name='five_identical', d=[-0.3] * 5),
+        dict(name='four_identical', d=[-0.3] * 4),
+        dict(name='ties_and_zero', d=[0.0, 1.0, 1.0, -2.0, 3.0, 3.0]),
+        dict(name='ties_small', d=[-0.5, -0.5, -0.2, -0.2, -0.2]),
+        dict(name='ties_mixed_9', d=[1, 1, 2, -1, 3, 3, 3, -2, 4]),
+        dict(name='no_ties_6', d=[-0.11, -0.2, -0.05, -0.31, -0.08, 0.02]),
+    ]
+    signed = []
+    for ds in signed_sets:
+        d = [float(x) for x in ds['d']]
+        signed.append(dict(name=ds['name'], d=d, mu0=signed_conditional(d, 0.0), muMinus=signed_conditional(d, -0.25)))
+
+    def ranksum_conditional(x, y, mu):
+        xs = [v - mu for v in x]
+        pooled = xs + list(y)
+        ranks = midranks(pooled)
+        nx = len(x)
+        w = sum(ranks[:nx]) - nx * (nx + 1) / 2
+        le = ge = tot = 0
+        for comb in itertools.combinations(range(len(pooled)), nx):
+            u = sum(ranks[i] for i in comb) - nx * (nx + 1) / 2
+            tot += 1
+            if u <= w + 1e-9:
+                le += 1
+            if u >= w - 1e-9:
+                ge += 1
+        le, ge = le / tot, ge / tot
+        two = min(1.0, 2 * (ge if w > nx * len(y) / 2 else le))
+        return dict(statistic=w, less=le, greater=ge, two=two)
+
+    rs_sets = [
+        dict(name='ties_5x5', x=[1, 1, 2, 2, 3], y=[2, 3, 3, 4, 4]),
+        dict(name='ties_4x6', x=[0, 0, 1, 0], y=[1, 2, 1, 3, 0, 2]),
+        dict(name='identical_5x5', x=[7] * 5, y=[7] * 5),
+        dict(name='no_ties_5x4', x=[0.3, 1.2, -0.4, 2.2, 0.9], y=[1.5, 2.5, 3.1, 0.1]),
+    ]
+    ranksum = []
+    for ds in rs_sets:
+        x = [float(v) for v in ds['x']]
+        y = [float(v) for v in ds['y']]
+        ranksum.append(dict(name=ds['name'], x=x, y=y, mu0=ranksum_conditional(x, y, 0.0), muMinus=ranksum_conditional(x, y, -0.5)))
+
+    # weighted sequentially rejective Bonferroni: brute-force closed test with weighted Bonferroni
+    # local tests; weights depend on the open set J only (the judge's gatekeeping weights:
+    # scenarios share α equally, inside a scenario the critical family gets `share` and the
+    # others the rest, equal split inside a family, a family that is empty passes its share on)
+    def weights(J, groups, shares):
+        scen = sorted({groups[i][0] for i in J})
+        w = {}
+        for s in scen:
+            fam = {f: [i for i in J if groups[i] == (s, f)] for f in ('c', 'o')}
+            share = shares[s]
+            if fam['c'] and fam['o']:
+                fs = {'c': share, 'o': 1 - share}
+            else:
+                fs = {'c': 1.0, 'o': 1.0}
+            for f, members in fam.items():
+                for i in members:
+                    w[i] = fs[f] / len(fam[f]) / len(scen)
+        return w
+
+    def closed(p, groups, shares):
+        idx = [i for i in range(len(p)) if p[i] is not None]
+        adj = {}
+        for i in idx:
+            worst = 0.0
+            for r in range(1, len(idx) + 1):
+                for J in itertools.combinations(idx, r):
+                    if i not in J:
+                        continue
+                    w = weights(J, groups, shares)
+                    local = min((p[j] / w[j]) if w[j] > 0 else math.inf for j in J)
+                    worst = max(worst, local)
+            adj[i] = min(1.0, worst)
+        return [adj.get(i) for i in range(len(p))]
+
+    gk_cases = [
+        dict(name='issue_32kb_one_scenario', p=[1 / 64, 0.6, 1.0, 0.3], groups=[(0, 'c'), (0, 'o'), (0, 'o'), (0, 'o')], shares=[2 / 3]),
+        dict(name='two_scenarios', p=[0.004, 0.001, 0.02, 0.03, 0.5, 0.01], groups=[(0, 'c'), (0, 'o'), (0, 'o'), (1, 'c'), (1, 'c'), (1, 'o')], shares=[2 / 3, 2 / 3]),
+        dict(name='full_share', p=[0.04, 0.001, None, 0.2], groups=[(0, 'c'), (0, 'o'), (0, 'o'), (1, 'c')], shares=[1.0, 0.8]),
+        dict(name='noncritical_only', p=[0.003, 0.004, 0.9], groups=[(0, 'o'), (0, 'o'), (0, 'o')], shares=[0.8]),
+        dict(name='equal_is_holm', p=[0.01, 0.04, 0.03, 0.005], groups=[(0, 'c'), (1, 'c'), (2, 'c'), (3, 'c')], shares=[1, 1, 1, 1]),
+    ]
+    gatekeeping = []
+    for c in gk_cases:
+        gatekeeping.append(dict(name=c['name'], p=c['p'], groups=[list(g) for g in c['groups']], shares=c['shares'], adjusted=closed(c['p'], c['groups'], c['shares'])))
+
+    out = dict(fisher=fisher, signedRankConditional=signed, rankSumConditional=ranksum, gatekeeping=gatekeeping,
+               source='scipy.stats.fisher_exact/hypergeom; conditional rank tests by enumerating every sign pattern / '
+                      'assignment; gatekeeping adjusted p-values by brute-force closed testing')
+    os.makedirs(OUT, exist_ok=True)
+    with open(os.path.join(OUT, 'exact-small.json'), 'w') as f:
+        json.dump(out, f, indent=1)
+        f.write('\n')
+    print(f'wrote {os.path.normpath(os.path.join(OUT, "exact-small.json"))}')
+
+
+if '--exact-small' in sys.argv:
+    exact_small()
+    sys.exit(0)
+
+
+# ----------------------------------------------------------------------------------------------
 # datasets
 rng = np.random.default_rng(SEED)
 

@@ -6,6 +6,7 @@
 import { sampleRankCorrelation } from 'simple-statistics';
 import { studentTSf } from './special.js';
 import { medianSorted, sortNumbers } from './ranks.js';
+import { assertFinite } from './check.js';
 
 export interface CorrelationTest {
   rho: number;
@@ -17,6 +18,8 @@ export interface CorrelationTest {
 export function spearman(x: readonly number[], y: readonly number[]): CorrelationTest {
   const n = x.length;
   if (n !== y.length) throw new Error('spearman: x and y must have the same length');
+  assertFinite('spearman', 'x', x);
+  assertFinite('spearman', 'y', y);
   if (n < 3) return { rho: 0, p: 1, n };
   const rho = sampleRankCorrelation([...x], [...y]);
   if (!Number.isFinite(rho)) return { rho: 0, p: 1, n };
@@ -32,6 +35,9 @@ export function spearman(x: readonly number[], y: readonly number[]): Correlatio
  * (as scipy.stats.theilslopes). NaN when fewer than two distinct x.
  */
 export function theilSenSlope(x: readonly number[], y: readonly number[]): number {
+  if (x.length !== y.length) throw new Error('theilSenSlope: x and y must have the same length');
+  assertFinite('theilSenSlope', 'x', x);
+  assertFinite('theilSenSlope', 'y', y);
   const slopes: number[] = [];
   for (let i = 0; i < x.length; i++)
     for (let j = 0; j < x.length; j++) if (x[j]! > x[i]!) slopes.push((y[j]! - y[i]!) / (x[j]! - x[i]!));

@@ -1,10 +1,13 @@
 /** Effect sizes. */
+import { assertFinite } from './check.js';
 
 /**
  * Cliff's delta δ = P(X > Y) - P(X < Y) over all nx·ny pairs (ties count zero), in [-1, 1].
  * O((nx + ny) log ny) via binary search in the sorted y. NaN when either sample is empty.
  */
 export function cliffsDelta(x: readonly number[], y: readonly number[]): number {
+  assertFinite('cliffsDelta', 'x', x);
+  assertFinite('cliffsDelta', 'y', y);
   if (x.length === 0 || y.length === 0) return NaN;
   const ys = Array.from(Float64Array.from(y).sort());
   const lowerBound = (v: number): number => {

@@ -11,6 +11,7 @@ export {
   signedRankQuantile,
   signedRankTest,
   signedRankInterval,
+  signedRankConditionalPmf,
   walshAverages,
   hodgesLehmannOneSample,
   invertStepStatistic,
@@ -20,8 +21,10 @@ export {
   type RankTestResult,
   type LocationInterval,
 } from './signedrank.js';
-export { rankSumPmf, rankSumCdf, rankSumSfGe, rankSumQuantile, rankSumTest, rankSumInterval, pairwiseDifferences, hodgesLehmannTwoSample } from './ranksum.js';
-export { holm } from './multiplicity.js';
+export { rankSumPmf, rankSumConditionalPmf, rankSumCdf, rankSumSfGe, rankSumQuantile, rankSumTest, rankSumInterval, pairwiseDifferences, hodgesLehmannTwoSample } from './ranksum.js';
+export { holm, consecutiveBonferroni } from './multiplicity.js';
+export { fisherExact, type FisherResult } from './fisher.js';
+export { assertFinite, assertFiniteNumber, assertOpenUnit } from './check.js';
 export { cliffsDelta } from './effect.js';
 export { regularizedBeta, studentTSf, studentTCdf } from './special.js';
 export { spearman, theilSenSlope, type CorrelationTest } from './correlation.js';

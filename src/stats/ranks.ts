@@ -1,4 +1,5 @@
 /** Ranking helpers shared by the rank tests. */
+import { assertFinite } from './check.js';
 
 export interface Ranking {
   /** Midranks (1-based, ties get the average of the ranks they span), in input order. */
@@ -9,6 +10,7 @@ export interface Ranking {
 
 /** Midranks of `values` (R's rank(ties.method = "average")), plus the tie-group sizes. */
 export function midranks(values: readonly number[]): Ranking {
+  assertFinite('midranks', 'values', values);
   const n = values.length;
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => values[a]! - values[b]!);
   const ranks = new Array<number>(n);
@@ -47,5 +49,6 @@ export function medianSorted(sorted: readonly number[]): number {
 
 /** Median of any array (copy + sort). */
 export function median(values: readonly number[]): number {
+  assertFinite('median', 'values', values);
   return medianSorted(sortNumbers(values));
 }

@@ -17,6 +17,7 @@
  */
 import { midranks, medianSorted, tieSum } from './ranks.js';
 import { normCdf, normIsf, normSf } from './normal.js';
+import { assertFinite, assertFiniteNumber, assertOpenUnit } from './check.js';
 import { EXACT_LIMIT, invertStepStatistic, type LocationInterval, type RankTestOptions, type RankTestResult } from './signedrank.js';
 
 const FUZZ = 10 * Number.EPSILON;
@@ -95,9 +96,42 @@ export function rankSumQuantile(prob: number, nx: number, ny: number): number {
   return 0;
 }
 
+/**
+ * Exact null distribution of 2W (W = U statistic) conditional on the pooled (mid)ranks: every
+ * choice of which nx of the N pooled observations belong to x is equally likely under H0. Counts
+ * subsets by size and sum of doubled ranks (integers), then normalises. Meant for small samples
+ * with ties (O(N·nx·Σr)). Index s = 2W, s = 0 … 2·nx·ny.
+ */
+export function rankSumConditionalPmf(pooledRanks: readonly number[], nx: number): Float64Array {
+  const doubled = pooledRanks.map((r) => Math.round(2 * r));
+  const total = doubled.reduce((a, b) => a + b, 0);
+  // ways[k][s]: subsets of size k with doubled-rank sum s
+  const ways: Float64Array[] = Array.from({ length: nx + 1 }, () => new Float64Array(total + 1));
+  ways[0]![0] = 1;
+  let top = 0;
+  for (const r of doubled) {
+    top += r;
+    for (let k = nx; k >= 1; k--) {
+      const to = ways[k]!;
+      const from = ways[k - 1]!;
+      for (let s = top; s >= r; s--) to[s] += from[s - r]!;
+    }
+  }
+  const base = nx * (nx + 1); // 2 · nx(nx+1)/2
+  const row = ways[nx]!;
+  let sum = 0;
+  for (let s = 0; s <= total; s++) sum += row[s]!;
+  const out = new Float64Array(Math.max(0, total - base) + 1);
+  for (let s = base; s <= total; s++) out[s - base] = row[s]! / sum;
+  return out;
+}
+
 /** Mann-Whitney / Wilcoxon rank-sum test of H0: location(x) - location(y) = mu. */
 export function rankSumTest(x: readonly number[], y: readonly number[], opts: RankTestOptions = {}): RankTestResult {
+  assertFinite('rankSumTest', 'x', x);
+  assertFinite('rankSumTest', 'y', y);
   const mu = opts.mu ?? 0;
+  assertFiniteNumber('rankSumTest', 'mu', mu);
   const alternative = opts.alternative ?? 'two-sided';
   const correction = opts.correction ?? true;
   const nx = x.length;
@@ -110,6 +144,20 @@ export function rankSumTest(x: readonly number[], y: readonly number[], opts: Ra
   const w = rx - (nx * (nx + 1)) / 2;
   const hasTies = ties.length > 0;
   const useExact = opts.method === 'exact' || ((opts.method ?? 'auto') === 'auto' && nx < EXACT_LIMIT && ny < EXACT_LIMIT && !hasTies);
+  if (useExact && hasTies) {
+    const pmf = rankSumConditionalPmf(ranks, nx);
+    const k = Math.round(2 * w);
+    let le = 0;
+    let ge = 0;
+    for (let i = 0; i < pmf.length; i++) {
+      if (i <= k) le += pmf[i]!;
+      if (i >= k) ge += pmf[i]!;
+    }
+    le = Math.min(1, le);
+    ge = Math.min(1, ge);
+    const p = alternative === 'greater' ? ge : alternative === 'less' ? le : Math.min(1, 2 * (w > (nx * ny) / 2 ? ge : le));
+    return { statistic: w, n: nx + ny, p, method: 'exact', z: null, zeros: 0, ties: hasTies };
+  }
   if (useExact) {
     let p: number;
     if (alternative === 'greater') p = rankSumSfGe(w, nx, ny);
@@ -129,6 +177,8 @@ export function rankSumTest(x: readonly number[], y: readonly number[], opts: Ra
 
 /** All nx·ny differences x_i - y_j, sorted ascending. */
 export function pairwiseDifferences(x: readonly number[], y: readonly number[]): number[] {
+  assertFinite('pairwiseDifferences', 'x', x);
+  assertFinite('pairwiseDifferences', 'y', y);
   const out = new Float64Array(x.length * y.length);
   let k = 0;
   for (const a of x) for (const b of y) out[k++] = a - b;
@@ -137,6 +187,8 @@ export function pairwiseDifferences(x: readonly number[], y: readonly number[]):
 
 /** Two-sample Hodges-Lehmann shift estimate: median of all x_i - y_j. */
 export function hodgesLehmannTwoSample(x: readonly number[], y: readonly number[]): number {
+  assertFinite('hodgesLehmannTwoSample', 'x', x);
+  assertFinite('hodgesLehmannTwoSample', 'y', y);
   if (x.length === 0 || y.length === 0) return NaN;
   return medianSorted(pairwiseDifferences(x, y));
 }
@@ -157,6 +209,9 @@ function rankSumZAt(x: readonly number[], y: readonly number[], d: number, corre
 
 /** Hodges-Lehmann shift (x minus y) and its two-sided interval at level `conf`. */
 export function rankSumInterval(x: readonly number[], y: readonly number[], conf: number, opts: { method?: 'auto' | 'exact' | 'normal' } = {}): LocationInterval {
+  assertFinite('rankSumInterval', 'x', x);
+  assertFinite('rankSumInterval', 'y', y);
+  assertOpenUnit('rankSumInterval', 'conf', conf);
   const nx = x.length;
   const ny = y.length;
   if (nx === 0 || ny === 0) return { estimate: NaN, lower: -Infinity, upper: Infinity, method: 'exact' };

@@ -24,6 +24,7 @@
  */
 import { midranks, medianSorted, sortNumbers, tieSum } from './ranks.js';
 import { normCdf, normIsf, normSf } from './normal.js';
+import { assertFinite, assertFiniteNumber, assertOpenUnit } from './check.js';
 
 export type Alternative = 'two-sided' | 'less' | 'greater';
 
@@ -96,6 +97,37 @@ export function signedRankQuantile(prob: number, n: number): number {
   return 0;
 }
 
+/**
+ * Exact null distribution of 2V conditional on the observed (mid)ranks: every sign pattern of the
+ * n non-zero observations is equally likely under H0, so with doubled ranks r_i (integers, since
+ * midranks are multiples of ½) P(2V = s) follows from the same halving recursion as the untied
+ * case. Without ties it equals signedRankPmf(n) on the even support. Index s = 2V, s = 0 … Σ r_i.
+ */
+export function signedRankConditionalPmf(ranks: readonly number[]): Float64Array {
+  const doubled = ranks.map((r) => Math.round(2 * r));
+  const total = doubled.reduce((a, b) => a + b, 0);
+  const p = new Float64Array(total + 1);
+  p[0] = 1;
+  let top = 0;
+  for (const r of doubled) {
+    top += r;
+    for (let s = top; s >= 0; s--) p[s] = 0.5 * (p[s]! + (s >= r ? p[s - r]! : 0));
+  }
+  return p;
+}
+
+/** P(2V ≤ s2) and P(2V ≥ s2) from a conditional pmf. */
+function conditionalTails(p: Float64Array, s2: number): { le: number; ge: number } {
+  const k = Math.round(s2);
+  let le = 0;
+  let ge = 0;
+  for (let i = 0; i < p.length; i++) {
+    if (i <= k) le += p[i]!;
+    if (i >= k) ge += p[i]!;
+  }
+  return { le: Math.min(1, le), ge: Math.min(1, ge) };
+}
+
 export interface RankTestResult {
   /** V (signed rank) or W = U (rank sum) statistic, as R reports it. */
   statistic: number;
@@ -115,13 +147,19 @@ export interface RankTestOptions {
   alternative?: Alternative;
   /** Continuity correction for the normal approximation (default true). */
   correction?: boolean;
-  /** Force ('exact' | 'normal') or choose automatically ('auto', default). */
+  /**
+   * Force ('exact' | 'normal') or choose automatically ('auto', default: R's rule). 'exact' with
+   * tied values uses the exact distribution conditional on the observed midranks (a permutation
+   * test); without ties that is the ordinary exact distribution.
+   */
   method?: 'auto' | 'exact' | 'normal';
 }
 
 /** Wilcoxon signed-rank test of H0: location of x equals mu. */
 export function signedRankTest(x: readonly number[], opts: RankTestOptions = {}): RankTestResult {
+  assertFinite('signedRankTest', 'x', x);
   const mu = opts.mu ?? 0;
+  assertFiniteNumber('signedRankTest', 'mu', mu);
   const alternative = opts.alternative ?? 'two-sided';
   const correction = opts.correction ?? true;
   const shifted = x.map((v) => v - mu);
@@ -134,6 +172,11 @@ export function signedRankTest(x: readonly number[], opts: RankTestOptions = {})
   const hasTies = ties.length > 0;
   if (n === 0) return { statistic: 0, n: 0, p: 1, method: 'normal', z: null, zeros, ties: false };
   const useExact = opts.method === 'exact' || ((opts.method ?? 'auto') === 'auto' && n < EXACT_LIMIT && !hasTies && zeros === 0);
+  if (useExact && hasTies) {
+    const t = conditionalTails(signedRankConditionalPmf(ranks), 2 * v);
+    const p = alternative === 'greater' ? t.ge : alternative === 'less' ? t.le : Math.min(1, 2 * (v > (n * (n + 1)) / 4 ? t.ge : t.le));
+    return { statistic: v, n, p, method: 'exact', z: null, zeros, ties: hasTies };
+  }
   if (useExact) {
     let p: number;
     if (alternative === 'greater') p = signedRankSfGe(v, n);
@@ -151,6 +194,7 @@ export function signedRankTest(x: readonly number[], opts: RankTestOptions = {})
 
 /** All n(n+1)/2 Walsh averages (x_i + x_j)/2, i ≤ j, sorted ascending. */
 export function walshAverages(x: readonly number[]): number[] {
+  assertFinite('walshAverages', 'x', x);
   const n = x.length;
   const out = new Float64Array((n * (n + 1)) / 2);
   let k = 0;
@@ -160,6 +204,7 @@ export function walshAverages(x: readonly number[]): number[] {
 
 /** Hodges-Lehmann one-sample estimate: median of the Walsh averages. */
 export function hodgesLehmannOneSample(x: readonly number[]): number {
+  assertFinite('hodgesLehmannOneSample', 'x', x);
   if (x.length === 0) return NaN;
   return medianSorted(walshAverages(x));
 }
@@ -243,6 +288,8 @@ function signedRankZAt(x: readonly number[], d: number, correction: boolean): nu
  * pseudo-median of x (the paired location shift when x are paired differences).
  */
 export function signedRankInterval(x: readonly number[], conf: number, opts: { method?: 'auto' | 'exact' | 'normal' } = {}): LocationInterval {
+  assertFinite('signedRankInterval', 'x', x);
+  assertOpenUnit('signedRankInterval', 'conf', conf);
   const n = x.length;
   if (n === 0) return { estimate: NaN, lower: -Infinity, upper: Infinity, method: 'exact' };
   const walsh = walshAverages(x);
