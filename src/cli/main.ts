@@ -4,7 +4,9 @@
  * error, 4 hold, 130 interrupted.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { formatProblem, InputError } from '../scenario/errors.js';
+import { EXIT, InputError } from '../errors.js';
+import { debugWanted, reportError } from './errors.js';
+import { parseAlphaFlag, parseMarginFlag } from './flags.js';
 import { estimateSeconds, loadSuite, parseShard, shardScenarios } from '../scenario/suite.js';
 import { jsonSchema } from '../scenario/schema.js';
 import { formatRate } from '../scenario/units.js';
@@ -26,16 +28,7 @@ interface RunFlags {
   quiet?: boolean;
 }
 
-export const EXIT = { promote: 0, rollback: 1, usage: 2, env: 3, hold: 4, interrupted: 130 } as const;
-
-class Exit extends Error {
-  constructor(
-    public readonly code: number,
-    message = '',
-  ) {
-    super(message);
-  }
-}
+export { EXIT };
 
 function out(s: string): void {
   process.stdout.write(s + '\n');
@@ -68,9 +61,15 @@ function describeLink(s: Scenario): string {
 
 function intArg(name: string) {
   return (v: string) => {
-    if (!/^\d+$/.test(v)) throw new Exit(EXIT.usage, `${name} must be a whole number (got "${v}")`);
+    if (!/^\d{1,9}$/.test(v)) throw new InputError(`${name} must be a whole number below 1e9 (got "${v}")`);
     return Number(v);
   };
+}
+
+/** Set by the command's action: the process's exit code (a decision's, or 0). */
+let exitCode: number = EXIT.promote;
+function exitWith(code: number): void {
+  exitCode = code;
 }
 
 export function buildProgram(): Command {
@@ -79,8 +78,12 @@ export function buildProgram(): Command {
     .name('netab')
     .description('Is this TCP tuning safe to roll out? Canary vs control over emulated paths, judged statistically.')
     .version(NETAB_VERSION)
+    .option('--debug', 'print the stack of an unexpected error')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .configureOutput({
+      // commander's own usage errors ("error: unknown option '--x'"): one line, netab's prefix, where to look
+      writeErr: (s) => process.stderr.write(/^error: /.test(s) ? `netab: ${s.slice(7).trimEnd()} (\`netab help <command>\` lists its options)\n` : s),
+    })
     .addHelpText(
       'after',
       `
@@ -107,14 +110,14 @@ Exit codes: 0 promote, 1 rollback, 2 invalid input or usage, 3 environment or in
     .action(async (paths: string[], o: RunFlags) => {
       if (o.vm && !process.env.NETAB_IN_VM) {
         const { vmRunCommand } = await import('./vm.js');
-        throw new Exit(await vmRunCommand(paths, o, process.argv.slice(2)));
+        return exitWith(await vmRunCommand(paths, o, process.argv.slice(2)));
       }
       const { runCommand, resumeCommand } = await import('./run.js');
       if (o.resume) {
-        if (paths.length) throw new Exit(EXIT.usage, '--resume takes the run directory only, not scenario files');
-        throw new Exit(await resumeCommand(o.resume, { json: Boolean(o.json), quiet: Boolean(o.quiet), argv: process.argv.slice(2) }));
+        if (paths.length) throw new InputError('--resume takes the run directory only, not scenario files');
+        return exitWith(await resumeCommand(o.resume, { json: Boolean(o.json), quiet: Boolean(o.quiet), argv: process.argv.slice(2) }));
       }
-      if (paths.length === 0) throw new Exit(EXIT.usage, 'run needs a scenario file, folder or suite (or --resume DIR)');
+      if (paths.length === 0) throw new InputError('run needs a scenario file, folder or suite (or --resume DIR)');
       const loaded = loadSuite(paths, { pairs: o.trials, engine: o.engine, backend: o.backend, filter: o.filter });
       let scenarios = loaded.scenarios;
       if (o.shard) {
@@ -131,7 +134,7 @@ Exit codes: 0 promote, 1 rollback, 2 invalid input or usage, 3 environment or in
         quiet: Boolean(o.quiet),
         argv: process.argv.slice(2),
       });
-      throw new Exit(code);
+      exitWith(code);
     });
 
   program
@@ -163,7 +166,7 @@ Exit codes: 0 promote, 1 rollback, 2 invalid input or usage, 3 environment or in
     .option('--json', 'print verdict.json to stdout')
     .action(async (dirs: string[], o: { out: string; json?: boolean }) => {
       const { mergeCommand } = await import('./run.js');
-      throw new Exit(await mergeCommand(dirs, o.out, Boolean(o.json)));
+      exitWith(await mergeCommand(dirs, o.out, Boolean(o.json)));
     });
 
   program
@@ -188,12 +191,15 @@ Exit codes: 0 promote, 1 rollback, 2 invalid input or usage, 3 environment or in
     .command('judge')
     .description('re-judge a stored run directory offline (writes verdict.json)')
     .argument('<dir>', 'run directory')
-    .option('--alpha <a>', 'significance level', parseFloat)
-    .option('--margin <m>', 'override every metric margin: "2%" (relative) or a number (absolute)')
+    .option('--alpha <a>', 'significance level, above 0 and below 0.5', parseAlphaFlag)
+    .option('--margin <m>', 'override every metric margin: "2%" (relative, below 100%) or a number above 0 (absolute)', (v: string) => {
+      parseMarginFlag(v);
+      return v;
+    })
     .option('--json', 'print verdict.json to stdout')
     .action(async (dir: string, o: { alpha?: number; margin?: string; json?: boolean }) => {
       const { judgeCommand } = await import('./run.js');
-      throw new Exit(await judgeCommand(dir, o));
+      exitWith(await judgeCommand(dir, o));
     });
 
   program
@@ -212,7 +218,7 @@ Exit codes: 0 promote, 1 rollback, 2 invalid input or usage, 3 environment or in
       const { doctor } = await import('./doctor.js');
       const checks = await doctor();
       for (const c of checks) out(`${c.ok ? 'ok  ' : c.required ? 'FAIL' : 'warn'}  ${c.name.padEnd(19)} ${c.detail}`);
-      if (checks.some((c) => c.required && !c.ok)) throw new Exit(EXIT.env);
+      if (checks.some((c) => c.required && !c.ok)) exitWith(EXIT.env);
     });
 
   program
@@ -253,7 +259,7 @@ Exit codes: 0 promote, 1 rollback, 2 invalid input or usage, 3 environment or in
     .option('--force', 'rebuild even when the image exists')
     .action(async (o: { force?: boolean }) => {
       const { dockerBuildImageCommand } = await import('../topology/docker/index.js');
-      throw new Exit(await dockerBuildImageCommand({ force: o.force, log: out }));
+      exitWith(await dockerBuildImageCommand({ force: o.force, log: out }));
     });
 
   program
@@ -266,24 +272,12 @@ Exit codes: 0 promote, 1 rollback, 2 invalid input or usage, 3 environment or in
 
 export async function main(argv = process.argv): Promise<number> {
   const program = buildProgram();
+  exitCode = EXIT.promote;
+  const debug = debugWanted(argv);
   try {
     await program.parseAsync(argv);
-    return 0;
+    return exitCode;
   } catch (e) {
-    if (e instanceof Exit) {
-      if (e.message) err(`netab: ${e.message}`);
-      return e.code;
-    }
-    if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
-      return EXIT.usage;
-    }
-    if (e instanceof InputError) {
-      for (const p of e.problems) err(formatProblem(p));
-      err(`netab: ${e.problems.length} problem${e.problems.length === 1 ? '' : 's'} in the input; nothing was run`);
-      return EXIT.usage;
-    }
-    err(`netab: ${(e as Error).stack ?? String(e)}`);
-    return EXIT.env;
+    return reportError(e, debug);
   }
 }

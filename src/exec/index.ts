@@ -9,6 +9,7 @@
  */
 import { accessSync, constants as fsConstants, readFileSync, statSync } from 'node:fs';
 import { execa, type Options as ExecaOptions, type ResultPromise } from 'execa';
+import { EnvError } from '../errors.js';
 
 /** The keys that decide what is executed and how, pinned to safe values in every call. */
 const PINNED = {
@@ -53,8 +54,8 @@ export interface RunResult {
   timedOut: boolean;
 }
 
-/** A command failed: carries argv, exit code and both streams, like execa's own error. */
-export class CommandError extends Error {
+/** A command failed (an environment problem, exit 3): carries argv, exit code and both streams. */
+export class CommandError extends EnvError {
   constructor(
     public readonly result: RunResult,
     message?: string,
