@@ -7,15 +7,18 @@ import { checkOutDir, checkResumable, createRunDir, readManifest, readResults, r
 import { NetabError } from '../errors.js';
 import type { RunManifest, SuiteInfo, TrialRecord, Verdict } from '../results/types.js';
 import type { Scenario } from '../scenario/model.js';
-import { parsePercent } from '../scenario/units.js';
 import { findLeftovers } from '../topology/netns/gc.js';
 import { Aborted, runScenarios } from '../trial/runner.js';
 import { preflight } from './doctor.js';
+import { briefMessage, errorExitCode } from './errors.js';
+import { parseMarginFlag } from './flags.js';
 import { makeProgress } from './progress.js';
 
 const EXIT_USAGE = 2;
 const EXIT_ENV = 3;
 const EXIT_INTERRUPTED = 130;
+/** Signals this close to the first one are the same Ctrl+C (delivered to the group and forwarded). */
+const SAME_INTERRUPT_MS = 1000;
 
 export interface RunCommandOptions {
   paths: string[];
@@ -97,13 +100,16 @@ async function execute(
       `netab: found leftovers of earlier runs that did not clean up (${[...dead.map((r) => `run ${r.runId}`), ...left.orphanNamespaces].join(', ')}); \`netab gc\` removes them`,
     );
   const ac = new AbortController();
-  let interrupts = 0;
+  // A terminal's Ctrl+C reaches every process of the group, and wrappers (npm, a shell, a CI runner)
+  // may forward the same signal once more: a second signal within a second of the first is that same
+  // interrupt. A later one means "exit at once" (what is left then is for `netab gc`).
+  let firstSignalAt = 0;
   const onSignal = (sig: string) => {
-    interrupts++;
-    if (interrupts === 1) {
+    if (firstSignalAt === 0) {
+      firstSignalAt = Date.now();
       say(`\nnetab: ${sig}: stopping the trial and cleaning up (again to exit at once; then run \`netab gc\`)`);
       ac.abort();
-    } else process.exit(EXIT_INTERRUPTED);
+    } else if (Date.now() - firstSignalAt > SAME_INTERRUPT_MS) process.exit(EXIT_INTERRUPTED);
   };
   const sigint = () => onSignal('SIGINT');
   const sigterm = () => onSignal('SIGTERM');
@@ -130,9 +136,11 @@ async function execute(
       say(`netab: interrupted; partial results are in ${runDir} (\`netab run --resume ${runDir}\` continues)`);
       return EXIT_INTERRUPTED;
     }
-    say(`netab: run failed: ${(e as Error).message}`);
+    const [first, ...rest] = briefMessage(e);
+    say(`netab: run failed: ${first}`);
+    for (const l of rest) say(`netab: ${l}`);
     say(`netab: partial results are in ${runDir}`);
-    return EXIT_ENV;
+    return errorExitCode(e);
   } finally {
     process.off('SIGINT', sigint);
     process.off('SIGTERM', sigterm);
@@ -158,11 +166,7 @@ export async function mergeCommand(dirs: string[], out: string, json: boolean): 
 export async function judgeCommand(dir: string, o: { alpha?: number; margin?: string; json?: boolean }): Promise<number> {
   const overrides: Parameters<typeof judgeRun>[1] = {};
   if (o.alpha !== undefined) overrides.alpha = o.alpha;
-  if (o.margin !== undefined) {
-    overrides.margin = o.margin.trim().endsWith('%')
-      ? { kind: 'relative', value: parsePercent(o.margin) }
-      : { kind: 'absolute', value: Number(o.margin) };
-  }
+  if (o.margin !== undefined) overrides.margin = parseMarginFlag(o.margin);
   return finish(dir, overrides, Boolean(o.json));
 }
 
