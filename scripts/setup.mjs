@@ -1,12 +1,20 @@
-#!/usr/bin/env zx
-// Installs what netab needs on a Debian/Ubuntu machine (idempotent) and builds it.
-//   zx scripts/setup.mjs          runtime: iproute2, iperf3, ethtool, nftables, procps, iputils-ping
-//   zx scripts/setup.mjs --test   + what the test suite needs: chromium (report browser test), a running
-//                                 Docker engine (docker.io, dockerd; see scripts/docker-engine.mjs)
-import { existsSync } from 'node:fs';
+#!/usr/bin/env node
+// Installs what netab needs on a Debian/Ubuntu machine (idempotent) and builds it. Plain Node, so it
+// works on a fresh clone before any npm package is installed:
+//   node scripts/setup.mjs          npm packages (npm ci, when node_modules is missing or stale), Debian
+//                                   packages iproute2, iperf3, ethtool, nftables, procps, iputils-ping,
+//                                   then the build (when dist/ is older than src/)
+//   node scripts/setup.mjs --test   + what the test suite needs: chromium (report browser test), a running
+//                                   Docker engine (docker.io, dockerd; see scripts/docker-engine.mjs)
+import { accessSync, constants, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureBuilt, ensureNodeModules, must } from './npm-deps.mjs';
 
-$.verbose = false;
-const wantTest = argv.test;
+const wantTest = process.argv.includes('--test');
+const say = (m) => process.stderr.write(`netab setup: ${m}\n`);
+
+ensureNodeModules(say);
+
 const packages = {
   ip: 'iproute2',
   iperf3: 'iperf3',
@@ -19,22 +27,30 @@ const packages = {
 };
 if (wantTest) packages.chromium = 'chromium';
 
-const missing = new Set();
-for (const [bin, pkg] of Object.entries(packages)) {
-  const found = await $`sh -c ${'command -v ' + bin}`.nothrow();
-  if (found.exitCode !== 0) missing.add(pkg);
+/** An executable file on PATH (in-process: no shell per lookup). */
+function onPath(bin) {
+  for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+    if (!dir) continue;
+    try {
+      accessSync(join(dir, bin), constants.X_OK);
+      if (statSync(join(dir, bin)).isFile()) return true;
+    } catch {
+      /* not here */
+    }
+  }
+  return false;
 }
-if (missing.size) {
-  if (process.getuid() !== 0) {
-    echo(`netab setup: missing Debian packages: ${[...missing].join(' ')} (run as root to install them)`);
+
+const missing = [...new Set(Object.entries(packages).filter(([bin]) => !onPath(bin)).map(([, pkg]) => pkg))];
+if (missing.length) {
+  if (process.getuid?.() !== 0) {
+    say(`missing Debian packages: ${missing.join(' ')} (run as root to install them)`);
     process.exit(3);
   }
-  echo(`netab setup: installing ${[...missing].join(' ')}`);
-  await $`apt-get update -qq`;
-  await $({ env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })`apt-get install -y -qq --no-install-recommends ${[...missing]}`.pipe(process.stderr);
+  say(`installing ${missing.join(' ')}`);
+  must(['apt-get', 'update', '-qq']);
+  must(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...missing], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
 }
-if (!existsSync('node_modules/.bin/tsc')) await $`npm install --no-audit --no-fund`;
 // the test suite runs the docker backend against a real engine: install and start one if needed
-if (wantTest) await $`zx scripts/docker-engine.mjs`.pipe(process.stderr);
-echo('netab setup: building');
-await $`npx tsc -p tsconfig.json`;
+if (wantTest) must([process.execPath, join('node_modules', 'zx', 'build', 'cli.js'), 'scripts/docker-engine.mjs']);
+ensureBuilt(say, process.argv.includes('--build'));
