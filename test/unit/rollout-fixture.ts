@@ -27,6 +27,9 @@ export function fixtureRun(decision: Decision, opts: { canary?: TuningProfile; c
     s.scenario = { ...(s.scenario as object), control: opts.control ?? CONTROL, canary: opts.canary ?? CANARY, endpointSysctls: { 'net.ipv4.tcp_wmem': '4096 16384 4194304' } };
   }
   v.decision = decision;
+  const ids = new Set(m.scenarios.map((s) => s.id));
+  const lines = readFileSync(join(run, 'results.jsonl'), 'utf8').split('\n').filter((l) => l.trim() && ids.has((JSON.parse(l) as { scenario: string }).scenario));
+  writeFileSync(join(run, 'results.jsonl'), lines.join('\n') + '\n');
   writeFileSync(join(run, 'manifest.json'), JSON.stringify(m, null, 2));
   writeFileSync(join(run, 'verdict.json'), JSON.stringify(v, null, 2));
   return run;
