@@ -1,11 +1,13 @@
 /**
  * The judge: from a run's manifest and trial records to a Verdict (pure; see docs/judge.md).
  */
-import { holm, lookAlpha } from '../stats/index.js';
+import { lookAlpha } from '../stats/index.js';
+import { InputError } from '../errors.js';
 import type { Decision, JudgeSettings, ManifestScenario, MetricSpec, RunManifest, ScenarioResult, TrialRecord, Verdict } from '../results/types.js';
 import { confText, pct, pval, units } from './format.js';
 import { collectTrials, type ScenarioTrials, truncatePairs } from './prepare.js';
-import { analyzeScenario, finishScenario, type ScenarioInput } from './scenario.js';
+import { analyzeScenario, failureCounts, finishScenario, type ScenarioAnalysis, type ScenarioInput } from './scenario.js';
+import { checkAlpha, checkMargin, criticalShare, type FamilyTest, gatekeeping } from './plan.js';
 
 export interface JudgeOverrides {
   /** Replaces every scenario's alpha. */
@@ -24,7 +26,17 @@ export interface JudgeOverrides {
   netabVersion?: string;
 }
 
-export function resolveSettings(base: JudgeSettings, o: JudgeOverrides = {}): JudgeSettings {
+/**
+ * Scenario settings with the overrides applied, validated: alpha in (0, 0.5), relative margins in
+ * (0, 1), absolute margins finite and > 0. Throws InputError (exit 2) naming the offending value
+ * (an override from the command line, or a setting recorded in the manifest).
+ */
+export function resolveSettings(base: JudgeSettings, o: JudgeOverrides = {}, where = 'judge'): JudgeSettings {
+  const problems: string[] = [];
+  if (o.alpha !== undefined && checkAlpha(o.alpha)) problems.push(`--alpha: ${checkAlpha(o.alpha)}`);
+  if (o.margin !== undefined && checkMargin(o.margin)) problems.push(`--margin: ${checkMargin(o.margin)}`);
+  for (const [name, m] of Object.entries(o.margins ?? {})) if (checkMargin(m)) problems.push(`margin of ${name}: ${checkMargin(m)}`);
+  if (problems.length) throw new InputError(problems.join('; '));
   const s: JudgeSettings = { ...base, metrics: base.metrics.map((m) => ({ ...m, margin: { ...m.margin } })) };
   if (o.alpha !== undefined) s.alpha = o.alpha;
   if (o.minPairs !== undefined) s.minPairs = o.minPairs;
@@ -35,7 +47,9 @@ export function resolveSettings(base: JudgeSettings, o: JudgeOverrides = {}): Ju
     const per = o.margins?.[m.name];
     if (per) m.margin = { ...per };
   }
-  if (!(s.alpha > 0 && s.alpha < 0.5)) throw new Error(`judge: alpha must be in (0, 0.5), got ${s.alpha}`);
+  if (checkAlpha(s.alpha)) problems.push(`${where}: ${checkAlpha(s.alpha)}`);
+  for (const m of s.metrics) if (checkMargin(m.margin)) problems.push(`${where}: metric ${m.name}: ${checkMargin(m.margin)}`);
+  if (problems.length) throw new InputError(`${problems.join('; ')}; re-judge with --alpha / --margin to override`);
   return s;
 }
 
@@ -82,16 +96,14 @@ export interface LookResult {
 /**
  * One sequential look at a scenario: interval level 1 - 2α_k and REGRESSED threshold α_k, where
  * α_k is the HSD(γ = -4) alpha-spending increment of look k of K (Bonferroni split, so the levels
- * over all looks sum to α). Holm runs over the scenario's metrics, Bonferroni-scaled by the number
- * of scenarios in the run (the runner looks at one scenario at a time).
+ * over all looks sum to α). The scenario's tests are adjusted with the gatekeeping scheme (plan.ts)
+ * within a Bonferroni share 1/S of α (the runner looks at one scenario at a time).
  */
 export function evaluateLook(meta: ScenarioMeta, settings: JudgeSettings, trials: ScenarioTrials, index: number, planned: number, scenarios: number): LookResult {
   const alphaLook = lookAlpha(settings.alpha, index, planned);
   const sa = analyzeScenario({ ...meta, settings, trials, ciAlpha: alphaLook });
-  const scale = (v: number | null) => (v === null ? null : Math.min(1, v * Math.max(1, scenarios)));
-  const pAdjusted = holm(sa.metrics.map((m) => m.p)).map(scale);
-  const pMarginAdjusted = holm(sa.metrics.map((m) => m.pMargin)).map(scale);
-  const provisional = finishScenario(sa, { pAdjusted, pMarginAdjusted, testAlpha: alphaLook, driftFamily: sa.drift.length * Math.max(1, scenarios) });
+  const adj = adjustRun([sa], alphaLook, 1 / Math.max(1, scenarios));
+  const provisional = finishScenario(sa, { ...adj[0]!, testAlpha: alphaLook, driftFamily: sa.drift.length * Math.max(1, scenarios) });
   const decision = scenarioDecision(provisional, settings);
   const stop = decision !== 'hold' || index >= planned;
   provisional.look = { index, planned, alpha: alphaLook, stopped: stop };
@@ -111,7 +123,7 @@ function replaySequential(meta: ScenarioMeta, settings: JudgeSettings, trials: S
   const lastLook = Math.min(K, Math.max(1, Math.ceil(total / b)));
   for (let k = 1; k <= lastLook; k++) {
     const count = k === K ? total : Math.min(total, k * b);
-    const look = evaluateLook(meta, settings, truncatePairs(trials, count, settings.excludeSuspect), k, K, scenarios);
+    const look = evaluateLook(meta, settings, truncatePairs(trials, count, settings), k, K, scenarios);
     if (look.stop || k === lastLook) {
       if (count < total) look.result.reasons.push(`Sequential: stopped at look ${k}; the ${total - count} pairs recorded after it are not used.`);
       if (!look.stop) look.result.reasons.push(`Sequential: the data end at look ${k} of ${K} (${total} pairs); judged at that look's level.`);
@@ -126,7 +138,7 @@ export function judgeRecords(manifest: RunManifest, records: TrialRecord[], over
   const scenarios = manifest.scenarios ?? [];
   const S = scenarios.length;
   const runReasons: string[] = [];
-  const settingsList = scenarios.map((ms) => resolveSettings(ms.judge ?? MISSING_SETTINGS, overrides));
+  const settingsList = scenarios.map((ms) => resolveSettings(ms.judge ?? MISSING_SETTINGS, overrides, `manifest scenario "${ms.id}"`));
   const alphas = [...new Set(settingsList.map((s) => s.alpha))];
   const runAlpha = overrides.alpha ?? (alphas.length ? Math.min(...alphas) : 0.05);
   if (alphas.length > 1) runReasons.push(`Scenarios use different alphas (${alphas.join(', ')}); the run-wide Holm adjustment uses the smallest, ${runAlpha}.`);
@@ -139,7 +151,7 @@ export function judgeRecords(manifest: RunManifest, records: TrialRecord[], over
   const fixed: Array<{ i: number; sa: ReturnType<typeof analyzeScenario> }> = [];
   scenarios.forEach((ms: ManifestScenario, i) => {
     const settings = settingsList[i]!;
-    const trials = collectTrials(records, ms.id, settings.excludeSuspect);
+    const trials = collectTrials(records, ms.id, settings);
     const meta: ScenarioMeta = { id: ms.id, name: ms.name, params: ms.params ?? {}, ...(ms.error ? { error: ms.error } : {}) };
     if (settings.sequential && settings.sequentialPlan) {
       results[i] = replaySequential(meta, settings, trials, S);
@@ -149,22 +161,31 @@ export function judgeRecords(manifest: RunManifest, records: TrialRecord[], over
     fixed.push({ i, sa: analyzeScenario(input) });
     if (settings.sequential) runReasons.push(`Scenario "${ms.id}" ran in sequential mode but no look schedule (judge.sequentialPlan) was recorded: judged as fixed-n, which only controls the error rate if the runner did not stop early.`);
   });
+  let multiplicity: Verdict['multiplicity'];
   if (fixed.length) {
-    const flatP = fixed.flatMap((f) => f.sa.metrics.map((m) => m.p));
-    const flatM = fixed.flatMap((f) => f.sa.metrics.map((m) => m.pMargin));
     const scale = S / fixed.length; // Bonferroni share of the fixed-n family when the run also has sequential scenarios
-    const adjP = holm(flatP).map((v) => (v === null ? null : Math.min(1, v * scale)));
-    const adjM = holm(flatM).map((v) => (v === null ? null : Math.min(1, v * scale)));
+    const adj = adjustRun(
+      fixed.map((f) => f.sa),
+      runAlpha,
+      1 / scale,
+    );
     // drift family: every fixed scenario's drift tests, plus a Bonferroni share for sequential ones
     const driftFamily = Math.round(fixed.reduce((n, f) => n + f.sa.drift.length, 0) * scale);
-    let k = 0;
-    for (const f of fixed) {
-      const n = f.sa.metrics.length;
-      results[f.i] = finishScenario(f.sa, { pAdjusted: adjP.slice(k, k + n), pMarginAdjusted: adjM.slice(k, k + n), testAlpha: runAlpha, driftFamily });
-      k += n;
-    }
-    const tests = flatM.filter((v) => v !== null).length;
-    if (tests > 1) runReasons.push(`Holm adjustment across ${tests} scenario × metric tests at alpha = ${runAlpha}.`);
+    fixed.forEach((f, j) => {
+      results[f.i] = finishScenario(f.sa, { ...adj[j]!, testAlpha: runAlpha, driftFamily });
+    });
+    const tests = adj.reduce((n, a) => n + a.tests, 0);
+    const shares = [...new Set(adj.filter((a) => a.tests > 0).map((a) => a.share))];
+    multiplicity = { scheme: 'gatekeeping', criticalShare: shares.length === 1 ? shares[0]! : Math.min(...shares, 1), tests, scenarios: fixed.length };
+    if (tests > 1)
+      runReasons.push(
+        `Multiplicity: ${tests} rollback tests in ${fixed.length} scenario${fixed.length === 1 ? '' : 's'} at alpha = ${runAlpha}, gatekeeping: ` +
+          `the failure test and critical metrics first (${shares.map((x) => `${Number((x * 100).toPrecision(3))} %`).join(' / ')} of each scenario's share), the other metrics with the rest, Holm across scenarios.`,
+      );
+  }
+  for (const r of results) {
+    const d = r?.reasons.find((x) => x.startsWith('Dropped values'));
+    if (d) runReasons.push(`Scenario "${r!.id}": ${d}`);
   }
 
   const { decision, reasons, morePairs } = decide(results, settingsList);
@@ -179,7 +200,63 @@ export function judgeRecords(manifest: RunManifest, records: TrialRecord[], over
     judgedAt: overrides.now ?? new Date().toISOString(),
     netabVersion: overrides.netabVersion ?? manifest.netabVersion,
   };
+  if (multiplicity) verdict.multiplicity = multiplicity;
   return verdict;
+}
+
+interface Adjusted {
+  pAdjusted: Array<number | null>;
+  pMarginAdjusted: Array<number | null>;
+  pFailuresAdjusted: number | null;
+  /** Critical share used for the scenario. */
+  share: number;
+  /** Rollback tests of the scenario in the family. */
+  tests: number;
+}
+
+/**
+ * Gatekeeping adjustment (plan.ts) over the rollback tests of several scenarios judged together:
+ * per scenario the failure test (when it can reach alpha·budget with its counts: Tarone) and the
+ * critical metrics form the critical family, the other metrics the second one. `budget` is the
+ * share of alpha this group of scenarios may spend. The two-sided p-values are adjusted the same
+ * way over the metrics only (they are reported, not used for decisions).
+ */
+function adjustRun(sas: readonly ScenarioAnalysis[], alpha: number, budget: number): Adjusted[] {
+  const margin: FamilyTest[] = [];
+  const two: FamilyTest[] = [];
+  const shares: number[] = [];
+  const failIndex: Array<number | null> = [];
+  const metricStart: number[] = [];
+  sas.forEach((sa, s) => {
+    const f = sa.failures;
+    const failIn = f.p !== null && f.pMin !== null && f.pMin <= alpha * budget;
+    failIndex.push(failIn ? margin.length : null);
+    if (failIn) margin.push({ scenario: s, critical: true, p: f.p });
+    metricStart.push(margin.length);
+    for (const m of sa.metrics) {
+      margin.push({ scenario: s, critical: m.spec.critical, p: m.pMargin });
+      two.push({ scenario: s, critical: m.spec.critical, p: m.p });
+    }
+    const nonCritical = sa.metrics.filter((m) => !m.spec.critical && m.pMargin !== null).length;
+    shares.push(criticalShare(sa.input.settings, nonCritical));
+  });
+  const adjM = gatekeeping(margin, shares, budget);
+  const adjP = gatekeeping(two, shares, budget);
+  let k = 0;
+  return sas.map((sa, s) => {
+    const n = sa.metrics.length;
+    const start = metricStart[s]!;
+    const fi = failIndex[s];
+    const out: Adjusted = {
+      pAdjusted: adjP.slice(k, k + n),
+      pMarginAdjusted: adjM.slice(start, start + n),
+      pFailuresAdjusted: fi === null || fi === undefined ? null : adjM[fi]!,
+      share: shares[s]!,
+      tests: margin.filter((t) => t.scenario === s && t.p !== null).length,
+    };
+    k += n;
+    return out;
+  });
 }
 
 function regressionSentence(s: ScenarioResult, m: ScenarioResult['metrics'][number], ciAlpha: number): string {
@@ -191,12 +268,12 @@ function regressionSentence(s: ScenarioResult, m: ScenarioResult['metrics'][numb
       : m.effect !== null && m.ci
         ? `${units(m.effect, m.unit)} (${conf} CI ${units(m.ci[0], m.unit)} to ${units(m.ci[1], m.unit)})`
         : 'an unknown amount';
-  return `Scenario "${s.id}": ${m.name} regressed by ${eff}, beyond the ${margin} margin (Holm-adjusted p = ${pval(m.pMarginAdjusted ?? 1)}).`;
+  return `Scenario "${s.id}": ${m.name} regressed by ${eff}, beyond the ${margin} margin (adjusted p = ${pval(m.pMarginAdjusted ?? 1)}).`;
 }
 
 /**
  * Rollout decision:
- *   ROLLBACK  any scenario REGRESSED (one sentence per regressed metric);
+ *   ROLLBACK  any scenario REGRESSED (one sentence per regressed metric, and one for failures);
  *   PROMOTE   every scenario PASS or IMPROVED (an intersection-union test: each scenario must pass
  *             on its own, so no multiplicity adjustment) and, for scenarios with expectImprovement,
  *             the primary metric IMPROVED in every scenario where it is measured (and it must be
@@ -211,6 +288,9 @@ export function decide(results: ScenarioResult[], settingsList: JudgeSettings[])
     for (const s of regressed) {
       const i = results.indexOf(s);
       const ciAlpha = s.look?.alpha ?? settingsList[i]!.alpha;
+      const f = s.failures;
+      if (f?.verdict === 'REGRESSED')
+        reasons.push(`Scenario "${s.id}": ${failureCounts(f)} (one-sided Fisher exact p = ${pval(f.p ?? 1)}, adjusted p = ${pval(f.pAdjusted ?? 1)}).`);
       for (const m of s.metrics.filter((x) => x.verdict === 'REGRESSED')) reasons.push(regressionSentence(s, m, ciAlpha));
     }
     reasons.unshift(`ROLLBACK: ${regressed.length} of ${results.length} scenario${results.length === 1 ? '' : 's'} regressed (${regressed.map((s) => `"${s.id}"`).join(', ')}).`);

@@ -17,6 +17,15 @@ import type { MetricResult, MetricSpec, MetricVerdict } from '../results/types.j
 import { confText, marginText, pct, pval, units } from './format.js';
 import { type MetricData, whyList } from './prepare.js';
 
+/**
+ * Below this many pairs (paired) or values in the smaller arm (unpaired) the test and the interval
+ * are always exact: with ties or zeros the test uses the exact distribution conditional on the
+ * observed midranks, the interval the exact order statistics. A normal approximation at 4 or 5
+ * tied pairs can give p below the smallest exact p (4 identical pairs: 0.036 < 1/16) and would let
+ * a decision rest on it.
+ */
+export const SMALL_EXACT = 6;
+
 export interface MetricAnalysis {
   spec: MetricSpec;
   analysis: 'paired' | 'unpaired' | null;
@@ -115,32 +124,34 @@ export function analyzeMetric(spec: MetricSpec, data: MetricData, ciAlpha: numbe
   const scaleText = spec.scale === 'log' ? 'log ratio' : `difference in ${spec.unit || 'metric units'}`;
   if (analysis === 'paired') {
     const d = data.paired.map((p) => orient(spec, p.canary) - orient(spec, p.control));
-    const ci = signedRankInterval(d, conf);
-    const test = signedRankTest(d);
+    const method = d.length < SMALL_EXACT ? ('exact' as const) : ('auto' as const);
+    const ci = signedRankInterval(d, conf, { method });
+    const test = signedRankTest(d, { method });
     base.n = d.length;
     base.effect = ci.estimate;
     base.lower = ci.lower;
     base.upper = ci.upper;
     base.p = test.p;
-    base.pMargin = threshold === null ? null : threshold === -Infinity ? 1 : signedRankTest(d, { mu: threshold, alternative: 'less' }).p;
+    base.pMargin = threshold === null ? null : threshold === -Infinity ? 1 : signedRankTest(d, { mu: threshold, alternative: 'less', method }).p;
     base.spread = d.length >= 2 ? sampleSd(d) : null;
     base.method =
-      `paired, ${d.length} pair${d.length === 1 ? '' : 's'}: Wilcoxon signed-rank (${test.method === 'exact' ? 'exact' : 'normal approx., tie and continuity corrected'}), ` +
+      `paired, ${d.length} pair${d.length === 1 ? '' : 's'}: Wilcoxon signed-rank (${test.method === 'exact' ? (test.ties ? 'exact, conditional on ties' : 'exact') : 'normal approx., tie and continuity corrected'}), ` +
       `Hodges-Lehmann ${confText(ciAlpha)} CI (${ci.method === 'exact' ? 'exact' : 'normal approx.'}), ${scaleText}`;
   } else {
     const x = data.canary.values.map((v) => orient(spec, v));
     const y = data.control.values.map((v) => orient(spec, v));
-    const ci = rankSumInterval(x, y, conf);
-    const test = rankSumTest(x, y);
+    const method = Math.min(x.length, y.length) < SMALL_EXACT ? ('exact' as const) : ('auto' as const);
+    const ci = rankSumInterval(x, y, conf, { method });
+    const test = rankSumTest(x, y, { method });
     base.n = Math.min(x.length, y.length);
     base.effect = ci.estimate;
     base.lower = ci.lower;
     base.upper = ci.upper;
     base.p = test.p;
-    base.pMargin = threshold === null ? null : threshold === -Infinity ? 1 : rankSumTest(x, y, { mu: threshold, alternative: 'less' }).p;
+    base.pMargin = threshold === null ? null : threshold === -Infinity ? 1 : rankSumTest(x, y, { mu: threshold, alternative: 'less', method }).p;
     base.spread = x.length >= 2 && y.length >= 2 ? Math.hypot(sampleSd(x), sampleSd(y)) : null;
     base.method =
-      `unpaired, ${y.length} control / ${x.length} canary: Mann-Whitney (${test.method === 'exact' ? 'exact' : 'normal approx., tie and continuity corrected'}), ` +
+      `unpaired, ${y.length} control / ${x.length} canary: Mann-Whitney (${test.method === 'exact' ? (test.ties ? 'exact, conditional on ties' : 'exact') : 'normal approx., tie and continuity corrected'}), ` +
       `Hodges-Lehmann ${confText(ciAlpha)} CI (${ci.method === 'exact' ? 'exact' : 'normal approx.'}), ${scaleText}`;
   }
   if (!Number.isFinite(base.lower) || !Number.isFinite(base.upper))
@@ -153,7 +164,7 @@ export interface MetricDecisionInput {
   a: MetricAnalysis;
   pAdjusted: number | null;
   pMarginAdjusted: number | null;
-  /** Level the Holm-adjusted margin p-value must reach for REGRESSED (α, or α_k at a sequential look). */
+  /** Level the adjusted margin p-value must reach for REGRESSED (α, or α_k at a sequential look). */
   testAlpha: number;
 }
 
@@ -182,7 +193,7 @@ export function boundaryText(spec: MetricSpec): string {
  *   IMPROVED         interval entirely above 0;
  *   PASS             interval entirely above the -margin boundary ("worse but within tolerance"
  *                    when it is also entirely below 0);
- *   REGRESSED        interval entirely below the boundary AND Holm-adjusted one-sided p ≤ α;
+ *   REGRESSED        interval entirely below the boundary AND adjusted one-sided p ≤ α (gatekeeping);
  *   INCONCLUSIVE     anything else (including an unbounded interval).
  */
 export function decideMetric({ a, pAdjusted, pMarginAdjusted, testAlpha }: MetricDecisionInput): { result: MetricResult; reason: string | null } {
@@ -209,12 +220,12 @@ export function decideMetric({ a, pAdjusted, pMarginAdjusted, testAlpha }: Metri
     }
   } else if (a.upper < tau && pMarginAdjusted !== null && pMarginAdjusted <= testAlpha) {
     verdict = 'REGRESSED';
-    reason = `${s.name} regressed: ${effectText(a)} lies entirely below the ${boundaryText(s)} margin (Holm-adjusted p = ${pval(pMarginAdjusted)} ≤ ${testAlpha < 0.001 ? testAlpha.toExponential(2) : Number(testAlpha.toPrecision(3))}).`;
+    reason = `${s.name} regressed: ${effectText(a)} lies entirely below the ${boundaryText(s)} margin (adjusted p = ${pval(pMarginAdjusted)} ≤ ${testAlpha < 0.001 ? testAlpha.toExponential(2) : Number(testAlpha.toPrecision(3))}).`;
   } else {
     verdict = 'INCONCLUSIVE';
     if (a.upper < tau) {
-      label = 'below the margin but not significant after Holm adjustment';
-      reason = `${s.name}: ${effectText(a)} lies below the ${boundaryText(s)} margin, but the Holm-adjusted p = ${pval(pMarginAdjusted ?? 1)} is above ${Number(testAlpha.toPrecision(3))} (INCONCLUSIVE).`;
+      label = 'below the margin but not significant after multiplicity adjustment';
+      reason = `${s.name}: ${effectText(a)} lies below the ${boundaryText(s)} margin, but the adjusted p = ${pval(pMarginAdjusted ?? 1)} is above ${Number(testAlpha.toPrecision(3))} (INCONCLUSIVE).`;
     } else {
       reason = `${s.name}: INCONCLUSIVE, ${effectText(a)} straddles ${a.lower <= tau && a.upper >= tau ? `the ${boundaryText(s)} margin` : '0'}.`;
     }

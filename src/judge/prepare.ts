@@ -2,9 +2,38 @@
  * From stored TrialRecords to the values the judge analyses: warm-up removal, de-duplication of
  * resumed attempts, pairing, and per-metric validity with the reason each value was dropped.
  */
-import type { Arm, MetricSpec, TrialRecord } from '../results/types.js';
+import type { Arm, JudgeSettings, MetricSpec, TrialRecord } from '../results/types.js';
 
-export type DropReason = 'failed trial' | 'suspect trial excluded' | 'null metric' | 'non-positive on log scale';
+export type DropReason = 'failed trial' | 'moved no data' | 'suspect trial excluded' | 'null metric' | 'non-positive on log scale';
+
+/**
+ * What a measured trial says about its arm:
+ *   'failed'  the trial did not complete (status failed, timeout);
+ *   'noData'  it completed but moved no data: the primary metric is missing or not a finite
+ *             number, goodput is ≤ 0, the primary is a 'higher' log-scale metric ≤ 0, or the
+ *             receiver counted 0 bytes (a stalled transfer recorded as ok);
+ *   'ok'      anything else.
+ * Failed and no-data trials are failures of their arm: they count in the failure test and the
+ * per-arm data-quality gate, and none of their values is analysed.
+ */
+export type TrialOutcome = 'ok' | 'failed' | 'noData';
+
+export type OutcomeSettings = Pick<JudgeSettings, 'excludeSuspect' | 'primary' | 'metrics'>;
+
+export function trialOutcome(r: TrialRecord, s: OutcomeSettings): TrialOutcome {
+  if (r.status !== 'ok') return 'failed';
+  const m = r.metrics ?? {};
+  const primary = s.metrics.find((x) => x.name === s.primary);
+  if (primary) {
+    const v = m[primary.name];
+    if (typeof v !== 'number' || !Number.isFinite(v)) return 'noData';
+    if (primary.direction === 'higher' && primary.scale === 'log' && v <= 0) return 'noData';
+  }
+  const g = m.goodput;
+  if (typeof g === 'number' && g <= 0) return 'noData';
+  if (r.extra && typeof r.extra === 'object' && (r.extra as Record<string, unknown>).bytesReceived === 0) return 'noData';
+  return 'ok';
+}
 
 export interface PairSlot {
   pair: number;
@@ -12,20 +41,62 @@ export interface PairSlot {
   canary?: TrialRecord;
 }
 
+export interface ArmCounts {
+  /** Measured trial records of the arm. */
+  records: number;
+  /** Trials that did not complete. */
+  failed: number;
+  /** Trials that completed but moved no data. */
+  noData: number;
+  /** Usable trials flagged suspect (counted whether or not they are excluded). */
+  suspect: number;
+}
+
 export interface ScenarioTrials {
   /** Non-warm-up records, one per (pair, arm): the latest attempt wins. */
   records: TrialRecord[];
   /** Measured pairs in pair-index order (a pair is listed when at least one arm has a record). */
   pairs: PairSlot[];
-  /** Pairs where both arms ran ok and neither is an excluded suspect trial. */
+  /** Pairs where both arms ran ok, moved data and neither is an excluded suspect trial. */
   completePairs: number;
-  perArm: Record<Arm, { records: number; failed: number; suspect: number }>;
+  perArm: Record<Arm, ArmCounts>;
   /** Records replaced by a later attempt of the same (pair, arm). */
   superseded: number;
+  /** Warm-up records of the scenario (not judged, by design). */
+  warmup: number;
+  outcome: Map<TrialRecord, TrialOutcome>;
+  excludeSuspect: boolean;
 }
 
-export function usable(r: TrialRecord | undefined, excludeSuspect: boolean): boolean {
-  return !!r && r.status === 'ok' && !(excludeSuspect && r.suspect);
+export function usable(t: ScenarioTrials, r: TrialRecord | undefined): boolean {
+  return !!r && t.outcome.get(r) === 'ok' && !(t.excludeSuspect && r.suspect);
+}
+
+function summarize(records: TrialRecord[], s: OutcomeSettings, superseded: number, warmup: number): ScenarioTrials {
+  const byPair = new Map<number, PairSlot>();
+  for (const r of records) {
+    const slot = byPair.get(r.pair) ?? { pair: r.pair };
+    slot[r.arm] = r;
+    byPair.set(r.pair, slot);
+  }
+  const pairs = [...byPair.values()].sort((a, b) => a.pair - b.pair);
+  const perArm: ScenarioTrials['perArm'] = {
+    control: { records: 0, failed: 0, noData: 0, suspect: 0 },
+    canary: { records: 0, failed: 0, noData: 0, suspect: 0 },
+  };
+  const outcome = new Map<TrialRecord, TrialOutcome>();
+  for (const r of records) {
+    const o = trialOutcome(r, s);
+    outcome.set(r, o);
+    const a = perArm[r.arm];
+    a.records++;
+    if (o === 'failed') a.failed++;
+    else if (o === 'noData') a.noData++;
+    else if (r.suspect) a.suspect++;
+  }
+  const t: ScenarioTrials = { records, pairs, completePairs: 0, perArm, superseded, warmup, outcome, excludeSuspect: s.excludeSuspect };
+  t.completePairs = pairs.filter((p) => usable(t, p.control) && usable(t, p.canary)).length;
+  return t;
 }
 
 /**
@@ -33,11 +104,16 @@ export function usable(r: TrialRecord | undefined, excludeSuspect: boolean): boo
  * can have several records; the one with the highest `attempt` (then the latest start, then the
  * last in file order) is used.
  */
-export function collectTrials(all: readonly TrialRecord[], scenarioId: string, excludeSuspect: boolean): ScenarioTrials {
+export function collectTrials(all: readonly TrialRecord[], scenarioId: string, s: OutcomeSettings): ScenarioTrials {
   const best = new Map<string, TrialRecord>();
   let superseded = 0;
+  let warmup = 0;
   for (const r of all) {
-    if (!r || r.type !== 'trial' || r.scenario !== scenarioId || r.warmup) continue;
+    if (!r || r.type !== 'trial' || r.scenario !== scenarioId) continue;
+    if (r.warmup) {
+      warmup++;
+      continue;
+    }
     if (r.arm !== 'control' && r.arm !== 'canary') continue;
     const key = `${r.pair}/${r.arm}`;
     const prev = best.get(key);
@@ -48,45 +124,18 @@ export function collectTrials(all: readonly TrialRecord[], scenarioId: string, e
     }
     best.set(key, r);
   }
-  const records = [...best.values()];
-  const byPair = new Map<number, PairSlot>();
-  for (const r of records) {
-    const slot = byPair.get(r.pair) ?? { pair: r.pair };
-    slot[r.arm] = r;
-    byPair.set(r.pair, slot);
-  }
-  const pairs = [...byPair.values()].sort((a, b) => a.pair - b.pair);
-  const perArm: ScenarioTrials['perArm'] = {
-    control: { records: 0, failed: 0, suspect: 0 },
-    canary: { records: 0, failed: 0, suspect: 0 },
-  };
-  for (const r of records) {
-    const a = perArm[r.arm];
-    a.records++;
-    if (r.status !== 'ok') a.failed++;
-    else if (r.suspect) a.suspect++;
-  }
-  const completePairs = pairs.filter((p) => usable(p.control, excludeSuspect) && usable(p.canary, excludeSuspect)).length;
-  return { records, pairs, completePairs, perArm, superseded };
+  return summarize([...best.values()], s, superseded, warmup);
 }
 
 /** Keep only the first `count` measured pairs (sequential looks). */
-export function truncatePairs(t: ScenarioTrials, count: number, excludeSuspect: boolean): ScenarioTrials {
-  const pairs = t.pairs.slice(0, count);
-  const keep = new Set(pairs.map((p) => p.pair));
-  const records = t.records.filter((r) => keep.has(r.pair));
-  const perArm: ScenarioTrials['perArm'] = {
-    control: { records: 0, failed: 0, suspect: 0 },
-    canary: { records: 0, failed: 0, suspect: 0 },
-  };
-  for (const r of records) {
-    const a = perArm[r.arm];
-    a.records++;
-    if (r.status !== 'ok') a.failed++;
-    else if (r.suspect) a.suspect++;
-  }
-  const completePairs = pairs.filter((p) => usable(p.control, excludeSuspect) && usable(p.canary, excludeSuspect)).length;
-  return { records, pairs, completePairs, perArm, superseded: t.superseded };
+export function truncatePairs(t: ScenarioTrials, count: number, s: OutcomeSettings): ScenarioTrials {
+  const keep = new Set(t.pairs.slice(0, count).map((p) => p.pair));
+  return summarize(
+    t.records.filter((r) => keep.has(r.pair)),
+    s,
+    t.superseded,
+    t.warmup,
+  );
 }
 
 export interface ArmValues {
@@ -105,9 +154,11 @@ export interface MetricData {
   paired: Array<{ pair: number; control: number; canary: number }>;
 }
 
-function valueOf(r: TrialRecord, spec: MetricSpec, excludeSuspect: boolean): number | DropReason {
-  if (r.status !== 'ok') return 'failed trial';
-  if (excludeSuspect && r.suspect) return 'suspect trial excluded';
+function valueOf(t: ScenarioTrials, r: TrialRecord, spec: MetricSpec): number | DropReason {
+  const o = t.outcome.get(r);
+  if (o === 'failed' || r.status !== 'ok') return 'failed trial';
+  if (o === 'noData') return 'moved no data';
+  if (t.excludeSuspect && r.suspect) return 'suspect trial excluded';
   const v = r.metrics?.[spec.name];
   if (v === null || v === undefined || typeof v !== 'number' || !Number.isFinite(v)) return 'null metric';
   if (spec.scale === 'log' && v <= 0) return 'non-positive on log scale';
@@ -119,7 +170,7 @@ function valueOf(r: TrialRecord, spec: MetricSpec, excludeSuspect: boolean): num
  * and are dropped (reason 'non-positive on log scale'); metrics that are often 0 should be judged
  * on the linear scale instead (the scenario defaults do that for retrans).
  */
-export function metricData(t: ScenarioTrials, spec: MetricSpec, excludeSuspect: boolean): MetricData {
+export function metricData(t: ScenarioTrials, spec: MetricSpec): MetricData {
   const arm = (): ArmValues => ({ values: [], pairOf: [], dropped: 0, why: new Map() });
   const out: MetricData = { control: arm(), canary: arm(), paired: [] };
   for (const slot of t.pairs) {
@@ -127,7 +178,7 @@ export function metricData(t: ScenarioTrials, spec: MetricSpec, excludeSuspect: 
     for (const a of ['control', 'canary'] as const) {
       const r = slot[a];
       if (!r) continue;
-      const v = valueOf(r, spec, excludeSuspect);
+      const v = valueOf(t, r, spec);
       const target = out[a];
       if (typeof v === 'number') {
         target.values.push(v);

@@ -1,8 +1,15 @@
 /**
  * Per-scenario judgement: metric analyses, data-quality gates and the scenario verdict.
  *
+ * Failures: a trial that failed or moved no data counts against its arm. The failure test (one-sided
+ * Fisher exact on the 2×2 counts, adjusted with the run's rollback tests in the critical family)
+ * makes the scenario REGRESSED when the canary fails significantly more often than control; that
+ * verdict stands even when a data-quality gate fires (the failures are the finding).
+ *
  * Gates (each forces the scenario to INCONCLUSIVE, hence the decision to HOLD, and adds a sentence):
- *  - failed:    (failed + suspect trials) / measured trials > maxFailedFraction;
+ *  - failed:    per arm, (failed + no-data + excluded suspect trials) / the arm's measured trials
+ *               > maxFailedFraction (each arm on its own: a canary failing 3 of 10 trips it even
+ *               when control never fails);
  *  - imbalance: more than one measured pair has a record for one arm only (an interrupted last pair
  *               explains one; more means trials went missing unevenly);
  *  - drift:     Spearman correlation of the control values with the pair index, per metric with at
@@ -16,11 +23,11 @@
  *               at the scale of the decision, so the result is not trusted for a rollout;
  *  - minPairs:  fewer than minPairs complete pairs (both arms ok and not excluded as suspect).
  */
-import { spearman, theilSenSlope } from '../stats/index.js';
-import type { JudgeSettings, MetricResult, ScenarioResult, ScenarioVerdict } from '../results/types.js';
+import { fisherExact, spearman, theilSenSlope } from '../stats/index.js';
+import type { ArmFailures, FailureResult, JudgeSettings, MetricResult, ScenarioResult, ScenarioVerdict } from '../results/types.js';
 import { pct, pval } from './format.js';
 import { analyzeMetric, decideMetric, effectText, type MetricAnalysis, morePairsFor } from './metric.js';
-import { metricData, type ScenarioTrials } from './prepare.js';
+import { metricData, type ScenarioTrials, whyList } from './prepare.js';
 
 export interface ScenarioInput {
   id: string;
@@ -49,15 +56,50 @@ export interface DriftTest {
   limit: number | null;
 }
 
+export interface FailureAnalysis {
+  control: ArmFailures;
+  canary: ArmFailures;
+  /** One-sided Fisher exact p (canary fails more often); null when an arm has no measured trial. */
+  p: number | null;
+  /** Smallest p attainable with these margins. */
+  pMin: number | null;
+}
+
 export interface ScenarioAnalysis {
   input: ScenarioInput;
   metrics: MetricAnalysis[];
   drift: DriftTest[];
+  failures: FailureAnalysis;
+}
+
+/** Failure counts per arm and the one-sided Fisher exact test (H1: the canary fails more often). */
+export function analyzeFailures(trials: ScenarioTrials): FailureAnalysis {
+  const arm = (a: 'control' | 'canary'): ArmFailures => ({ trials: trials.perArm[a].records, failed: trials.perArm[a].failed, noData: trials.perArm[a].noData });
+  const control = arm('control');
+  const canary = arm('canary');
+  if (control.trials === 0 || canary.trials === 0) return { control, canary, p: null, pMin: null };
+  const fk = canary.failed + canary.noData;
+  const fc = control.failed + control.noData;
+  const r = fisherExact(fk, canary.trials - fk, fc, control.trials - fc, 'greater');
+  return { control, canary, p: r.p, pMin: r.pMin };
+}
+
+/** "canary failed 3 of 10 trials (2 failed, 1 moved no data), control 0 of 10" */
+export function failureCounts(f: Pick<FailureAnalysis, 'control' | 'canary'>): string {
+  const one = (name: string, a: ArmFailures): string => {
+    const n = a.failed + a.noData;
+    const parts = a.failed && a.noData ? ` (${a.failed} failed, ${a.noData} moved no data)` : a.noData ? ` (moved no data)` : '';
+    return `${name} failed ${n} of ${a.trials} trial${a.trials === 1 ? '' : 's'}${parts}`;
+  };
+  const c = f.control;
+  const nc = c.failed + c.noData;
+  const ctl = `control ${nc} of ${c.trials}${c.failed && c.noData ? ` (${c.failed} failed, ${c.noData} moved no data)` : c.noData ? ' (moved no data)' : ''}`;
+  return `${one('canary', f.canary)}, ${ctl}`;
 }
 
 export function analyzeScenario(input: ScenarioInput): ScenarioAnalysis {
   const { settings, trials } = input;
-  const metrics = settings.metrics.map((spec) => analyzeMetric(spec, metricData(trials, spec, settings.excludeSuspect), input.ciAlpha, settings.minPairs));
+  const metrics = settings.metrics.map((spec) => analyzeMetric(spec, metricData(trials, spec), input.ciAlpha, settings.minPairs));
   const minDrift = Math.max(5, settings.minPairs);
   const drift: DriftTest[] = [];
   for (const m of metrics) {
@@ -70,7 +112,7 @@ export function analyzeScenario(input: ScenarioInput): ScenarioAnalysis {
     const limit = m.threshold !== null && Number.isFinite(m.threshold) ? Math.abs(m.threshold) : null;
     drift.push({ name: m.spec.name, rho: r.rho, p: r.p, trend: Number.isFinite(slope) ? slope * span : 0, limit });
   }
-  return { input, metrics, drift };
+  return { input, metrics, drift, failures: analyzeFailures(trials) };
 }
 
 function qualityGates(sa: ScenarioAnalysis, driftFamily: number): Gate[] {
@@ -78,17 +120,25 @@ function qualityGates(sa: ScenarioAnalysis, driftFamily: number): Gate[] {
   const gates: Gate[] = [];
   const total = trials.perArm.control.records + trials.perArm.canary.records;
   if (total === 0) return gates;
-  const failed = trials.perArm.control.failed + trials.perArm.canary.failed;
-  // suspect trials count against data quality only when they are excluded: with exclude_suspect off
+  // each arm on its own: a canary that fails often is not hidden by a control that never does.
+  // Suspect trials count against data quality only when they are excluded: with exclude_suspect off
   // the user has chosen to judge them like any other trial
-  const suspect = settings.excludeSuspect ? trials.perArm.control.suspect + trials.perArm.canary.suspect : 0;
-  const frac = (failed + suspect) / total;
-  if (frac > settings.maxFailedFraction) {
+  const lost = (a: 'control' | 'canary') => {
+    const c = trials.perArm[a];
+    const bad = c.failed + c.noData + (settings.excludeSuspect ? c.suspect : 0);
+    return { ...c, bad, frac: c.records ? bad / c.records : 0, suspectCounted: settings.excludeSuspect ? c.suspect : 0 };
+  };
+  const arms = { control: lost('control'), canary: lost('canary') };
+  const over = (['canary', 'control'] as const).filter((a) => arms[a].frac > settings.maxFailedFraction);
+  if (over.length) {
+    const text = (a: 'control' | 'canary') => {
+      const x = arms[a];
+      const parts = [`${x.failed} failed`, `${x.noData} moved no data`, ...(settings.excludeSuspect ? [`${x.suspectCounted} suspect`] : [])].join(', ');
+      return `${a} lost ${x.bad} of ${x.records} trials (${parts}; ${pct(x.frac * 100).replace('+', '')})`;
+    };
     gates.push({
       key: 'failed',
-      sentence:
-        `Data quality: ${failed} failed and ${suspect} suspect of ${total} measured trials (${pct(frac * 100).replace('+', '')}) exceeds the ${Number((settings.maxFailedFraction * 100).toPrecision(3))} % limit ` +
-        `(control ${trials.perArm.control.failed}+${settings.excludeSuspect ? trials.perArm.control.suspect : 0}, canary ${trials.perArm.canary.failed}+${settings.excludeSuspect ? trials.perArm.canary.suspect : 0}).`,
+      sentence: `Data quality: ${text('canary')}, ${text('control')}; ${over.join(' and ')} above the ${Number((settings.maxFailedFraction * 100).toPrecision(3))} % limit per arm.`,
     });
   }
   const half = trials.pairs.filter((p) => !p.control !== !p.canary).length;
@@ -118,6 +168,8 @@ function qualityGates(sa: ScenarioAnalysis, driftFamily: number): Gate[] {
 }
 
 export interface FinishOptions {
+  /** Adjusted p of the failure test; null when it is not in the family (cannot reach α with these counts). */
+  pFailuresAdjusted?: number | null;
   /** Number of drift tests in the run's family (default: this scenario's). */
   driftFamily?: number;
   /** Holm-adjusted p-values (two-sided and against the margin), aligned with analysis.metrics. */
@@ -141,6 +193,28 @@ export function finishScenario(sa: ScenarioAnalysis, o: FinishOptions): Scenario
   const { settings } = input;
   const gates = qualityGates(sa, o.driftFamily ?? sa.drift.length);
   const reasons: string[] = [];
+  const f = sa.failures;
+  const pFail = o.pFailuresAdjusted ?? null;
+  const failures: FailureResult = {
+    control: f.control,
+    canary: f.canary,
+    p: f.p,
+    pMin: f.pMin,
+    pAdjusted: pFail,
+    verdict: f.p === null ? 'NODATA' : pFail !== null && pFail <= o.testAlpha ? 'REGRESSED' : 'NOT_SIGNIFICANT',
+  };
+  const anyFailure = f.control.failed + f.control.noData + f.canary.failed + f.canary.noData > 0;
+  if (failures.verdict === 'REGRESSED') {
+    reasons.push(`Failures regressed: ${failureCounts(f)} (one-sided Fisher exact p = ${pval(f.p!)}, adjusted p = ${pval(pFail!)} ≤ ${Number(o.testAlpha.toPrecision(3))}).`);
+  } else if (anyFailure && f.p !== null) {
+    reasons.push(
+      `Failures: ${failureCounts(f)}; one-sided Fisher exact p = ${pval(f.p)}` +
+        (pFail === null ? ` (at best ${pval(f.pMin!)} with these counts, so it cannot reach ${Number(o.testAlpha.toPrecision(3))} and is not in the multiplicity family)` : `, adjusted p = ${pval(pFail)} > ${Number(o.testAlpha.toPrecision(3))}`) +
+        ': not significant.',
+    );
+  }
+  const dropped = droppedSentence(sa);
+  if (dropped) reasons.push(dropped);
   const results: MetricResult[] = [];
   sa.metrics.forEach((a, i) => {
     const { result, reason } = decideMetric({ a, pAdjusted: o.pAdjusted[i] ?? null, pMarginAdjusted: o.pMarginAdjusted[i] ?? null, testAlpha: o.testAlpha });
@@ -153,9 +227,11 @@ export function finishScenario(sa: ScenarioAnalysis, o: FinishOptions): Scenario
   const regressedOther = results.filter((m) => m.verdict === 'REGRESSED' && !m.critical);
   const need = settings.nonCriticalRegressionsToFail;
   let verdict: ScenarioVerdict;
-  if (regressedCritical.length || (need > 0 && regressedOther.length >= need)) {
+  const failuresRegressed = failures.verdict === 'REGRESSED';
+  if (failuresRegressed || regressedCritical.length || (need > 0 && regressedOther.length >= need)) {
     verdict = 'REGRESSED';
-    if (regressedCritical.length) reasons.push(`Critical metric${regressedCritical.length > 1 ? 's' : ''} ${regressedCritical.map((m) => m.name).join(', ')} regressed.`);
+    if (failuresRegressed && !regressedCritical.length && !(need > 0 && regressedOther.length >= need)) reasons.push('The canary fails significantly more often than control.');
+    else if (regressedCritical.length) reasons.push(`Critical metric${regressedCritical.length > 1 ? 's' : ''} ${regressedCritical.map((m) => m.name).join(', ')} regressed.`);
     else reasons.push(`${regressedOther.length} non-critical metrics regressed (${regressedOther.map((m) => m.name).join(', ')}), the limit is ${need}.`);
   } else if (noTrials || results.some((m) => m.verdict === 'ERROR')) {
     verdict = 'ERROR';
@@ -176,7 +252,10 @@ export function finishScenario(sa: ScenarioAnalysis, o: FinishOptions): Scenario
     if (!results.some((m) => m.verdict !== 'NODATA')) reasons.push('No metric had any data.');
   }
   const statistical = verdict;
-  if (gates.length && verdict !== 'ERROR') {
+  if (gates.length && failuresRegressed) {
+    // the failures are the finding: a gate about the data's quality does not hide them
+    for (const g of gates) reasons.push(g.sentence);
+  } else if (gates.length && verdict !== 'ERROR') {
     for (const g of gates) reasons.push(g.sentence);
     if (verdict !== 'INCONCLUSIVE') reasons.push(`The statistics alone say ${statistical}, but a data-quality gate fired: INCONCLUSIVE (hold).`);
     verdict = 'INCONCLUSIVE';
@@ -213,7 +292,30 @@ export function finishScenario(sa: ScenarioAnalysis, o: FinishOptions): Scenario
   if (verdict === 'INCONCLUSIVE' || (verdict === 'PASS' && settings.expectImprovement)) out.morePairs = more;
   if (gates.length) out.gates = gates.map((g) => g.key);
   if (o.look !== undefined) out.look = o.look;
+  out.failures = failures;
   return out;
+}
+
+/**
+ * Every value the judge does not analyse, named: per metric and arm with the reason, plus
+ * replaced attempts and warm-up records. null when nothing was dropped.
+ */
+export function droppedSentence(sa: ScenarioAnalysis): string | null {
+  const parts: string[] = [];
+  for (const m of sa.metrics) {
+    const arms: string[] = [];
+    for (const a of ['control', 'canary'] as const) {
+      const d = m.data[a];
+      if (d.dropped) arms.push(`${a} ${d.dropped} (${whyList(d.why).join(', ')})`);
+    }
+    if (arms.length) parts.push(`${m.spec.name}: ${arms.join(', ')}`);
+  }
+  const t = sa.input.trials;
+  const other: string[] = [];
+  if (t.superseded) other.push(`${t.superseded} record${t.superseded === 1 ? '' : 's'} replaced by a later attempt`);
+  if (t.warmup) other.push(`${t.warmup} warm-up record${t.warmup === 1 ? '' : 's'} (not judged by design)`);
+  if (!parts.length && !other.length) return null;
+  return `Dropped values${parts.length ? `: ${parts.join('; ')}` : ''}${other.length ? `${parts.length ? '. Also ignored' : ': none; ignored'} ${other.join(', ')}` : ''}.`;
 }
 
 /** "goodput: -10.3 % (90 % CI -12.1 % to -8.4 %)" for a scenario's metric, used in decision reasons. */

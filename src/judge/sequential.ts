@@ -4,7 +4,7 @@
  * Error control under repeated looks uses alpha spending with a Bonferroni split (see
  * src/stats/spending.ts): look k of K is judged with one-sided level
  *     α_k = f(k/K) - f((k-1)/K),   f(t) = α(1 - e^{4t})/(1 - e^{4})   (Hwang-Shih-DeCani, γ = -4),
- * i.e. intervals at confidence 1 - 2α_k and REGRESSED only if the Holm-adjusted margin p ≤ α_k.
+ * i.e. intervals at confidence 1 - 2α_k and REGRESSED only if the adjusted margin p ≤ α_k.
  * Σ α_k = α, so by the union bound the chance of ever rolling back a canary whose true effect is
  * within the margin (or of ever promoting one that is beyond it) is at most α, for any correlation
  * between looks and without asymptotic joint-normality assumptions. γ = -4 is O'Brien-Fleming-like:
@@ -54,7 +54,7 @@ export function sequentialLook(
   const id = typeof scenario === 'string' ? scenario : (scenario?.id ?? records.find((r) => r.type === 'trial')?.scenario ?? '');
   const meta = typeof scenario === 'object' ? { id: scenario.id, name: scenario.name, params: scenario.params ?? {} } : { id, name: id, params: {} };
   const s = resolveSettings(settings, overrides);
-  const trials = collectTrials(records, id, s.excludeSuspect);
+  const trials = collectTrials(records, id, s);
   const r = evaluateLook(meta, s, trials, look.index, look.planned, look.scenarios ?? 1);
   return { stop: r.stop, decisionSoFar: r.decision, alphaLook: r.alphaLook, scenario: r.result, reasons: r.result.reasons };
 }

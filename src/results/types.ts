@@ -185,11 +185,11 @@ export interface MetricResult {
   method: string;
   /** Two-sided p-value for "no difference" (signed-rank paired / Mann-Whitney unpaired). */
   p: number | null;
-  /** `p` Holm-adjusted across all scenario × metric tests of the run. */
+  /** `p` adjusted across the run's tests (gatekeeping: critical first, Holm across scenarios). */
   pAdjusted: number | null;
   /** One-sided p-value against the -margin boundary (H1: effect below -margin), used for REGRESSED. */
   pMargin?: number | null;
-  /** `pMargin` Holm-adjusted across all scenario × metric tests; REGRESSED needs it ≤ alpha. */
+  /** `pMargin` adjusted with the run's rollback tests (gatekeeping); REGRESSED needs it ≤ alpha. */
   pMarginAdjusted?: number | null;
   /** The -margin boundary on the effect scale (ln(1 - m) for relative margins on the log scale). */
   threshold?: number | null;
@@ -220,6 +220,31 @@ export interface ScenarioResult {
   gates?: string[];
   /** Sequential mode: the look this verdict comes from and its nominal one-sided level. */
   look?: { index: number; planned: number; alpha: number; stopped: boolean } | null;
+  /** Failed and no-data trials per arm and the failure test (see docs/judge.md, "Failures"). */
+  failures?: FailureResult;
+}
+
+/** Per arm: measured trials, and how many failed or completed without moving data. */
+export interface ArmFailures {
+  trials: number;
+  failed: number;
+  noData: number;
+}
+
+/**
+ * The failure test: one-sided Fisher exact test on the 2×2 counts (H1: the canary fails more often
+ * than control), adjusted with the run's other rollback tests. REGRESSED when pAdjusted ≤ alpha.
+ */
+export interface FailureResult {
+  control: ArmFailures;
+  canary: ArmFailures;
+  /** One-sided Fisher exact p; null when an arm has no measured trial. */
+  p: number | null;
+  /** Smallest p attainable with these counts (all failures in the canary). */
+  pMin: number | null;
+  /** Adjusted p; null when the test is not in the family (it cannot reach alpha with these counts). */
+  pAdjusted: number | null;
+  verdict: 'REGRESSED' | 'NOT_SIGNIFICANT' | 'NODATA';
 }
 
 export interface Verdict {
@@ -232,4 +257,6 @@ export interface Verdict {
   scenarios: ScenarioResult[];
   judgedAt: string;
   netabVersion: string;
+  /** How the rollback tests were adjusted for multiplicity (see docs/judge.md). */
+  multiplicity?: { scheme: 'gatekeeping'; criticalShare: number; tests: number; scenarios: number };
 }

@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exitCodeFor, judgeRecords, judgeRun, parseResults, readRun, sequentialLook, thresholdFor, writeVerdict } from '../../src/judge/index.js';
+import { checkAlpha, checkMargin, parseAlphaOption, parseMarginOption, reachability } from '../../src/judge/plan.js';
+import { InputError } from '../../src/errors.js';
 import type { JudgeSettings, ManifestScenario, MetricSpec, RunManifest, TrialRecord } from '../../src/results/types.js';
 
 const NOW = '2025-06-01T00:00:00.000Z';
@@ -106,7 +108,7 @@ describe('thresholds', () => {
 });
 
 describe('metric verdicts', () => {
-  it('REGRESSED with the effect, interval and Holm-adjusted p of R', () => {
+  it('REGRESSED with the effect, interval and adjusted p of R', () => {
     const v = judgeOne(regressPairs());
     const m = v.scenarios[0]!.metrics[0]!;
     expect(m.verdict).toBe('REGRESSED');
@@ -116,7 +118,10 @@ describe('metric verdicts', () => {
     expect(m.ci![1]).toBeCloseTo(-0.095310179804324893, 14);
     expect(m.pMargin!).toBeCloseTo(0.00390625, 15); // R: 0.0039062500000000009
     expect(m.p!).toBeCloseTo(0.0078125, 15); // R two-sided
-    expect(m.pMarginAdjusted!).toBeCloseTo(0.0078125, 15); // Holm over goodput and rtt_p50 (p = 1)
+    // one non-critical metric cannot roll back alone (2 needed): fixed sequence, goodput at full alpha
+    expect(m.pMarginAdjusted).toBe(0.00390625);
+    const r = v.scenarios[0]!.metrics[1]!; // then rtt_p50 at full alpha: its own p
+    expect(r.pMarginAdjusted).toBe(r.pMargin);
     expect(m.effectPct!).toBeCloseTo(-10.0230136513662416, 11);
     expect(m.cliffsDelta).toBe(-1);
     expect(m.threshold).toBe(Math.log1p(-0.02));
@@ -210,15 +215,30 @@ describe('metric verdicts', () => {
     expect(v.morePairs).toBeGreaterThanOrEqual(2);
   });
 
-  it('drops non-positive values on the log scale and suspect trials, and says why', () => {
+  it('goodput 0 is a trial that moved no data (all its values dropped); suspect trials are dropped; both named', () => {
     const pairs = fromD([0.004, -0.003, 0.002, -0.005, 0.001, 0.003, -0.002, 0.0005, 0.001, -0.001]);
     pairs[2]!.canary.goodput = 0;
     pairs[5]!.controlExtra = { suspect: 'relay late by 40 ms' };
     const v = judgeOne(pairs);
-    const m = v.scenarios[0]!.metrics[0]!;
-    expect(m.canary.droppedWhy).toEqual(['non-positive on log scale: 1']);
+    const s = v.scenarios[0]!;
+    const m = s.metrics[0]!;
+    expect(m.canary.droppedWhy).toEqual(['moved no data: 1']);
+    expect(s.metrics[1]!.canary.droppedWhy).toEqual(['moved no data: 1']); // its rtt is not used either
     expect(m.control.droppedWhy).toEqual(['suspect trial excluded: 1']);
     expect(m.pairs).toBe(8);
+    expect(s.failures!.canary).toEqual({ trials: 10, failed: 0, noData: 1 });
+    const dropped = 'Dropped values: goodput: control 1 (suspect trial excluded: 1), canary 1 (moved no data: 1); rtt_p50: control 1 (suspect trial excluded: 1), canary 1 (moved no data: 1).';
+    expect(s.reasons).toContain(dropped);
+    expect(v.reasons).toContain(`Scenario "bulk": ${dropped}`);
+    expect(v.decision).toBe('promote'); // 1 of 10 is within the 20 % per-arm limit, and the rest pass
+  });
+
+  it('a non-positive value of a metric other than the primary is dropped for that metric only', () => {
+    const pairs = fromD([0.004, -0.003, 0.002, -0.005, 0.001, 0.003, -0.002, 0.0005, 0.001, -0.001]);
+    pairs[3]!.canary.rtt_p50 = 0;
+    const m = judgeOne(pairs).scenarios[0]!;
+    expect(m.metrics[1]!.canary.droppedWhy).toEqual(['non-positive on log scale: 1']);
+    expect(m.metrics[0]!.canary.dropped).toBe(0);
   });
 
   it('linear scale: difference in metric units with an absolute margin', () => {
@@ -231,8 +251,14 @@ describe('metric verdicts', () => {
     expect(m.scale).toBe('linear');
     expect(m.effect!).toBeLessThan(-0.009);
     expect(m.threshold).toBe(-0.005);
-    expect(m.verdict).toBe('REGRESSED');
-    expect(v.scenarios[0]!.verdict).toBe('INCONCLUSIVE'); // 1 non-critical regression < 2 needed
+    expect(m.ci![1]).toBeLessThan(-0.005);
+    // one non-critical metric cannot roll back alone (2 needed), so it gets no alpha before goodput
+    // regressed (fixed sequence): below the margin, not significant
+    expect(m.pMarginAdjusted).toBe(v.scenarios[0]!.metrics[0]!.pMargin); // goodput's p (0.998) first, then max
+    expect(m.pMarginAdjusted!).toBeGreaterThan(0.99);
+    expect(m.verdict).toBe('INCONCLUSIVE');
+    expect(m.label).toBe('below the margin but not significant after multiplicity adjustment');
+    expect(v.scenarios[0]!.verdict).toBe('INCONCLUSIVE');
     expect(v.decision).toBe('hold');
   });
 
@@ -259,13 +285,18 @@ describe('scenario verdicts', () => {
     }));
     const v = judgeOne(pairs, settings({ metrics: [goodput, rtt, rttB] }));
     expect(v.scenarios[0]!.metrics.map((m) => m.verdict)).toEqual(['PASS', 'REGRESSED', 'REGRESSED']);
+    // tied per-pair effects: normal approximation p = 0.00577, 0.00632; the two non-critical metrics
+    // share 1/3 of alpha: 0.00577 / (1/6), then max(that, 0.00632 / (1/3))
+    const [, r50, r99] = v.scenarios[0]!.metrics;
+    expect(r50!.pMarginAdjusted!).toBeCloseTo(r50!.pMargin! * 6, 15);
+    expect(r99!.pMarginAdjusted!).toBeCloseTo(r50!.pMargin! * 6, 15);
     expect(v.scenarios[0]!.verdict).toBe('REGRESSED');
     expect(v.decision).toBe('rollback');
     expect(exitCodeFor(v.decision)).toBe(1);
   });
 
-  it('INCONCLUSIVE below the margin when the Holm adjustment takes significance away', () => {
-    // 6 pairs all below ln 0.98: one-sided exact p = 1/64 = 0.015625 (R)
+  it('critical first: 6 pairs below the margin with 3 non-critical metrics is REGRESSED (plain Holm said 4/64)', () => {
+    // 6 pairs all below ln 0.98: one-sided exact p = 1/64 = 0.015625 (R); goodput gets 2/3 of alpha
     const d6 = [0.9, 0.91, 0.89, 0.92, 0.88, 0.905].map(Math.log);
     const three = settings({ metrics: [goodput, rtt, { ...rtt, name: 'rtt_p99' }, { ...rtt, name: 'rtt_p90' }] });
     const pairs = d6.map((x, i) => ({
@@ -276,9 +307,25 @@ describe('scenario verdicts', () => {
     const m = v.scenarios[0]!.metrics[0]!;
     expect(m.ci![1]).toBeLessThan(Math.log(0.98));
     expect(m.pMargin!).toBeCloseTo(0.015625, 15);
-    expect(m.pMarginAdjusted!).toBeCloseTo(0.0625, 15); // 4 tests, the others have p = 1
+    expect(m.pMarginAdjusted!).toBeCloseTo(0.0234375, 15); // 1/64 ÷ (2/3)
+    expect(m.verdict).toBe('REGRESSED');
+    expect(v.decision).toBe('rollback');
+    expect(v.multiplicity).toEqual({ scheme: 'gatekeeping', criticalShare: 2 / 3, tests: 4, scenarios: 1 });
+  });
+
+  it('INCONCLUSIVE below the margin when the adjustment takes significance away (4 scenarios)', () => {
+    const d6 = [0.9, 0.91, 0.89, 0.92, 0.88, 0.905].map(Math.log);
+    const ids = ['a', 'b', 'c', 'd'];
+    const v = judgeRecords(
+      manifest(ids.map((id) => ({ id, judge: settings() }))),
+      ids.flatMap((id) => records(id, fromD(d6))),
+      { now: NOW },
+    );
+    const m = v.scenarios[0]!.metrics[0]!;
+    expect(m.pMarginAdjusted).toBe(0.0625); // 1/64 × 4 scenarios
     expect(m.verdict).toBe('INCONCLUSIVE');
-    expect(m.label).toBe('below the margin but not significant after Holm adjustment');
+    expect(m.label).toBe('below the margin but not significant after multiplicity adjustment');
+    expect(v.decision).toBe('hold');
   });
 });
 
@@ -288,29 +335,35 @@ describe('rollout decision', () => {
     expect(v.decision).toBe('rollback');
     expect(v.reasons[0]).toBe('ROLLBACK: 1 of 1 scenario regressed ("bulk").');
     // R: -10.023 % (90 % CI -10.946 % to -9.091 %), p = 2 · 1/256
-    expect(v.reasons[1]).toBe('Scenario "bulk": goodput regressed by -10.0 % (90 % CI -10.9 % to -9.1 %), beyond the -2 % margin (Holm-adjusted p = 0.0078).');
+    expect(v.reasons[1]).toBe('Scenario "bulk": goodput regressed by -10.0 % (90 % CI -10.9 % to -9.1 %), beyond the -2 % margin (adjusted p = 0.0039).');
     expect(v.format).toBe('netab-verdict/1');
     expect(v.judgedAt).toBe(NOW);
     expect(v.alpha).toBe(0.05);
   });
 
-  it('Holm across scenarios: the same regression is significant alone but not in a run of two', () => {
+  it('Holm across scenarios: the same regression is significant alone and in a run of two or three, not of four', () => {
     const d6 = [0.9, 0.91, 0.89, 0.92, 0.88, 0.905].map(Math.log);
-    const alone = judgeRecords(manifest([{ id: 'a', judge: settings() }]), records('a', fromD(d6)), { now: NOW });
-    expect(alone.scenarios[0]!.metrics[0]!.pMarginAdjusted!).toBeCloseTo(0.03125, 15); // 2 tests
+    const run = (ids: string[]) =>
+      judgeRecords(
+        manifest(ids.map((id) => ({ id, judge: settings() }))),
+        ids.flatMap((id) => records(id, fromD(d6))),
+        { now: NOW },
+      );
+    const alone = run(['a']);
+    expect(alone.scenarios[0]!.metrics[0]!.pMarginAdjusted).toBe(0.015625);
     expect(alone.decision).toBe('rollback');
-    const two = judgeRecords(
-      manifest([
-        { id: 'a', judge: settings() },
-        { id: 'b', judge: settings() },
-      ]),
-      [...records('a', fromD(d6)), ...records('b', fromD(d6))],
-      { now: NOW },
+    const two = run(['a', 'b']);
+    expect(two.scenarios.map((s) => s.metrics[0]!.pMarginAdjusted)).toEqual([0.03125, 0.03125]);
+    expect(two.decision).toBe('rollback');
+    expect(two.reasons).toContain(
+      "Multiplicity: 4 rollback tests in 2 scenarios at alpha = 0.05, gatekeeping: the failure test and critical metrics first (100 % of each scenario's share), the other metrics with the rest, Holm across scenarios.",
     );
-    expect(two.scenarios.map((s) => s.metrics[0]!.pMarginAdjusted)).toEqual([0.0625, 0.0625]);
-    expect(two.scenarios.map((s) => s.verdict)).toEqual(['INCONCLUSIVE', 'INCONCLUSIVE']);
-    expect(two.decision).toBe('hold');
-    expect(two.reasons).toContain('Holm adjustment across 4 scenario × metric tests at alpha = 0.05.');
+    const three = run(['a', 'b', 'c']);
+    expect(three.scenarios.map((s) => s.metrics[0]!.pMarginAdjusted)).toEqual([0.046875, 0.046875, 0.046875]);
+    expect(three.decision).toBe('rollback');
+    const four = run(['a', 'b', 'c', 'd']);
+    expect(four.scenarios.map((s) => s.verdict)).toEqual(['INCONCLUSIVE', 'INCONCLUSIVE', 'INCONCLUSIVE', 'INCONCLUSIVE']);
+    expect(four.decision).toBe('hold');
   });
 
   it('PROMOTE needs every scenario to pass (intersection-union)', () => {
@@ -364,7 +417,7 @@ describe('rollout decision', () => {
 describe('data-quality gates', () => {
   const clean = () => fromD([0.08, 0.12, 0.1, 0.09, 0.11, 0.105, 0.095, 0.1, 0.1, 0.098]);
 
-  it('failed + suspect fraction above maxFailedFraction forces HOLD', () => {
+  it('failed + suspect share of one arm above maxFailedFraction forces HOLD; the failure test is named', () => {
     const pairs = clean();
     pairs[0]!.canaryExtra = { status: 'failed', reason: 'iperf3 timeout' };
     pairs[1]!.canaryExtra = { status: 'failed', reason: 'iperf3 timeout' };
@@ -374,7 +427,16 @@ describe('data-quality gates', () => {
     const v = judgeOne(pairs);
     const s = v.scenarios[0]!;
     expect(s.gates).toEqual(['failed']);
-    expect(s.reasons).toContain('Data quality: 4 failed and 1 suspect of 20 measured trials (25.0 %) exceeds the 20 % limit (control 1+0, canary 3+1).');
+    expect(s.reasons).toContain(
+      'Data quality: canary lost 4 of 10 trials (3 failed, 0 moved no data, 1 suspect; 40.0 %), control lost 1 of 10 trials (1 failed, 0 moved no data, 0 suspect; 10.0 %); canary above the 20 % limit per arm.',
+    );
+    // Fisher: P(X ≥ 3 | 4 failures in 20 trials, 10 canary) = (4·C(16,7) + C(16,6)) / C(20,10) = 53768/184756
+    expect(s.failures!.p!).toBeCloseTo(53768 / 184756, 14);
+    expect(s.failures!.pMin!).toBeCloseTo(8008 / 184756, 14);
+    expect(s.failures!.verdict).toBe('NOT_SIGNIFICANT');
+    // critical family {failures, goodput} at 1/2 each; goodput improved (margin p near 1): failures first, 2p
+    expect(s.failures!.pAdjusted!).toBeCloseTo((2 * 53768) / 184756, 14);
+    expect(s.reasons).toContain('Failures: canary failed 3 of 10 trials, control 1 of 10; one-sided Fisher exact p = 0.29, adjusted p = 0.58 > 0.05: not significant.');
     expect(s.metrics[0]!.verdict).toBe('IMPROVED');
     expect(s.metrics[0]!.canary.droppedWhy).toEqual(['failed trial: 3', 'suspect trial excluded: 1']);
     expect(s.verdict).toBe('INCONCLUSIVE');
@@ -431,13 +493,13 @@ describe('sequential mode', () => {
   const seq = settings({ sequential: true, sequentialPlan: { looks: 4, pairsPerLook: 10 } });
   const recs = records('bulk', fromD(d40, ctl40));
 
-  it('stops at look 2 of 4: look 1 (α₁ = 0.0016) cannot clear Holm over two metrics with 10 pairs', () => {
-    const look1 = sequentialLook(recs.filter((r) => r.pair < 10), seq, { index: 1, planned: 4 });
+  it('in a run of 2 scenarios, look 1 (α₁ = 0.0016) cannot clear 2 × 1/1024 with 10 pairs; look 2 stops', () => {
+    const look1 = sequentialLook(recs.filter((r) => r.pair < 10), seq, { index: 1, planned: 4, scenarios: 2 });
     expect(look1.alphaLook).toBeCloseTo((0.05 * Math.expm1(1)) / Math.expm1(4), 15);
     expect(look1.stop).toBe(false);
     expect(look1.decisionSoFar).toBe('hold');
-    expect(look1.scenario.metrics[0]!.pMarginAdjusted!).toBeCloseTo(2 / 1024, 15);
-    const look2 = sequentialLook(recs.filter((r) => r.pair < 20), seq, { index: 2, planned: 4 });
+    expect(look1.scenario.metrics[0]!.pMarginAdjusted).toBe(2 / 1024);
+    const look2 = sequentialLook(recs.filter((r) => r.pair < 20), seq, { index: 2, planned: 4, scenarios: 2 });
     expect(look2.alphaLook).toBeCloseTo((0.05 * (Math.expm1(2) - Math.expm1(1))) / Math.expm1(4), 15);
     expect(look2.stop).toBe(true);
     expect(look2.decisionSoFar).toBe('rollback');
@@ -445,11 +507,16 @@ describe('sequential mode', () => {
   });
 
   it('judgeRecords replays the same looks offline and ignores pairs after the stop', () => {
+    // one scenario, goodput critical and rtt_p50 alone cannot roll back: goodput at full α₁, 1/1024 ≤ 0.0016
     const v = judgeRecords(manifest([{ id: 'bulk', judge: seq }]), recs, { now: NOW });
     expect(v.decision).toBe('rollback');
-    expect(v.scenarios[0]!.look?.index).toBe(2);
-    expect(v.scenarios[0]!.reasons).toContain('Sequential: stopped at look 2; the 20 pairs recorded after it are not used.');
-    expect(v.reasons[1]).toMatch(/^Scenario "bulk": goodput regressed by -10\.\d % \(99\.13 % CI /);
+    expect(v.scenarios[0]!.look?.index).toBe(1);
+    expect(v.scenarios[0]!.reasons).toContain('Sequential: stopped at look 1; the 30 pairs recorded after it are not used.');
+    expect(v.reasons[1]).toMatch(/^Scenario "bulk": goodput regressed by -9\.9 % \(99\.68 % CI -10\.8 % to -9\.1 %\), beyond the -2 % margin \(adjusted p = 9\.8e-4\)\.$/);
+    // in a run of two sequential scenarios the replay stops at look 2, as the online looks did
+    const two = judgeRecords(manifest([{ id: 'bulk', judge: seq }, { id: 'b2', judge: seq }]), [...recs, ...records('b2', fromD(d40, ctl40))], { now: NOW });
+    expect(two.scenarios.map((s) => s.look?.index)).toEqual([2, 2]);
+    expect(two.decision).toBe('rollback');
   });
 
   it('a single metric stops at look 1 (exact p = 1/1024 ≤ α₁)', () => {
@@ -491,5 +558,204 @@ describe('run directory I/O', () => {
 
   it('exit codes: promote 0, rollback 1, hold 4', () => {
     expect([exitCodeFor('promote'), exitCodeFor('rollback'), exitCodeFor('hold')]).toEqual([0, 1, 4]);
+  });
+});
+
+describe('issue #13: failures are evidence', () => {
+  const bulkSettings = () => settings({ metrics: [goodput, rtt] });
+  /** n pairs of a clean A/A-like run (goodput within ±0.5 %), canary trials listed in `bad` fail or move no data. */
+  function failing(n: number, bad: Record<number, 'failed' | 'noData'>): TrialRecord[] {
+    const d = Array.from({ length: n }, (_, i) => 0.005 * Math.sin(i * 2.1));
+    const pairs = fromD(d, Array.from({ length: n }, (_, i) => 100 + (i % 5)));
+    for (const [i, how] of Object.entries(bad)) {
+      const p = pairs[Number(i)]!;
+      if (how === 'failed') p.canaryExtra = { status: 'failed', reason: 'iperf3: timeout' };
+      else p.canary.goodput = 0; // a stalled transfer recorded as ok
+    }
+    return records('bulk', pairs);
+  }
+
+  it('3 of 10 canary trials failed or moved no data, control none: HOLD, never PROMOTE, counts named', () => {
+    const v = judgeRecords(manifest([{ id: 'bulk', judge: bulkSettings() }]), failing(10, { 1: 'failed', 4: 'noData', 7: 'failed' }), { now: NOW });
+    const s = v.scenarios[0]!;
+    expect(s.failures).toEqual({
+      control: { trials: 10, failed: 0, noData: 0 },
+      canary: { trials: 10, failed: 2, noData: 1 },
+      p: s.failures!.p,
+      pMin: s.failures!.pMin,
+      pAdjusted: null, // pMin = 120/1140 > 0.05: cannot reach alpha, not in the family (Tarone)
+      verdict: 'NOT_SIGNIFICANT',
+    });
+    expect(s.failures!.p!).toBeCloseTo(120 / 1140, 15);
+    expect(s.metrics[0]!.verdict).toBe('PASS'); // the 7 complete pairs alone would promote
+    expect(s.gates).toEqual(['failed']);
+    expect(v.decision).toBe('hold');
+    expect(v.reasons).toContain(
+      'Scenario "bulk": Data quality: canary lost 3 of 10 trials (2 failed, 1 moved no data, 0 suspect; 30.0 %), control lost 0 of 10 trials (0 failed, 0 moved no data, 0 suspect; 0 %); canary above the 20 % limit per arm.',
+    );
+    expect(v.reasons).toContain(
+      'Scenario "bulk": Failures: canary failed 3 of 10 trials (2 failed, 1 moved no data), control 0 of 10; one-sided Fisher exact p = 0.11 (at best 0.11 with these counts, so it cannot reach 0.05 and is not in the multiplicity family): not significant.',
+    );
+    expect(v.reasons).toContain(
+      'Scenario "bulk": Dropped values: goodput: canary 3 (failed trial: 2, moved no data: 1); rtt_p50: canary 3 (failed trial: 2, moved no data: 1).',
+    );
+  });
+
+  it('8 of 20 canary trials failed or moved no data, control none: ROLLBACK naming the counts', () => {
+    const bad: Record<number, 'failed' | 'noData'> = { 0: 'failed', 2: 'failed', 5: 'noData', 8: 'failed', 11: 'noData', 13: 'failed', 16: 'noData', 19: 'failed' };
+    const v = judgeRecords(manifest([{ id: 'bulk', judge: bulkSettings() }]), failing(20, bad), { now: NOW });
+    const s = v.scenarios[0]!;
+    // Fisher: C(20,8)/C(40,8) = 125970/76904685; critical family {failures, goodput}: weight 1/2 each
+    expect(s.failures!.p!).toBeCloseTo(125970 / 76904685, 16);
+    expect(s.failures!.pAdjusted!).toBeCloseTo((2 * 125970) / 76904685, 16);
+    expect(s.failures!.verdict).toBe('REGRESSED');
+    expect(s.metrics[0]!.verdict).toBe('PASS');
+    expect(s.gates).toEqual(['failed']); // the gate fires too, but does not hide the finding
+    expect(s.verdict).toBe('REGRESSED');
+    expect(v.decision).toBe('rollback');
+    expect(exitCodeFor(v.decision)).toBe(1);
+    expect(v.reasons[0]).toBe('ROLLBACK: 1 of 1 scenario regressed ("bulk").');
+    expect(v.reasons[1]).toBe(
+      'Scenario "bulk": canary failed 8 of 20 trials (5 failed, 3 moved no data), control 0 of 20 (one-sided Fisher exact p = 0.0016, adjusted p = 0.0033).',
+    );
+  });
+
+  it('the same failures in both arms are not evidence against the canary', () => {
+    const pairs = fromD(Array.from({ length: 20 }, (_, i) => 0.005 * Math.sin(i * 2.1)));
+    for (const i of [1, 6, 12]) pairs[i]!.canaryExtra = { status: 'failed' };
+    for (const i of [3, 9, 15]) pairs[i]!.controlExtra = { status: 'failed' };
+    const s = judgeRecords(manifest([{ id: 'bulk', judge: bulkSettings() }]), records('bulk', pairs), { now: NOW }).scenarios[0]!;
+    expect(s.failures!.verdict).toBe('NOT_SIGNIFICANT');
+    expect(s.failures!.p!).toBeCloseTo(0.6692901692901694, 14); // scipy.stats.fisher_exact([[3,17],[3,17]], 'greater')
+    expect(s.gates ?? []).toEqual([]); // 15 % per arm
+  });
+});
+
+describe('issue #13: the 32 KB receive-buffer canary on a 100 ms path', () => {
+  it('losing 96.5 % of goodput in each of 6 pairs with the default bulk metrics is ROLLBACK', () => {
+    // defaults of src/scenario/metrics.ts: goodput critical; retrans, rtt_p50, rtt_p99 not critical
+    const bulk: MetricSpec[] = [
+      goodput,
+      retrans,
+      { ...rtt, name: 'rtt_p50' },
+      { ...rtt, name: 'rtt_p99', margin: { kind: 'relative', value: 0.2 } },
+    ];
+    const control = [9.41, 9.52, 9.38, 9.47, 9.44, 9.5]; // Mbit/s
+    const kept = [0.03502, 0.03497, 0.03511, 0.03489, 0.03505, 0.03494]; // canary/control: -96.5 %
+    const pairs: PairIn[] = control.map((c, i) => ({
+      control: { goodput: c, retrans: 0.0004 + 0.0001 * (i % 3), rtt_p50: 101.2 + 0.3 * i, rtt_p99: 104 + 0.5 * (i % 4) },
+      canary: { goodput: c * kept[i]!, retrans: 0.0003 + 0.0001 * ((i + 1) % 3), rtt_p50: 100.9 + 0.3 * ((i + 2) % 6), rtt_p99: 103.8 + 0.5 * ((i + 1) % 4) },
+    }));
+    const v = judgeOne(pairs, settings({ metrics: bulk }), 'rcvbuf-32k');
+    const s = v.scenarios[0]!;
+    const g = s.metrics[0]!;
+    expect(g.analysis).toBe('paired');
+    expect(g.pMargin).toBe(1 / 64);
+    expect(g.pMarginAdjusted!).toBeCloseTo(1 / 64 / (2 / 3), 15); // 0.0234 ≤ 0.05 (plain Holm: 4/64 = 0.0625)
+    expect(g.ciPct![0]).toBeCloseTo(-96.511, 2);
+    expect(g.ciPct![1]).toBeCloseTo(-96.4915, 2);
+    expect(g.verdict).toBe('REGRESSED');
+    expect(s.verdict).toBe('REGRESSED');
+    expect(v.decision).toBe('rollback');
+    expect(v.reasons[1]).toBe('Scenario "rcvbuf-32k": goodput regressed by -96.5 % (90 % CI -96.5 % to -96.5 %), beyond the -2 % margin (adjusted p = 0.023).');
+    // and the plan for it was reachable
+    expect(reachability(settings({ metrics: bulk }), 6).rollbackReachable).toBe(true);
+  });
+});
+
+describe('issue #13: fewer than 6 pairs rest on an exact test', () => {
+  it('5 identical pairs: exact conditional p = 1/32 (normal approximation would say 0.018)', () => {
+    const d5 = [0.9, 0.9, 0.9, 0.9, 0.9].map(Math.log);
+    const v = judgeOne(fromD(d5), settings({ metrics: [goodput] }));
+    const m = v.scenarios[0]!.metrics[0]!;
+    expect(m.pMargin).toBe(1 / 32);
+    expect(m.method).toMatch(/^paired, 5 pairs: Wilcoxon signed-rank \(exact, conditional on ties\), Hodges-Lehmann 90 % CI \(exact\)/);
+    expect(v.decision).toBe('rollback');
+  });
+
+  it('4 identical pairs cannot decide anything (exact interval unbounded, p ≥ 1/16)', () => {
+    const d4 = [0.9, 0.9, 0.9, 0.9].map(Math.log);
+    const v = judgeOne(fromD(d4), settings({ metrics: [goodput], minPairs: 4 }));
+    const m = v.scenarios[0]!.metrics[0]!;
+    expect(m.pMargin).toBe(1 / 16);
+    expect(m.ci).toBeNull();
+    expect(v.decision).toBe('hold');
+  });
+});
+
+describe('issue #13: reachability of every decision', () => {
+  const bulk: MetricSpec[] = [goodput, retrans, { ...rtt, name: 'rtt_p50' }, { ...rtt, name: 'rtt_p99' }];
+
+  it('default bulk metrics: ROLLBACK from 5 pairs (1/32 ≤ 0.05·2/3), PROMOTE from 5 (minPairs, bounded 90 % interval)', () => {
+    const r = reachability(settings({ metrics: bulk }), 6);
+    expect(r).toEqual({
+      pairs: 6,
+      alpha: 0.05,
+      smallestP: 1 / 64,
+      rollbackLevel: (0.05 * 2) / 3,
+      promoteReachable: true,
+      rollbackReachable: true,
+      minPairs: { promote: 5, rollback: 5 },
+      problems: [],
+    });
+  });
+
+  it('four critical metrics and 6 pairs: ROLLBACK unreachable, with the fix', () => {
+    const four = bulk.map((m) => ({ ...m, critical: true }));
+    const r = reachability(settings({ metrics: four }), 6);
+    expect(r.rollbackReachable).toBe(false);
+    expect(r.promoteReachable).toBe(true);
+    expect(r.minPairs.rollback).toBe(7);
+    expect(r.problems).toEqual([
+      'with 6 pairs and 4 judged metrics ROLLBACK is unreachable: the smallest one-sided p is 1/64 = 0.0156, above the level 0.0125 a critical metric must reach (alpha 0.05 × weight 0.25); use at least 7 pairs',
+    ]);
+  });
+
+  it('a suite of 8 scenarios needs more pairs; alpha 0.01 needs more for PROMOTE too', () => {
+    const r = reachability(settings({ metrics: bulk }), 6, { scenarios: 8 });
+    expect(r.rollbackReachable).toBe(false);
+    expect(r.minPairs.rollback).toBe(8); // 2^-8 = 0.0039 ≤ 0.05·(2/3)/8 = 0.00417
+    const strict = reachability(settings({ metrics: bulk, alpha: 0.01 }), 6);
+    expect(strict.promoteReachable).toBe(false); // 6 pairs: no bounded 98 % interval (2^-6 > 0.01)
+    expect(strict.minPairs.promote).toBe(7);
+    expect(strict.problems[1]).toBe('with 6 pairs PROMOTE is unreachable: 6 pairs cannot give a bounded 98 % interval; use at least 7 pairs');
+  });
+
+  it('fewer pairs than min_pairs: nothing reachable', () => {
+    const r = reachability(settings({ metrics: bulk, minPairs: 8 }), 6);
+    expect([r.promoteReachable, r.rollbackReachable]).toEqual([false, false]);
+    expect(r.minPairs).toEqual({ promote: 8, rollback: 8 });
+  });
+});
+
+describe('issue #13: margins and alpha validated', () => {
+  it('parseMarginOption: "2%" and 0.005 accepted; "100%", "0%", "foo", "-1", "Infinity" are InputError (exit 2)', () => {
+    expect(parseMarginOption('2%')).toEqual({ kind: 'relative', value: 0.02 });
+    expect(parseMarginOption('0.005')).toEqual({ kind: 'absolute', value: 0.005 });
+    for (const bad of ['100%', '0%', '150%', 'foo', '-1', 'Infinity', 'NaN', '', '1e999']) {
+      expect(() => parseMarginOption(bad), bad).toThrow(InputError);
+      try {
+        parseMarginOption(bad);
+      } catch (e) {
+        expect((e as InputError).exitCode).toBe(2);
+      }
+    }
+  });
+
+  it('parseAlphaOption: (0, 0.5) only', () => {
+    expect(parseAlphaOption('0.05')).toBe(0.05);
+    for (const bad of ['0', '0.5', '1', 'foo', '-0.1', 'NaN']) expect(() => parseAlphaOption(bad), bad).toThrow(InputError);
+    expect(checkAlpha(0.05)).toBeNull();
+    expect(checkMargin({ kind: 'relative', value: 1 })).toBe('a relative margin must be above 0 % and below 100 % (got 100 %)');
+  });
+
+  it('judgeRecords refuses a 100 % margin override, a NaN margin and an out-of-range alpha with InputError', () => {
+    const m = manifest([{ id: 'bulk', judge: settings() }]);
+    const recs = records('bulk', regressPairs());
+    expect(() => judgeRecords(m, recs, { margin: { kind: 'relative', value: 1 } })).toThrow(InputError);
+    expect(() => judgeRecords(m, recs, { margin: { kind: 'relative', value: Number.NaN } })).toThrow(InputError);
+    expect(() => judgeRecords(m, recs, { alpha: 0.5 })).toThrow(InputError);
+    const bad = manifest([{ id: 'bulk', judge: settings({ metrics: [{ ...goodput, margin: { kind: 'relative', value: 0 } }] }) }]);
+    expect(() => judgeRecords(bad, recs)).toThrow(/manifest scenario "bulk": metric goodput: a relative margin must be above 0 % and below 100 % \(got 0 %\)/);
   });
 });
