@@ -4,19 +4,20 @@
  * every problem found with file, line, column and field path; nothing is created before this passes.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, type Node } from 'yaml';
 import type { z } from 'zod/v4';
 import type { GilbertElliott, LinkImpairment, LinkSpec } from '../impairment/types.js';
 import type { JudgeSettings, MetricSpec } from '../results/types.js';
 import { InputError, type InputProblem } from './errors.js';
-import { expandMatrix, pointId, type MatrixPoint } from './matrix.js';
+import { expandMatrix, MAX_MATRIX_POINTS, matrixSize, pointId, type MatrixPoint } from './matrix.js';
 import { METRIC_DEFAULTS, WORKLOAD_METRICS } from './metrics.js';
 import type { CC, Scenario, Topology, TuningProfile, Workload } from './model.js';
-import { LinkSchema, ScenarioSchema, type DirectionInput, type LinkInput, type ProfileInput, type ScenarioFile } from './schema.js';
-import { parseBuffer, parsePercent, parseRate, parseSize, parseTime } from './units.js';
+import { LinkSchema, resolveSchemaPath, ScenarioSchema, type DirectionInput, type LinkInput, type ProfileInput, type ScenarioFile } from './schema.js';
+import { capProblems, cloneData, FORBIDDEN_KEYS, MAX_PROBLEMS, nodePos, own, parseYaml, readInputFile, type YamlSource } from './source.js';
+import { formatSize, parseBuffer, parsePercent, parseRate, parseSize, parseTime, RANGES } from './units.js';
 
 /** bytes a full-size packet occupies in a qdisc (1500 MTU + 14 Ethernet header) */
 export const PACKET_BYTES = 1514;
@@ -32,38 +33,44 @@ export function projectRoot(): string {
   }
 }
 
-interface Located {
-  file: string;
-  doc: Document;
-  lc: LineCounter;
+/** Where problems are located: the scenario file, and the suite file for values it defaulted. */
+interface Locator {
+  loc: YamlSource;
+  /** top-level keys filled from a suite's defaults, located there under `defaults.` */
+  fromDefaults: Set<string>;
+  suite?: YamlSource;
 }
 
-function pos(loc: Located, node: Node | null | undefined): { line?: number; col?: number } {
-  const r = node?.range;
-  if (!r) return {};
-  const p = loc.lc.linePos(r[0]);
-  return { line: p.line, col: p.col };
+function pos(loc: Pick<YamlSource, 'lc'>, node: Node | null | undefined): { line: number; col: number } {
+  return nodePos(loc, node);
 }
 
 /** The deepest existing YAML node along path (so a missing key points at its parent map). */
-function nodeAt(loc: Located, path: (string | number)[]): Node | null {
+function nodeAt(loc: Pick<YamlSource, 'doc'>, path: (string | number)[]): Node | null {
   for (let n = path.length; n >= 0; n--) {
     const node = loc.doc.getIn(path.slice(0, n), true) as Node | undefined;
-    if (node && (isScalar(node) || isMap(node) || isSeq(node))) {
-      // for an unknown key, point at the key itself rather than the map
-      return node;
-    }
+    if (node && (isScalar(node) || isMap(node) || isSeq(node))) return node;
   }
   return (loc.doc.contents as Node) ?? null;
 }
 
-function keyNodeAt(loc: Located, path: (string | number)[], key: string): Node | null {
+function keyNodeAt(loc: Pick<YamlSource, 'doc'>, path: (string | number)[], key: string): Node | null {
   const parent = loc.doc.getIn(path, true) as Node | undefined;
   if (parent && isMap(parent)) {
-    const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === key);
+    const pair = parent.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
     if (pair && isScalar(pair.key)) return pair.key as Node;
   }
   return nodeAt(loc, path);
+}
+
+/** A problem at a field path (or at the key `key` under it), in the file that set the value. */
+function locate(l: Locator, path: (string | number)[], message: string, key?: string): InputProblem {
+  const dotted = [...path, ...(key !== undefined ? [key] : [])].join('.');
+  const inSuite = l.suite !== undefined && path.length > 0 && l.fromDefaults.has(String(path[0]));
+  const src = inSuite ? l.suite! : l.loc;
+  const p = inSuite ? ['defaults', ...path] : path;
+  const node = key !== undefined ? keyNodeAt(src, p, key) : nodeAt(src, p);
+  return { file: src.file, ...pos(src, node), path: dotted, message: inSuite ? `${message} (from the suite's defaults, for ${l.loc.file})` : message };
 }
 
 /** Flatten zod issues; for unions, keep the branch that got furthest (the one matching the input's shape). */
@@ -102,15 +109,20 @@ function preferSpecific(issues: Flat[], raw: unknown): Flat[] {
   for (const f of issues) {
     const k = f.path.map(String).join('.') + (f.keys ? `#${f.keys[0]}` : '');
     let v: unknown = raw;
-    for (const p of f.path) v = v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[p] : undefined;
+    for (const p of f.path) v = own(v, String(p));
     let msg = f.message;
     if (msg.startsWith('is required') && v !== undefined) {
-      msg = typeof v === 'number' && /string/.test(msg) ? `needs a unit or a quoted value (got the bare number ${v})` : `has the wrong type (got ${JSON.stringify(v)})`;
+      msg = typeof v === 'number' && /string/.test(msg) ? `needs a unit or a quoted value (got the bare number ${v})` : `has the wrong type (got ${short(v)})`;
     }
     const prev = byPath.get(k);
     if (!prev || (f.code === 'custom' && prev.code !== 'custom')) byPath.set(k, { ...f, message: msg });
   }
   return [...byPath.values()];
+}
+
+function short(v: unknown): string {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
 function unionShapeMessage(_all: unknown, _is: z.core.$ZodIssue): string {
@@ -126,6 +138,16 @@ function friendly(is: z.core.$ZodIssue): string {
   return is.message;
 }
 
+/** Schema issues as located problems; only the first MAX_PROBLEMS + 1 are located, the others counted. */
+function schemaProblems(l: Locator, issues: z.core.$ZodIssue[], raw: unknown): { list: InputProblem[]; unlisted: number } {
+  const flats = preferSpecific(flattenIssues(issues), raw);
+  const list = flats.slice(0, MAX_PROBLEMS + 1).map((f) => {
+    const path = f.path.map((p) => (typeof p === 'number' ? p : String(p)));
+    return f.keys ? locate(l, path.slice(0, -1), f.message, f.keys[0]!) : locate(l, path, f.message);
+  });
+  return { list, unlisted: flats.length - list.length };
+}
+
 export interface LoadOptions {
   /** override trials.pairs */
   pairs?: number;
@@ -135,79 +157,110 @@ export interface LoadOptions {
 }
 
 export function loadScenarioFile(file: string, opts: LoadOptions = {}): Scenario[] {
-  const abs = resolve(file);
-  let src: string;
-  try {
-    src = readFileSync(abs, 'utf8');
-  } catch (e) {
-    throw new InputError([{ file, path: '', message: `cannot read: ${(e as Error).message}` }]);
-  }
-  return loadScenarioText(src, file, opts);
+  return loadScenarioText(readInputFile(file, 'scenario file'), file, opts);
+}
+
+/** A file name made safe as a default scenario name (the rules of SafeName). */
+export function safeStem(stem: string): string {
+  let s = stem.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64);
+  if (s === '') s = 'scenario';
+  if (FORBIDDEN_KEYS.has(s)) s = `${s}-scenario`;
+  return s;
 }
 
 /**
- * `defaults` (from a suite file) fill top-level keys the scenario does not set itself.
+ * `defaults` (from a suite file) fill top-level keys the scenario does not set itself; `defaultsFrom`
+ * is the suite file they come from (problems with them are located there, under `defaults.`).
  */
-export function loadScenarioText(src: string, file: string, opts: LoadOptions = {}, defaults: Record<string, unknown> = {}): Scenario[] {
-  const lc = new LineCounter();
-  const doc = parseDocument(src, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
-  const loc: Located = { file, doc, lc };
-  if (doc.errors.length > 0) {
-    throw new InputError(
-      doc.errors.map((e) => {
-        const p = lc.linePos(e.pos[0]);
-        return { file, line: p.line, col: p.col, path: '', message: `YAML: ${e.message.split('\n')[0]}` };
-      }),
-    );
+export function loadScenarioText(
+  text: string,
+  file: string,
+  opts: LoadOptions = {},
+  defaults: Record<string, unknown> = {},
+  defaultsFrom?: YamlSource,
+): Scenario[] {
+  const { src: loc, problems: early } = parseYaml(text, file);
+  const data0 = loc.data;
+  const isMapping = data0 !== null && typeof data0 === 'object' && !Array.isArray(data0);
+  if (!isMapping && early.length === 0) {
+    const message =
+      data0 === null || data0 === undefined ? 'the file is empty: a scenario file is a YAML mapping (topology, control, canary, workload, ...)' : 'a scenario file must be a YAML mapping';
+    throw new InputError([{ file, line: 1, col: 1, path: '', message }]);
   }
-  const raw = doc.toJS() as unknown;
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new InputError([{ file, line: 1, col: 1, path: '', message: 'a scenario file must be a YAML mapping' }]);
-  }
-  for (const [k, v] of Object.entries(defaults)) {
-    if ((raw as Record<string, unknown>)[k] === undefined) (raw as Record<string, unknown>)[k] = structuredClone(v);
+  const raw = (isMapping ? data0 : Object.create(null)) as Record<string, unknown>;
+  const l: Locator = { loc, fromDefaults: new Set(), suite: defaultsFrom };
+  for (const k of Object.keys(defaults)) {
+    if (!Object.hasOwn(raw, k) && !FORBIDDEN_KEYS.has(k)) {
+      raw[k] = cloneData(defaults[k]);
+      l.fromDefaults.add(k);
+    }
   }
   // 1. the file as written (matrix values are checked per expanded point below)
+  const problems: InputProblem[] = [...early];
   const parsed = ScenarioSchema.safeParse(raw);
-  const problems: InputProblem[] = [];
+  let unlisted = 0;
   if (!parsed.success) {
-    for (const f of preferSpecific(flattenIssues(parsed.error.issues), raw)) {
-      const path = f.path.map((p) => (typeof p === 'number' ? p : String(p)));
-      const node = f.keys ? keyNodeAt(loc, path.slice(0, -1), f.keys[0]!) : nodeAt(loc, path);
-      problems.push({ file, ...pos(loc, node), path: path.join('.'), message: f.message });
-    }
-    throw new InputError(dedupe(problems));
+    const sp = schemaProblems(l, parsed.error.issues, raw);
+    problems.push(...sp.list);
+    unlisted = sp.unlisted;
   }
+  if (problems.length || !parsed.success) throw new InputError(capProblems(dedupe(problems), unlisted));
   const data = parsed.data;
-  const stem = basename(file, extname(file));
-  const topology = loadTopologyFor(data.topology, file, loc, problems);
-  if (!topology) throw new InputError(problems);
+  const stem = safeStem(basename(file, extname(file)));
+  const topology = loadTopologyFor(data.topology, file, l, problems);
+  if (!topology) throw new InputError(capProblems(problems));
 
   // links must name links of the topology
+  const linkNames = topology.links.map((x) => x.name);
   for (const name of Object.keys(data.links ?? {})) {
-    if (!topology.links.some((l) => l.name === name)) {
-      problems.push({
-        file,
-        ...pos(loc, keyNodeAt(loc, ['links'], name)),
-        path: `links.${name}`,
-        message: `topology "${topology.name}" has no link "${name}" (it has: ${topology.links.map((l) => l.name).join(', ')})`,
-      });
+    if (!linkNames.includes(name)) {
+      problems.push(locate(l, ['links'], `topology "${topology.name}" has no link "${name}" (it has: ${linkNames.join(', ')})`, name));
     }
   }
-  // matrix paths must exist in the schema: checked by validating each expanded point
-  const points = expandMatrix(raw as Record<string, unknown>, data.matrix as Record<string, unknown[]> | undefined);
-  if (points.length > 10000) {
-    problems.push({ file, ...pos(loc, nodeAt(loc, ['matrix'])), path: 'matrix', message: `expands to ${points.length} scenarios (limit 10000)` });
-    throw new InputError(problems);
+  // matrix: every path must name a field of the schema (and a link of the topology); the size is
+  // the product of the list lengths, checked before anything is expanded
+  const matrix = data.matrix as Record<string, unknown[]> | undefined;
+  const paths: Record<string, string[]> = Object.create(null);
+  const mkeys = Object.keys(matrix ?? {});
+  for (const k of mkeys) {
+    const r = resolveSchemaPath(k);
+    if ('error' in r) {
+      problems.push(locate(l, ['matrix'], `not a field of a scenario: ${r.error}`, k));
+      continue;
+    }
+    if (r.keys[0] === 'links' && r.keys.length >= 2 && !linkNames.includes(r.keys[1]!)) {
+      problems.push(locate(l, ['matrix'], `topology "${topology.name}" has no link "${r.keys[1]}" (it has: ${linkNames.join(', ')})`, k));
+      continue;
+    }
+    const other = mkeys.find((o) => o !== k && paths[o] !== undefined && (isPrefix(paths[o]!, r.keys) || isPrefix(r.keys, paths[o]!)));
+    if (other !== undefined) {
+      problems.push(locate(l, ['matrix'], `overlaps matrix key "${other}": one path inside the other would make the result depend on their order`, k));
+      continue;
+    }
+    paths[k] = r.keys;
   }
+  const size = matrixSize(matrix);
+  if (size > MAX_MATRIX_POINTS) {
+    const factors = mkeys.map((k) => matrix![k]!.length).join(' x ');
+    problems.push(locate(l, ['matrix'], `expands to ${size} scenarios (${factors}); the limit is ${MAX_MATRIX_POINTS}`));
+  }
+  if (problems.length) throw new InputError(capProblems(dedupe(problems)));
+  const points = expandMatrix(raw, matrix, paths);
   const scenarios: Scenario[] = [];
   const seen = new Set<string>();
+  let issues = 0;
+  let stopped = false;
   for (const point of points) {
+    // enough to show: stop validating further points
+    if (issues > 10 * MAX_PROBLEMS) {
+      stopped = true;
+      break;
+    }
     const pr = ScenarioSchema.safeParse(point.doc);
     if (!pr.success) {
-      for (const f of preferSpecific(flattenIssues(pr.error.issues), point.doc)) {
-        const path = f.path.map(String);
-        problems.push(locateInPoint(loc, point, path, f.message));
+      for (const f of preferSpecific(flattenIssues(pr.error.issues), point.doc).slice(0, MAX_PROBLEMS + 1)) {
+        problems.push(locateInPoint(l, point, f.path.map(String), f.message));
+        issues++;
       }
       continue;
     }
@@ -217,18 +270,25 @@ export function loadScenarioText(src: string, file: string, opts: LoadOptions = 
     try {
       scenarios.push(resolveScenario(pr.data, { id, file, topology, params: point.params, opts }));
     } catch (e) {
-      if (e instanceof ResolveError) problems.push(locateInPoint(loc, point, e.path, e.message));
-      else throw e;
+      if (e instanceof ResolveError) {
+        problems.push(locateInPoint(l, point, e.path, e.message));
+        issues++;
+      } else throw e;
     }
   }
-  if (problems.length) throw new InputError(dedupe(problems));
+  if (problems.length) throw new InputError(capProblems(dedupe(problems), 0, stopped));
   return scenarios;
+}
+
+/** true when a is b or a path inside b (b a prefix of a) */
+function isPrefix(a: string[], b: string[]): boolean {
+  return b.length <= a.length && b.every((x, i) => a[i] === x);
 }
 
 function dedupe(problems: InputProblem[]): InputProblem[] {
   const seen = new Set<string>();
   return problems.filter((p) => {
-    const k = `${p.line}:${p.col}:${p.path}:${p.message}`;
+    const k = `${p.file}:${p.line}:${p.col}:${p.path}:${p.message}`;
     if (seen.has(k)) return false;
     seen.add(k);
     return true;
@@ -236,16 +296,16 @@ function dedupe(problems: InputProblem[]): InputProblem[] {
 }
 
 /** Locate a problem of an expanded matrix point: in the matrix entry that set it, else in the file. */
-function locateInPoint(loc: Located, point: MatrixPoint, path: string[], message: string): InputProblem {
+function locateInPoint(l: Locator, point: MatrixPoint, path: string[], message: string): InputProblem {
   const dotted = path.join('.');
   const key = Object.keys(point.indices)
     .filter((k) => dotted === k || dotted.startsWith(k + '.') || k.startsWith(dotted + '.'))
     .sort((a, b) => b.length - a.length)[0];
   if (key !== undefined) {
-    const node = nodeAt(loc, ['matrix', key, point.indices[key]!]);
-    return { file: loc.file, ...pos(loc, node), path: dotted, message: `${message} (from matrix ${key} = ${JSON.stringify(point.params[key])})` };
+    const node = nodeAt(l.loc, ['matrix', key, point.indices[key]!]);
+    return { file: l.loc.file, ...pos(l.loc, node), path: dotted, message: `${message} (from matrix ${key} = ${short(point.params[key])})` };
   }
-  return { file: loc.file, ...pos(loc, nodeAt(loc, path)), path: dotted, message };
+  return locate(l, path, message);
 }
 
 class ResolveError extends Error {
@@ -268,9 +328,13 @@ export function topologyPath(name: string, scenarioFile: string): string {
   return join(projectRoot(), 'topologies', `${name}.yaml`);
 }
 
-function loadTopologyFor(name: string, scenarioFile: string, loc: Located, problems: InputProblem[]): Topology | null {
+function loadTopologyFor(name: string, scenarioFile: string, l: Locator, problems: InputProblem[]): Topology | null {
+  const at = locate(l, ['topology'], '');
+  if (/[\u0000-\u001f]/.test(name)) {
+    problems.push({ ...at, message: 'a topology name or path has no control characters' });
+    return null;
+  }
   const path = topologyPath(name, scenarioFile);
-  const at = { file: loc.file, ...pos(loc, nodeAt(loc, ['topology'])), path: 'topology' };
   if (!existsSync(path)) {
     problems.push({ ...at, message: `unknown topology "${name}" (no file ${path})` });
     return null;
@@ -278,46 +342,55 @@ function loadTopologyFor(name: string, scenarioFile: string, loc: Located, probl
   try {
     return loadTopology(path);
   } catch (e) {
-    if (e instanceof InputError) problems.push(...e.problems);
+    if (e instanceof InputError) problems.push(...e.problems.map((p) => (p.file === path && p.line === undefined ? { ...p, ...at, message: `topology ${path}: ${p.message}` } : p)));
     else problems.push({ ...at, message: (e as Error).message });
     return null;
   }
 }
 
 export function loadTopology(path: string): Topology {
-  const lc = new LineCounter();
-  const doc = parseDocument(readFileSync(path, 'utf8'), { lineCounter: lc });
-  const t = doc.toJS() as Record<string, unknown>;
-  const loc: Located = { file: path, doc, lc };
-  const problems: InputProblem[] = [];
-  const bad = (p: (string | number)[], message: string) =>
-    problems.push({ file: path, ...pos(loc, nodeAt(loc, p)), path: p.join('.'), message });
-  const routers = Array.isArray(t?.routers) ? (t.routers as unknown[]).map(String) : [];
+  const { src: loc, problems } = parseYaml(readInputFile(path, 'topology file'), path);
+  const t = loc.data;
+  const bad = (p: (string | number)[], message: string) => problems.push({ file: path, ...pos(loc, nodeAt(loc, p)), path: p.join('.'), message });
+  if (t === null || typeof t !== 'object' || Array.isArray(t)) {
+    bad([], 'a topology file must be a YAML mapping (name, routers, links, sender, receiver)');
+    throw new InputError(capProblems(problems));
+  }
+  const safe = (v: unknown) => typeof v === 'string' && !FORBIDDEN_KEYS.has(v);
+  const routersIn = own(t, 'routers');
+  const routers = Array.isArray(routersIn) ? routersIn.map(String) : [];
   if (routers.length === 0) bad(['routers'], 'a topology needs a list of routers');
-  for (const r of routers) if (!/^[a-z][a-z0-9]{0,9}$/.test(r)) bad(['routers'], `router name "${r}" must be 1-10 lowercase letters/digits`);
-  const links = Array.isArray(t?.links) ? (t.links as Record<string, unknown>[]) : [];
+  routers.forEach((r, i) => {
+    if (!/^[a-z][a-z0-9]{0,9}$/.test(r) || !safe(r)) bad(['routers', i], `router name ${short(r)} must be 1-10 lowercase letters/digits`);
+  });
+  const linksIn = own(t, 'links');
+  const links = Array.isArray(linksIn) ? linksIn : [];
+  if (!Array.isArray(linksIn)) bad(['links'], 'a topology needs a list of links');
   const out: Topology['links'] = [];
   links.forEach((l, i) => {
-    const b = l?.between;
-    if (typeof l?.name !== 'string' || !/^[a-z][a-z0-9_-]{0,15}$/.test(l.name)) bad(['links', i, 'name'], 'link name must be 1-16 lowercase letters, digits, - or _');
-    if (!Array.isArray(b) || b.length !== 2 || !b.every((x) => routers.includes(String(x))))
-      bad(['links', i, 'between'], 'between must name two routers of this topology');
-    else out.push({ name: String(l.name), between: [String(b[0]), String(b[1])] });
+    const name = own(l, 'name');
+    const b = own(l, 'between');
+    if (typeof name !== 'string' || !/^[a-z][a-z0-9_-]{0,15}$/.test(name) || !safe(name)) bad(['links', i, 'name'], 'link name must be 1-16 lowercase letters, digits, - or _');
+    else if (out.some((o) => o.name === name)) bad(['links', i, 'name'], `link name "${name}" is used twice`);
+    if (!Array.isArray(b) || b.length !== 2 || !b.every((x) => routers.includes(String(x)))) bad(['links', i, 'between'], 'between must name two routers of this topology');
+    else if (typeof name === 'string') out.push({ name, between: [String(b[0]), String(b[1])] });
   });
   for (const k of ['sender', 'receiver'] as const) {
-    if (!routers.includes(String(t?.[k]))) bad([k], `${k} must name the router the ${k} hosts attach to`);
+    if (!routers.includes(String(own(t, k)))) bad([k], `${k} must name the router the ${k} hosts attach to`);
   }
-  if (problems.length) throw new InputError(problems);
+  const tname = own(t, 'name');
+  const desc = own(t, 'description');
+  if (problems.length) throw new InputError(capProblems(problems));
   const topo: Topology = {
-    name: String(t.name ?? basename(path, '.yaml')),
-    description: String(t.description ?? ''),
+    name: typeof tname === 'string' ? tname : basename(path, '.yaml'),
+    description: typeof desc === 'string' ? desc : '',
     file: path,
     routers,
     links: out,
-    sender: String(t.sender),
-    receiver: String(t.receiver),
+    sender: String(own(t, 'sender')),
+    receiver: String(own(t, 'receiver')),
   };
-  if (!pathLinks(topo)) throw new InputError([{ file: path, path: 'links', message: `no path from ${topo.sender} to ${topo.receiver}` }]);
+  if (!pathLinks(topo)) throw new InputError([{ file: path, ...pos(loc, nodeAt(loc, ['links'])), path: 'links', message: `no path from ${topo.sender} to ${topo.receiver}` }]);
   return topo;
 }
 
@@ -405,15 +478,36 @@ function mergeDirection(base: LinkInput, over: DirectionInput | undefined): Dire
   return { ...common, ...(over ?? {}) };
 }
 
+/** sysctl values as the kernel is given them: booleans as 1/0, strings trimmed (null-prototype map) */
+function sysctlStrings(input: Record<string, string | number | boolean> | undefined): Record<string, string> {
+  const out = Object.create(null) as Record<string, string>;
+  for (const k of Object.keys(input ?? {})) {
+    const v = input![k]!;
+    out[k] = typeof v === 'boolean' ? (v ? '1' : '0') : String(v).trim();
+  }
+  return out;
+}
+
 function resolveProfile(p: ProfileInput, arm: string): TuningProfile {
-  const sysctls: Record<string, string> = {};
-  for (const [k, v] of Object.entries(p.sysctls ?? {})) sysctls[k] = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
-  if (p.cc && sysctls['net.ipv4.tcp_congestion_control'])
-    throw new ResolveError([arm, 'sysctls', 'net.ipv4.tcp_congestion_control'], 'set the congestion control with `cc:` or the sysctl, not both');
+  const sysctls = sysctlStrings(p.sysctls);
+  const ccSysctl = own(sysctls, 'net.ipv4.tcp_congestion_control') as CC | undefined;
+  if (p.cc && ccSysctl) throw new ResolveError([arm, 'sysctls', 'net.ipv4.tcp_congestion_control'], 'set the congestion control with `cc:` or the sysctl, not both');
   const r = p.route ?? {};
+  const applyTo = p.apply_to ?? 'sender';
+  // the congestion control acts where the data is sent: the sender host (iperf3's client in bulk and
+  // compete, the server of fct/rr/pageload/http). With apply_to: receiver the sender keeps the host
+  // default and every trial fails its check "sender used X, the profile says Y".
+  const cc = r.congctl ?? p.cc ?? ccSysctl;
+  if (applyTo === 'receiver' && cc) {
+    const how = r.congctl ? `route: { congctl: ${r.congctl} }` : p.cc ? `cc: ${p.cc}` : `sysctl net.ipv4.tcp_congestion_control: ${ccSysctl}`;
+    throw new ResolveError(
+      [arm, 'apply_to'],
+      `${how} with apply_to: receiver cannot take effect: the congestion control that matters is the data sender's, and with apply_to: receiver the sender keeps the host default (every trial would fail "sender used ..., the profile says ${cc}"). Write apply_to: sender (the default) or apply_to: both, or leave the congestion control out of this profile`,
+    );
+  }
   return {
     name: p.name ?? (p.cc ? `${arm} (${p.cc})` : arm),
-    cc: (p.cc ?? (sysctls['net.ipv4.tcp_congestion_control'] as CC | undefined)) || undefined,
+    cc: (p.cc ?? ccSysctl) || undefined,
     sysctls,
     route: {
       initcwnd: r.initcwnd,
@@ -422,7 +516,7 @@ function resolveProfile(p: ProfileInput, arm: string): TuningProfile {
       rtoMinMs: r.rto_min !== undefined ? parseTime(r.rto_min) : undefined,
       congctl: r.congctl,
     },
-    applyTo: p.apply_to ?? 'sender',
+    applyTo,
   };
 }
 
@@ -545,7 +639,7 @@ function resolveScenario(
   const links: Record<string, LinkSpec> = {};
   const inputs: Record<string, LinkInput> = (d.links ?? {}) as Record<string, LinkInput>;
   for (const l of topo.links) {
-    const li = inputs[l.name] ?? LinkSchema.parse({});
+    const li = (own(inputs, l.name) as LinkInput | undefined) ?? LinkSchema.parse({});
     // a field's location: the forward/reverse override when it sets it, else the common part
     const where = (dir: 'forward' | 'reverse') => (field: string) =>
       (li[dir] as Record<string, unknown> | undefined)?.[field] !== undefined ? ['links', l.name, dir, field] : ['links', l.name, field];
@@ -579,7 +673,7 @@ function resolveScenario(
   // buffers: resolve bdp forms against the path RTT
   for (const l of topo.links) {
     for (const dir of ['forward', 'reverse'] as const) {
-      const li = inputs[l.name];
+      const li = own(inputs, l.name) as LinkInput | undefined;
       const spec = (li?.[dir]?.buffer ?? li?.buffer) as string | undefined;
       const imp = links[l.name]![dir];
       if (imp.rateBps === undefined) continue;
@@ -591,6 +685,13 @@ function resolveScenario(
       else if (b.kind === 'bdp') bytes = b.factor * bdp;
       else bytes = (b.factor * bdp) / Math.sqrt(flowsOnBottleneck);
       imp.bufferBytes = Math.max(2 * PACKET_BYTES, Math.round(bytes));
+      if (!(imp.bufferBytes <= RANGES.buffer.max)) {
+        const field = li?.[dir]?.buffer !== undefined ? ['links', l.name, dir, 'buffer'] : li?.buffer !== undefined ? ['links', l.name, 'buffer'] : ['links', l.name, 'rate'];
+        throw new ResolveError(
+          field,
+          `the ${dir} buffer of link ${l.name} comes to ${formatSize(imp.bufferBytes)} (${spec ?? '1bdp, the default'} at ${rttMs} ms RTT); at most ${formatSize(RANGES.buffer.max)}: give a smaller buffer`,
+        );
+      }
     }
   }
   const loss = 1 - survive;
@@ -599,13 +700,13 @@ function resolveScenario(
   const wm = WORKLOAD_METRICS[workload.type]!;
   const j = d.judge ?? {};
   const metrics: MetricSpec[] = [];
-  const overrides = j.metrics ?? {};
+  const overrides = (j.metrics ?? {}) as Record<string, NonNullable<typeof j.metrics>[string]>;
   for (const name of Object.keys(overrides)) {
     if (!wm.metrics.includes(name))
       throw new ResolveError(['judge', 'metrics', name], `the ${workload.type} workload has no metric "${name}" (it has: ${wm.metrics.join(', ')})`);
   }
   for (const name of wm.metrics) {
-    const o = overrides[name];
+    const o = own(overrides, name) as (typeof overrides)[string] | undefined;
     if (o === false) continue;
     const def = METRIC_DEFAULTS[name]!;
     const m: MetricSpec = { name, ...def, margin: { ...def.margin } };
@@ -618,6 +719,8 @@ function resolveScenario(
     }
     if (m.scale === 'linear' && m.margin.kind === 'relative')
       throw new ResolveError(['judge', 'metrics', name, 'margin'], `${name} is judged as a difference: give an absolute margin (a number in ${m.unit})`);
+    if (m.margin.kind === 'absolute' && (m.unit === 'ratio' || m.unit === 'index') && !(m.margin.value < 1))
+      throw new ResolveError(['judge', 'metrics', name, 'margin'], `${name} is a ${m.unit} between 0 and 1: an absolute margin must be at least 0 and less than 1 (got ${m.margin.value})`);
     metrics.push(m);
   }
   if ((ctx.opts.backend ?? d.backend) === 'docker' && (workload.type === 'compete' || d.cross_traffic))
@@ -642,8 +745,7 @@ function resolveScenario(
   }
   if (pairs < judge.minPairs && !ctx.opts.pairs)
     throw new ResolveError(['trials', 'pairs'], `${pairs} pairs is fewer than judge.min_pairs (${judge.minPairs}): the run could never reach a decision`);
-  const endpointSysctls: Record<string, string> = {};
-  for (const [k, v] of Object.entries(d.endpoints?.sysctls ?? {})) endpointSysctls[k] = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
+  const endpointSysctls = sysctlStrings(d.endpoints?.sysctls);
 
   const base: Omit<Scenario, 'hash'> = {
     id: ctx.id,

@@ -1,4 +1,8 @@
 /** `matrix:` expansion: dotted path -> values, cartesian product in file order (last key varies fastest). */
+import { cloneData, FORBIDDEN_KEYS } from './source.js';
+
+/** most scenarios one file may expand to */
+export const MAX_MATRIX_POINTS = 10_000;
 
 export type Params = Record<string, string | number | boolean>;
 
@@ -10,40 +14,61 @@ export interface MatrixPoint {
   doc: Record<string, unknown>;
 }
 
+/**
+ * Set a value at a path of property keys, creating maps on the way. Only own properties are read
+ * and every map created has no prototype, so no path can reach Object.prototype; a forbidden key
+ * (__proto__, constructor, prototype) is refused outright.
+ */
 export function setPath(obj: Record<string, unknown>, path: string[], value: unknown): void {
+  if (path.length === 0) throw new Error('setPath: empty path');
+  for (const k of path) if (FORBIDDEN_KEYS.has(k)) throw new Error(`setPath: refusing the key "${k}"`);
   let cur: Record<string, unknown> = obj;
   for (let i = 0; i < path.length - 1; i++) {
     const k = path[i]!;
-    const next = cur[k];
-    if (next === undefined || next === null) {
-      cur[k] = {};
-    } else if (typeof next !== 'object' || Array.isArray(next)) {
-      // a scalar where the matrix wants a map (e.g. `loss: 1%` with a matrix on loss.random): replace it
-      cur[k] = {};
+    const next = Object.hasOwn(cur, k) ? cur[k] : undefined;
+    if (next === undefined || next === null || typeof next !== 'object' || Array.isArray(next)) {
+      // missing, or a scalar where the matrix wants a map (e.g. `loss: 1%` with a matrix on loss.random): replace it
+      Object.defineProperty(cur, k, { value: Object.create(null), enumerable: true, writable: true, configurable: true });
     }
     cur = cur[k] as Record<string, unknown>;
   }
-  cur[path[path.length - 1]!] = value;
+  Object.defineProperty(cur, path[path.length - 1]!, { value, enumerable: true, writable: true, configurable: true });
 }
 
-function clone<T>(v: T): T {
-  return structuredClone(v);
+/** Points a matrix expands to: the product of its list lengths, computed without expanding it. */
+export function matrixSize(matrix: Record<string, unknown[]> | undefined): number {
+  let n = 1;
+  for (const k of Object.keys(matrix ?? {})) n *= matrix![k]!.length;
+  return n;
 }
 
-export function expandMatrix(base: Record<string, unknown>, matrix: Record<string, unknown[]> | undefined): MatrixPoint[] {
-  const doc = clone(base);
+/**
+ * Expand the matrix. `paths` gives the property keys of each matrix key (from the schema: a sysctl
+ * key keeps its dots); by default a key is split at its dots. Refuses more than `limit` points
+ * before building any of them.
+ */
+export function expandMatrix(
+  base: Record<string, unknown>,
+  matrix: Record<string, unknown[]> | undefined,
+  paths: Record<string, string[]> = {},
+  limit = MAX_MATRIX_POINTS,
+): MatrixPoint[] {
+  const size = matrixSize(matrix);
+  if (size > limit) throw new Error(`matrix expands to ${size} points (limit ${limit})`);
+  const doc = cloneData(base);
   delete doc.matrix;
   const keys = Object.keys(matrix ?? {});
   if (keys.length === 0) return [{ params: {}, indices: {}, doc }];
+  const keyPath = (k: string) => (Object.hasOwn(paths, k) ? paths[k]! : k.split('.'));
   const points: MatrixPoint[] = [];
   const idx = keys.map(() => 0);
   for (;;) {
-    const d = clone(doc);
+    const d = cloneData(doc);
     const params: Params = {};
     const indices: Record<string, number> = {};
     keys.forEach((k, i) => {
       const v = matrix![k]![idx[i]!];
-      setPath(d, k.split('.'), clone(v));
+      setPath(d, keyPath(k), cloneData(v));
       params[k] = typeof v === 'object' && v !== null ? JSON.stringify(v) : (v as string | number | boolean);
       indices[k] = idx[i]!;
     });

@@ -4,37 +4,54 @@
  * (`netab schema > netab.schema.json`).
  */
 import { z } from 'zod/v4';
-import { parseBuffer, parsePercent, parseRate, parseSize, parseTime, UnitError } from './units.js';
+import { FORBIDDEN_KEYS } from './source.js';
+import { checkBuffer, checkRange, describeRange, parseBuffer, parsePercent, parseRate, parseSize, parseTime, RANGES, UnitError, type UnitRange } from './units.js';
 
-function unitString(parse: (v: unknown) => unknown, pattern: RegExp, description: string, example: string) {
+function unitString(parse: (v: unknown) => number, pattern: RegExp, description: string, example: string, range?: { r: UnitRange; what: string }) {
   return z
     .string()
     .regex(pattern, { message: `expected ${description}, e.g. "${example}"` })
     .check((ctx) => {
       try {
-        parse(ctx.value);
+        const x = parse(ctx.value);
+        if (range) checkRange(x, range.r, ctx.value, range.what);
       } catch (e) {
         ctx.issues.push({ code: 'custom', message: (e as UnitError).message, input: ctx.value });
       }
     })
-    .describe(`${description}, e.g. "${example}"`);
+    .describe(`${description}, e.g. "${example}"${range ? `; ${describeRange(range.r)}` : ''}`);
 }
 
 const N = String.raw`([0-9]+(\.[0-9]+)?|\.[0-9]+)`;
-export const Time = unitString(parseTime, new RegExp(`^\\s*${N}\\s*(us|usec|ms|msec|s|sec)\\s*$`, 'i'), 'a time', '20ms');
+const TIME_RE = new RegExp(`^\\s*${N}\\s*(us|usec|ms|msec|s|sec)\\s*$`, 'i');
+const time = (r: UnitRange, what: string) => unitString(parseTime, TIME_RE, 'a time', '20ms', { r, what });
+/** delay and jitter: 0 to 10 s */
+export const DelayTime = time(RANGES.delay, 'a delay');
+/** durations, intervals, timeouts, periods: more than 0, at most 1 h */
+export const DurationTime = time(RANGES.duration, 'a duration');
+/** omit, stagger, gap: 0 to 1 h */
+export const OffsetTime = time(RANGES.offset, 'a time');
+export const RtoMinTime = time(RANGES.rtoMin, 'rto_min');
+export const ToleranceTime = time(RANGES.tolerance, 'a tolerance');
 export const Rate = unitString(
   parseRate,
   new RegExp(`^\\s*${N}\\s*(bit|kbit|mbit|gbit|tbit|bps|kbps|mbps|gbps)\\s*$`, 'i'),
   'a rate (tc units: mbit = megabits/s, mbps = megabytes/s)',
   '50mbit',
+  { r: RANGES.rate, what: 'a rate' },
 );
 export const Percent = unitString(parsePercent, new RegExp(`^\\s*${N}\\s*%\\s*$`), 'a percentage', '1%');
-export const Size = unitString(parseSize, new RegExp(`^\\s*${N}\\s*(b|kb|mb|gb|kib|mib|gib)\\s*$`, 'i'), 'a size', '64KB');
+/** a relative judge margin: more than 0 %, less than 100 % */
+export const MarginPercent = unitString(parsePercent, new RegExp(`^\\s*${N}\\s*%\\s*$`), 'a percentage', '2%', { r: RANGES.margin, what: 'a relative margin' });
+export const Size = unitString(parseSize, new RegExp(`^\\s*${N}\\s*(b|kb|mb|gb|kib|mib|gib)\\s*$`, 'i'), 'a size', '64KB', {
+  r: RANGES.size,
+  what: 'a size',
+});
 export const Buffer = z
   .string()
   .check((ctx) => {
     try {
-      parseBuffer(ctx.value);
+      checkBuffer(parseBuffer(ctx.value), ctx.value);
     } catch (e) {
       ctx.issues.push({ code: 'custom', message: (e as UnitError).message, input: ctx.value });
     }
@@ -68,8 +85,8 @@ const Reorder = z.union([
 ]);
 
 const directionFields = {
-  delay: Time.optional().describe('one-way delay'),
-  jitter: Time.optional().describe('delay variation (netem jitter)'),
+  delay: DelayTime.optional().describe('one-way delay'),
+  jitter: DelayTime.optional().describe('delay variation (netem jitter)'),
   jitter_correlation: Percent.optional(),
   distribution: Distribution.optional().describe('jitter distribution (netem: uniform when not given)'),
   loss: Loss.optional().describe('random loss ("1%", {random, correlation}) or Gilbert-Elliott ({gemodel: {p, r, bad, good}})'),
@@ -90,31 +107,83 @@ export const LinkSchema = z
   .strict()
   .describe('impairment of one link: top-level keys apply to both directions, forward/reverse override');
 
-const SysctlValue = z.union([z.string(), z.number(), z.boolean()]);
+/** names that become part of a path or an id: 1-64 of A-Z a-z 0-9 . _ -, starting with a letter or digit */
+export const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const SAFE_NAME_RULE = '1-64 characters from A-Z a-z 0-9 . _ -, starting with a letter or digit';
+export function safeNameProblem(v: string): string | null {
+  if (!SAFE_NAME.test(v)) return `must be ${SAFE_NAME_RULE} (it becomes part of file names and ids; got ${JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}...` : v)})`;
+  if (FORBIDDEN_KEYS.has(v)) return `"${v}" is a reserved word`;
+  return null;
+}
+export const SafeName = z.string().check((ctx) => {
+  const p = safeNameProblem(ctx.value);
+  if (p) ctx.issues.push({ code: 'custom', message: p, input: ctx.value });
+});
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+const CONTROL_BUT_NEWLINE_TAB = /[\u0000-\u0008\u000b-\u001f\u007f]/;
+/** a free-text label shown in reports: at most max characters, no control characters */
+const label = (max: number, multiline = false) =>
+  z
+    .string()
+    .max(max, { message: `at most ${max} characters` })
+    .refine((v) => !(multiline ? CONTROL_BUT_NEWLINE_TAB : CONTROL).test(v), { message: multiline ? 'no control characters (other than newline and tab)' : 'no control characters' });
+
 export const CongestionControl = z.enum(['cubic', 'bbr', 'reno']);
+
+/** sysctl keys netab applies: net.ipv4.tcp_*, net.core.* and net.ipv4.ip_local_port_range, in lowercase dotted form */
+export const SYSCTL_KEY = /^net\.(ipv4\.tcp_[a-z0-9_]+|core\.[a-z0-9_]+|ipv4\.ip_local_port_range)$/;
+/** sysctls whose value is a name, with the names accepted */
+export const SYSCTL_NAMES: Readonly<Record<string, readonly string[]>> = Object.assign(Object.create(null) as Record<string, readonly string[]>, {
+  'net.ipv4.tcp_congestion_control': CongestionControl.options,
+  'net.core.default_qdisc': ['pfifo_fast', 'pfifo', 'bfifo', 'fq', 'fq_codel', 'fq_pie', 'sfq', 'cake', 'noqueue'],
+});
+const FASTOPEN_KEY = /^[0-9a-fA-F]{8}(-[0-9a-fA-F]{8}){3}(,[0-9a-fA-F]{8}(-[0-9a-fA-F]{8}){3})?$/;
+const SYSCTL_INTS = /^-?[0-9]{1,20}([ \t]+-?[0-9]{1,20})*$/;
+export const SYSCTL_VALUE_MAX = 256;
+
+/** Why a sysctl value cannot be written to the key as given, or null. */
+export function sysctlValueProblem(key: string, v: unknown): string | null {
+  if (typeof v === 'boolean') return null;
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? null : `must be an integer (got ${v})`;
+  if (typeof v !== 'string') return 'must be an integer, integers separated by spaces, or a name';
+  if (v.length > SYSCTL_VALUE_MAX) return `is ${v.length} characters long: at most ${SYSCTL_VALUE_MAX}`;
+  if (CONTROL.test(v.replace(/\t/g, ' '))) return 'must not contain control characters (newlines, NUL, escapes)';
+  const t = v.trim();
+  const names = Object.hasOwn(SYSCTL_NAMES, key) ? SYSCTL_NAMES[key]! : undefined;
+  if (names) return names.includes(t) ? null : `must be one of ${names.join(', ')} (got ${JSON.stringify(v)})`;
+  if (key === 'net.ipv4.tcp_fastopen_key') return FASTOPEN_KEY.test(t) ? null : 'must be 32 hex digits as xxxxxxxx-xxxxxxxx-xxxxxxxx-xxxxxxxx (optionally a second key after a comma)';
+  if (SYSCTL_INTS.test(t)) return null;
+  return `must be an integer or integers separated by spaces, as the kernel reads this key (got ${JSON.stringify(v)})`;
+}
+
+const SysctlKey = z.string().max(128).regex(SYSCTL_KEY, {
+  message: 'only net.ipv4.tcp_*, net.core.* and net.ipv4.ip_local_port_range sysctls (lowercase, dotted) are per-namespace tunables netab applies',
+});
+export const Sysctls = z.record(SysctlKey, z.union([z.string(), z.number(), z.boolean()])).superRefine((rec, ctx) => {
+  for (const k of Object.keys(rec)) {
+    const p = sysctlValueProblem(k, rec[k]);
+    if (p) ctx.addIssue({ code: 'custom', path: [k], message: p, input: rec[k] });
+  }
+});
 
 export const RouteOptions = z
   .object({
     initcwnd: z.int().min(1).max(1000).optional(),
     initrwnd: z.int().min(1).max(1000).optional(),
     quickack: z.boolean().optional(),
-    rto_min: Time.optional(),
+    rto_min: RtoMinTime.optional(),
     congctl: CongestionControl.optional(),
   })
   .strict();
 
 export const Profile = z
   .object({
-    name: z.string().optional().describe('label shown in reports'),
+    name: label(200).optional().describe('label shown in reports'),
     cc: CongestionControl.optional().describe('congestion control (per namespace)'),
-    sysctls: z
-      .record(
-        z.string().regex(/^net\.(ipv4\.tcp_\w+|core\.\w+|ipv4\.ip_local_port_range)$/, {
-          message: 'only net.ipv4.tcp_* and net.core.* sysctls are per-namespace tunables netab applies',
-        }),
-        SysctlValue,
-      )
-      .optional(),
+    sysctls: Sysctls.optional().describe('integers, space-separated integers, or names for tcp_congestion_control / default_qdisc'),
     route: RouteOptions.optional().describe('route options on the host\'s default route'),
     apply_to: z
       .enum(['sender', 'receiver', 'both'])
@@ -123,15 +192,23 @@ export const Profile = z
   })
   .strict();
 
+const MetricName = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, { message: 'a metric name (lowercase letters, digits and _)' });
+const LinkName = z.string().regex(/^[a-z][a-z0-9_-]{0,15}$/, { message: 'a link name of the topology (1-16 lowercase letters, digits, - or _)' });
+const DockerImage = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._\/:@-]*$/, { message: 'an image reference like my-edge-proxy:1.2 or registry/name@sha256:...' });
+
 const MetricOverride = z.union([
   z.literal(false),
   z
     .object({
       direction: z.enum(['higher', 'lower']).optional(),
       margin: z
-        .union([Percent, z.number().min(0)])
+        .union([MarginPercent, z.number().min(0).max(1e9)])
         .optional()
-        .describe('tolerance: relative ("2%") or absolute in metric units (a number)'),
+        .describe('tolerance: relative ("2%", more than 0% and less than 100%) or absolute in metric units (a number >= 0)'),
       critical: z.boolean().optional(),
       required: z.boolean().optional(),
     })
@@ -142,10 +219,10 @@ export const WorkloadSchema = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('bulk'),
-      duration: Time.optional().describe('per trial, default 5s'),
+      duration: DurationTime.optional().describe('per trial, default 5s'),
       flows: z.int().min(1).max(64).optional().describe('parallel TCP streams, default 1'),
-      omit: Time.optional().describe('iperf3 --omit: seconds at the start not counted, default 0s'),
-      interval: Time.optional().describe('sampling interval for RTT/goodput series, default 100ms'),
+      omit: OffsetTime.optional().describe('iperf3 --omit: seconds at the start not counted, default 0s'),
+      interval: DurationTime.optional().describe('sampling interval for RTT/goodput series, default 100ms'),
     })
     .strict()
     .describe('bulk throughput with iperf3'),
@@ -154,12 +231,12 @@ export const WorkloadSchema = z.discriminatedUnion('type', [
       type: z.literal('fct'),
       size: Size.optional().describe('response size of every transfer (or `sizes`)'),
       sizes: z
-        .array(z.object({ size: Size, weight: z.number().positive() }).strict())
+        .array(z.object({ size: Size, weight: z.number().positive().max(1e9) }).strict())
         .min(1)
         .optional()
         .describe('response size distribution, drawn per transfer from a seed both arms of a pair share'),
       transfers: z.int().min(1).max(100000).optional().describe('fresh connections per trial, one after another (default 20)'),
-      gap: Time.optional().describe('pause between transfers (default 0ms)'),
+      gap: OffsetTime.optional().describe('pause between transfers (default 0ms)'),
       request: Size.optional().describe('request size (default 100B, min 16B)'),
     })
     .strict()
@@ -170,7 +247,7 @@ export const WorkloadSchema = z.discriminatedUnion('type', [
       request: Size.optional().describe('default 100B (min 16B)'),
       response: Size.optional().describe('default 1KB'),
       count: z.int().min(1).max(1000000).optional().describe('exchanges per trial (default 100)'),
-      gap: Time.optional().describe('pause between exchanges (default 0ms)'),
+      gap: OffsetTime.optional().describe('pause between exchanges (default 0ms)'),
     })
     .strict()
     .describe('request/response over one persistent connection'),
@@ -180,7 +257,7 @@ export const WorkloadSchema = z.discriminatedUnion('type', [
       objects: z.array(Size).min(1).describe('object sizes of the page'),
       connections: z.int().min(1).max(64).optional().describe('parallel fresh connections (default 6)'),
       pages: z.int().min(1).max(10000).optional().describe('page loads per trial (default 3); plt is their mean'),
-      gap: Time.optional().describe('between page loads (default 0ms)'),
+      gap: OffsetTime.optional().describe('between page loads (default 0ms)'),
       request: Size.optional().describe('default 300B'),
     })
     .strict()
@@ -189,10 +266,10 @@ export const WorkloadSchema = z.discriminatedUnion('type', [
     .object({
       type: z.literal('compete'),
       flows: z.int().min(1).max(32).optional().describe('flows per arm (default 1)'),
-      duration: Time.optional().describe('measured overlap (default 10s)'),
-      stagger: Time.optional().describe('the competitor starts this much later (default 0s)'),
-      omit: Time.optional().describe('start of the overlap not counted (default 0s)'),
-      interval: Time.optional().describe('iperf3 reporting interval (default 500ms)'),
+      duration: DurationTime.optional().describe('measured overlap (default 10s)'),
+      stagger: OffsetTime.optional().describe('the competitor starts this much later (default 0s)'),
+      omit: OffsetTime.optional().describe('start of the overlap not counted (default 0s)'),
+      interval: DurationTime.optional().describe('iperf3 reporting interval (default 500ms)'),
       baseline: z.boolean().optional().describe('run control alone first in each trial, for control_harm (default true)'),
     })
     .strict()
@@ -201,10 +278,14 @@ export const WorkloadSchema = z.discriminatedUnion('type', [
     .object({
       type: z.literal('http'),
       size: Size.optional().describe("response size with netab's own server (default 45KB): it serves /bytes/<n>"),
-      path: z.string().regex(/^\//, { message: 'a path starts with /' }).optional().describe('path to GET (needed when docker.sender runs your own server)'),
+      path: z
+        .string()
+        .max(1024)
+        .regex(/^\/[\x21-\x7e]*$/, { message: 'a path starts with / and has no spaces or control characters' })
+        .optional().describe('path to GET (needed when docker.sender runs your own server)'),
       port: z.int().min(1).max(65535).optional().describe('server port (default: docker.sender.port, else 8080)'),
       requests: z.int().min(1).max(100000).optional().describe('GETs per trial, each on a fresh connection (default 20)'),
-      gap: Time.optional().describe('pause between requests (default 0ms)'),
+      gap: OffsetTime.optional().describe('pause between requests (default 0ms)'),
     })
     .strict()
     .describe("HTTP GETs from the receiver host to a server on the sender host: netab's own, or the docker.sender image"),
@@ -213,8 +294,8 @@ export const WorkloadSchema = z.discriminatedUnion('type', [
 export const CrossTrafficSchema = z
   .object({
     sources: z.int().min(1).max(64).optional().describe('independent on/off sources (default 1)'),
-    on: z.object({ mean: Time, shape: z.number().gt(1).optional() }).strict().optional().describe('Pareto on periods: mean (default 500ms), shape (default 1.5)'),
-    off: z.object({ mean: Time }).strict().optional().describe('exponential off periods: mean (default 1s)'),
+    on: z.object({ mean: DurationTime, shape: z.number().gt(1).max(100).optional() }).strict().optional().describe('Pareto on periods: mean (default 500ms), shape (default 1.5)'),
+    off: z.object({ mean: DurationTime }).strict().optional().describe('exponential off periods: mean (default 1s)'),
     request: Size.optional(),
   })
   .strict()
@@ -224,48 +305,48 @@ export const TrialsSchema = z
   .object({
     pairs: z.int().min(1).max(10000).optional().describe('measured control/canary pairs (default 10)'),
     warmup: z.int().min(0).max(100).optional().describe('warm-up pairs run first and discarded (default 1)'),
-    timeout: Time.optional().describe('per-trial timeout (default: workload duration + 30s)'),
+    timeout: DurationTime.optional().describe('per-trial timeout (default: workload duration + 30s)'),
   })
   .strict();
 
 export const JudgeSchema = z
   .object({
     alpha: z.number().gt(0).lt(0.5).optional(),
-    min_pairs: z.int().min(2).optional(),
-    primary: z.string().optional(),
+    min_pairs: z.int().min(2).max(10000).optional(),
+    primary: MetricName.optional(),
     expect_improvement: z.boolean().optional(),
-    noncritical_regressions_to_fail: z.int().min(1).optional(),
+    noncritical_regressions_to_fail: z.int().min(1).max(1000).optional(),
     max_failed: Percent.optional().describe('max share of failed or suspect trials before the decision is HOLD'),
     exclude_suspect: z.boolean().optional(),
     sequential: z.boolean().optional().describe('look after each block of pairs and stop early once the decision is settled (alpha spending)'),
     looks: z.int().min(2).max(20).optional().describe('planned looks in sequential mode (default 4): trials.pairs is the maximum'),
-    metrics: z.record(z.string(), MetricOverride).optional(),
+    metrics: z.record(MetricName, MetricOverride).optional(),
   })
   .strict();
 
 export const FidelitySchema = z
   .object({
     enabled: z.boolean().optional(),
-    rtt_tolerance: Time.optional().describe('|measured - configured| RTT p50 (default 0.5ms)'),
+    rtt_tolerance: ToleranceTime.optional().describe('|measured - configured| RTT p50 (default 0.5ms)'),
     rate_tolerance: Percent.optional().describe('default 3%'),
     samples: z.int().min(20).max(100000).optional().describe('RTT probes (default 500)'),
     strict: z.boolean().optional().describe('fail the scenario when fidelity is out of tolerance (default false: flag it)'),
-    lateness_suspect: Time.optional().describe('relay lateness p99 above which a trial is flagged suspect (default max(2ms, 10% of the path RTT))'),
+    lateness_suspect: ToleranceTime.optional().describe('relay lateness p99 above which a trial is flagged suspect (default max(2ms, 10% of the path RTT))'),
     cpu_suspect: Percent.optional().describe('host CPU busy share during a trial above which the trial is flagged suspect (default 99%)'),
   })
   .strict();
 
 const DockerEndpoint = z
   .object({
-    image: z.string().min(1).describe('a local image (netab never pulls)'),
-    command: z.array(z.string()).optional().describe("argv replacing the image's command"),
+    image: DockerImage.describe('a local image (netab never pulls)'),
+    command: z.array(label(4096)).max(256).optional().describe("argv replacing the image's command"),
     port: z.int().min(1).max(65535).optional().describe('TCP port it listens on: setup waits for it'),
   })
   .strict();
 
 export const DockerSchema = z
   .object({
-    image: z.string().min(1).optional().describe('image of every endpoint host (default: netab/endpoint, built locally)'),
+    image: DockerImage.optional().describe('image of every endpoint host (default: netab/endpoint, built locally)'),
     sender: DockerEndpoint.optional().describe('the senders of both arms run this: the tuned server side (e.g. your HTTP server)'),
     receiver: DockerEndpoint.optional().describe('the receivers of both arms run this'),
   })
@@ -274,17 +355,17 @@ export const DockerSchema = z
 
 export const ScenarioSchema = z
   .object({
-    $schema: z.string().optional(),
-    name: z.string().min(1).optional().describe('defaults to the file name'),
-    description: z.string().optional(),
-    topology: z.string().min(1).describe('a topology in topologies/ (dumbbell, parking-lot, client-edge-origin) or a path'),
+    $schema: label(4096).optional(),
+    name: SafeName.optional().describe(`defaults to the file name; ${SAFE_NAME_RULE}`),
+    description: label(4096, true).optional(),
+    topology: label(4096).min(1).describe('a topology in topologies/ (dumbbell, parking-lot, client-edge-origin) or a path'),
     backend: z.enum(['netns', 'docker']).optional(),
     docker: DockerSchema.optional(),
     engine: z.enum(['auto', 'netem', 'userspace']).optional(),
     seed: z.int().min(0).optional(),
-    links: z.record(z.string(), LinkSchema).optional().describe('impairment per link name of the topology'),
+    links: z.record(LinkName, LinkSchema).optional().describe('impairment per link name of the topology'),
     endpoints: z
-      .object({ sysctls: Profile.shape.sysctls })
+      .object({ sysctls: Sysctls.optional() })
       .strict()
       .optional()
       .describe('sysctls applied to every endpoint of both arms before the profiles'),
@@ -296,7 +377,13 @@ export const ScenarioSchema = z
     judge: JudgeSchema.optional(),
     fidelity: FidelitySchema.optional(),
     matrix: z
-      .record(z.string().regex(/^[A-Za-z_$][\w$-]*(\.[\w$-]+)*$/, { message: 'matrix keys are dotted paths like links.bottleneck.delay' }), z.array(z.unknown()).min(1))
+      .record(
+        z
+          .string()
+          .max(256)
+          .regex(/^[A-Za-z_][\w-]*(\.[\w-]+)*$/, { message: 'matrix keys are dotted paths like links.bottleneck.delay' }),
+        z.array(z.unknown()).min(1),
+      )
       .optional()
       .describe('dotted path -> list of values; the file expands to the cartesian product'),
   })
@@ -310,4 +397,55 @@ export type ProfileInput = z.infer<typeof Profile>;
 export function jsonSchema(): unknown {
   const s = z.toJSONSchema(ScenarioSchema, { unrepresentable: 'any' }) as Record<string, unknown>;
   return { ...s, title: 'netab scenario' };
+}
+
+type AnySchema = z.core.$ZodType;
+const defOf = (s: AnySchema) => (s as unknown as { _zod: { def: Record<string, unknown> & { type: string } } })._zod.def;
+
+/**
+ * Resolve a matrix path (dot-separated) against the scenario schema: the property keys it sets in
+ * the document, or why it names no field. A sysctl key takes the rest of the path
+ * (`canary.sysctls.net.ipv4.tcp_ecn` -> canary / sysctls / net.ipv4.tcp_ecn).
+ */
+export function resolveSchemaPath(dotted: string): { keys: string[] } | { error: string } {
+  const segs = dotted.split('.');
+  if (segs[0] === 'matrix') return { error: 'the matrix cannot vary itself' };
+  const walk = (schema: AnySchema, i: number, keys: string[]): { keys: string[] } | { error: string } => {
+    if (i === segs.length) return { keys };
+    const d = defOf(schema);
+    switch (d.type) {
+      case 'optional':
+      case 'nullable':
+      case 'default':
+      case 'readonly':
+        return walk(d.innerType as AnySchema, i, keys);
+      case 'pipe':
+        return walk(d.in as AnySchema, i, keys);
+      case 'union': {
+        let first: { error: string } | undefined;
+        for (const o of d.options as AnySchema[]) {
+          const r = walk(o, i, keys);
+          if ('keys' in r) return r;
+          first ??= r;
+        }
+        return first ?? { error: `"${segs.slice(0, i).join('.')}" has no field "${segs[i]}"` };
+      }
+      case 'object': {
+        const shape = d.shape as Record<string, AnySchema>;
+        const k = segs[i]!;
+        if (!Object.hasOwn(shape, k)) {
+          const where = i === 0 ? 'a scenario' : `"${segs.slice(0, i).join('.')}"`;
+          return { error: `${where} has no field "${k}" (it has: ${Object.keys(shape).join(', ')})` };
+        }
+        return walk(shape[k]!, i + 1, [...keys, k]);
+      }
+      case 'record': {
+        if (d.keyType === SysctlKey) return { keys: [...keys, segs.slice(i).join('.')] };
+        return walk(d.valueType as AnySchema, i + 1, [...keys, segs[i]!]);
+      }
+      default:
+        return { error: `"${segs.slice(0, i).join('.')}" is a value: it has no field "${segs[i]}"` };
+    }
+  };
+  return walk(ScenarioSchema, 0, []);
 }

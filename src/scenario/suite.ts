@@ -4,13 +4,16 @@
  * scenarios deterministically into N parts balanced by estimated duration.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { isMap, isScalar, type Node } from 'yaml';
+import type { z } from 'zod/v4';
 import type { SuiteInfo } from '../results/types.js';
 import { InputError, type InputProblem } from './errors.js';
-import { loadScenarioText, trialSeconds, type LoadOptions } from './load.js';
+import { loadScenarioText, safeStem, trialSeconds, type LoadOptions } from './load.js';
 import type { Scenario } from './model.js';
+import { safeNameProblem, ScenarioSchema } from './schema.js';
+import { capProblems, MAX_PROBLEMS, nodePos, own, parseYaml, readInputFile, type YamlSource } from './source.js';
 
 export const SUITE_FILE_KEYS = ['name', 'description', 'files', 'defaults'];
 /** scenario keys a suite may default */
@@ -27,6 +30,22 @@ function globToRegex(g: string): RegExp {
   );
 }
 
+function listDir(dir: string): string[] | null {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return null;
+  }
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /** Files, folders and globs (in the last path segment) -> scenario files, in a stable order. */
 export function resolvePaths(paths: string[]): { files: string[]; problems: InputProblem[] } {
   const files: string[] = [];
@@ -35,18 +54,16 @@ export function resolvePaths(paths: string[]): { files: string[]; problems: Inpu
     if (/[*?]/.test(p)) {
       const dir = dirname(p);
       const re = globToRegex(basename(p));
-      const hits = existsSync(dir) ? readdirSync(dir).filter((n) => re.test(n)).sort() : [];
+      const hits = (listDir(dir) ?? []).filter((n) => re.test(n)).sort();
       if (hits.length === 0) problems.push({ file: p, path: '', message: 'no file matches this pattern' });
       files.push(...hits.map((h) => join(dir, h)));
-    } else if (existsSync(p) && statSync(p).isDirectory()) {
+    } else if (isDirectory(p)) {
       // a folder with a suite file is that suite
       if (existsSync(join(p, 'suite.yaml'))) {
         files.push(join(p, 'suite.yaml'));
         continue;
       }
-      const hits = readdirSync(p)
-        .filter((n) => /\.ya?ml$/.test(n) && n !== 'suite.yaml')
-        .sort();
+      const hits = (listDir(p) ?? []).filter((n) => /\.ya?ml$/.test(n) && n !== 'suite.yaml').sort();
       if (hits.length === 0) problems.push({ file: p, path: '', message: 'no .yaml scenario files in this folder' });
       files.push(...hits.map((h) => join(p, h)));
     } else if (!existsSync(p)) {
@@ -65,27 +82,86 @@ function isSuiteFile(file: string): boolean {
   return basename(file) === 'suite.yaml' || basename(file).endsWith('.suite.yaml');
 }
 
-/** Read a suite file: its scenario files (relative to it) and defaults. */
-function readSuiteFile(file: string): { name: string; files: string[]; defaults: Record<string, unknown> } {
-  const lc = new LineCounter();
-  const doc = parseDocument(readFileSync(file, 'utf8'), { lineCounter: lc });
-  const d = (doc.toJS() ?? {}) as Record<string, unknown>;
-  const problems: InputProblem[] = [];
-  const at = (key: string) => {
-    const node = doc.get(key, true) as { range?: [number, number] } | undefined;
-    const p = node?.range ? lc.linePos(node.range[0]) : undefined;
-    return { file, line: p?.line, col: p?.col, path: key };
+interface SuiteFile {
+  name: string;
+  files: string[];
+  defaults: Record<string, unknown>;
+  src: YamlSource;
+}
+
+/**
+ * Read a suite file with the scenario files' located parser: its scenario files (relative to it),
+ * a safe name and defaults (each checked against the scenario schema, located in the suite file).
+ */
+function readSuiteFile(file: string): SuiteFile {
+  const { src, problems } = parseYaml(readInputFile(file, 'suite file'), file);
+  const at = (path: (string | number)[], message: string, key = false): InputProblem => {
+    let node = src.doc.getIn(path, true) as Node | undefined;
+    if (key && path.length) {
+      const parent = src.doc.getIn(path.slice(0, -1), true) as Node | undefined;
+      if (parent && isMap(parent)) node = (parent.items.find((p) => isScalar(p.key) && String(p.key.value) === String(path[path.length - 1]))?.key as Node | undefined) ?? node;
+    }
+    for (let n = path.length - 1; !node && n >= 0; n--) node = src.doc.getIn(path.slice(0, n), true) as Node | undefined;
+    return { file, ...nodePos(src, node ?? (src.doc.contents as Node | null)), path: path.join('.'), message };
   };
-  for (const k of Object.keys(d)) if (!SUITE_FILE_KEYS.includes(k)) problems.push({ ...at(k), message: `unknown field "${k}" (a suite has ${SUITE_FILE_KEYS.join(', ')})` });
-  if (!Array.isArray(d.files) || d.files.length === 0 || !d.files.every((f) => typeof f === 'string'))
-    problems.push({ ...at('files'), message: 'files must be a list of scenario files (relative to the suite file)' });
-  const defaults = (d.defaults ?? {}) as Record<string, unknown>;
-  if (typeof defaults !== 'object' || Array.isArray(defaults)) problems.push({ ...at('defaults'), message: 'defaults must be a mapping' });
-  else for (const k of Object.keys(defaults)) if (!SUITE_DEFAULT_KEYS.includes(k)) problems.push({ ...at('defaults'), path: `defaults.${k}`, message: `a suite cannot default "${k}" (it can: ${SUITE_DEFAULT_KEYS.join(', ')})` });
-  if (problems.length) throw new InputError(problems);
-  const { files: resolved, problems: p2 } = resolvePaths((d.files as string[]).map((f) => (isAbsolute(f) ? f : join(dirname(file), f))));
-  if (p2.length) throw new InputError(p2.map((p) => ({ ...p, message: `${p.message} (listed in ${file})` })));
-  return { name: typeof d.name === 'string' ? d.name : basename(dirname(resolve(file))), files: resolved, defaults };
+  const d = src.data;
+  if (problems.length === 0 && (d === null || d === undefined || typeof d !== 'object' || Array.isArray(d))) {
+    throw new InputError([
+      { file, line: 1, col: 1, path: '', message: d === null || d === undefined ? 'the file is empty: a suite file is a YAML mapping (name, files, defaults)' : 'a suite file must be a YAML mapping (name, files, defaults)' },
+    ]);
+  }
+  const m = (d && typeof d === 'object' && !Array.isArray(d) ? d : Object.create(null)) as Record<string, unknown>;
+  for (const k of Object.keys(m)) if (!SUITE_FILE_KEYS.includes(k)) problems.push(at([k], `unknown field "${k}" (a suite has ${SUITE_FILE_KEYS.join(', ')})`, true));
+  const name = own(m, 'name');
+  if (name !== undefined) {
+    const why = typeof name === 'string' ? safeNameProblem(name) : 'must be a string';
+    if (why) problems.push(at(['name'], why));
+  }
+  const description = own(m, 'description');
+  if (description !== undefined && (typeof description !== 'string' || description.length > 4096)) problems.push(at(['description'], 'must be a string of at most 4096 characters'));
+  const files = own(m, 'files');
+  if (!Array.isArray(files) || files.length === 0) problems.push(at(['files'], 'files must be a non-empty list of scenario files (relative to the suite file)'));
+  else if (files.length > 10_000) problems.push(at(['files'], `lists ${files.length} files: at most 10000`));
+  else
+    files.forEach((f, i) => {
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+      if (typeof f !== 'string' || f === '' || f.length > 4096 || /[\u0000-\u001f]/.test(f)) problems.push(at(['files', i], 'each entry is a path to a scenario file (relative to the suite file)'));
+    });
+  const defaultsIn = own(m, 'defaults');
+  const defaults = Object.create(null) as Record<string, unknown>;
+  if (defaultsIn !== undefined && (defaultsIn === null || typeof defaultsIn !== 'object' || Array.isArray(defaultsIn))) problems.push(at(['defaults'], 'defaults must be a mapping'));
+  else if (defaultsIn !== undefined) {
+    for (const k of Object.keys(defaultsIn)) {
+      if (!SUITE_DEFAULT_KEYS.includes(k)) {
+        problems.push(at(['defaults', k], `a suite cannot default "${k}" (it can: ${SUITE_DEFAULT_KEYS.join(', ')})`, true));
+        continue;
+      }
+      const v = (defaultsIn as Record<string, unknown>)[k];
+      const schema = (ScenarioSchema.shape as Record<string, z.ZodType>)[k]!;
+      const r = schema.safeParse(v);
+      if (!r.success) {
+        for (const is of r.error.issues.slice(0, MAX_PROBLEMS + 1)) {
+          const path = ['defaults', k, ...is.path.map((p) => (typeof p === 'number' ? p : String(p)))];
+          if (is.code === 'unrecognized_keys') for (const uk of is.keys.slice(0, MAX_PROBLEMS + 1)) problems.push(at([...path, uk], `unknown field "${uk}"`, true));
+          else problems.push(at(path, is.code === 'invalid_union' ? 'has the wrong shape: see `netab schema` for the accepted forms' : is.message));
+        }
+      }
+      defaults[k] = v;
+    }
+  }
+  if (problems.length) throw new InputError(capProblems(problems));
+  const { files: resolved, problems: p2 } = resolvePaths((files as string[]).map((f) => (isAbsolute(f) ? f : join(dirname(file), f))));
+  if (p2.length) {
+    throw new InputError(
+      capProblems(
+        p2.map((p) => {
+          const i = (files as string[]).findIndex((f) => (isAbsolute(f) ? f : join(dirname(file), f)) === p.file);
+          return { ...at(i >= 0 ? ['files', i] : ['files'], `${p.file}: ${p.message}`) };
+        }),
+      ),
+    );
+  }
+  return { name: typeof name === 'string' ? name : safeStem(basename(dirname(resolve(file)))), files: resolved, defaults, src };
 }
 
 /** Seconds one scenario is expected to take: setup, fidelity probe, and its trials. */
@@ -103,23 +179,28 @@ export function suiteHash(scenarios: Scenario[]): string {
 export function loadSuite(paths: string[], opts: LoadOptions & { filter?: string } = {}): LoadedSuite {
   const { files: listed, problems } = resolvePaths(paths);
   if (problems.length) throw new InputError(problems);
-  const jobs: { file: string; defaults: Record<string, unknown> }[] = [];
+  const jobs: { file: string; defaults: Record<string, unknown>; from?: YamlSource }[] = [];
   let name: string | undefined;
   for (const f of listed) {
     if (isSuiteFile(f)) {
       const sf = readSuiteFile(f);
       name ??= sf.name;
-      for (const file of sf.files) jobs.push({ file, defaults: sf.defaults });
+      for (const file of sf.files) jobs.push({ file, defaults: sf.defaults, from: sf.src });
     } else jobs.push({ file: f, defaults: {} });
   }
   const all: Scenario[] = [];
   const errs: InputProblem[] = [];
+  let stopped = false;
   for (const j of jobs) {
+    if (errs.length > MAX_PROBLEMS) {
+      stopped = true;
+      break;
+    }
     try {
-      all.push(...loadScenarioText(readFileSync(j.file, 'utf8'), j.file, opts, j.defaults));
+      all.push(...loadScenarioText(readInputFile(j.file, 'scenario file'), j.file, opts, j.defaults, j.from));
     } catch (e) {
       if (e instanceof InputError) errs.push(...e.problems);
-      else errs.push({ file: j.file, path: '', message: (e as Error).message });
+      else throw e;
     }
   }
   // ids must be unique across the suite (results are keyed by them)
@@ -129,7 +210,7 @@ export function loadSuite(paths: string[], opts: LoadOptions & { filter?: string
     if (prev && prev !== s.file) errs.push({ file: s.file, path: 'name', message: `scenario id "${s.id}" is also used by ${prev}: give one of them another name` });
     seen.set(s.id, s.file);
   }
-  if (errs.length) throw new InputError(errs);
+  if (errs.length) throw new InputError(capProblems(errs, 0, stopped));
   let scenarios = all;
   if (opts.filter) {
     let re: RegExp;
@@ -145,7 +226,7 @@ export function loadSuite(paths: string[], opts: LoadOptions & { filter?: string
   return {
     scenarios,
     suite: {
-      name: name ?? (files.length === 1 ? basename(files[0]!, extname(files[0]!)) : 'suite'),
+      name: name ?? (files.length === 1 ? safeStem(basename(files[0]!, extname(files[0]!))) : 'suite'),
       hash: suiteHash(scenarios),
       files,
       scenarioIds: scenarios.map((s) => s.id),
