@@ -23,7 +23,7 @@ const rows = [];
 const t0 = Date.now();
 const fixed = (label, o) => {
   const r = simulate({ runs, pairs: 20, cv: 0.05, seed: seed + rows.length, ...o });
-  rows.push({ label, mode: 'fixed 20 pairs', ...r });
+  rows.push({ label, mode: `fixed ${o.pairs ?? 20} pairs`, ...r });
 };
 const seq = (label, o) => {
   const plan = { looks: 4, pairsPerLook: 10 };
@@ -33,7 +33,12 @@ const seq = (label, o) => {
 
 fixed('A/A lognormal, margin 2 %: false rollback', { ratio: 1 });
 fixed('A/A normal, margin 2 %: false rollback', { ratio: 1, distribution: 'normal' });
-fixed('A/A at the boundary (margin 0): false rollback', { ratio: 1, margin: 0 });
+fixed('canary at the -2 % boundary: false rollback', { ratio: 0.98 });
+fixed('A/A, bulk metrics, 6 pairs: false rollback', { ratio: 1, metrics: 'bulk', pairs: 6 });
+fixed('A/A, bulk metrics, 30 % failures both arms', { ratio: 1, metrics: 'bulk', failureRate: 0.3 });
+fixed('canary fails 40 %: power (rollback)', { ratio: 1, metrics: 'bulk', canaryFailureRate: 0.4 });
+fixed('10 % regression, bulk, 6 pairs: power', { ratio: 0.9, metrics: 'bulk', pairs: 6 });
+fixed('10 % regression, bulk, 6 pairs, plain Holm', { ratio: 0.9, metrics: 'bulk', pairs: 6, multiplicity: 'holm' });
 fixed('10 % regression: power (rollback)', { ratio: 0.9 });
 fixed('5 % regression: power (rollback)', { ratio: 0.95 });
 fixed('10 % improvement, expectImprovement: promote', { ratio: 1.1, expectImprovement: true });

@@ -24,6 +24,8 @@ export interface JudgeOverrides {
   now?: string;
   /** netabVersion written into the verdict (default: the manifest's). */
   netabVersion?: string;
+  /** 'holm': plain Holm across every rollback test instead of gatekeeping (calibration comparisons only). */
+  multiplicity?: 'gatekeeping' | 'holm';
 }
 
 /**
@@ -168,6 +170,7 @@ export function judgeRecords(manifest: RunManifest, records: TrialRecord[], over
       fixed.map((f) => f.sa),
       runAlpha,
       1 / scale,
+      overrides.multiplicity === 'holm',
     );
     // drift family: every fixed scenario's drift tests, plus a Bonferroni share for sequential ones
     const driftFamily = Math.round(fixed.reduce((n, f) => n + f.sa.drift.length, 0) * scale);
@@ -221,7 +224,7 @@ interface Adjusted {
  * share of alpha this group of scenarios may spend. The two-sided p-values are adjusted the same
  * way over the metrics only (they are reported, not used for decisions).
  */
-function adjustRun(sas: readonly ScenarioAnalysis[], alpha: number, budget: number): Adjusted[] {
+function adjustRun(sas: readonly ScenarioAnalysis[], alpha: number, budget: number, plainHolm = false): Adjusted[] {
   const margin: FamilyTest[] = [];
   const two: FamilyTest[] = [];
   const shares: number[] = [];
@@ -240,8 +243,10 @@ function adjustRun(sas: readonly ScenarioAnalysis[], alpha: number, budget: numb
     const nonCritical = sa.metrics.filter((m) => !m.spec.critical && m.pMargin !== null).length;
     shares.push(criticalShare(sa.input.settings, nonCritical));
   });
-  const adjM = gatekeeping(margin, shares, budget);
-  const adjP = gatekeeping(two, shares, budget);
+  // plain Holm (comparison only): every test its own "scenario", equal shares
+  const flat = (t: FamilyTest[]) => (plainHolm ? t.map((x, i) => ({ ...x, scenario: i })) : t);
+  const adjM = gatekeeping(flat(margin), plainHolm ? margin.map(() => 1) : shares, budget);
+  const adjP = gatekeeping(flat(two), plainHolm ? two.map(() => 1) : shares, budget);
   let k = 0;
   return sas.map((sa, s) => {
     const n = sa.metrics.length;

@@ -24,6 +24,17 @@ export interface SimulationOptions {
   margin?: number;
   /** Also judge a second, non-critical metric (rtt_p50, lower is better, identical in both arms). Default true. */
   secondary?: boolean;
+  /**
+   * 'bulk': judge the bulk workload's default metrics instead (goodput critical; retrans, rtt_p50,
+   * rtt_p99 not critical, identical in both arms), as src/scenario/metrics.ts sets them.
+   */
+  metrics?: 'bulk';
+  /** Probability that a trial of either arm fails (status failed, no metrics). Default 0. */
+  failureRate?: number;
+  /** Probability that a canary trial fails (replaces failureRate for the canary). */
+  canaryFailureRate?: number;
+  /** 'holm': plain Holm across every test instead of the gatekeeping scheme (for comparison only). */
+  multiplicity?: 'gatekeeping' | 'holm';
   expectImprovement?: boolean;
   sequential?: { looks: number; pairsPerLook: number };
 }
@@ -42,7 +53,13 @@ export function judgeSettingsFor(o: SimulationOptions): JudgeSettings {
   const metrics: JudgeSettings['metrics'] = [
     { name: 'goodput', unit: 'Mbit/s', direction: 'higher', scale: 'log', margin: { kind: 'relative', value: o.margin ?? 0.02 }, critical: true, required: true },
   ];
-  if (o.secondary ?? true) metrics.push({ name: 'rtt_p50', unit: 'ms', direction: 'lower', scale: 'log', margin: { kind: 'relative', value: 0.1 }, critical: false, required: false });
+  if (o.metrics === 'bulk')
+    metrics.push(
+      { name: 'retrans', unit: 'ratio', direction: 'lower', scale: 'linear', margin: { kind: 'absolute', value: 0.005 }, critical: false, required: false },
+      { name: 'rtt_p50', unit: 'ms', direction: 'lower', scale: 'log', margin: { kind: 'relative', value: 0.1 }, critical: false, required: false },
+      { name: 'rtt_p99', unit: 'ms', direction: 'lower', scale: 'log', margin: { kind: 'relative', value: 0.2 }, critical: false, required: false },
+    );
+  else if (o.secondary ?? true) metrics.push({ name: 'rtt_p50', unit: 'ms', direction: 'lower', scale: 'log', margin: { kind: 'relative', value: 0.1 }, critical: false, required: false });
   const s: JudgeSettings = {
     alpha: o.alpha ?? 0.05,
     minPairs: 5,
@@ -69,6 +86,16 @@ export function syntheticRun(o: SimulationOptions, pairs: number, rand: () => nu
     const canaryFirst = rand() < 0.5;
     for (const arm of ['control', 'canary'] as const) {
       const position = (arm === 'canary') === canaryFirst ? 0 : 1;
+      const failP = arm === 'canary' ? (o.canaryFailureRate ?? o.failureRate ?? 0) : (o.failureRate ?? 0);
+      const failed = failP > 0 && rand() < failP;
+      const metrics: Record<string, number | null> = {
+        goodput: draw(arm === 'canary' ? 100 * o.ratio : 100),
+        rtt_p50: draw(40),
+      };
+      if (o.metrics === 'bulk') {
+        metrics.retrans = 0.001 * Math.exp(0.3 * gauss());
+        metrics.rtt_p99 = draw(45);
+      }
       records.push({
         type: 'trial',
         runId,
@@ -78,15 +105,13 @@ export function syntheticRun(o: SimulationOptions, pairs: number, rand: () => nu
         position,
         arm,
         warmup: false,
-        status: 'ok',
+        status: failed ? 'failed' : 'ok',
         suspect: null,
+        ...(failed ? { reason: 'simulated failure' } : {}),
         startedAt: new Date(t0 + (2 * p + position) * 10_000).toISOString(),
         durationMs: 10_000,
         attempt: 1,
-        metrics: {
-          goodput: draw(arm === 'canary' ? 100 * o.ratio : 100),
-          rtt_p50: draw(40),
-        },
+        metrics: failed ? {} : metrics,
       });
     }
   }
@@ -125,7 +150,7 @@ export function simulate(o: SimulationOptions): SimulationSummary {
   const fixed = { ...o, sequential: undefined } as SimulationOptions;
   for (let i = 0; i < o.runs; i++) {
     const { manifest, records } = syntheticRun(fixed, o.pairs, rand, gauss);
-    decisions[judgeRecords(manifest, records, { now: '2025-01-01T00:00:00.000Z' }).decision]++;
+    decisions[judgeRecords(manifest, records, { now: '2025-01-01T00:00:00.000Z', ...(o.multiplicity ? { multiplicity: o.multiplicity } : {}) }).decision]++;
   }
   return summary(o.runs, decisions, o.runs * o.pairs);
 }
