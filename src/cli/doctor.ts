@@ -51,13 +51,11 @@ export async function doctor(): Promise<Check[]> {
   if (root) {
     const l = await findLeftovers();
     const dead = l.runs.filter((r) => !r.alive);
-    const n = dead.length + l.orphanNamespaces.length;
-    checks.push({
-      name: 'leftovers',
-      ok: n === 0,
-      detail: n === 0 ? 'none' : `${dead.map((r) => `run ${r.runId}`).concat(l.orphanNamespaces).join(', ')}: run \`netab gc\``,
-      required: false,
-    });
+    const parts: string[] = [];
+    if (dead.length) parts.push(`${dead.map((r) => `run ${r.runId}`).join(', ')}: run \`netab gc\``);
+    if (l.orphanNamespaces.length)
+      parts.push(`${l.orphanNamespaces.join(', ')} named like netab's but recorded by no run (gc leaves them; \`ip netns delete NAME\` if they are leftovers)`);
+    checks.push({ name: 'leftovers', ok: parts.length === 0, detail: parts.length ? parts.join('; ') : 'none', required: false });
   }
   return checks;
 }

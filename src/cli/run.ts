@@ -95,10 +95,8 @@ async function execute(
   }
   const left = await findLeftovers();
   const dead = left.runs.filter((r) => !r.alive);
-  if (dead.length || left.orphanNamespaces.length)
-    say(
-      `netab: found leftovers of earlier runs that did not clean up (${[...dead.map((r) => `run ${r.runId}`), ...left.orphanNamespaces].join(', ')}); \`netab gc\` removes them`,
-    );
+  if (dead.length)
+    say(`netab: found leftovers of earlier runs that did not clean up (${dead.map((r) => `run ${r.runId}`).join(', ')}); \`netab gc\` removes them`);
   const ac = new AbortController();
   // A terminal's Ctrl+C reaches every process of the group, and wrappers (npm, a shell, a CI runner)
   // may forward the same signal once more: a second signal within a second of the first is that same

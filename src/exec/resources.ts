@@ -15,9 +15,16 @@ export const NS_RE = /^nb-([0-9a-f]{6})-[a-z0-9-]+$/;
 export interface RunState {
   runId: string;
   pid: number;
+  /** the owner's start time (/proc/<pid>/stat field 22): a reused pid is not the owner */
+  pidStart?: string;
   startedAt: string;
   namespaces: string[];
   pids: number[];
+  /**
+   * Start time of each recorded process (pid -> /proc/<pid>/stat field 22), taken when it is recorded:
+   * `netab gc` kills a pid only when its start time still matches (never a process that reused it).
+   */
+  pidStarts?: Record<string, string>;
   /** root-namespace sysctls changed by the run, with the value to restore */
   sysctls: { key: string; restore: string }[];
   docker: { containers: string[]; networks: string[] };
@@ -43,9 +50,11 @@ export class Resources {
     this.state = {
       runId,
       pid: process.pid,
+      pidStart: pidStartTime(process.pid) ?? undefined,
       startedAt: new Date().toISOString(),
       namespaces: [],
       pids: [],
+      pidStarts: {},
       sysctls: [],
       docker: { containers: [], networks: [] },
     };
@@ -57,8 +66,15 @@ export class Resources {
     this.stack.push({ what, fn });
   }
 
+  /** Change the recorded state (and save it); a pid added to `pids` gets its start time recorded. */
   record(mut: (s: RunState) => void): void {
     mut(this.state);
+    const starts = (this.state.pidStarts ??= {});
+    for (const pid of this.state.pids) {
+      if (starts[pid] !== undefined) continue;
+      const t = pidStartTime(pid);
+      if (t !== null) starts[pid] = t;
+    }
     this.save();
   }
 
@@ -125,4 +141,30 @@ export function pidAlive(pid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot), or null when there is no such process. */
+export function pidStartTime(pid: number): string | null {
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the command (field 2) may hold spaces and parentheses: count fields after its last ')'
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const t = rest[22 - 3];
+    return t && /^\d+$/.test(t) ? t : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The pid runs the very process recorded (start time matches), not one that reused the pid. */
+export function samePidAlive(pid: number, recordedStart: string | undefined): boolean {
+  if (!pidAlive(pid)) return false;
+  if (recordedStart === undefined) return true; // a state file of an older netab: the pid alone
+  return pidStartTime(pid) === recordedStart;
+}
+
+/** The run's owner process is alive (and is not this process). */
+export function ownerAlive(s: RunState): boolean {
+  return s.pid !== process.pid && samePidAlive(s.pid, s.pidStart);
 }

@@ -9,7 +9,7 @@
  */
 import { hostname } from 'node:os';
 import { run } from '../../exec/index.js';
-import { pidAlive, readStates, RUN_ID_RE, type RunState } from '../../exec/resources.js';
+import { ownerAlive, pidAlive, readStates, RUN_ID_RE, type RunState } from '../../exec/resources.js';
 import { deleteNamespace } from '../netns/index.js';
 import { dockerClient, LABEL, LABEL_HOST, LABEL_NS, LABEL_PID, LABEL_RUN, pingDocker, type Docker } from './client.js';
 import { DockerError, dockerMessage } from './errors.js';
@@ -41,7 +41,7 @@ interface RunLeftovers {
 /** Why a run counts as alive, or null when it does not. */
 export function runAliveReason(runId: string, labels: Record<string, string>, state: RunState | undefined): string | null {
   if (liveHere.has(runId)) return 'in use by this process';
-  if (state && state.pid !== process.pid && pidAlive(state.pid)) return `its process ${state.pid} is running`;
+  if (state && ownerAlive(state)) return `its process ${state.pid} is running`;
   const host = labels[LABEL_HOST];
   if (host && host !== hostname()) return `it belongs to host ${host}`;
   const pid = Number(labels[LABEL_PID]);
