@@ -234,7 +234,7 @@ export function judgeSamples(spec: GateSpec, control: Sample[], canary: Sample[]
     format: 'netab-verdict/1',
     runId: meta.id,
     decision,
-    reasons: reasons.map((r) => r.replace(/^(PROMOTE|HOLD|ROLLBACK):/, (w) => `${WORD[w.slice(0, -1).toLowerCase()] ?? w.slice(0, -1)} (${w.slice(0, -1)}):`)),
+    reasons: reasons.map((r) => r.replace(/^PROMOTE:/, 'ADVANCE:')),
     alpha: settings.alpha,
     morePairs,
     scenarios: [result],
