@@ -3,7 +3,8 @@
  * Reads only the run directory (manifest.json, results.jsonl, verdict.json, telemetry/) so a past
  * run can be re-rendered offline; never imports the judge.
  */
-import { appendFile, rename, writeFile } from 'node:fs/promises';
+import { appendFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../results/files.js';
 import { join } from 'node:path';
 import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
@@ -34,10 +35,9 @@ export interface ReportPaths {
   markdown: string;
 }
 
+/** Through the run directory layer: temp O_EXCL|O_NOFOLLOW + fsync + rename, never through a link. */
 async function writeAtomic(path: string, content: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, content, 'utf8');
-  await rename(tmp, path);
+  writeFileAtomic(path, content);
 }
 
 /** Read a run directory and write report.html, junit.xml and summary.md into it (or opts.outDir). */

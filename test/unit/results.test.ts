@@ -549,6 +549,15 @@ describe('CLI on damaged run directories: exit 2, one line naming the file, no s
       first: (d) => at(d, 'verdict.json', ': is a directory, not a file'),
     },
   ];
+  reportOnly.push({
+    name: 'report.html is a symlink (the report writes it)',
+    damage: (d) => {
+      const victim = join(tmp, `victim${++n}`);
+      writeFileSync(victim, 'precious');
+      symlinkSync(victim, join(d, 'report.html'));
+    },
+    first: (d) => at(d, 'report.html', ': is a symbolic link'),
+  });
   const judgeOnly: Case[] = [
     {
       name: 'verdict.json is a symlink (judge writes it)',
