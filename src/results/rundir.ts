@@ -272,10 +272,12 @@ export class ResultsParser {
     if (!record) return;
     if (this.o.scenarios && !this.o.scenarios.has(record.scenario))
       throw fileProblem(this.source, `a trial of scenario ${oneLine(JSON.stringify(record.scenario), 80)}, which manifest.json does not list`, n);
-    // a later attempt may re-run a trial (the judge keeps the latest); the same attempt twice means
-    // the results were appended twice (a second run into the same folder, a merge into an input)
+    // a later attempt, or a replacement of a suspect pair (extra.replacement.round), may re-run a
+    // trial (the judge keeps the latest); the same trial twice in the same attempt and round means the
+    // results were appended twice (a second run into the same folder, a merge into an input)
     const key = `${record.scenario}#${record.pair}-${record.arm}`;
-    const akey = `${key}@${String(record.attempt ?? '')}`;
+    const rep = isObject(record.extra) && isObject(record.extra.replacement) ? record.extra.replacement.round : undefined;
+    const akey = `${key}@${String(record.attempt ?? '')}~${String(rep ?? '')}`;
     const prev = this.seen.get(akey);
     if (prev !== undefined)
       throw fileProblem(this.source, `repeats trial ${oneLine(key, 100)} of line ${prev} in the same attempt (results appended twice?)`, n);

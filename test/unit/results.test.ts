@@ -213,9 +213,14 @@ describe('results.jsonl: one policy', () => {
     });
   }
 
-  it('a later attempt may repeat a trial (the judge keeps the latest)', () => {
+  it('a later attempt or a replacement round may repeat a trial (the judge keeps the latest)', () => {
     const again = JSON.stringify({ ...JSON.parse(L1), attempt: 2 });
-    expect(parseResultsText(`${L1}\n${again}\n`).records).toHaveLength(2);
+    const r1 = JSON.stringify({ ...JSON.parse(L1), extra: { replacement: { round: 1, reason: 'x' } } });
+    const r2 = JSON.stringify({ ...JSON.parse(L1), extra: { replacement: { round: 2, reason: 'x' } } });
+    expect(parseResultsText(`${L1}\n${again}\n${r1}\n${r2}\n`).records).toHaveLength(4);
+    expect(thrown(() => parseResultsText(`${L1}\n${r1}\n${r1}\n`)).text).toBe(
+      'results.jsonl:3:1: repeats trial grid[delay=10ms,loss=0%]#0-canary of line 2 in the same attempt (results appended twice?)',
+    );
   });
 
   it('other record kinds are ignored (room for them), trial records normalised', () => {
