@@ -31,7 +31,12 @@ export interface ExportOptions {
  * sysctls that are not per network namespace: setting them changes the whole machine. net.core.*
  * is global except somaxconn; of net.ipv4.tcp_* only these few are.
  */
-const GLOBAL_TCP = new Set(['net.ipv4.tcp_mem', 'net.ipv4.tcp_allowed_congestion_control', 'net.ipv4.tcp_available_congestion_control', 'net.ipv4.tcp_max_orphans']);
+const GLOBAL_TCP = new Set([
+  'net.ipv4.tcp_mem',
+  'net.ipv4.tcp_allowed_congestion_control',
+  'net.ipv4.tcp_available_congestion_control',
+  'net.ipv4.tcp_max_orphans',
+]);
 export function isGlobalSysctl(key: string): boolean {
   if (key.startsWith('net.core.')) return key !== 'net.core.somaxconn';
   return GLOBAL_TCP.has(key);
@@ -64,13 +69,19 @@ function header(run: LabRun, p: ArmProfiles, forced: boolean): string[] {
     `lab run ${comment(run.manifest.runId)}, decision ${d}, netab ${comment(run.manifest.netabVersion)} (exported by netab ${NETAB_VERSION})`,
   ];
   if (forced) lines.push(`FORCED: exported with --force although the lab decision is ${d}, not PROMOTE`);
-  lines.push(`apply to: ${p.canary.applyTo === 'receiver' ? 'the hosts that receive the data (clients)' : p.canary.applyTo === 'both' ? 'both ends of the connections' : 'the hosts that send the data (servers, edges)'}`);
+  lines.push(
+    `apply to: ${p.canary.applyTo === 'receiver' ? 'the hosts that receive the data (clients)' : p.canary.applyTo === 'both' ? 'both ends of the connections' : 'the hosts that send the data (servers, edges)'}`,
+  );
   return lines;
 }
 
 function sysctlConf(run: LabRun, p: ArmProfiles, name: string, forced: boolean): string {
   const keys = profileKeys(p.canary);
-  const out = [...header(run, p, forced).map((l) => `# ${l}`), `# install as /etc/sysctl.d/${name}.conf (systemd-sysctl applies it at boot, in the root network namespace)`, '#'];
+  const out = [
+    ...header(run, p, forced).map((l) => `# ${l}`),
+    `# install as /etc/sysctl.d/${name}.conf (systemd-sysctl applies it at boot, in the root network namespace)`,
+    '#',
+  ];
   const perNs = Object.entries(keys).filter(([k]) => !isGlobalSysctl(k));
   const global = Object.entries(keys).filter(([k]) => isGlobalSysctl(k));
   if (perNs.length) {
@@ -78,7 +89,8 @@ function sysctlConf(run: LabRun, p: ArmProfiles, name: string, forced: boolean):
     for (const [k, v] of perNs) out.push(`${k} = ${v}`);
   }
   const cc = keys['net.ipv4.tcp_congestion_control'];
-  if (cc && cc !== 'cubic' && cc !== 'reno') out.push(`# ${cc} must be loaded first: echo tcp_${cc} > /etc/modules-load.d/netab-${cc}.conf`);
+  if (cc && cc !== 'cubic' && cc !== 'reno')
+    out.push(`# ${cc} must be loaded first: echo tcp_${cc} > /etc/modules-load.d/netab-${cc}.conf`);
   if (global.length) {
     out.push('#', '# GLOBAL: these change the whole machine (every namespace), not one namespace');
     for (const [k, v] of global) out.push(`${k} = ${v}`);
@@ -192,7 +204,8 @@ fi
   }
   if (Object.keys(keys).length) {
     s += '\n# sysctls (per network namespace unless marked global in the sysctl.d file)\n';
-    for (const [k, v] of Object.entries(keys)) s += `run sysctl -q -w ${shQuote(`${k}=${v}`)}${isGlobalSysctl(k) ? '   # GLOBAL: the whole machine' : ''}\n`;
+    for (const [k, v] of Object.entries(keys))
+      s += `run sysctl -q -w ${shQuote(`${k}=${v}`)}${isGlobalSysctl(k) ? '   # GLOBAL: the whole machine' : ''}\n`;
   }
   if (ra.length) s += routeBlock(ra, 'canary profile');
   s += `\nif [ "$DRY" = 0 ]; then echo ${shQuote(`netab: canary profile "${comment(p.canary.name || 'canary')}" applied`)}; fi\n`;
@@ -207,8 +220,9 @@ function rollbackSh(run: LabRun, p: ArmProfiles, name: string, forced: boolean):
   const ra = routeArgs(p.control.route);
   let s = prelude(run, p, name, forced, 'rollback.sh: restores the control profile (undoes apply.sh).');
   if (Object.keys(ctl).length) {
-    s += '\n# the control profile\'s sysctls\n';
-    for (const [k, v] of Object.entries(ctl)) s += `run sysctl -q -w ${shQuote(`${k}=${v}`)}${isGlobalSysctl(k) ? '   # GLOBAL: the whole machine' : ''}\n`;
+    s += "\n# the control profile's sysctls\n";
+    for (const [k, v] of Object.entries(ctl))
+      s += `run sysctl -q -w ${shQuote(`${k}=${v}`)}${isGlobalSysctl(k) ? '   # GLOBAL: the whole machine' : ''}\n`;
   }
   if (only.length) {
     s += `
@@ -248,7 +262,8 @@ function networkd(run: LabRun, p: ArmProfiles, forced: boolean): string {
     else lines.push(`${key}=${typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v)}`);
   };
   for (const [k, v] of Object.entries(r)) if (v !== undefined) set(k as keyof RouteOpts, v);
-  if (missing.length) out.push(`# NOT in networkd: ${missing.join(', ')} = ${comment(routeArgs(r).join(' '))}; apply.sh sets it with ip route change.`);
+  if (missing.length)
+    out.push(`# NOT in networkd: ${missing.join(', ')} = ${comment(routeArgs(r).join(' '))}; apply.sh sets it with ip route change.`);
   if (!lines.length) {
     out.push('# the canary profile sets no route option networkd can express: nothing to configure here.');
     return out.join('\n') + '\n';
@@ -268,7 +283,14 @@ function routeJson(r: RouteOpts): Record<string, unknown> {
 }
 
 function profileView(p: TuningProfile): Record<string, unknown> {
-  return { name: p.name, cc: p.cc ?? null, sysctls: profileKeys(p), route: routeJson(p.route), ip_route_args: routeArgs(p.route), apply_to: p.applyTo };
+  return {
+    name: p.name,
+    cc: p.cc ?? null,
+    sysctls: profileKeys(p),
+    route: routeJson(p.route),
+    ip_route_args: routeArgs(p.route),
+    apply_to: p.applyTo,
+  };
 }
 
 /** Everything `netab export` writes, as file name -> content (pure apart from the clock). */
@@ -276,7 +298,10 @@ export function buildExport(run: LabRun, opts: { force?: boolean; now?: string }
   const decision = run.verdict.decision;
   const forced = decision !== 'promote';
   if (forced && !opts.force) {
-    throw new NetabError(`the lab decision of ${run.dir} is ${DECISION_WORD[decision] ?? decision}, not PROMOTE: nothing exported (--force exports anyway and records it)`, EXIT.hold);
+    throw new NetabError(
+      `the lab decision of ${run.dir} is ${DECISION_WORD[decision] ?? decision}, not PROMOTE: nothing exported (--force exports anyway and records it)`,
+      EXIT.hold,
+    );
   }
   const p = armProfiles(run.manifest);
   const sl = slug(p.canary.name || p.canary.cc || 'canary');
@@ -325,7 +350,11 @@ export function buildExport(run: LabRun, opts: { force?: boolean; now?: string }
       alpha: run.verdict.alpha,
       judged_at: run.verdict.judgedAt,
       suite: run.manifest.suite ? { name: run.manifest.suite.name, hash: run.manifest.suite.hash } : null,
-      scenarios: run.manifest.scenarios.map((s) => ({ id: s.id, hash: s.hash, verdict: run.verdict.scenarios.find((v) => v.id === s.id)?.verdict ?? null })),
+      scenarios: run.manifest.scenarios.map((s) => ({
+        id: s.id,
+        hash: s.hash,
+        verdict: run.verdict.scenarios.find((v) => v.id === s.id)?.verdict ?? null,
+      })),
       reasons: run.verdict.reasons,
     },
     effects,
@@ -355,7 +384,10 @@ export async function exportCommand(dir: string, opts: ExportOptions = {}): Prom
     mkdirSync(join(path, '..'), { recursive: true });
     writeAtomic(path, content, rel.endsWith('.sh') ? 0o755 : 0o644);
   }
-  if (plan.forced) print(`netab: FORCED export: the lab decision is ${DECISION_WORD[plan.decision] ?? plan.decision}, not PROMOTE (recorded in profile.json and every file)`);
+  if (plan.forced)
+    print(
+      `netab: FORCED export: the lab decision is ${DECISION_WORD[plan.decision] ?? plan.decision}, not PROMOTE (recorded in profile.json and every file)`,
+    );
   print(`netab: exported canary profile "${plan.profile.name as string}" of run ${run.manifest.runId} to ${out}`);
   for (const rel of Object.keys(plan.files)) print(`  ${join(out, rel)}`);
   return EXIT.promote;

@@ -60,15 +60,24 @@ const KNOWN: Record<string, Omit<MetricSpec, 'name' | 'required' | 'critical'>> 
 
 function marginOf(v: unknown, where: string): MetricSpec['margin'] {
   if (typeof v === 'number' && v >= 0 && Number.isFinite(v)) return { kind: 'absolute', value: v };
-  if (typeof v === 'string' && /^\d+(\.\d+)?%$/.test(v.trim()) && Number.parseFloat(v) < 100) return { kind: 'relative', value: Number.parseFloat(v) / 100 };
-  if (v && typeof v === 'object' && ((v as { kind?: string }).kind === 'relative' || (v as { kind?: string }).kind === 'absolute') && typeof (v as { value?: unknown }).value === 'number')
+  if (typeof v === 'string' && /^\d+(\.\d+)?%$/.test(v.trim()) && Number.parseFloat(v) < 100)
+    return { kind: 'relative', value: Number.parseFloat(v) / 100 };
+  if (
+    v &&
+    typeof v === 'object' &&
+    ((v as { kind?: string }).kind === 'relative' || (v as { kind?: string }).kind === 'absolute') &&
+    typeof (v as { value?: unknown }).value === 'number'
+  )
     return { ...(v as MetricSpec['margin']) };
   throw new InputError(`${where}: margin must be "2%" (relative) or a number (absolute), got ${JSON.stringify(v)}`);
 }
 
 export function defaultGuardrail(name: string): GuardrailSpec {
   const k = KNOWN[name];
-  if (!k) throw new InputError(`metric "${name}": netab has no default direction and margin for it; describe it in --spec (name, direction, margin, scale)`);
+  if (!k)
+    throw new InputError(
+      `metric "${name}": netab has no default direction and margin for it; describe it in --spec (name, direction, margin, scale)`,
+    );
   const q = defaultQuery(name);
   return { name, ...k, margin: { ...k.margin }, critical: true, required: true, ...(q ? { query: q } : {}) };
 }
@@ -137,11 +146,6 @@ export interface GateOptions {
   print?: (line: string) => void;
 }
 
-function orient(spec: MetricSpec, v: number): number {
-  const t = spec.scale === 'log' ? Math.log(v) : v;
-  return spec.direction === 'higher' ? t : -t;
-}
-
 function armValues(samples: Sample[], spec: MetricSpec, order: Map<Sample, number>): MetricData['control'] {
   const a: MetricData['control'] = { values: [], pairOf: [], dropped: 0, why: new Map<DropReason, number>() };
   const drop = (w: DropReason) => {
@@ -180,7 +184,7 @@ export function judgeSamples(spec: GateSpec, control: Sample[], canary: Sample[]
   const times = [...new Set([...control, ...canary].map((s) => s.t).filter((t): t is number => t !== null))].sort((a, b) => a - b);
   const idx = new Map(times.map((t, i) => [t, i]));
   const order = new Map<Sample, number>();
-  [...control, ...canary].forEach((s, i) => order.set(s, s.t === null ? i : idx.get(s.t)!));
+  for (const [i, s] of [...control, ...canary].entries()) order.set(s, s.t === null ? i : idx.get(s.t)!);
   const metrics = settings.metrics.map((m) => {
     const data: MetricData = { control: armValues(control, m, order), canary: armValues(canary, m, order), paired: [] };
     return analyzeMetric(m, data, settings.alpha, settings.minPairs);
@@ -195,7 +199,13 @@ export function judgeSamples(spec: GateSpec, control: Sample[], canary: Sample[]
       const y = c.values.map((v) => (a.spec.scale === 'log' ? Math.log(v) : v));
       const span = Math.max(...c.pairOf) - Math.min(...c.pairOf);
       const slope = theilSenSlope(c.pairOf, y);
-      drift.push({ name: a.spec.name, rho: r.rho, p: r.p, trend: Number.isFinite(slope) ? slope * span : 0, limit: a.threshold !== null && Number.isFinite(a.threshold) ? Math.abs(a.threshold) : null });
+      drift.push({
+        name: a.spec.name,
+        rho: r.rho,
+        p: r.p,
+        trend: Number.isFinite(slope) ? slope * span : 0,
+        limit: a.threshold !== null && Number.isFinite(a.threshold) ? Math.abs(a.threshold) : null,
+      });
     }
   }
   const ok = (xs: Sample[]) => xs.filter((s) => s.status === 'ok').length;
@@ -229,7 +239,9 @@ export function judgeSamples(spec: GateSpec, control: Sample[], canary: Sample[]
   const { decision, reasons, morePairs } = decide([result], [settings]);
   const tests = metrics.filter((m) => m.pMargin !== null).length;
   if (tests > 1) reasons.push(`Holm adjustment across ${tests} guardrail tests at alpha = ${settings.alpha}.`);
-  reasons.push(`Production gate: ${ok(control)} control and ${ok(canary)} canary samples (per host and interval), judged unpaired; "pairs" above means samples per arm.`);
+  reasons.push(
+    `Production gate: ${ok(control)} control and ${ok(canary)} canary samples (per host and interval), judged unpaired; "pairs" above means samples per arm.`,
+  );
   return {
     format: 'netab-verdict/1',
     runId: meta.id,
@@ -283,18 +295,23 @@ function resolveSpec(o: GateOptions, available: string[] | null): GateSpec {
   const alpha = o.alpha ?? file.alpha ?? 0.05;
   if (!(alpha > 0 && alpha < 0.5)) throw new InputError(`alpha must be above 0 and below 0.5, got ${alpha}`);
   const minSamples = o.minSamples ?? file.minSamples ?? 10;
-  if (!(Number.isInteger(minSamples) && minSamples >= 2)) throw new InputError(`min samples must be an integer of at least 2, got ${minSamples}`);
+  if (!(Number.isInteger(minSamples) && minSamples >= 2))
+    throw new InputError(`min samples must be an integer of at least 2, got ${minSamples}`);
   return { alpha, minSamples, maxFailedFraction: file.maxFailedFraction ?? 0.2, metrics };
 }
 
 function stamp(d = new Date()): string {
-  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 /** `netab gate`: exit 0 ADVANCE, 4 HOLD, 1 ROLLBACK; 2 bad input, 3 Prometheus down / no series. */
 export async function gateCommand(o: GateOptions): Promise<number> {
   const print = o.print ?? ((l: string) => process.stdout.write(l + '\n'));
-  if (!o.control || !o.canary) throw new InputError('netab gate needs --control and --canary (files, or label selectors with --prometheus)');
+  if (!o.control || !o.canary)
+    throw new InputError('netab gate needs --control and --canary (files, or label selectors with --prometheus)');
   let control: Sample[];
   let canary: Sample[];
   let spec: GateSpec;
@@ -303,15 +320,31 @@ export async function gateCommand(o: GateOptions): Promise<number> {
     if (!/^https?:\/\//.test(o.prometheus)) throw new InputError(`--prometheus ${o.prometheus}: needs an http:// or https:// URL`);
     spec = resolveSpec(o, null);
     const noQuery = spec.metrics.filter((m) => !m.query);
-    if (noQuery.length) throw new InputError(`no Prometheus query for ${noQuery.map((m) => m.name).join(', ')}: give each a query (with $SELECTOR) in --spec`);
+    if (noQuery.length)
+      throw new InputError(
+        `no Prometheus query for ${noQuery.map((m) => m.name).join(', ')}: give each a query (with $SELECTOR) in --spec`,
+      );
     const rangeS = parseDuration(o.range ?? '10m');
     const stepS = parseDuration(o.step ?? '15s');
     const timeoutMs = parseDuration(o.timeout ?? '10s') * 1000;
-    if (rangeS / stepS > 11000) throw new InputError(`--range ${o.range} / --step ${o.step}: more than 11000 points per series (Prometheus' limit)`);
+    if (rangeS / stepS > 11000)
+      throw new InputError(`--range ${o.range} / --step ${o.step}: more than 11000 points per series (Prometheus' limit)`);
     const endS = o.end ?? Math.floor(Date.now() / 1000);
     const src = { url: o.prometheus, control: o.control, canary: o.canary, startS: endS - rangeS, endS, stepS, timeoutMs };
-    ({ control, canary } = await prometheusSamples(src, spec.metrics.map((m) => ({ name: m.name, query: m.query! }))));
-    source = { kind: 'prometheus', url: o.prometheus, control_selector: o.control, canary_selector: o.canary, start: new Date(src.startS * 1000).toISOString(), end: new Date(endS * 1000).toISOString(), step_s: stepS, queries: Object.fromEntries(spec.metrics.map((m) => [m.name, m.query])) };
+    ({ control, canary } = await prometheusSamples(
+      src,
+      spec.metrics.map((m) => ({ name: m.name, query: m.query! })),
+    ));
+    source = {
+      kind: 'prometheus',
+      url: o.prometheus,
+      control_selector: o.control,
+      canary_selector: o.canary,
+      start: new Date(src.startS * 1000).toISOString(),
+      end: new Date(endS * 1000).toISOString(),
+      step_s: stepS,
+      queries: Object.fromEntries(spec.metrics.map((m) => [m.name, m.query])),
+    };
   } else {
     control = readSamples(o.control);
     canary = readSamples(o.canary);
@@ -344,7 +377,17 @@ export async function gateCommand(o: GateOptions): Promise<number> {
         params: {},
         hash: '',
         scenario: { name: 'production stage', gate: source },
-        judge: { alpha: spec.alpha, minPairs: spec.minSamples, primary: spec.metrics[0]?.name ?? '', expectImprovement: false, nonCriticalRegressionsToFail: 2, maxFailedFraction: spec.maxFailedFraction, excludeSuspect: true, sequential: false, metrics: spec.metrics.map(({ query: _q, ...m }) => m) },
+        judge: {
+          alpha: spec.alpha,
+          minPairs: spec.minSamples,
+          primary: spec.metrics[0]?.name ?? '',
+          expectImprovement: false,
+          nonCriticalRegressionsToFail: 2,
+          maxFailedFraction: spec.maxFailedFraction,
+          excludeSuspect: true,
+          sequential: false,
+          metrics: spec.metrics.map(({ query: _q, ...m }) => m),
+        },
         status: 'done',
       },
     ],
@@ -354,7 +397,10 @@ export async function gateCommand(o: GateOptions): Promise<number> {
   writeFileSync(join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   const recs = [...control.map((s) => toRecord(s, 'control', id)), ...canary.map((s) => toRecord(s, 'canary', id))];
   writeFileSync(join(out, 'results.jsonl'), recs.map((r) => JSON.stringify(r)).join('\n') + '\n');
-  const full = { ...verdict, gate: { decision: word, exitCode: exitCodeFor(verdict.decision), source, samples: { control: control.length, canary: canary.length } } };
+  const full = {
+    ...verdict,
+    gate: { decision: word, exitCode: exitCodeFor(verdict.decision), source, samples: { control: control.length, canary: canary.length } },
+  };
   writeFileSync(join(out, 'verdict.json'), JSON.stringify(full, null, 2) + '\n');
   let reportNote = '';
   try {
@@ -364,13 +410,25 @@ export async function gateCommand(o: GateOptions): Promise<number> {
     writeFileSync(join(out, 'summary.md'), gateSummary(word, verdict));
   }
   const regressed = verdict.scenarios[0]!.metrics.filter((m) => m.verdict === 'REGRESSED').map((m) => m.name);
-  print(`netab gate: ${word}${regressed.length ? ` (${regressed.join(', ')} regressed)` : ''} — ${control.length} control / ${canary.length} canary samples; ${out}${reportNote}`);
+  print(
+    `netab gate: ${word}${regressed.length ? ` (${regressed.join(', ')} regressed)` : ''} — ${control.length} control / ${canary.length} canary samples; ${out}${reportNote}`,
+  );
   for (const r of verdict.reasons.slice(0, 4)) print(`  ${r}`);
   return word === 'ADVANCE' ? EXIT.promote : word === 'ROLLBACK' ? EXIT.rollback : EXIT.hold;
 }
 
 function gateSummary(word: GateDecision, v: Verdict): string {
-  const lines = [`# netab gate: ${word}`, '', ...v.reasons.map((r) => `- ${r}`), '', '| metric | verdict | effect | CI |', '|---|---|---|---|'];
-  for (const m of v.scenarios[0]?.metrics ?? []) lines.push(`| ${m.name} | ${m.verdict} | ${m.effectPct ?? m.effect ?? 'n/a'} | ${m.ciPct?.join(' to ') ?? m.ci?.join(' to ') ?? 'n/a'} |`);
+  const lines = [
+    `# netab gate: ${word}`,
+    '',
+    ...v.reasons.map((r) => `- ${r}`),
+    '',
+    '| metric | verdict | effect | CI |',
+    '|---|---|---|---|',
+  ];
+  for (const m of v.scenarios[0]?.metrics ?? [])
+    lines.push(
+      `| ${m.name} | ${m.verdict} | ${m.effectPct ?? m.effect ?? 'n/a'} | ${m.ciPct?.join(' to ') ?? m.ci?.join(' to ') ?? 'n/a'} |`,
+    );
   return lines.join('\n') + '\n';
 }

@@ -53,7 +53,14 @@ export interface Guardrail {
   /** minimum samples per arm (null: no variance or no boundary) */
   minSamplesPerArm: number | null;
   /** the lab's result per scenario: the expectation for production */
-  expectation: Array<{ scenario: string; verdict: string; effectPct: number | null; ciPct: [number, number] | null; effect: number | null; ci: [number, number] | null }>;
+  expectation: Array<{
+    scenario: string;
+    verdict: string;
+    effectPct: number | null;
+    ciPct: [number, number] | null;
+    effect: number | null;
+    ci: [number, number] | null;
+  }>;
   /** a PromQL template for the gate (metrics netab knows how to read from node exporter) */
   query?: string;
 }
@@ -84,8 +91,10 @@ export function parseDuration(v: string): number {
 export function parseStages(v: string): number[] {
   const parts = v.split(',').map((s) => s.trim().replace(/%$/, ''));
   const xs = parts.map(Number);
-  if (!parts.length || xs.some((x) => !(x > 0 && x <= 100))) throw new InputError(`--stages "${v}": percentages above 0 and at most 100, comma-separated (e.g. 1,10,50,100)`);
-  for (let i = 1; i < xs.length; i++) if (!(xs[i]! > xs[i - 1]!)) throw new InputError(`--stages "${v}": each stage must be larger than the one before`);
+  if (!parts.length || xs.some((x) => !(x > 0 && x <= 100)))
+    throw new InputError(`--stages "${v}": percentages above 0 and at most 100, comma-separated (e.g. 1,10,50,100)`);
+  for (let i = 1; i < xs.length; i++)
+    if (!(xs[i]! > xs[i - 1]!)) throw new InputError(`--stages "${v}": each stage must be larger than the one before`);
   return xs;
 }
 
@@ -109,7 +118,12 @@ function effectScale(spec: MetricSpec, v: number): number | null {
 }
 
 /** Pooled within-arm SD of one metric's measured values on the effect scale, and the control median. */
-function labSpread(records: TrialRecord[], scenario: string, spec: MetricSpec, excludeSuspect: boolean): { sd: number | null; controlMedian: number | null } {
+function labSpread(
+  records: TrialRecord[],
+  scenario: string,
+  spec: MetricSpec,
+  excludeSuspect: boolean,
+): { sd: number | null; controlMedian: number | null } {
   const arms: Record<string, number[]> = { control: [], canary: [] };
   const raw: number[] = [];
   for (const r of records) {
@@ -142,14 +156,34 @@ export function buildPlan(manifest: RunManifest, verdict: Verdict, records: Tria
       const boundary = thresholdFor(spec, controlMedian);
       let g = byName.get(spec.name);
       if (!g) {
-        g = { name: spec.name, unit: spec.unit, direction: spec.direction, scale: spec.scale, margin: { ...spec.margin }, critical: spec.critical, boundary: null, sd: null, sdScenario: null, minSamplesPerArm: null, expectation: [] };
+        g = {
+          name: spec.name,
+          unit: spec.unit,
+          direction: spec.direction,
+          scale: spec.scale,
+          margin: { ...spec.margin },
+          critical: spec.critical,
+          boundary: null,
+          sd: null,
+          sdScenario: null,
+          minSamplesPerArm: null,
+          expectation: [],
+        };
         const q = defaultQuery(spec.name);
         if (q) g.query = q;
         byName.set(spec.name, g);
       }
       g.critical ||= spec.critical;
       const mr = vs?.metrics.find((m) => m.name === spec.name);
-      if (mr) g.expectation.push({ scenario: ms.id, verdict: mr.verdict, effectPct: mr.effectPct, ciPct: mr.ciPct, effect: mr.effect, ci: mr.ci });
+      if (mr)
+        g.expectation.push({
+          scenario: ms.id,
+          verdict: mr.verdict,
+          effectPct: mr.effectPct,
+          ciPct: mr.ciPct,
+          effect: mr.effect,
+          ci: mr.ci,
+        });
       if (sd !== null && boundary !== null && Number.isFinite(boundary) && boundary !== 0) {
         const n = samplesPerArm(sd, boundary, alpha, power);
         if (g.minSamplesPerArm === null || n > g.minSamplesPerArm) {
@@ -186,7 +220,8 @@ export function buildPlan(manifest: RunManifest, verdict: Verdict, records: Tria
 }
 
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : `${v > 0 ? '+' : ''}${Number(v.toPrecision(3))} %`);
-const marginText = (m: MetricSpec['margin'], unit: string) => (m.kind === 'relative' ? `${Number((m.value * 100).toPrecision(4))} %` : `${m.value} ${unit}`.trim());
+const marginText = (m: MetricSpec['margin'], unit: string) =>
+  m.kind === 'relative' ? `${Number((m.value * 100).toPrecision(4))} %` : `${m.value} ${unit}`.trim();
 
 export function planMarkdown(p: RolloutPlan): string {
   const conf = `${Number(((1 - 2 * p.alpha) * 100).toPrecision(3))} %`;
@@ -203,8 +238,13 @@ export function planMarkdown(p: RolloutPlan): string {
     '|---|---|---|---|---|---|---|',
   ];
   for (const g of p.guardrails) {
-    const exp = g.expectation.map((e) => `${e.scenario}: ${e.verdict} ${pct(e.effectPct)}${e.ciPct ? ` (${pct(e.ciPct[0])} to ${pct(e.ciPct[1])})` : ''}`).join('; ') || 'n/a';
-    out.push(`| ${g.name} | ${g.direction} | ${marginText(g.margin, g.unit)} | ${g.critical ? 'yes' : 'no'} | ${g.sd === null ? 'n/a' : Number(g.sd.toPrecision(3))} | ${g.minSamplesPerArm ?? 'n/a'} | ${exp.replace(/\|/g, '\\|')} |`);
+    const exp =
+      g.expectation
+        .map((e) => `${e.scenario}: ${e.verdict} ${pct(e.effectPct)}${e.ciPct ? ` (${pct(e.ciPct[0])} to ${pct(e.ciPct[1])})` : ''}`)
+        .join('; ') || 'n/a';
+    out.push(
+      `| ${g.name} | ${g.direction} | ${marginText(g.margin, g.unit)} | ${g.critical ? 'yes' : 'no'} | ${g.sd === null ? 'n/a' : Number(g.sd.toPrecision(3))} | ${g.minSamplesPerArm ?? 'n/a'} | ${exp.replace(/\|/g, '\\|')} |`,
+    );
   }
   out.push('', '## Stages', '', '| stage | hosts | bake | min samples per arm | advance when |', '|---|---|---|---|---|');
   for (const s of p.stages) out.push(`| ${s.name} | ${s.percent} % | ${s.bake} | ${s.minSamplesPerArm ?? 'n/a'} | ${s.gate} |`);
@@ -236,7 +276,13 @@ export function planYaml(p: RolloutPlan): string {
       min_samples_per_arm: g.minSamplesPerArm,
       expectation: g.expectation.map((e) => ({ scenario: e.scenario, verdict: e.verdict, effect_pct: e.effectPct, ci_pct: e.ciPct })),
     })),
-    stages: p.stages.map((s) => ({ name: s.name, percent: s.percent, bake: s.bake, min_samples_per_arm: s.minSamplesPerArm, gate: s.gate })),
+    stages: p.stages.map((s) => ({
+      name: s.name,
+      percent: s.percent,
+      bake: s.bake,
+      min_samples_per_arm: s.minSamplesPerArm,
+      gate: s.gate,
+    })),
   };
   return stringify(doc, { lineWidth: 0 });
 }

@@ -32,7 +32,8 @@ export function promDuration(seconds: number): string {
 /** Fill a query template. The selector is a list of label matchers, e.g. job="node",group="canary". */
 export function fillQuery(template: string, selector: string, stepS: number): string {
   const sel = selector.trim().replace(/^\{|\}$/g, '');
-  if (!template.includes('$SELECTOR')) throw new InputError(`query "${template}" has no $SELECTOR placeholder: it could not tell control from canary hosts`);
+  if (!template.includes('$SELECTOR'))
+    throw new InputError(`query "${template}" has no $SELECTOR placeholder: it could not tell control from canary hosts`);
   return template.replaceAll('$SELECTOR', sel).replaceAll('$STEP', promDuration(stepS));
 }
 
@@ -65,7 +66,8 @@ export async function queryRange(q: RangeQuery): Promise<PromSeries[]> {
     });
   } catch (e) {
     const err = e as Error & { cause?: { code?: string; message?: string } };
-    if (err.name === 'TimeoutError' || err.name === 'AbortError') throw new EnvError(`Prometheus at ${base} did not answer within ${q.timeoutMs / 1000} s`);
+    if (err.name === 'TimeoutError' || err.name === 'AbortError')
+      throw new EnvError(`Prometheus at ${base} did not answer within ${q.timeoutMs / 1000} s`);
     throw new EnvError(`Prometheus at ${base} is not reachable: ${err.cause?.code ?? err.cause?.message ?? err.message}`);
   }
   let body: { status?: string; errorType?: string; error?: string; data?: { resultType?: string; result?: PromSeries[] } };
@@ -75,10 +77,12 @@ export async function queryRange(q: RangeQuery): Promise<PromSeries[]> {
     throw new EnvError(`Prometheus at ${base} answered HTTP ${res.status} without a JSON body (is ${base} a Prometheus server?)`);
   }
   if (body.status !== 'success') {
-    if (body.errorType === 'bad_data') throw new InputError(`Prometheus rejected the query ${JSON.stringify(q.query)}: ${body.error ?? 'bad_data'}`);
+    if (body.errorType === 'bad_data')
+      throw new InputError(`Prometheus rejected the query ${JSON.stringify(q.query)}: ${body.error ?? 'bad_data'}`);
     throw new EnvError(`Prometheus at ${base}: ${body.errorType ?? `HTTP ${res.status}`}: ${body.error ?? 'query failed'}`);
   }
-  if (body.data?.resultType !== 'matrix' || !Array.isArray(body.data.result)) throw new EnvError(`Prometheus at ${base}: expected a matrix result, got ${String(body.data?.resultType)}`);
+  if (body.data?.resultType !== 'matrix' || !Array.isArray(body.data.result))
+    throw new EnvError(`Prometheus at ${base}: expected a matrix result, got ${String(body.data?.resultType)}`);
   return body.data.result;
 }
 
@@ -107,14 +111,27 @@ function hostOf(labels: Record<string, string>): string {
  * Samples of every metric for both arms: one per series (host) per step. A metric/arm whose query
  * returns no series is an EnvError naming the metric and selector (exit 3).
  */
-export async function prometheusSamples(src: PrometheusSource, metrics: Array<{ name: string; query: string }>): Promise<Record<'control' | 'canary', Sample[]>> {
+export async function prometheusSamples(
+  src: PrometheusSource,
+  metrics: Array<{ name: string; query: string }>,
+): Promise<Record<'control' | 'canary', Sample[]>> {
   const out: Record<'control' | 'canary', Sample[]> = { control: [], canary: [] };
   for (const arm of ['control', 'canary'] as const) {
     const byKey = new Map<string, Sample>();
     for (const m of metrics) {
       const query = fillQuery(m.query, src[arm], src.stepS);
-      const series = await queryRange({ url: src.url, query, startS: src.startS, endS: src.endS, stepS: src.stepS, timeoutMs: src.timeoutMs });
-      if (series.length === 0) throw new EnvError(`metric ${m.name}: the ${arm} selector {${src[arm].replace(/^\{|\}$/g, '')}} matches no series in Prometheus at ${src.url} (query ${query})`);
+      const series = await queryRange({
+        url: src.url,
+        query,
+        startS: src.startS,
+        endS: src.endS,
+        stepS: src.stepS,
+        timeoutMs: src.timeoutMs,
+      });
+      if (series.length === 0)
+        throw new EnvError(
+          `metric ${m.name}: the ${arm} selector {${src[arm].replace(/^\{|\}$/g, '')}} matches no series in Prometheus at ${src.url} (query ${query})`,
+        );
       for (const s of series) {
         const host = hostOf(s.metric);
         for (const [ts, v] of s.values) {

@@ -23,7 +23,8 @@ export function readLabRun(dir: string): LabRun {
   } catch (e) {
     throw new InputError(`${dir}: ${(e as Error).message}`);
   }
-  if (manifest?.format !== 'netab-run/1') throw new InputError(`${join(dir, 'manifest.json')}: not a netab run manifest (format ${JSON.stringify(manifest?.format)})`);
+  if (manifest?.format !== 'netab-run/1')
+    throw new InputError(`${join(dir, 'manifest.json')}: not a netab run manifest (format ${JSON.stringify(manifest?.format)})`);
   const vf = join(dir, 'verdict.json');
   if (!existsSync(vf)) throw new InputError(`${dir}: no verdict.json; judge the run first (netab judge ${dir})`);
   let verdict: Verdict;
@@ -58,16 +59,22 @@ function normProfile(p: unknown, where: string): TuningProfile {
   const route: RouteOpts = { ...(o.route ?? {}) };
   for (const [k, v] of Object.entries(route)) {
     if (v === undefined) continue;
-    if ((k === 'initcwnd' || k === 'initrwnd') && !(Number.isInteger(v) && (v as number) > 0 && (v as number) <= 1023)) throw new InputError(`${where}.route.${k}: ${String(v)} is not an integer in 1..1023`);
-    if (k === 'rtoMinMs' && !(typeof v === 'number' && v > 0 && v < 1e6)) throw new InputError(`${where}.route.rto_min: ${String(v)} is not a positive time`);
-    if (k === 'congctl' && !/^[a-z0-9_]+$/.test(String(v))) throw new InputError(`${where}.route.congctl: "${String(v)}" is not a congestion control name`);
+    if ((k === 'initcwnd' || k === 'initrwnd') && !(Number.isInteger(v) && (v as number) > 0 && (v as number) <= 1023))
+      throw new InputError(`${where}.route.${k}: ${String(v)} is not an integer in 1..1023`);
+    if (k === 'rtoMinMs' && !(typeof v === 'number' && v > 0 && v < 1e6))
+      throw new InputError(`${where}.route.rto_min: ${String(v)} is not a positive time`);
+    if (k === 'congctl' && !/^[a-z0-9_]+$/.test(String(v)))
+      throw new InputError(`${where}.route.congctl: "${String(v)}" is not a congestion control name`);
   }
-  if (o.cc !== undefined && !/^[a-z0-9_]+$/.test(String(o.cc))) throw new InputError(`${where}.cc: "${String(o.cc)}" is not a congestion control name`);
+  if (o.cc !== undefined && !/^[a-z0-9_]+$/.test(String(o.cc)))
+    throw new InputError(`${where}.cc: "${String(o.cc)}" is not a congestion control name`);
   return { name: String(o.name ?? ''), ...(o.cc ? { cc: o.cc } : {}), sysctls, route, applyTo: o.applyTo ?? 'sender' };
 }
 
 function canonical(v: unknown): string {
-  return JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x));
+  return JSON.stringify(v, (_k, x) =>
+    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x,
+  );
 }
 
 /** The run's one control and one canary profile (every scenario of a suite must agree; exit 2 otherwise). */
@@ -76,7 +83,10 @@ export function armProfiles(m: RunManifest): ArmProfiles {
   let firstId = '';
   for (const s of m.scenarios ?? []) {
     const sc = s.scenario as { control?: unknown; canary?: unknown; endpointSysctls?: Record<string, string> } | undefined;
-    if (!sc || !sc.canary || !sc.control) throw new InputError(`manifest.json: scenario "${s.id}" records no control/canary tuning profiles (scenario.control, scenario.canary)`);
+    if (!sc || !sc.canary || !sc.control)
+      throw new InputError(
+        `manifest.json: scenario "${s.id}" records no control/canary tuning profiles (scenario.control, scenario.canary)`,
+      );
     const cur: ArmProfiles = {
       control: normProfile(sc.control, `scenario "${s.id}" control`),
       canary: normProfile(sc.canary, `scenario "${s.id}" canary`),
@@ -86,7 +96,9 @@ export function armProfiles(m: RunManifest): ArmProfiles {
       found = cur;
       firstId = s.id;
     } else if (canonical({ a: found.control, b: found.canary }) !== canonical({ a: cur.control, b: cur.canary })) {
-      throw new InputError(`manifest.json: scenarios "${firstId}" and "${s.id}" use different tuning profiles; export needs one canary and one control profile per run`);
+      throw new InputError(
+        `manifest.json: scenarios "${firstId}" and "${s.id}" use different tuning profiles; export needs one canary and one control profile per run`,
+      );
     }
   }
   if (!found) throw new InputError('manifest.json: the run has no scenarios');

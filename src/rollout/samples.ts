@@ -102,7 +102,10 @@ export function parseSamples(text: string, file: string, format: 'csv' | 'jsonl'
         return;
       }
       const metrics: Record<string, number | null> = {};
-      const src = o.metrics && typeof o.metrics === 'object' ? (o.metrics as Record<string, unknown>) : Object.fromEntries(Object.entries(o).filter(([k]) => !['host', 't', 'status'].includes(k)));
+      const src =
+        o.metrics && typeof o.metrics === 'object'
+          ? (o.metrics as Record<string, unknown>)
+          : Object.fromEntries(Object.entries(o).filter(([k]) => !['host', 't', 'status'].includes(k)));
       for (const [k, v] of Object.entries(src)) {
         if (v === null) metrics[k] = null;
         else if (typeof v === 'number' && Number.isFinite(v)) metrics[k] = v;

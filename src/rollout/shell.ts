@@ -11,5 +11,7 @@ export function shQuote(v: string | number): string {
 
 /** Text safe inside a `#` comment: one line, control characters replaced. */
 export function comment(text: string): string {
-  return text.replace(/[\0-\x1f\x7f]+/g, ' ');
+  let out = '';
+  for (const ch of text) out += ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f ? ' ' : ch;
+  return out;
 }

@@ -53,7 +53,11 @@ describe.runIf(ok)('netab export: apply.sh / rollback.sh in a fresh namespace', 
         const r = await sh('apply.sh');
         expect(r.exitCode, `apply round ${round}: ${r.stderr}`).toBe(0);
         // the lab's own read-back: throws when a value did not take
-        const rb = await readBack({ ns, gateway: '198.18.251.1', dev: a }, { 'net.ipv4.tcp_congestion_control': 'reno', ...CANARY.sysctls }, CANARY.route);
+        const rb = await readBack(
+          { ns, gateway: '198.18.251.1', dev: a },
+          { 'net.ipv4.tcp_congestion_control': 'reno', ...CANARY.sysctls },
+          CANARY.route,
+        );
         expect(rb.route).toEqual(CANARY.route);
         expect(rb.routeLine).toContain('metric 100'); // the route kept its identity
       }

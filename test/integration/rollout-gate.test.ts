@@ -26,8 +26,13 @@ let ok = requirePrereqs(tools);
 async function ensurePackages(): Promise<boolean> {
   if ((await which('prometheus')) && (await which('prometheus-node-exporter'))) return true;
   if (!process.env.CI) return false;
-  const r = await run(['apt-get', 'install', '-y', '--no-install-recommends', 'prometheus', 'prometheus-node-exporter'], { reject: false, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } as Record<string, string>, timeoutMs: 300_000 });
-  if (r.exitCode !== 0) throw new Error(`apt-get install prometheus prometheus-node-exporter failed under CI: ${r.stderr.trim().split('\n').pop()}`);
+  const r = await run(['apt-get', 'install', '-y', '--no-install-recommends', 'prometheus', 'prometheus-node-exporter'], {
+    reject: false,
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } as Record<string, string>,
+    timeoutMs: 300_000,
+  });
+  if (r.exitCode !== 0)
+    throw new Error(`apt-get install prometheus prometheus-node-exporter failed under CI: ${r.stderr.trim().split('\n').pop()}`);
   return true;
 }
 
@@ -85,23 +90,47 @@ describe.runIf(ok)('netab gate on a real Prometheus stand-in', () => {
       await run(['ip', '-n', h.ns, 'link', 'set', m1, 'up']);
       const addr = `198.19.${octet}.${4 * i + 2}:9100`;
       targets.push(`      - targets: ['${addr}']\n        labels: { group: ${h.group}, host: ${h.name} }`);
-      procs.push(spawn(['prometheus-node-exporter', `--web.listen-address=${addr}`, '--collector.disable-defaults', '--collector.netstat'], { netns: h.ns }));
+      procs.push(
+        spawn(['prometheus-node-exporter', `--web.listen-address=${addr}`, '--collector.disable-defaults', '--collector.netstat'], {
+          netns: h.ns,
+        }),
+      );
       procs.push(spawn(['iperf3', '-s', '-p', String(5201 + i), '-B', `198.18.${octet}.${4 * i + 2}`], { netns: rcv }));
     }
     // the harm: the receiver drops a share of each host's incoming packets (nftables, no netem):
     // 0.2 % from the control hosts, 3 % from the canary, so the canary retransmits far more
-    const rules = hosts.map((h, i) => `    ip saddr 198.18.${octet}.${4 * i + 1} numgen random mod 1000 < ${h.dropPerMille} drop`).join('\n');
-    await run(['nft', '-f', '-'], { netns: rcv, input: `table inet netab_standin {\n  chain input {\n    type filter hook input priority 0; policy accept;\n${rules}\n  }\n}\n` });
+    const rules = hosts
+      .map((h, i) => `    ip saddr 198.18.${octet}.${4 * i + 1} numgen random mod 1000 < ${h.dropPerMille} drop`)
+      .join('\n');
+    await run(['nft', '-f', '-'], {
+      netns: rcv,
+      input: `table inet netab_standin {\n  chain input {\n    type filter hook input priority 0; policy accept;\n${rules}\n  }\n}\n`,
+    });
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
     writeFileSync(
       join(work, 'prometheus.yml'),
       `global: { scrape_interval: 1s, evaluation_interval: 1s }\nscrape_configs:\n  - job_name: netab-standin\n    static_configs:\n${targets.join('\n')}\n`,
     );
-    procs.push(spawn(['prometheus', `--config.file=${join(work, 'prometheus.yml')}`, `--storage.tsdb.path=${join(work, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], {}));
+    procs.push(
+      spawn(
+        [
+          'prometheus',
+          `--config.file=${join(work, 'prometheus.yml')}`,
+          `--storage.tsdb.path=${join(work, 'data')}`,
+          `--web.listen-address=127.0.0.1:${port}`,
+          '--log.level=warn',
+        ],
+        {},
+      ),
+    );
     await sleep(1000);
     for (const [i, h] of hosts.entries()) {
-      procs.push(spawn(['iperf3', '-c', `198.18.${octet}.${4 * i + 2}`, '-p', String(5201 + i), '-t', '80', '-b', '50M', '-C', 'cubic'], { netns: h.ns }));
+      procs.push(
+        spawn(['iperf3', '-c', `198.18.${octet}.${4 * i + 2}`, '-p', String(5201 + i), '-t', '80', '-b', '50M', '-C', 'cubic'], {
+          netns: h.ns,
+        }),
+      );
     }
     // 50 s of traffic: 16 samples of 3 s per host
     for (let t = 0; t < 60; t++) {
@@ -129,7 +158,19 @@ describe.runIf(ok)('netab gate on a real Prometheus stand-in', () => {
   const gate = (control: string, canary: string, extra: Partial<Parameters<typeof gateCommand>[0]> = {}) => {
     const lines: string[] = [];
     const out = mkdtempSync(join(work, 'gate-'));
-    const p = gateCommand({ prometheus: url, control, canary, metrics: ['retrans'], range: '45s', step: '3s', minSamples: 10, timeout: '5s', out, print: (l) => lines.push(l), ...extra });
+    const p = gateCommand({
+      prometheus: url,
+      control,
+      canary,
+      metrics: ['retrans'],
+      range: '45s',
+      step: '3s',
+      minSamples: 10,
+      timeout: '5s',
+      out,
+      print: (l) => lines.push(l),
+      ...extra,
+    });
     return { p, lines, out };
   };
 
@@ -151,7 +192,17 @@ describe.runIf(ok)('netab gate on a real Prometheus stand-in', () => {
 
   it('Prometheus down: exit 3 with one line', async () => {
     const dead = `http://127.0.0.1:${await freePort()}`;
-    const err = await gateCommand({ prometheus: dead, control: 'group="control"', canary: 'group="canary"', metrics: ['retrans'], range: '45s', step: '3s', timeout: '3s', out: join(work, 'down'), print: () => undefined }).catch((e: unknown) => e);
+    const err = await gateCommand({
+      prometheus: dead,
+      control: 'group="control"',
+      canary: 'group="canary"',
+      metrics: ['retrans'],
+      range: '45s',
+      step: '3s',
+      timeout: '3s',
+      out: join(work, 'down'),
+      print: () => undefined,
+    }).catch((e: unknown) => e);
     expect(err).toMatchObject({ exitCode: 3 });
     expect((err as Error).message).not.toContain('\n');
     expect((err as Error).message).toMatch(/not reachable/);

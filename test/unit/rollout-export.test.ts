@@ -15,7 +15,14 @@ describe('netab export', () => {
     const dir = fixtureRun('promote');
     const out = join(dir, '..', 'out');
     expect(await exportCommand(dir, { out, print: quiet })).toBe(0);
-    for (const f of ['sysctl.d/60-netab-reno-iw30-quoted.conf', 'apply.sh', 'rollback.sh', 'networkd/60-netab-reno-iw30-quoted.conf', 'profile.json']) expect(existsSync(join(out, f)), f).toBe(true);
+    for (const f of [
+      'sysctl.d/60-netab-reno-iw30-quoted.conf',
+      'apply.sh',
+      'rollback.sh',
+      'networkd/60-netab-reno-iw30-quoted.conf',
+      'profile.json',
+    ])
+      expect(existsSync(join(out, f)), f).toBe(true);
     const conf = readFileSync(join(out, 'sysctl.d/60-netab-reno-iw30-quoted.conf'), 'utf8');
     expect(conf).toContain('net.ipv4.tcp_congestion_control = reno');
     expect(conf).toContain('net.ipv4.tcp_rmem = 4096 131072 6291456');
@@ -56,18 +63,27 @@ describe('netab export', () => {
   it('a run without verdict or profiles is an input error (exit 2)', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'netab-rollout-'));
     await expect(exportCommand(empty, { print: quiet })).rejects.toMatchObject({ exitCode: 2 });
-    await expect(exportCommand('test/fixtures/report/run', { out: join(empty, 'o'), force: true, print: quiet })).rejects.toMatchObject({ exitCode: 2 });
+    await expect(exportCommand('test/fixtures/report/run', { out: join(empty, 'o'), force: true, print: quiet })).rejects.toMatchObject({
+      exitCode: 2,
+    });
   });
 
   it('quotes every value: a hostile profile name and value stay literal in --dry-run', async () => {
-    const evil = { ...CANARY, name: "x'; touch /tmp/netab-pwned; echo '\n$(id)", sysctls: { 'net.ipv4.tcp_rmem': "4096 $(touch /tmp/netab-pwned) `id` ' \" 1" } };
+    const evil = {
+      ...CANARY,
+      name: "x'; touch /tmp/netab-pwned; echo '\n$(id)",
+      sysctls: { 'net.ipv4.tcp_rmem': '4096 $(touch /tmp/netab-pwned) `id` \' " 1' },
+    };
     const dir = fixtureRun('promote', { canary: evil });
     const plan = buildExport(readLabRun(dir));
     const out = join(dir, '..', 'out');
     await exportCommand(dir, { out, print: quiet });
     expect(plan.files['apply.sh']).toContain(`echo 'netab: canary profile "x'\\''; touch /tmp/netab-pwned; echo '\\'' $(id)" applied'`);
     expect((await run(['sh', '-n', join(out, 'apply.sh')], { reject: false })).exitCode).toBe(0);
-    const r = await run(['sh', join(out, 'apply.sh'), '--dry-run'], { reject: false, env: { PATH: process.env.PATH!, NETAB_STATE_DIR: join(dir, '..', 'state') } });
+    const r = await run(['sh', join(out, 'apply.sh'), '--dry-run'], {
+      reject: false,
+      env: { PATH: process.env.PATH!, NETAB_STATE_DIR: join(dir, '..', 'state') },
+    });
     // the dry run prints the sysctl with the hostile value as one quoted word and runs nothing
     expect(r.stdout).toContain(`sysctl -q -w 'net.ipv4.tcp_rmem=4096 $(touch /tmp/netab-pwned) \`id\` '\\'' " 1'`);
     expect(existsSync('/tmp/netab-pwned')).toBe(false);

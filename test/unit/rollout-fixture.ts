@@ -14,7 +14,10 @@ export const CANARY: TuningProfile = {
   applyTo: 'sender',
 };
 
-export function fixtureRun(decision: Decision, opts: { canary?: TuningProfile; control?: TuningProfile; keepScenarios?: number } = {}): string {
+export function fixtureRun(
+  decision: Decision,
+  opts: { canary?: TuningProfile; control?: TuningProfile; keepScenarios?: number } = {},
+): string {
   const dir = mkdtempSync(join(tmpdir(), 'netab-rollout-'));
   const run = join(dir, 'run');
   cpSync(join(process.cwd(), 'test/fixtures/report/run'), run, { recursive: true });
@@ -24,11 +27,18 @@ export function fixtureRun(decision: Decision, opts: { canary?: TuningProfile; c
   m.scenarios = m.scenarios.slice(0, keep);
   v.scenarios = v.scenarios.slice(0, keep);
   for (const s of m.scenarios) {
-    s.scenario = { ...(s.scenario as object), control: opts.control ?? CONTROL, canary: opts.canary ?? CANARY, endpointSysctls: { 'net.ipv4.tcp_wmem': '4096 16384 4194304' } };
+    s.scenario = {
+      ...(s.scenario as object),
+      control: opts.control ?? CONTROL,
+      canary: opts.canary ?? CANARY,
+      endpointSysctls: { 'net.ipv4.tcp_wmem': '4096 16384 4194304' },
+    };
   }
   v.decision = decision;
   const ids = new Set(m.scenarios.map((s) => s.id));
-  const lines = readFileSync(join(run, 'results.jsonl'), 'utf8').split('\n').filter((l) => l.trim() && ids.has((JSON.parse(l) as { scenario: string }).scenario));
+  const lines = readFileSync(join(run, 'results.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() && ids.has((JSON.parse(l) as { scenario: string }).scenario));
   writeFileSync(join(run, 'results.jsonl'), lines.join('\n') + '\n');
   writeFileSync(join(run, 'manifest.json'), JSON.stringify(m, null, 2));
   writeFileSync(join(run, 'verdict.json'), JSON.stringify(v, null, 2));

@@ -7,14 +7,17 @@ import { fillQuery } from '../../src/rollout/prometheus.js';
 import { parseSamples, type Sample } from '../../src/rollout/samples.js';
 import { mulberry } from './rollout-rng.js';
 
-const quiet = () => undefined;
-
 function samples(n: number, hosts: number, mean: number, sd: number, seed: number, failed = 0): Sample[] {
   const rnd = mulberry(seed);
   const out: Sample[] = [];
   for (let i = 0; i < n; i++) {
     const z = Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
-    out.push({ host: `h${i % hosts}`, t: 1_700_000_000 + 60 * Math.floor(i / hosts), status: i < failed ? 'failed' : 'ok', metrics: { retrans: Math.max(0, mean + sd * z), goodput: 100 * Math.exp(0.03 * z) } });
+    out.push({
+      host: `h${i % hosts}`,
+      t: 1_700_000_000 + 60 * Math.floor(i / hosts),
+      status: i < failed ? 'failed' : 'ok',
+      metrics: { retrans: Math.max(0, mean + sd * z), goodput: 100 * Math.exp(0.03 * z) },
+    });
   }
   return out;
 }
@@ -25,7 +28,22 @@ function writeJsonl(dir: string, name: string, xs: Sample[]): string {
   return f;
 }
 
-const SPEC = { alpha: 0.05, minSamples: 10, maxFailedFraction: 0.2, metrics: [{ name: 'retrans', unit: 'ratio', direction: 'lower' as const, scale: 'linear' as const, margin: { kind: 'absolute' as const, value: 0.005 }, critical: true, required: true }] };
+const SPEC = {
+  alpha: 0.05,
+  minSamples: 10,
+  maxFailedFraction: 0.2,
+  metrics: [
+    {
+      name: 'retrans',
+      unit: 'ratio',
+      direction: 'lower' as const,
+      scale: 'linear' as const,
+      margin: { kind: 'absolute' as const, value: 0.005 },
+      critical: true,
+      required: true,
+    },
+  ],
+};
 
 describe('netab gate (files)', () => {
   it('ROLLBACK when the canary retransmits beyond the margin, exit 1 and the metric named', async () => {

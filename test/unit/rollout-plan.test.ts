@@ -14,7 +14,10 @@ function scaleSpread(dir: string, f: number): void {
   const groups = new Map<string, number[]>();
   const key = (r: TrialRecord, m: string) => `${r.scenario}|${r.arm}|${m}`;
   const logish = (m: string) => m !== 'retrans_ratio';
-  for (const r of recs) for (const [m, v] of Object.entries(r.metrics)) if (typeof v === 'number' && v > 0) (groups.get(key(r, m)) ?? groups.set(key(r, m), []).get(key(r, m))!).push(logish(m) ? Math.log(v) : v);
+  for (const r of recs)
+    for (const [m, v] of Object.entries(r.metrics))
+      if (typeof v === 'number' && v > 0)
+        (groups.get(key(r, m)) ?? groups.set(key(r, m), []).get(key(r, m))!).push(logish(m) ? Math.log(v) : v);
   const mean = new Map([...groups].map(([k, xs]) => [k, xs.reduce((a, b) => a + b, 0) / xs.length]));
   for (const r of recs)
     for (const [m, v] of Object.entries(r.metrics)) {
@@ -29,7 +32,9 @@ describe('netab rollout plan', () => {
   it('stages, guardrails from the lab metrics, expectation and sample sizes', async () => {
     const dir = fixtureRun('promote', { keepScenarios: 1 });
     let text = '';
-    expect(await rolloutPlanCommand(dir, { stages: [1, 10, 50, 100], bakeS: 3600, print: (s) => (text += s), now: '2025-01-01T00:00:00Z' })).toBe(0);
+    expect(
+      await rolloutPlanCommand(dir, { stages: [1, 10, 50, 100], bakeS: 3600, print: (s) => (text += s), now: '2025-01-01T00:00:00Z' }),
+    ).toBe(0);
     expect(text).toContain('| goodput | higher | 2 % | yes |');
     expect(text).toMatch(/stage 1: 1 %/);
     const y = parse(readFileSync(join(dir, 'rollout', 'plan.yaml'), 'utf8'));
@@ -67,7 +72,7 @@ describe('netab rollout plan', () => {
   it('the sample-size formula', () => {
     // (π/3)·2·(1.645+0.8416)²·σ²/τ² with σ = 0.05, τ = ln 0.98
     const n = samplesPerArm(0.05, Math.log(0.98), 0.05, 0.8);
-    expect(n).toBe(Math.ceil((Math.PI / 3) * 2 * (1.6448536 + 0.8416212) ** 2 * 0.0025 / Math.log(0.98) ** 2));
+    expect(n).toBe(Math.ceil(((Math.PI / 3) * 2 * (1.6448536 + 0.8416212) ** 2 * 0.0025) / Math.log(0.98) ** 2));
     expect(samplesPerArm(0.1, Math.log(0.98), 0.05, 0.8) / n).toBeCloseTo(4, 1);
   });
 
