@@ -15,10 +15,11 @@
  * The exact branch is chosen from the data (no duplicated values within x or within y, both < 50),
  * not from the test at mu = 0; unreachable confidence gives ±Infinity limits (R: extreme difference).
  */
-import { midranks, medianSorted, tieSum } from './ranks.js';
+import { midranks, tieSum } from './ranks.js';
 import { normCdf, normIsf, normSf } from './normal.js';
 import { assertFinite, assertFiniteNumber, assertOpenUnit } from './check.js';
-import { EXACT_LIMIT, invertStepStatistic, type LocationInterval, type RankTestOptions, type RankTestResult } from './signedrank.js';
+import { differenceOrderStatistics, rankSumNormalLimits } from './walsh.js';
+import { EXACT_LIMIT, type LocationInterval, type RankTestOptions, type RankTestResult } from './signedrank.js';
 
 const FUZZ = 10 * Number.EPSILON;
 const pmfCache = new Map<string, Float64Array>();
@@ -190,21 +191,7 @@ export function hodgesLehmannTwoSample(x: readonly number[], y: readonly number[
   assertFinite('hodgesLehmannTwoSample', 'x', x);
   assertFinite('hodgesLehmannTwoSample', 'y', y);
   if (x.length === 0 || y.length === 0) return NaN;
-  return medianSorted(pairwiseDifferences(x, y));
-}
-
-/** R's standardised, continuity-corrected rank-sum statistic for the shift d. */
-function rankSumZAt(x: readonly number[], y: readonly number[], d: number, correction: boolean): number {
-  const nx = x.length;
-  const ny = y.length;
-  const N = nx + ny;
-  const { ranks, ties } = midranks([...x.map((v) => v - d), ...y]);
-  let rx = 0;
-  for (let i = 0; i < nx; i++) rx += ranks[i]!;
-  const dz = rx - (nx * (nx + 1)) / 2 - (nx * ny) / 2;
-  const sigma = Math.sqrt((nx * ny) / 12 * (N + 1 - tieSum(ties) / (N * (N - 1))));
-  const corr = correction ? Math.sign(dz) * 0.5 : 0;
-  return sigma === 0 ? 0 : (dz - corr) / sigma;
+  return differenceOrderStatistics(x, y).median();
 }
 
 /** Hodges-Lehmann shift (x minus y) and its two-sided interval at level `conf`. */
@@ -215,18 +202,17 @@ export function rankSumInterval(x: readonly number[], y: readonly number[], conf
   const nx = x.length;
   const ny = y.length;
   if (nx === 0 || ny === 0) return { estimate: NaN, lower: -Infinity, upper: Infinity, method: 'exact' };
-  const diffs = pairwiseDifferences(x, y);
-  const estimate = medianSorted(diffs);
+  // order statistics of the differences by selection (src/stats/walsh.ts), not by listing them
+  const diffs = differenceOrderStatistics(x, y);
+  const estimate = diffs.median();
   const hasTies = new Set(x).size !== nx || new Set(y).size !== ny;
   const method = opts.method === 'exact' || opts.method === 'normal' ? opts.method : nx < EXACT_LIMIT && ny < EXACT_LIMIT && !hasTies ? 'exact' : 'normal';
   const tail = (1 - conf) / 2;
   if (method === 'exact') {
     const q = rankSumQuantile(tail, nx, ny);
     if (q === 0) return { estimate, lower: -Infinity, upper: Infinity, method };
-    return { estimate, lower: diffs[q - 1]!, upper: diffs[nx * ny - q]!, method };
+    return { estimate, lower: diffs.select(q), upper: diffs.select(nx * ny - q + 1), method };
   }
-  const jumps: number[] = [];
-  for (const v of diffs) if (jumps.length === 0 || jumps[jumps.length - 1] !== v) jumps.push(v);
-  const [lower, upper] = invertStepStatistic(jumps, (d) => rankSumZAt(x, y, d, true), normIsf(tail));
+  const [lower, upper] = rankSumNormalLimits(x, y, diffs, normIsf(tail));
   return { estimate, lower, upper, method };
 }

@@ -22,9 +22,10 @@
  * When the requested confidence cannot be reached (too few observations) the corresponding limit is
  * ±Infinity (R instead returns the extreme Walsh average with a warning).
  */
-import { midranks, medianSorted, sortNumbers, tieSum } from './ranks.js';
+import { midranks, sortNumbers, tieSum } from './ranks.js';
 import { normCdf, normIsf, normSf } from './normal.js';
 import { assertFinite, assertFiniteNumber, assertOpenUnit } from './check.js';
+import { signedRankNormalLimits, walshOrderStatistics } from './walsh.js';
 
 export type Alternative = 'two-sided' | 'less' | 'greater';
 
@@ -206,7 +207,7 @@ export function walshAverages(x: readonly number[]): number[] {
 export function hodgesLehmannOneSample(x: readonly number[]): number {
   assertFinite('hodgesLehmannOneSample', 'x', x);
   if (x.length === 0) return NaN;
-  return medianSorted(walshAverages(x));
+  return walshOrderStatistics(x).median();
 }
 
 export interface LocationInterval {
@@ -262,27 +263,6 @@ export function invertStepStatistic(jumps: readonly number[], z: (d: number) => 
   return [lower, upper];
 }
 
-function distinctSorted(sorted: readonly number[]): number[] {
-  const out: number[] = [];
-  for (const v of sorted) if (out.length === 0 || out[out.length - 1] !== v) out.push(v);
-  return out;
-}
-
-/** R's standardised, continuity-corrected signed-rank statistic of x - d (zeros dropped). */
-function signedRankZAt(x: readonly number[], d: number, correction: boolean): number {
-  const xd: number[] = [];
-  for (const v of x) if (v - d !== 0) xd.push(v - d);
-  const n = xd.length;
-  if (n === 0) return 0;
-  const { ranks, ties } = midranks(xd.map(Math.abs));
-  let v = 0;
-  for (let i = 0; i < n; i++) if (xd[i]! > 0) v += ranks[i]!;
-  const zd = v - (n * (n + 1)) / 4;
-  const sigma = Math.sqrt((n * (n + 1) * (2 * n + 1)) / 24 - tieSum(ties) / 48);
-  const corr = correction ? Math.sign(zd) * 0.5 : 0;
-  return (zd - corr) / sigma;
-}
-
 /**
  * Hodges-Lehmann estimate and two-sided confidence interval at level `conf` (e.g. 0.90) for the
  * pseudo-median of x (the paired location shift when x are paired differences).
@@ -292,18 +272,18 @@ export function signedRankInterval(x: readonly number[], conf: number, opts: { m
   assertOpenUnit('signedRankInterval', 'conf', conf);
   const n = x.length;
   if (n === 0) return { estimate: NaN, lower: -Infinity, upper: Infinity, method: 'exact' };
-  const walsh = walshAverages(x);
-  const estimate = medianSorted(walsh);
+  // order statistics of the Walsh averages by selection (src/stats/walsh.ts), not by listing them
+  const walsh = walshOrderStatistics(x);
+  const estimate = walsh.median();
   const hasTies = new Set(x).size !== n;
   const method = opts.method === 'exact' || opts.method === 'normal' ? opts.method : n < EXACT_LIMIT && !hasTies ? 'exact' : 'normal';
   const tail = (1 - conf) / 2;
   if (method === 'exact') {
     const q = signedRankQuantile(tail, n);
-    const M = walsh.length;
+    const M = walsh.size;
     if (q === 0) return { estimate, lower: -Infinity, upper: Infinity, method };
-    return { estimate, lower: walsh[q - 1]!, upper: walsh[M - q]!, method };
+    return { estimate, lower: walsh.select(q), upper: walsh.select(M - q + 1), method };
   }
-  const zq = normIsf(tail);
-  const [lower, upper] = invertStepStatistic(distinctSorted(walsh), (d) => signedRankZAt(x, d, true), zq);
+  const [lower, upper] = signedRankNormalLimits(x, walsh, normIsf(tail));
   return { estimate, lower, upper, method };
 }

@@ -1,0 +1,558 @@
+/**
+ * Order statistics of the Walsh averages (x_i + x_j)/2, i ≤ j, and of the pairwise differences
+ * x_i - y_j without materialising them: the Hodges-Lehmann estimates and their interval limits for
+ * tens of thousands of pairs in O(n log n) time and O(n) memory (n(n+1)/2 Walsh averages of 50,000
+ * pairs would be 10 GB).
+ *
+ * Both sets are "sorted matrices": with a = sorted x (and b = y sorted descending) the value
+ * v(i, j) = (a_i + a_j)/2 (j ≥ i) or a_i - b_j is non-decreasing along every row and every column,
+ * also in floating point (rounding is monotone), and the values are bit for bit the ones the
+ * brute-force listing computes (addition is commutative). Selection of the k-th smallest follows
+ * Johnson & Mitchell (1978) / Monahan (1984): keep an active column range per row, pick pivots
+ * among the active elements at random, count the elements below a pivot with one monotone sweep
+ * over the rows (O(n)), and shrink the ranges. Pivots are two order statistics of a random sample
+ * of the active elements that bracket the wanted rank (Floyd & Rivest), so a few sweeps suffice;
+ * the last few thousand active elements are sorted. Expected O(n log n) in all.
+ *
+ * Ties and signed zeros: an order statistic is a value, so ties need no care, except for the sign
+ * of a zero (a sorted Float64Array puts -0 before +0). Elements equal to -0 can only arise from -0
+ * or subnormal inputs; for those inputs the matrix is materialised (up to MATERIALISE_LIMIT) so the
+ * answer is the brute force's bit for bit.
+ */
+import { mulberry32 } from './random.js';
+
+/** Inputs with -0 or values this close to 0 can produce -0 elements (see above). */
+const TINY = 2 ** -1000;
+/** Largest matrix materialised for inputs with -0 / subnormal values. */
+const MATERIALISE_LIMIT = 1 << 24;
+/** Active sets this small are gathered and sorted. */
+const GATHER_MIN = 4096;
+/** Random sample per selection round. */
+const SAMPLE = 2048;
+
+/** The order statistics the Hodges-Lehmann procedures need. Ranks are 1-based. */
+export interface OrderStatistics {
+  /** Number of elements, n(n+1)/2 or nx·ny. */
+  readonly size: number;
+  /** k-th smallest element, 1 ≤ k ≤ size (the sorted listing's element k - 1). */
+  select(k: number): number;
+  /** Number of elements < v. */
+  countLt(v: number): number;
+  /** Number of elements ≤ v. */
+  countLe(v: number): number;
+  /** Smallest element > v (+Infinity if none). */
+  nextAbove(v: number): number;
+  /** Largest element < v (-Infinity if none). */
+  prevBelow(v: number): number;
+  /** Smallest and largest element. */
+  min(): number;
+  max(): number;
+  /** Median: the middle element, or the mean of the two middle ones (as medianSorted). */
+  median(): number;
+}
+
+function sortedCopy(values: readonly number[], descending = false): Float64Array {
+  const s = Float64Array.from(values).sort();
+  return descending ? s.reverse() : s;
+}
+
+function hazard(values: ArrayLike<number>): boolean {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (Object.is(v, -0) || (v !== 0 && Math.abs(v) < TINY)) return true;
+  }
+  return false;
+}
+
+/** Shared median logic: the (h)-th and, for an even size, the next element, averaged as medianSorted does. */
+function medianOf(os: OrderStatistics): number {
+  const M = os.size;
+  if (M === 0) return NaN;
+  const h = Math.floor(M / 2);
+  if (M % 2 === 1) return os.select(h + 1);
+  const a = os.select(h);
+  const b = os.countLe(a) >= h + 1 ? a : os.nextAbove(a);
+  return (a + b) / 2;
+}
+
+/** The listing itself (small or hazardous inputs): queries by binary search. */
+class Materialised implements OrderStatistics {
+  readonly size: number;
+  constructor(private readonly s: Float64Array) {
+    this.size = s.length;
+  }
+  private lowerBound(v: number): number {
+    let lo = 0;
+    let hi = this.s.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.s[mid]! < v) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+  private upperBound(v: number): number {
+    let lo = 0;
+    let hi = this.s.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.s[mid]! <= v) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+  select(k: number): number {
+    return this.s[k - 1]!;
+  }
+  countLt(v: number): number {
+    return this.lowerBound(v);
+  }
+  countLe(v: number): number {
+    return this.upperBound(v);
+  }
+  nextAbove(v: number): number {
+    const i = this.upperBound(v);
+    return i < this.size ? this.s[i]! : Infinity;
+  }
+  prevBelow(v: number): number {
+    const i = this.lowerBound(v);
+    return i > 0 ? this.s[i - 1]! : -Infinity;
+  }
+  min(): number {
+    return this.s[0]!;
+  }
+  max(): number {
+    return this.s[this.size - 1]!;
+  }
+  median(): number {
+    return medianOf(this);
+  }
+}
+
+/**
+ * Implicit sorted matrix. walsh: v(i, j) = (a_i + a_j)/2 for 0 ≤ i ≤ j < n; otherwise
+ * v(i, j) = a_i - b_j for all i, j (a ascending, b descending).
+ */
+class SortedMatrix implements OrderStatistics {
+  readonly size: number;
+  private readonly rows: number;
+  private readonly cols: number;
+  /** Scratch: per-row boundaries of the last sweep and the active ranges. */
+  private readonly p: Int32Array;
+  private readonly lo: Int32Array;
+  private readonly hi: Int32Array;
+
+  constructor(
+    private readonly a: Float64Array,
+    private readonly b: Float64Array,
+    private readonly walsh: boolean,
+  ) {
+    this.rows = a.length;
+    this.cols = b.length;
+    this.size = walsh ? (this.rows * (this.rows + 1)) / 2 : this.rows * this.cols;
+    this.p = new Int32Array(this.rows);
+    this.lo = new Int32Array(this.rows);
+    this.hi = new Int32Array(this.rows);
+  }
+
+  private v(i: number, j: number): number {
+    return this.walsh ? (this.a[i]! + this.a[j]!) / 2 : this.a[i]! - this.b[j]!;
+  }
+
+  private start(i: number): number {
+    return this.walsh ? i : 0;
+  }
+
+  /**
+   * For every row, the first column whose value is > t (strict = false) or ≥ t (strict = true),
+   * into this.p; returns the total number of elements before those columns. One sweep: the
+   * boundary moves left as the row index grows (columns are non-decreasing too).
+   */
+  private sweep(t: number, strict: boolean): number {
+    const { rows, cols, p } = this;
+    let c = cols;
+    let total = 0;
+    for (let i = 0; i < rows; i++) {
+      const s = this.start(i);
+      if (c < s) c = s;
+      if (strict) while (c > s && this.v(i, c - 1) >= t) c--;
+      else while (c > s && this.v(i, c - 1) > t) c--;
+      p[i] = c;
+      total += c - s;
+    }
+    return total;
+  }
+
+  countLe(t: number): number {
+    return this.sweep(t, false);
+  }
+
+  countLt(t: number): number {
+    return this.sweep(t, true);
+  }
+
+  nextAbove(t: number): number {
+    this.sweep(t, false);
+    let best = Infinity;
+    for (let i = 0; i < this.rows; i++) if (this.p[i]! < this.cols) best = Math.min(best, this.v(i, this.p[i]!));
+    return best;
+  }
+
+  prevBelow(t: number): number {
+    this.sweep(t, true);
+    let best = -Infinity;
+    for (let i = 0; i < this.rows; i++) if (this.p[i]! > this.start(i)) best = Math.max(best, this.v(i, this.p[i]! - 1));
+    return best;
+  }
+
+  min(): number {
+    return this.v(0, this.start(0));
+  }
+
+  max(): number {
+    return this.v(this.rows - 1, this.cols - 1);
+  }
+
+  median(): number {
+    return medianOf(this);
+  }
+
+  select(k: number): number {
+    if (!(k >= 1 && k <= this.size)) throw new RangeError(`select: rank ${k} outside 1 … ${this.size}`);
+    if (k === 1) return this.min();
+    if (k === this.size) return this.max();
+    const { rows, lo, hi, p } = this;
+    for (let i = 0; i < rows; i++) {
+      lo[i] = this.start(i);
+      hi[i] = this.cols;
+    }
+    // Deterministic pseudo-random pivots: the answer never depends on them, only the time does.
+    const rnd = mulberry32(0x9e3779b9 ^ k ^ this.size);
+    let below = 0; // active elements are those of rank below+1 … below+active
+    let active = this.size;
+    const prefix = new Float64Array(rows + 1);
+    const sample = new Float64Array(SAMPLE);
+    const gatherAt = Math.max(GATHER_MIN, 2 * rows);
+    for (;;) {
+      if (active <= gatherAt) {
+        const buf = new Float64Array(active);
+        let m = 0;
+        for (let i = 0; i < rows; i++) for (let j = lo[i]!; j < hi[i]!; j++) buf[m++] = this.v(i, j);
+        buf.sort();
+        return buf[k - below - 1]!;
+      }
+      // a random sample of the active elements (with replacement)
+      prefix[0] = 0;
+      for (let i = 0; i < rows; i++) prefix[i + 1] = prefix[i]! + (hi[i]! - lo[i]!);
+      for (let s = 0; s < SAMPLE; s++) {
+        const r = Math.floor(rnd() * active);
+        let l = 0;
+        let h = rows - 1;
+        while (l < h) {
+          const mid = (l + h + 1) >>> 1;
+          if (prefix[mid]! <= r) l = mid;
+          else h = mid - 1;
+        }
+        sample[s] = this.v(l, lo[l]! + (r - prefix[l]!));
+      }
+      sample.sort();
+      // pivots bracketing rank k: its expected position in the sample ± 3 standard deviations
+      const pos = ((k - below) / active) * SAMPLE;
+      const spread = 3 * Math.sqrt(SAMPLE * (pos / SAMPLE) * (1 - pos / SAMPLE)) + 2;
+      const t1 = sample[Math.max(0, Math.min(SAMPLE - 1, Math.floor(pos - spread)))]!;
+      const t2 = sample[Math.max(0, Math.min(SAMPLE - 1, Math.ceil(pos + spread)))]!;
+      const lt1 = this.countLtActive(t1);
+      if (k <= lt1) {
+        // the answer is < t1: keep the active elements before the boundaries (t1 leaves: progress)
+        hi.set(p);
+      } else {
+        const ltBounds = Int32Array.from(p);
+        const le2 = this.countLeActive(t2);
+        if (k > le2) {
+          // the answer is > t2 (t2 leaves: progress)
+          lo.set(p);
+        } else if (t1 === t2) {
+          return t1;
+        } else {
+          // the answer is in [t1, t2]
+          lo.set(ltBounds);
+          hi.set(p);
+          if (this.activeCount() === active) {
+            // no progress (t1 and t2 are the extremes of the active set): split at t1 alone
+            if (k <= this.countLeActive(t1)) return t1;
+            lo.set(p);
+          }
+        }
+      }
+      active = this.activeCount();
+      below = this.belowCount();
+    }
+  }
+
+  private activeCount(): number {
+    let n = 0;
+    for (let i = 0; i < this.rows; i++) n += this.hi[i]! - this.lo[i]!;
+    return n;
+  }
+
+  private belowCount(): number {
+    let n = 0;
+    for (let i = 0; i < this.rows; i++) n += this.lo[i]! - this.start(i);
+    return n;
+  }
+
+  /** Rank count (< t) clamped to the active ranges, boundaries into this.p; includes `below`. */
+  private countLtActive(t: number): number {
+    this.sweep(t, true);
+    return this.clampCount();
+  }
+
+  private countLeActive(t: number): number {
+    this.sweep(t, false);
+    return this.clampCount();
+  }
+
+  /** Clamp this.p into [lo, hi] row by row; returns the number of elements before the boundaries. */
+  private clampCount(): number {
+    const { rows, lo, hi, p } = this;
+    let total = 0;
+    for (let i = 0; i < rows; i++) {
+      const c = Math.min(hi[i]!, Math.max(lo[i]!, p[i]!));
+      p[i] = c;
+      total += c - this.start(i);
+    }
+    return total;
+  }
+}
+
+/** Order statistics of the n(n+1)/2 Walsh averages (x_i + x_j)/2, i ≤ j. */
+export function walshOrderStatistics(x: readonly number[]): OrderStatistics {
+  const a = sortedCopy(x);
+  const M = (a.length * (a.length + 1)) / 2;
+  if (M > 0 && hazard(a) && M <= MATERIALISE_LIMIT) {
+    const out = new Float64Array(M);
+    let k = 0;
+    for (let i = 0; i < a.length; i++) for (let j = i; j < a.length; j++) out[k++] = (a[i]! + a[j]!) / 2;
+    return new Materialised(out.sort());
+  }
+  return new SortedMatrix(a, a, true);
+}
+
+/** Order statistics of the nx·ny differences x_i - y_j. */
+export function differenceOrderStatistics(x: readonly number[], y: readonly number[]): OrderStatistics {
+  const a = sortedCopy(x);
+  const b = sortedCopy(y, true);
+  const M = a.length * b.length;
+  if (M > 0 && (hazard(a) || hazard(b)) && M <= MATERIALISE_LIMIT) {
+    const out = new Float64Array(M);
+    let k = 0;
+    for (let i = 0; i < a.length; i++) for (let j = 0; j < b.length; j++) out[k++] = a[i]! - b[j]!;
+    return new Materialised(out.sort());
+  }
+  return new SortedMatrix(a, b, false);
+}
+
+/** Σ (t³ - t) over runs of equal values of a sorted array (the tie correction of identical values). */
+function sortedTieSum(s: Float64Array): number {
+  let sum = 0;
+  let i = 0;
+  while (i < s.length) {
+    let j = i + 1;
+    while (j < s.length && s[j] === s[i]) j++;
+    const t = j - i;
+    if (t > 1) sum += t * t * t - t;
+    i = j;
+  }
+  return sum;
+}
+
+/** First index of the sorted array with s[i] ≥ v (strict = false: s[i] > v). */
+function bound(s: Float64Array, v: number, strict: boolean): number {
+  let lo = 0;
+  let hi = s.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (strict ? s[mid]! <= v : s[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The standardised, continuity-corrected signed-rank statistic of x - d (values equal to d dropped)
+ * from x sorted ascending, in O(n): the |x_i - d| of the values below d and of those above d are
+ * two sorted runs, merged; the midranks, their sum over positive x_i - d and the tie sum are the
+ * same exact half-integers and integers as midranks() gives, so the result is the same number.
+ */
+export function signedRankZSorted(a: Float64Array, d: number, correction: boolean): number {
+  const p = bound(a, d, false); // a[0 … p) < d
+  const q = bound(a, d, true); // a[q …) > d
+  const n = p + (a.length - q);
+  if (n === 0) return 0;
+  let i = p - 1; // negatives, |a_i - d| ascending as i falls
+  let j = q; // positives, ascending as j rises
+  let pos = 0;
+  let v = 0;
+  let ties = 0;
+  while (i >= 0 || j < a.length) {
+    const ua = i >= 0 ? -(a[i]! - d) : Infinity;
+    const ub = j < a.length ? a[j]! - d : Infinity;
+    const u = Math.min(ua, ub);
+    let ca = 0;
+    let cb = 0;
+    while (i >= 0 && -(a[i]! - d) === u) {
+      ca++;
+      i--;
+    }
+    while (j < a.length && a[j]! - d === u) {
+      cb++;
+      j++;
+    }
+    const t = ca + cb;
+    v += cb * ((pos + pos + t - 1) / 2 + 1);
+    if (t > 1) ties += t * t * t - t;
+    pos += t;
+  }
+  const zd = v - (n * (n + 1)) / 4;
+  const sigma = Math.sqrt((n * (n + 1) * (2 * n + 1)) / 24 - ties / 48);
+  const corr = correction ? Math.sign(zd) * 0.5 : 0;
+  return (zd - corr) / sigma;
+}
+
+/**
+ * The standardised, continuity-corrected rank-sum statistic for the shift d from x and y sorted
+ * ascending, in O(nx + ny): x - d and y are merged; same exact rank sums and tie sums as midranks()
+ * of the pooled sample, hence the same number.
+ */
+export function rankSumZSorted(a: Float64Array, b: Float64Array, d: number, correction: boolean): number {
+  const nx = a.length;
+  const ny = b.length;
+  const N = nx + ny;
+  let i = 0;
+  let j = 0;
+  let pos = 0;
+  let rx = 0;
+  let ties = 0;
+  while (i < nx || j < ny) {
+    const ua = i < nx ? a[i]! - d : Infinity;
+    const ub = j < ny ? b[j]! : Infinity;
+    const u = Math.min(ua, ub);
+    let ca = 0;
+    let cb = 0;
+    while (i < nx && a[i]! - d === u) {
+      ca++;
+      i++;
+    }
+    while (j < ny && b[j]! === u) {
+      cb++;
+      j++;
+    }
+    const t = ca + cb;
+    rx += ca * ((pos + pos + t - 1) / 2 + 1);
+    if (t > 1) ties += t * t * t - t;
+    pos += t;
+  }
+  const dz = rx - (nx * (nx + 1)) / 2 - (nx * ny) / 2;
+  const sigma = Math.sqrt(((nx * ny) / 12) * (N + 1 - ties / (N * (N - 1))));
+  const corr = correction ? Math.sign(dz) * 0.5 : 0;
+  return sigma === 0 ? 0 : (dz - corr) / sigma;
+}
+
+/**
+ * Inverts a non-increasing step function z(d) whose jumps are the elements of `os`, exactly as
+ * invertStepStatistic does over the sorted distinct elements (same evaluation points: midpoints of
+ * adjacent distinct elements, and min - max(1, |min|), max + max(1, |max|) outside), but searching
+ * over ranks with selection instead of over a listing. A gap (the open interval right of an
+ * element w, or left of the minimum) is probed through any rank of w; `guess` ranks come from the
+ * statistic's tie-free form (V or U = number of elements above d), so a probe of the guessed gap
+ * and of its neighbour usually settle each limit.
+ */
+export function invertBySelection(
+  os: OrderStatistics,
+  z: (d: number) => number,
+  zq: number,
+  guessLower: number,
+  guessUpper: number,
+): [number, number] {
+  const M = os.size;
+  const first = os.min();
+  const last = os.max();
+  const memo = new Map<number, { z: number; first: number; last: number }>();
+  let gap0: { z: number; first: number; last: number } | undefined;
+  const gap = (r: number): { z: number; first: number; last: number } => {
+    if (r === 0) return (gap0 ??= { z: z(first - Math.max(1, Math.abs(first))), first: 0, last: 0 });
+    const w = os.select(r);
+    let g = memo.get(w);
+    if (!g) {
+      const next = os.nextAbove(w);
+      const point = next === Infinity ? last + Math.max(1, Math.abs(last)) : (w + next) / 2;
+      g = { z: z(point), first: os.countLt(w) + 1, last: os.countLe(w) };
+      memo.set(w, g);
+    }
+    return g;
+  };
+  /** Smallest rank r in [0, M] whose gap satisfies pred (M + 1 if none); pred is monotone in r. */
+  const smallest = (pred: (zv: number) => boolean, guess: number): number => {
+    let lo = 0;
+    let hi = M + 1;
+    let r = Number.isFinite(guess) ? Math.max(0, Math.min(M, Math.round(guess))) : Math.floor(M / 2);
+    let step = 1;
+    let seenTrue = false;
+    let seenFalse = false;
+    for (;;) {
+      const g = gap(r);
+      const ok = pred(g.z);
+      if (ok) {
+        hi = g.first;
+        seenTrue = true;
+      } else {
+        lo = g.last + 1;
+        seenFalse = true;
+      }
+      if (lo >= hi) return hi;
+      if (seenTrue && seenFalse) r = lo + Math.floor((hi - 1 - lo) / 2);
+      else if (ok) r = Math.max(lo, hi - step);
+      else r = Math.min(hi - 1, lo - 1 + step);
+      step *= 2;
+    }
+  };
+  const rl = smallest((v) => v <= zq, guessLower);
+  const lower = rl === 0 ? -Infinity : rl > M ? last : os.select(rl);
+  const ru = smallest((v) => v < -zq, guessUpper);
+  const upper = ru > M ? Infinity : ru === 0 ? first : os.select(ru);
+  return [lower, upper];
+}
+
+/** Rank guesses [lower, upper] for invertBySelection from a statistic T = #elements above d. */
+function rankGuesses(M: number, mean: number, sigma: number, zq: number): [number, number] {
+  const tMax = Math.floor(mean + 0.5 + zq * sigma); // largest T with z ≤ zq
+  const tMin = Math.ceil(mean - 0.5 - zq * sigma); // smallest T with z ≥ -zq
+  return [M - tMax, M - tMin + 1];
+}
+
+/**
+ * Limits of the normal-approximation Hodges-Lehmann interval of the signed-rank test (the Walsh
+ * averages where the corrected statistic crosses ±zq); `os` = walshOrderStatistics(x).
+ */
+export function signedRankNormalLimits(x: readonly number[], os: OrderStatistics, zq: number): [number, number] {
+  const a = sortedCopy(x);
+  const n = a.length;
+  const sigma = Math.sqrt((n * (n + 1) * (2 * n + 1)) / 24 - sortedTieSum(a) / 48);
+  const [gl, gu] = rankGuesses(os.size, (n * (n + 1)) / 4, sigma, zq);
+  return invertBySelection(os, (d) => signedRankZSorted(a, d, true), zq, gl, gu);
+}
+
+/**
+ * Limits of the normal-approximation Hodges-Lehmann interval of the rank-sum test (the differences
+ * x_i - y_j where the corrected statistic crosses ±zq); `os` = differenceOrderStatistics(x, y).
+ */
+export function rankSumNormalLimits(x: readonly number[], y: readonly number[], os: OrderStatistics, zq: number): [number, number] {
+  const a = sortedCopy(x);
+  const b = sortedCopy(y);
+  const nx = a.length;
+  const ny = b.length;
+  const N = nx + ny;
+  const sigma = Math.sqrt(((nx * ny) / 12) * (N + 1 - (sortedTieSum(a) + sortedTieSum(b)) / (N * (N - 1))));
+  const [gl, gu] = rankGuesses(os.size, (nx * ny) / 2, sigma, zq);
+  return invertBySelection(os, (d) => rankSumZSorted(a, b, d, true), zq, gl, gu);
+}
