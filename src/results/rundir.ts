@@ -225,8 +225,9 @@ export class ResultsParser {
     for (;;) {
       const nl = chunk.indexOf(0x0a, start);
       if (nl < 0) break;
-      this.take(chunk.subarray(start, nl));
-      this.line(Buffer.concat(this.pending, this.pendingBytes), false);
+      const whole = this.pendingBytes === 0; // the line lies in this chunk: no copy
+      this.take(chunk.subarray(start, nl), whole);
+      this.line(whole ? chunk.subarray(start, nl) : Buffer.concat(this.pending, this.pendingBytes), false);
       this.pending = [];
       this.pendingBytes = 0;
       start = nl + 1;
@@ -242,10 +243,11 @@ export class ResultsParser {
     return { records: this.records, warnings: this.warnings };
   }
 
-  private take(b: Buffer): void {
+  /** Keep part of the current line (checked against the line limit); `whole`: the line is complete in b, nothing to keep. */
+  private take(b: Buffer, whole = false): void {
     if (this.pendingBytes + b.length > this.lineBytes)
       throw fileProblem(this.source, `longer than ${this.lineBytes} bytes: not a trial record netab wrote`, this.lineNo + 1);
-    if (b.length) {
+    if (b.length && !whole) {
       this.pending.push(Buffer.from(b));
       this.pendingBytes += b.length;
     }
