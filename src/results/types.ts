@@ -77,6 +77,12 @@ export interface ManifestScenario {
   file?: string;
   /** Estimated wall time, seconds (plan, shard balancing, ETA). */
   estimateS?: number;
+  /**
+   * Suspect pairs re-run at the end of the schedule (trial/runner): the budget in pairs, how many
+   * were used, each replacement (pair index, round, why the pair was suspect) and how many suspect
+   * pairs were left when the budget ran out. The judge uses each pair's latest records.
+   */
+  replacements?: { budget: number; used: number; pairs: { pair: number; round: number; reason: string }[]; unreplaced: number };
 }
 
 /** A suite: many scenario files judged as one; possibly one shard of it. */

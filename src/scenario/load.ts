@@ -776,6 +776,7 @@ function resolveScenario(
       pairs,
       warmup: d.trials?.warmup ?? 1,
       timeoutMs: d.trials?.timeout !== undefined ? parseTime(d.trials.timeout) : Math.round((30 + 3 * trialSeconds(workload, rttMs)) * 1000),
+      replaceBudget: d.trials?.replace_budget !== undefined ? parsePercent(d.trials.replace_budget) : 0.25,
     },
     judge,
     fidelity: {

@@ -71,7 +71,8 @@ export interface Scenario {
   canary: TuningProfile;
   workload: Workload;
   crossTraffic?: CrossTraffic;
-  trials: { pairs: number; warmup: number; timeoutMs: number };
+  /** replaceBudget: share of `pairs` that may be re-run when suspect (default 0.25; trial/runner) */
+  trials: { pairs: number; warmup: number; timeoutMs: number; replaceBudget?: number };
   judge: JudgeSettings;
   fidelity: { enabled: boolean; rttToleranceMs: number; rateTolerance: number; samples: number; strict: boolean; cpuSuspect: number; latenessSuspectMs: number };
   /** path summary along sender -> receiver, for the fidelity probe and the report's theory overlay */

@@ -306,6 +306,7 @@ export const TrialsSchema = z
     pairs: z.int().min(1).max(10000).optional().describe('measured control/canary pairs (default 10)'),
     warmup: z.int().min(0).max(100).optional().describe('warm-up pairs run first and discarded (default 1)'),
     timeout: DurationTime.optional().describe('per-trial timeout (default: workload duration + 30s)'),
+    replace_budget: Percent.optional().describe('suspect pairs are re-run at the end, up to this share of pairs extra (default 25%; 0% turns it off)'),
   })
   .strict();
 
@@ -332,7 +333,7 @@ export const FidelitySchema = z
     samples: z.int().min(20).max(100000).optional().describe('RTT probes (default 500)'),
     strict: z.boolean().optional().describe('fail the scenario when fidelity is out of tolerance (default false: flag it)'),
     lateness_suspect: ToleranceTime.optional().describe('relay lateness p99 above which a trial is flagged suspect (default max(2ms, 10% of the path RTT))'),
-    cpu_suspect: Percent.optional().describe('host CPU busy share during a trial above which the trial is flagged suspect (default 99%)'),
+    cpu_suspect: Percent.optional().describe('host CPU busy share during a trial named as context in a suspect trial\'s reason (default 99%); CPU load alone never makes a trial suspect'),
   })
   .strict();
 

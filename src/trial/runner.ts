@@ -244,7 +244,11 @@ async function runOneScenario(
       for (const role of ['sender', 'receiver'] as const) {
         const h = tb.peer[role];
         const applies = profiles.control.applyTo === 'both' || profiles.control.applyTo === role;
-        readback.peer[role] = await applyProfile({ ns: h.ns, gateway: h.gateway, dev: h.dev }, applies ? profiles.control : null, s.endpointSysctls);
+        readback.peer[role] = await applyProfile(
+          { ns: h.ns, gateway: h.gateway, dev: h.dev },
+          applies ? profiles.control : null,
+          s.endpointSysctls,
+        );
       }
     }
     ms.readback = readback;
@@ -273,7 +277,7 @@ async function runOneScenario(
     resources.defer('stop namespace anchors', async () => {
       await Promise.all(anchors.map((a) => a.stop(200)));
     });
-    await runTrials(s, tb, ctx, store, opts, profiles, servers);
+    await runTrials(s, tb, ctx, store, opts, profiles, servers, ms, save);
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
     opts.progress.step('tearing down');
@@ -296,11 +300,16 @@ async function runTrials(
   opts: RunOptions,
   profiles: Record<Arm, TuningProfile>,
   servers: IperfServers,
+  ms: ManifestScenario,
+  save: () => void,
 ): Promise<void> {
   let done = 0;
   const seen: TrialRecord[] = [...(opts.resume?.records.filter((r) => r.scenario === s.id) ?? [])];
   const plan = s.judge.sequential ? s.judge.sequentialPlan : undefined;
-  for (const { pair, position, arm } of ctx.todo) {
+  const budget = replacementBudget(s);
+  let total = ctx.todo.length;
+
+  const runOne = async (pair: number, position: 0 | 1, arm: Arm, replacement?: Replacement): Promise<TrialRecord> => {
     if (opts.signal?.aborted) throw new Aborted();
     const started = new Date();
     const cpu0 = cpuTimes();
@@ -316,15 +325,15 @@ async function runTrials(
     const cpu1 = cpuTimes();
     const busy = cpu1.total > cpu0.total ? 1 - (cpu1.idle - cpu0.idle) / (cpu1.total - cpu0.total) : 0;
     const telemetry = await Promise.all(tb.links.map(async (l) => ({ link: l.name, stats: await l.telemetry(true) })));
-    const suspects: string[] = [];
-    if (busy > (opts.cpuSuspect ?? s.fidelity.cpuSuspect)) suspects.push(`host CPU ${(busy * 100).toFixed(0)}% busy during the trial`);
+    const deviations: string[] = [];
     const relayWarnings: string[] = [];
     for (const t of telemetry) {
       const st = t.stats as RelayStats | null;
       if (!st) continue;
       relayWarnings.push(...st.warnings.map((x) => `relay ${t.link}: ${x}`));
-      suspects.push(...relaySuspicions(t.link, st, s.fidelity.latenessSuspectMs));
+      deviations.push(...relaySuspicions(t.link, st, s.fidelity.latenessSuspectMs));
     }
+    const suspect = suspectReason(deviations, busy, opts.cpuSuspect ?? s.fidelity.cpuSuspect);
     const trial = `${s.id}#${pair}-${arm}`;
     const rec: TrialRecord = {
       type: 'trial',
@@ -332,33 +341,124 @@ async function runTrials(
       scenario: s.id,
       trial,
       pair,
-      position: position as 0 | 1,
+      position,
       arm,
       warmup: pair < s.trials.warmup,
       status: out ? 'ok' : 'failed',
-      suspect: suspects.length ? suspects.join('; ') : null,
+      suspect,
       reason,
       startedAt: started.toISOString(),
       durationMs: Date.now() - started.getTime(),
       attempt: ctx.attempt,
       metrics: out?.metrics ?? {},
       series: out?.series,
-      extra: { ...(out?.extra ?? {}), cpuBusy: +busy.toFixed(3) },
+      extra: {
+        ...(out?.extra ?? {}),
+        cpuBusy: +busy.toFixed(3),
+        ...(relayWarnings.length ? { relayWarnings } : {}),
+        ...(replacement ? { replacement } : {}),
+      },
     };
-    if (telemetry.some((t) => t.stats)) store.writeTelemetry(trial, telemetry);
+    if (telemetry.some((t) => t.stats)) store.writeTelemetry(replacement ? `${trial}~r${replacement.round}` : trial, telemetry);
     store.append(rec);
     seen.push(rec);
     done++;
-    opts.progress.trial(done, ctx.todo.length, rec);
+    opts.progress.trial(done, total, rec);
+    return rec;
+  };
+
+  for (const { pair, position, arm } of ctx.todo) {
+    await runOne(pair, position, arm);
     // sequential mode: look at each block boundary (pairs are complete when their second trial ends)
     const measured = pair + 1 - s.trials.warmup;
     if (plan && position === 1 && measured > 0 && measured % plan.pairsPerLook === 0) {
       const index = Math.min(plan.looks, measured / plan.pairsPerLook);
       const look = sequentialLook(seen, s.judge, { index, planned: plan.looks, scenarios: opts.scenarioCount ?? 1 }, s.id);
-      opts.progress.step(`sequential look ${index}/${plan.looks} after ${measured} pairs: ${look.stop ? `stop (${look.decisionSoFar})` : 'continue'}`);
+      opts.progress.step(
+        `sequential look ${index}/${plan.looks} after ${measured} pairs: ${look.stop ? `stop (${look.decisionSoFar})` : 'continue'}`,
+      );
       if (look.stop) break;
     }
   }
+
+  // suspect pairs are re-run whole at the end of the schedule (same pair index, same arm order), while
+  // the budget lasts; a replacement that is suspect again is queued again
+  const order = new Map(trialPlan(s, opts.seed).map((t) => [`${t.pair}-${t.position}`, t.arm]));
+  const replaced = new Map<number, string>();
+  for (;;) {
+    const state = replacementState(seen, s.trials.warmup);
+    ms.replacements = { budget, used: state.used, pairs: state.log, unreplaced: state.pending.length };
+    save();
+    // pairs not replaced yet first, so one pair that stays suspect cannot use up the whole budget
+    const tries = (pair: number) => state.log.filter((l) => l.pair === pair).length;
+    const next = [...state.pending].sort((a, b) => tries(a.pair) - tries(b.pair) || a.pair - b.pair)[0];
+    if (next === undefined || state.used >= budget || opts.signal?.aborted) break;
+    const round = state.used + 1;
+    if (!replaced.has(next.pair)) total += 2;
+    replaced.set(next.pair, next.reason);
+    opts.progress.step(`pair ${next.pair} was suspect (${next.reason}): re-running it (replacement ${round} of at most ${budget})`);
+    for (const position of [0, 1] as const) {
+      const arm = order.get(`${next.pair}-${position}`) ?? (position === 0 ? 'control' : 'canary');
+      await runOne(next.pair, position, arm, { round, reason: next.reason });
+    }
+  }
+}
+
+/** extra.replacement of a trial that re-runs a suspect pair */
+export interface Replacement {
+  /** 1 for the scenario's first replacement pair, 2 for the second, ... */
+  round: number;
+  /** why the pair it replaces was suspect */
+  reason: string;
+}
+
+/** Extra pairs a scenario may re-run: trials.replace_budget (default 25 %) of its measured pairs, at least 1. */
+export function replacementBudget(s: Scenario): number {
+  const share = s.trials.replaceBudget ?? 0.25;
+  if (share <= 0) return 0;
+  return Math.max(1, Math.ceil(share * s.trials.pairs));
+}
+
+/**
+ * Which measured pairs still need a replacement (pure; unit-tested): the latest record of each arm (file
+ * order) ran ok, at least one is suspect, none failed (a failure is evidence against its arm, never
+ * re-run away). `used` counts replacement pairs already run (extra.replacement), across resumed attempts.
+ */
+export function replacementState(
+  records: readonly TrialRecord[],
+  warmup: number,
+): { pending: { pair: number; reason: string }[]; used: number; log: { pair: number; round: number; reason: string }[] } {
+  const latest = new Map<string, TrialRecord>();
+  const rounds = new Map<number, { pair: number; round: number; reason: string }>();
+  for (const r of records) {
+    if (r.pair < warmup) continue;
+    const prev = latest.get(`${r.pair}/${r.arm}`);
+    if (!prev || (r.attempt ?? 1) >= (prev.attempt ?? 1)) latest.set(`${r.pair}/${r.arm}`, r);
+    const rep = r.extra?.replacement as Replacement | undefined;
+    if (rep && typeof rep.round === 'number') rounds.set(rep.round, { pair: r.pair, round: rep.round, reason: rep.reason });
+  }
+  const pairs = new Set([...latest.values()].map((r) => r.pair));
+  const pending: { pair: number; reason: string }[] = [];
+  for (const pair of [...pairs].sort((a, b) => a - b)) {
+    const c = latest.get(`${pair}/control`);
+    const k = latest.get(`${pair}/canary`);
+    if (!c || !k || c.status !== 'ok' || k.status !== 'ok') continue;
+    const why = [c.suspect ? `control: ${c.suspect}` : '', k.suspect ? `canary: ${k.suspect}` : ''].filter(Boolean).join('; ');
+    if (why) pending.push({ pair, reason: why });
+  }
+  const log = [...rounds.values()].sort((a, b) => a.round - b.round);
+  return { pending, used: log.length, log };
+}
+
+/**
+ * A trial is suspect when the emulation was measured to deviate during it (relay lateness beyond the
+ * limit, drops the link model did not decide). Host CPU load is context: it is named in the reason
+ * when there is a deviation, and never flags a trial on its own (pure; unit-tested).
+ */
+export function suspectReason(deviations: readonly string[], cpuBusy: number, cpuLimit: number): string | null {
+  if (deviations.length === 0) return null;
+  const context = cpuBusy > cpuLimit ? [`host CPU ${(cpuBusy * 100).toFixed(0)}% busy during the trial`] : [];
+  return [...deviations, ...context].join('; ');
 }
 
 /**
@@ -374,7 +474,8 @@ export function relaySuspicions(link: string, st: Pick<RelayStats, 'forward' | '
     ['forward', st.forward],
     ['reverse', st.reverse],
   ] as const) {
-    if (d.latenessMs.count > 0 && d.latenessMs.p99 > limit) out.push(`relay ${link} ${name}: send lateness p99 ${d.latenessMs.p99} ms > ${+limit.toFixed(2)} ms`);
+    if (d.latenessMs.count > 0 && d.latenessMs.p99 > limit)
+      out.push(`relay ${link} ${name}: send lateness p99 ${d.latenessMs.p99} ms > ${+limit.toFixed(2)} ms`);
     if (d.drops.kernel > 0) out.push(`relay ${link} ${name}: ${d.drops.kernel} datagrams dropped by the kernel (relay short of CPU)`);
     if (d.drops.relay > 0) out.push(`relay ${link} ${name}: ${d.drops.relay} datagrams dropped inside the relay`);
   }
