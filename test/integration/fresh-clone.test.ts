@@ -6,12 +6,14 @@
  *
  * Deviations from a real runner, to keep this under a few minutes: `--trials 2` is added to the run
  * steps (the suite's 8 pairs would take ~7 minutes; 2 pairs make the decision a HOLD, still a verdict),
- * the shards run one after another in one checkout (on GitHub each has its own runner), `sudo` is
+ * the shards run one after another in one checkout (on GitHub each has its own runner) while the decide
+ * job's checkout and `npm ci && npm run build` run alongside (its own runner too), `sudo` is
  * dropped (the suite runs as root), and `actions/*` steps are done by hand: checkout = `git clone` of
  * HEAD, upload/download-artifact = copying the folders.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -66,13 +68,44 @@ describe.runIf(ok)("README's GitHub Actions example from a fresh clone", () => {
     const timings: string[] = [];
     const lap = (what: string) => timings.push(`${what}: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     const artifacts = new Map<string, string>();
-    const checkout = async (dir: string) => {
-      expect(await bash(`git clone -q ${JSON.stringify(ROOT)} ${JSON.stringify(dir)}`, tmp, log), log.join('')).toBe(0);
+    const checkout = async (dir: string, into: string[]) => {
+      expect(await bash(`git clone -q ${JSON.stringify(ROOT)} ${JSON.stringify(dir)}`, tmp, into), into.join('')).toBe(0);
       // a fresh checkout: nothing installed, nothing built
       expect(existsSync(join(dir, 'node_modules'))).toBe(false);
       expect(existsSync(join(dir, 'dist'))).toBe(false);
     };
     try {
+      // the decide job runs on its own runner: its steps before the download (checkout, npm ci && npm
+      // run build) do not depend on the shards, so they run while the shard job does
+      const decideDir = join(tmp, 'decide-job');
+      const decideSteps = wf.jobs.decide.steps;
+      const dl = decideSteps.findIndex((s) => s.uses?.startsWith('actions/download-artifact'));
+      expect(dl).toBeGreaterThan(0);
+      const decideLog: string[] = [];
+      let merged: number | null = null;
+      const decideStep = async (step: Step) => {
+        if (step.uses?.startsWith('actions/checkout')) await checkout(decideDir, decideLog);
+        else if (step.uses?.startsWith('actions/download-artifact')) {
+          for (const [name, path] of artifacts) cpSync(path, join(decideDir, name), { recursive: true });
+        } else if (step.uses?.startsWith('actions/upload-artifact')) {
+          expect(existsSync(join(decideDir, step.with!.path!))).toBe(true);
+        } else if (step.run) {
+          const cmd = runStep(step.run, {});
+          decideLog.push(`\n$ ${cmd}\n`);
+          const code = await bash(cmd, decideDir, decideLog);
+          lap(`decide: ${cmd.slice(0, 50)}`);
+          if (/netab\.js merge/.test(cmd)) merged = code;
+          else expect(code, `${cmd}\n${decideLog.join('').slice(-3000)}`).toBe(0);
+        }
+      };
+      // settled into a value at once: a failure surfaces below, never as an unhandled rejection
+      const decidePrep = (async () => {
+        for (const step of decideSteps.slice(0, dl)) await decideStep(step);
+      })().then(
+        () => null,
+        (e: unknown) => e,
+      );
+
       // the shard job, once per matrix value
       const shardDir = join(tmp, 'shard-job');
       let cloned = false;
@@ -80,7 +113,7 @@ describe.runIf(ok)("README's GitHub Actions example from a fresh clone", () => {
         const matrix = { shard: String(shard) };
         for (const step of wf.jobs.shard.steps) {
           if (step.uses?.startsWith('actions/checkout')) {
-            if (!cloned) await checkout(shardDir);
+            if (!cloned) await checkout(shardDir, log);
             cloned = true;
           } else if (step.uses?.startsWith('actions/upload-artifact')) {
             const name = runStep(step.with!.name!, matrix);
@@ -89,29 +122,16 @@ describe.runIf(ok)("README's GitHub Actions example from a fresh clone", () => {
             const cmd = runStep(step.run, matrix);
             log.push(`\n$ ${cmd}\n`);
             const code = await bash(cmd, shardDir, log);
-            lap(cmd.slice(0, 60));
+            lap(`shard ${shard}: ${cmd.slice(0, 50)}`);
             expect(code, `${cmd}\n${log.join('').slice(-3000)}`).toBe(0);
           }
         }
       }
-      // the decide job, on its own fresh checkout
-      const decideDir = join(tmp, 'decide-job');
-      let merged: number | null = null;
-      for (const step of wf.jobs.decide.steps) {
-        if (step.uses?.startsWith('actions/checkout')) await checkout(decideDir);
-        else if (step.uses?.startsWith('actions/download-artifact')) {
-          for (const [name, path] of artifacts) cpSync(path, join(decideDir, name), { recursive: true });
-        } else if (step.uses?.startsWith('actions/upload-artifact')) {
-          expect(existsSync(join(decideDir, step.with!.path!))).toBe(true);
-        } else if (step.run) {
-          const cmd = runStep(step.run, {});
-          log.push(`\n$ ${cmd}\n`);
-          const code = await bash(cmd, decideDir, log);
-          lap(cmd.slice(0, 60));
-          if (/netab\.js merge/.test(cmd)) merged = code;
-          else expect(code, `${cmd}\n${log.join('').slice(-3000)}`).toBe(0);
-        }
-      }
+      expect(artifacts.size).toBe(wf.jobs.shard.strategy.matrix.shard.length);
+      const prepFailed = await decidePrep;
+      if (prepFailed) throw prepFailed;
+      for (const step of decideSteps.slice(dl)) await decideStep(step);
+      log.push(...decideLog);
       const out = log.join('');
       expect([0, 1, 4], out.slice(-3000)).toContain(merged);
       expect(out).toMatch(/decision: (PROMOTE|ROLLBACK|ROLL BACK|HOLD)/);
@@ -119,7 +139,7 @@ describe.runIf(ok)("README's GitHub Actions example from a fresh clone", () => {
       expect({ promote: 0, rollback: 1, hold: 4 }[verdict.decision]).toBe(merged);
       console.log(`fresh-clone example timings: ${timings.join('; ')}`);
     } finally {
-      rmSync(tmp, { recursive: true, force: true });
+      await rm(tmp, { recursive: true, force: true });
     }
   }, 900_000);
 });
