@@ -9,6 +9,19 @@ export { judgeRecords, resolveSettings, decide, scenarioDecision, type JudgeOver
 export { sequentialLook, type SequentialLookSpec, type SequentialDecision } from './sequential.js';
 export { readRun, judgeRun, writeVerdict, parseResults, type RunData } from './run.js';
 export { thresholdFor, toPct } from './metric.js';
+export {
+  reachability,
+  parseMarginOption,
+  parseAlphaOption,
+  checkMargin,
+  checkAlpha,
+  criticalShare,
+  gatekeeping,
+  CRITICAL_SHARE,
+  type Reachability,
+  type FamilyTest,
+} from './plan.js';
+export { trialOutcome, type TrialOutcome } from './prepare.js';
 export { simulate, syntheticRun, simulateSequential, type SimulationOptions, type SimulationSummary } from './simulate.js';
 
 /** Process exit code for a decision: promote 0, rollback 1, hold 4. */
