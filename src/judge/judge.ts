@@ -335,7 +335,8 @@ export function decide(results: ScenarioResult[], settingsList: JudgeSettings[])
       `${mustImprove.length ? `${notPassing.length ? ', and ' : ', but '}the expected improvement was not shown` : ''}.`,
   );
   for (const r of notPassing) {
-    for (const why of r.reasons) if (!why.startsWith('Sequential look') && !why.startsWith('All ')) reasons.push(`Scenario "${r.id}": ${why}`);
+    // dropped values are named once per scenario at run level by judgeRecords
+    for (const why of r.reasons) if (!why.startsWith('Sequential look') && !why.startsWith('All ') && !why.startsWith('Dropped values')) reasons.push(`Scenario "${r.id}": ${why}`);
     bump(r.morePairs);
   }
   reasons.push(...mustImprove);
