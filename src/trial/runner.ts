@@ -412,10 +412,13 @@ export interface Replacement {
   reason: string;
 }
 
-/** Extra pairs a scenario may re-run: trials.replace_budget (default 25 %) of its measured pairs, at least 1. */
+/**
+ * Extra pairs a scenario may re-run: trials.replace_budget (default 25 %) of its measured pairs, at
+ * least 1. None with judge.exclude_suspect off: suspect trials are then judged like any other.
+ */
 export function replacementBudget(s: Scenario): number {
   const share = s.trials.replaceBudget ?? 0.25;
-  if (share <= 0) return 0;
+  if (share <= 0 || !s.judge.excludeSuspect) return 0;
   return Math.max(1, Math.ceil(share * s.trials.pairs));
 }
 

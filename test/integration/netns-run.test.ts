@@ -51,14 +51,31 @@ describe.runIf(run)('netns backend, real namespaces and iperf3', () => {
     expect(fid.checks.map((c) => c.metric)).toEqual(['rtt_p50', 'loss_round_trip', 'rate']);
     expect(fid.checks.find((c) => c.metric === 'rtt_p50')!.measured).toBeGreaterThan(9.5);
 
-    const recs = readRecords(dir);
+    const all = readRecords(dir);
+    // a suspect pair (measured relay deviation) is re-run at the end: budget max(1, 25 % of 2 pairs) = 1
+    const replaced = all.filter((r) => r.extra?.replacement);
+    const recs = all.filter((r) => !r.extra?.replacement);
+    expect(replaced.length).toBe(2 * (s.replacements?.used ?? 0));
+    expect(s.replacements?.budget).toBe(1);
+    // suspect only for a measured deviation, never for CPU load alone
+    for (const r of all) if (r.suspect) expect(r.suspect).toMatch(/^relay /);
     expect(recs).toHaveLength(6);
     expect(recs.filter((r) => r.warmup)).toHaveLength(2);
-    for (const pair of [0, 1, 2]) expect(recs.filter((r) => r.pair === pair).map((r) => r.arm).sort()).toEqual(['canary', 'control']);
-    for (const r of recs) {
+    for (const pair of [0, 1, 2])
+      expect(
+        recs
+          .filter((r) => r.pair === pair)
+          .map((r) => r.arm)
+          .sort(),
+      ).toEqual(['canary', 'control']);
+    for (const r of all) {
       expect(r.status, r.reason ?? '').toBe('ok');
+      // 20 Mbit/s, 10 ms RTT (BDP 25 KB): slow start fills it within ~6 RTT (60 ms) of the 2 s, so
+      // theory is ~19 Mbit/s (1448/1514 of 20); 5 is a 4x margin for start-up and a loaded host.
+      // Ceiling: 19.1 Mbit/s payload + 7 % for iperf3's interval attribution.
       expect(r.metrics.goodput).toBeGreaterThan(5);
       expect(r.metrics.goodput).toBeLessThan(20.5);
+      // the configured delay is a floor (spikes only add); 9 leaves 1 ms for srtt's granularity
       expect(r.metrics.rtt_p50).toBeGreaterThan(9);
       expect(r.extra!.senderCongestion).toBe(r.arm === 'control' ? 'cubic' : 'bbr');
     }

@@ -81,11 +81,14 @@ describe.runIf(go)('transfer tool and compete on real namespaces', () => {
       `fct 45 KB, RTT ${RTT} ms: initcwnd 10 p50 ${ten.metrics.fct_p50} ms (total incl. handshake ${ten.extra!.totalP50}), ` +
         `initcwnd 30 p50 ${thirty.metrics.fct_p50} ms (total ${thirty.extra!.totalP50})`,
     );
-    // request -> last byte: 10 + 20 + 2 segments = 3 RTT with initcwnd 10; 30 + 2 = 2 RTT with 30
+    // request -> last byte: 10 + 20 + 2 segments = 3 RTT with initcwnd 10; 30 + 2 = 2 RTT with 30, plus
+    // 45 KB at 20 Mbit/s = 18 ms: theory 318 ms and 218 ms. Measured (15 runs, 2 cores, five other
+    // jobs' builds and tests alongside): initcwnd 10 308-333 ms, initcwnd 30 206-226 ms. The upper
+    // bounds sit below one more round trip (>= 418 / 318 ms), so they still catch a lost round trip.
     expect(ten.metrics.fct_p50).toBeGreaterThan(2.8 * RTT);
-    expect(ten.metrics.fct_p50).toBeLessThan(3.6 * RTT);
+    expect(ten.metrics.fct_p50).toBeLessThan(3.8 * RTT);
     expect(thirty.metrics.fct_p50).toBeGreaterThan(1.9 * RTT);
-    expect(thirty.metrics.fct_p50).toBeLessThan(2.6 * RTT);
+    expect(thirty.metrics.fct_p50).toBeLessThan(2.8 * RTT);
     expect(ten.metrics.ttfb_p50).toBeGreaterThan(0.95 * RTT);
     expect(ten.metrics.ttfb_p50).toBeLessThan(1.5 * RTT);
     expect(ten.extra!.connectP50 as number).toBeGreaterThan(0.95 * RTT);
@@ -103,8 +106,11 @@ describe.runIf(go)('transfer tool and compete on real namespaces', () => {
   it('rr: latency of a persistent connection is one round trip', async () => {
     const out = await runRrTrial(ctl, { type: 'rr', requestBytes: 100, responseBytes: 1000, count: 20, gapMs: 0 }, { timeoutMs: 30_000 });
     console.log(`rr 100 B / 1000 B: p50 ${out.metrics.rr_p50} ms, p99 ${out.metrics.rr_p99} ms`);
+    // theory: 1 RTT + 0.4 ms for 1000 B at 20 Mbit/s. Measured p50 105.6-130.0 ms over 15 runs on a
+    // loaded 2-core host (the excess is the transfer tool's and the relay's scheduling); the bound
+    // allows twice the largest excess seen and still catches a second round trip (>= 200 ms)
     expect(out.metrics.rr_p50).toBeGreaterThan(0.98 * RTT);
-    expect(out.metrics.rr_p50).toBeLessThan(1.3 * RTT);
+    expect(out.metrics.rr_p50).toBeLessThan(1.6 * RTT);
     expect(out.metrics.rr_p99).toBeGreaterThanOrEqual(out.metrics.rr_p50!);
     expect(out.series!.rr).toHaveLength(20);
   });
@@ -128,23 +134,31 @@ describe.runIf(go)('transfer tool and compete on real namespaces', () => {
   });
 
   it('pageload: three 14 KB objects over three connections beat one 42 KB object over one', async () => {
-    const base = { type: 'pageload' as const, pages: 2, gapMs: 0, requestBytes: 300 };
+    // 5 pages per trial (plt is their mean): with 2 the difference below came within 2.5 ms of its bound
+    const base = { type: 'pageload' as const, pages: 5, gapMs: 0, requestBytes: 300 };
     const three = await runPageloadTrial(ctl, { ...base, objects: [14000, 14000, 14000], connections: 3 }, { timeoutMs: 30_000 });
     const one = await runPageloadTrial(ctl, { ...base, objects: [42000], connections: 1 }, { timeoutMs: 30_000 });
     console.log(`pageload: 3 x 14 KB on 3 connections ${three.metrics.plt} ms, 1 x 42 KB on 1 connection ${one.metrics.plt} ms`);
-    // handshake + 1 RTT (each object fits initcwnd 10) vs handshake + 2 RTT (10 + 20 segments)
+    // handshake + 1 RTT (each object fits initcwnd 10) vs handshake + 2 RTT (10 + 20 segments), plus
+    // 42 KB at 20 Mbit/s = 17 ms: theory 217 ms and 317 ms, difference 1 RTT. Measured with 2 pages
+    // (15 runs, loaded 2-core host): three 230-311 ms, one 329-402 ms, difference 52-144 ms (median 94).
+    // Upper bounds: the largest value seen + ~40 ms; the difference: 0.4 RTT, and 5 pages instead of 2.
     expect(three.metrics.plt).toBeGreaterThan(1.9 * RTT);
-    expect(three.metrics.plt).toBeLessThan(2.8 * RTT);
-    expect(three.metrics.plt!).toBeLessThan(one.metrics.plt! - 0.5 * RTT);
+    expect(three.metrics.plt).toBeLessThan(3.5 * RTT);
+    expect(three.metrics.plt!).toBeLessThan(one.metrics.plt! - 0.4 * RTT);
     expect(one.metrics.plt).toBeGreaterThan(2.9 * RTT);
-    expect(one.metrics.plt).toBeLessThan(3.6 * RTT);
-    expect(three.series!.plt).toHaveLength(2);
+    expect(one.metrics.plt).toBeLessThan(4.5 * RTT);
+    expect(three.series!.plt).toHaveLength(5);
     expect(three.extra!.connectionsPerPage).toBe(3);
   });
 
   it('compete: bbr vs cubic over a shallow buffer reports share, Jain index and control harm; ss samples the canary', async () => {
     const arms = {
-      control: { senderNs: tb.hosts.control.sender.ns, receiverNs: tb.hosts.control.receiver.ns, receiverAddr: tb.hosts.control.receiver.addr },
+      control: {
+        senderNs: tb.hosts.control.sender.ns,
+        receiverNs: tb.hosts.control.receiver.ns,
+        receiverAddr: tb.hosts.control.receiver.addr,
+      },
       canary: { senderNs: tb.hosts.canary.sender.ns, receiverNs: tb.hosts.canary.receiver.ns, receiverAddr: tb.hosts.canary.receiver.addr },
     };
     const sampler = sampleSs(arms.canary.senderNs, 'dport = :5202', 100);
@@ -163,13 +177,25 @@ describe.runIf(go)('transfer tool and compete on real namespaces', () => {
     expect(m.control_harm).not.toBeNull();
     expect(m.control_harm).toBeGreaterThan(-0.5);
     expect(m.control_harm).toBeLessThan(1);
-    expect(m.goodput_control_alone).toBeGreaterThan(12);
+    // CUBIC alone over 1-6 s. Steady state fills the link (after a loss cwnd drops to 0.7 x 1.25 BDP
+    // = 0.875 BDP and CUBIC's concave growth is back at 1 BDP within ~0.7 s of a ~5.4 s epoch: >= 99 %),
+    // but 6 s hold little more than the start-up: HyStart may leave slow start as early as its 16-packet
+    // floor (it reacts to RTT rises, and the relay's scheduling under load makes some), and from there
+    // CUBIC's TCP-friendly growth (0.53 packet per RTT) plus its convex term reach only ~48 packets by
+    // 6 s: a mean of ~35 packets per RTT over 1-6 s = 4.1 Mbit/s, the floor for a correct stack.
+    // Measured (15 runs, loaded 2-core host): 6.7-17.0 Mbit/s, median 11.1; the old bound of 12 failed
+    // 10 of 15. Bound: 3 Mbit/s (the 4.1 floor less 25 %).
+    // Ceiling: 20 Mbit/s x 1448/1514 payload per frame = 19.1 Mbit/s; 20.5 leaves 7 % for iperf3
+    // attributing bytes to interval boundaries.
+    expect(m.goodput_control_alone).toBeGreaterThan(3);
     expect(m.goodput_control_alone).toBeLessThan(20.5);
     expect(m.goodput_control! + m.goodput_canary!).toBeLessThan(20.5);
     expect(out.series!.flow_goodput_canary).toHaveLength(1);
-    // a flow of the canary (iperf3's data connection, bytes acked) sampled ~every 100 ms for ~6 s
+    // a flow of the canary (iperf3's data connection, bytes acked) sampled ~every 100 ms for ~6 s: ~55
+    // samples once past 1 MB at best, but each sample is an `ss` process start: as few as 15 data
+    // samples (loaded 2-core host). Bound: one per half second of the ~5.5 s past 1 MB.
     const data = samples.filter((s) => (s.bytesAcked ?? 0) > 1e6);
-    expect(data.length).toBeGreaterThan(30);
+    expect(data.length).toBeGreaterThan(10);
     expect(data.every((s) => s.cc === 'bbr' && (s.cwnd ?? 0) > 0 && (s.rttMs ?? 0) > 0.9 * RTT)).toBe(true);
     expect(data.some((s) => (s.deliveryRateMbit ?? 0) > 1)).toBe(true);
   });

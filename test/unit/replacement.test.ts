@@ -42,7 +42,8 @@ describe('suspect pairs are replaced', () => {
     const [b] = loadScenarioText(yaml('{ pairs: 10, replace_budget: 50% }'), 'b.yaml');
     const [c] = loadScenarioText(yaml('{ pairs: 10, replace_budget: 0% }'), 'c.yaml');
     const [d] = loadScenarioText(yaml('{ pairs: 2 }') + 'judge: { min_pairs: 2 }\n', 'd.yaml');
-    expect([a, b, c, d].map((s) => replacementBudget(s!))).toEqual([2, 5, 0, 1]);
+    const [e] = loadScenarioText(yaml('{ pairs: 8 }') + 'judge: { exclude_suspect: false }\n', 'e.yaml');
+    expect([a, b, c, d, e].map((s) => replacementBudget(s!))).toEqual([2, 5, 0, 1, 0]);
   });
 
   it('a pair with a suspect arm is pending until a clean re-run supersedes it; failures are never re-run', () => {
