@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+/**
+ * Big-run bench: judge + report of 100,000 trial records (issue 18, item 4).
+ * Target: judge + report of 100k trials ≤ 2 s wall time and ≤ 300 MB peak RSS.
+ *
+ *   npx tsc -p tsconfig.json && node bench/bigrun.mjs [--trials N] [--shape one|suite|both] [--keep] [--json]
+ *
+ * Two shapes of a 100k-trial run, each written by test/fixtures/report/generate.mjs (20-point
+ * series per trial, values rounded as netab stores them, so there are ties):
+ *   one    1 scenario × 50,000 pairs (the worst case for the Hodges-Lehmann selection);
+ *   suite  5 scenarios × 10,000 pairs (the schema's largest pairs per scenario).
+ * Every phase runs in a fresh node process so that its peak memory is its own:
+ *   judge   readRun + judgeRecords + writeVerdict (what `netab judge` does);
+ *   report  renderReports (report.html, junit.xml, summary.md) of the judged run;
+ *   both    the two in one process (what `netab run` does at the end).
+ * Printed per phase: wall time, CPU time (user + system: the figure to trust on a busy machine),
+ * peak RSS (getrusage maxrss) and the V8 heap in use at the end.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+
+const args = process.argv.slice(2);
+const arg = (name, dflt) => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : dflt;
+};
+
+const TIME_TARGET_MS = 2000;
+const RSS_TARGET_MB = 300;
+
+/** One phase inside a child process: prints one JSON line with its figures. */
+async function phase(name, dir) {
+  const t0 = performance.now();
+  const out = {};
+  if (name === 'judge' || name === 'both') {
+    const { judgeRun, writeVerdict } = await import('../dist/judge/index.js');
+    const j0 = performance.now();
+    const v = judgeRun(dir, { now: '2025-01-01T12:30:00.000Z' });
+    writeVerdict(dir, v);
+    out.judgeMs = performance.now() - j0;
+    out.decision = v.decision;
+  }
+  if (name === 'report' || name === 'both') {
+    const { renderReports } = await import('../dist/report/index.js');
+    const r0 = performance.now();
+    const paths = await renderReports(dir, { githubStepSummary: false });
+    out.reportMs = performance.now() - r0;
+    out.htmlBytes = (await stat(paths.html)).size;
+  }
+  out.ms = performance.now() - t0;
+  const cpu = process.cpuUsage();
+  out.cpuMs = (cpu.user + cpu.system) / 1000;
+  out.rssMB = process.resourceUsage().maxRSS / 1024;
+  out.heapMB = process.memoryUsage().heapUsed / 1e6;
+  process.stdout.write(JSON.stringify(out) + '\n');
+}
+
+function runPhase(name, dir) {
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--phase', name, dir], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (r.status !== 0) {
+    const why = (r.stderr.split('\n').find((l) => /Error|FATAL|heap/i.test(l)) ?? `exit ${r.status}`).trim();
+    return { failed: `exit ${r.status ?? r.signal}: ${why.slice(0, 160)}` };
+  }
+  const last = r.stdout.trim().split('\n').pop();
+  return JSON.parse(last);
+}
+
+if (args[0] === '--phase') {
+  await phase(args[1], args[2]);
+} else {
+  const { manyScenarios, writeRun } = await import('../test/fixtures/report/generate.mjs');
+  const trials = Number(arg('--trials', 100_000));
+  const shapeArg = arg('--shape', 'both');
+  const json = args.includes('--json');
+  const keep = args.includes('--keep');
+  const shapes = [
+    { key: 'one', label: `1 scenario × ${Math.ceil(trials / 2)} pairs`, scenarios: 1 },
+    { key: 'suite', label: `5 scenarios × ${Math.ceil(trials / 10)} pairs`, scenarios: 5 },
+  ].filter((s) => shapeArg === 'both' || s.key === shapeArg);
+  const base = await mkdtemp(join(tmpdir(), 'netab-bigrun-bench-'));
+  const rows = [];
+  let ok = true;
+  try {
+    for (const s of shapes) {
+      const dir = join(base, s.key);
+      const pairs = Math.ceil(trials / s.scenarios / 2);
+      const g0 = performance.now();
+      const { trials: written } = writeRun(dir, { pairs, warmupPairs: 0, scenarios: manyScenarios(s.scenarios), runId: `bench-${s.key}` });
+      const genMs = performance.now() - g0;
+      const jsonl = (await stat(join(dir, 'results.jsonl'))).size;
+      const judge = runPhase('judge', dir);
+      const report = runPhase('report', dir);
+      const both = runPhase('both', dir);
+      const pass = !both.failed && both.ms <= TIME_TARGET_MS && both.rssMB <= RSS_TARGET_MB;
+      ok &&= pass;
+      rows.push({ shape: s.label, trials: written, jsonlMB: jsonl / 1e6, genMs, judge, report, both, pass });
+    }
+  } finally {
+    if (keep) console.log(`kept: ${base}`);
+    else await rm(base, { recursive: true, force: true });
+  }
+  if (json) process.stdout.write(JSON.stringify({ target: { ms: TIME_TARGET_MS, rssMB: RSS_TARGET_MB }, rows }, null, 2) + '\n');
+  else {
+    const f = (r) =>
+      `${(r.ms / 1000).toFixed(2).padStart(6)} s  peak RSS ${r.rssMB.toFixed(0).padStart(4)} MB  heap at end ${r.heapMB.toFixed(0).padStart(4)} MB`;
+    console.log(`netab judge + report of big runs (target: judge + report ≤ ${TIME_TARGET_MS / 1000} s and ≤ ${RSS_TARGET_MB} MB)`);
+    for (const r of rows) {
+      console.log(
+        `${r.shape}: ${r.trials} trials, results.jsonl ${r.jsonlMB.toFixed(1)} MB (generated in ${(r.genMs / 1000).toFixed(1)} s), decision ${r.both.decision}`,
+      );
+      console.log(`  judge           ${f(r.judge)}`);
+      console.log(`  report          ${f(r.report)}  report.html ${(r.report.htmlBytes / 1e6).toFixed(2)} MB`);
+      console.log(
+        `  judge + report  ${f(r.both)}  (judge ${(r.both.judgeMs / 1000).toFixed(2)} s + report ${(r.both.reportMs / 1000).toFixed(2)} s)  ${r.pass ? 'OK' : 'OVER TARGET'}`,
+      );
+    }
+  }
+  process.exitCode = ok ? 0 : 1;
+}
