@@ -158,7 +158,8 @@ function finite(v: unknown): v is number {
   return typeof v === 'number' && Number.isFinite(v);
 }
 
-function armValues(trials: TrialRecord[], metric: string, arm: 'control' | 'canary', excludeSuspect: boolean): ArmValues {
+/** Per-arm values; hover labels only when asked (small runs): on 100k trials they were most of the report's time. */
+function armValues(trials: TrialRecord[], metric: string, arm: 'control' | 'canary', excludeSuspect: boolean, withLabels = false): ArmValues {
   const values: number[] = [];
   const labels: string[] = [];
   const order: OrderPoint[] = [];
@@ -170,7 +171,7 @@ function armValues(trials: TrialRecord[], metric: string, arm: 'control' | 'cana
     order.push({ x: t.pair, y: v, warmup: t.warmup, excluded });
     if (t.warmup || excluded) continue;
     values.push(v);
-    labels.push(`${t.trial ?? `pair ${t.pair}`}: ${fmtNum(v)}${t.suspect ? ` (suspect: ${t.suspect})` : ''}`);
+    if (withLabels) labels.push(`${t.trial ?? `pair ${t.pair}`}: ${fmtNum(v)}${t.suspect ? ` (suspect: ${t.suspect})` : ''}`);
   }
   return { values, labels, order };
 }
@@ -468,8 +469,8 @@ function scenarioView(
   // per-metric distribution + run order
   const noValues: string[] = [];
   const metricCharts = (drawCharts ? metrics : []).flatMap((m) => {
-    const ctl = armValues(trials, m.name, 'control', excludeSuspect);
-    const can = armValues(trials, m.name, 'canary', excludeSuspect);
+    const ctl = armValues(trials, m.name, 'control', excludeSuspect, o.pointTitles);
+    const can = armValues(trials, m.name, 'canary', excludeSuspect, o.pointTitles);
     if (!ctl.order.length && !can.order.length) {
       noValues.push(m.name);
       return [];
