@@ -68,6 +68,24 @@ describe('netab CLI', () => {
     expect((await netab(['run', 'does-not-exist.yaml'])).status).toBe(2);
   });
 
+  it('bad judge flags and missing run directories: exit 2, one or two lines, no stack trace', async () => {
+    for (const args of [
+      ['judge', 'x', '--margin', 'foo'],
+      ['judge', 'x', '--margin', '100%'],
+      ['judge', 'x', '--alpha', '2'],
+      ['judge', 'x', '--alpha', 'NaN'],
+      ['run', '--trials', 'abc', 'x.yaml'],
+      ['judge', '/nonexistent-netab-dir'],
+      ['report', '/nonexistent-netab-dir'],
+      ['run', '--resume', '/nonexistent-netab-dir'],
+    ]) {
+      const r = await netab(args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).not.toMatch(/^\s+at /m);
+      expect(r.stderr.trim().split('\n').length, `${args.join(' ')}\n${r.stderr}`).toBeLessThanOrEqual(2);
+    }
+  });
+
   describe.runIf(ok)('with namespaces', () => {
     it('run: writes the run directory, prints the decision, exits with its code', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'netab-cli-'));
