@@ -15,7 +15,15 @@ import { InputError, type InputProblem } from './errors.js';
 import { expandMatrix, MAX_MATRIX_POINTS, matrixSize, pointId, type MatrixPoint } from './matrix.js';
 import { METRIC_DEFAULTS, WORKLOAD_METRICS } from './metrics.js';
 import type { CC, Scenario, Topology, TuningProfile, Workload } from './model.js';
-import { LinkSchema, resolveSchemaPath, ScenarioSchema, type DirectionInput, type LinkInput, type ProfileInput, type ScenarioFile } from './schema.js';
+import {
+  LinkSchema,
+  resolveSchemaPath,
+  ScenarioSchema,
+  type DirectionInput,
+  type LinkInput,
+  type ProfileInput,
+  type ScenarioFile,
+} from './schema.js';
 import { capProblems, cloneData, FORBIDDEN_KEYS, MAX_PROBLEMS, nodePos, own, parseYaml, readInputFile, type YamlSource } from './source.js';
 import { formatSize, parseBuffer, parsePercent, parseRate, parseSize, parseTime, RANGES } from './units.js';
 
@@ -70,7 +78,12 @@ function locate(l: Locator, path: (string | number)[], message: string, key?: st
   const src = inSuite ? l.suite! : l.loc;
   const p = inSuite ? ['defaults', ...path] : path;
   const node = key !== undefined ? keyNodeAt(src, p, key) : nodeAt(src, p);
-  return { file: src.file, ...pos(src, node), path: dotted, message: inSuite ? `${message} (from the suite's defaults, for ${l.loc.file})` : message };
+  return {
+    file: src.file,
+    ...pos(src, node),
+    path: dotted,
+    message: inSuite ? `${message} (from the suite's defaults, for ${l.loc.file})` : message,
+  };
 }
 
 /** Flatten zod issues; for unions, keep the branch that got furthest (the one matching the input's shape). */
@@ -80,10 +93,14 @@ function flattenIssues(issues: z.core.$ZodIssue[], prefix: PropertyKey[] = []): 
     const path = [...prefix, ...is.path];
     if (is.code === 'invalid_union' && 'errors' in is && is.errors.length > 0) {
       const branches = (is.errors as z.core.$ZodIssue[][]).map((b) => flattenIssues(b, path));
+      // a branch whose only complaint is the value's type or literal did not match its shape at
+      // all; one with complaints deeper inside matched the shape and says what is wrong in it
       const score = (b: { path: PropertyKey[]; message: string }[]) =>
         b.every((x) => x.path.length === path.length && /expected (string|object|number|boolean)/.test(x.message))
           ? 1000
-          : b.length;
+          : b.every((x) => x.path.length === path.length)
+            ? 500 + b.length
+            : b.length;
       branches.sort((a, b) => score(a) - score(b));
       const best = branches[0]!;
       if (score(best) === 1000) {
@@ -112,7 +129,12 @@ function preferSpecific(issues: Flat[], raw: unknown): Flat[] {
     for (const p of f.path) v = own(v, String(p));
     let msg = f.message;
     if (msg.startsWith('is required') && v !== undefined) {
-      msg = typeof v === 'number' && /string/.test(msg) ? `needs a unit or a quoted value (got the bare number ${v})` : `has the wrong type (got ${short(v)})`;
+      msg =
+        typeof v === 'number' && /string/.test(msg)
+          ? `needs a unit or a quoted value (got the bare number ${v})`
+          : typeof v === 'number' && /\(int\)/.test(msg)
+            ? `must be a whole number (got ${v})`
+            : `has the wrong type (got ${short(v)})`;
     }
     const prev = byPath.get(k);
     if (!prev || (f.code === 'custom' && prev.code !== 'custom')) byPath.set(k, { ...f, message: msg });
@@ -135,7 +157,26 @@ function friendly(is: z.core.$ZodIssue): string {
     return `expected ${is.expected}`;
   }
   if (is.code === 'invalid_value' && 'values' in is) return `must be one of ${(is.values as unknown[]).map(String).join(', ')}`;
+  const got = (is as { input?: unknown }).input;
+  const gotText = typeof got === 'number' ? ` (got ${got})` : '';
+  if (is.code === 'too_big' && (is.origin === 'number' || is.origin === 'int'))
+    return `must be ${is.inclusive ? 'at most' : 'less than'} ${String(is.maximum)}${gotText}`;
+  if (is.code === 'too_small' && (is.origin === 'number' || is.origin === 'int'))
+    return `must be ${is.inclusive ? 'at least' : 'more than'} ${String(is.minimum)}${gotText}`;
+  if (is.code === 'too_big' && is.origin === 'string') return `at most ${String(is.maximum)} characters`;
+  if (is.code === 'too_big' && is.origin === 'array') return `at most ${String(is.maximum)} entries`;
+  if (is.code === 'too_small' && is.origin === 'array')
+    return `needs at least ${String(is.minimum)} entr${Number(is.minimum) === 1 ? 'y' : 'ies'}`;
   return is.message;
+}
+
+/** Zod issues as one friendly message per field (also for suite defaults). */
+export function describeIssues(issues: z.core.$ZodIssue[], raw: unknown): { path: (string | number)[]; message: string; key?: string }[] {
+  return preferSpecific(flattenIssues(issues), raw).map((f) => ({
+    path: f.path.map((p) => (typeof p === 'number' ? p : String(p))),
+    message: f.message,
+    key: f.keys?.[0],
+  }));
 }
 
 /** Schema issues as located problems; only the first MAX_PROBLEMS + 1 are located, the others counted. */
@@ -162,7 +203,10 @@ export function loadScenarioFile(file: string, opts: LoadOptions = {}): Scenario
 
 /** A file name made safe as a default scenario name (the rules of SafeName). */
 export function safeStem(stem: string): string {
-  let s = stem.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64);
+  let s = stem
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 64);
   if (s === '') s = 'scenario';
   if (FORBIDDEN_KEYS.has(s)) s = `${s}-scenario`;
   return s;
@@ -184,7 +228,9 @@ export function loadScenarioText(
   const isMapping = data0 !== null && typeof data0 === 'object' && !Array.isArray(data0);
   if (!isMapping && early.length === 0) {
     const message =
-      data0 === null || data0 === undefined ? 'the file is empty: a scenario file is a YAML mapping (topology, control, canary, workload, ...)' : 'a scenario file must be a YAML mapping';
+      data0 === null || data0 === undefined
+        ? 'the file is empty: a scenario file is a YAML mapping (topology, control, canary, workload, ...)'
+        : 'a scenario file must be a YAML mapping';
     throw new InputError([{ file, line: 1, col: 1, path: '', message }]);
   }
   const raw = (isMapping ? data0 : Object.create(null)) as Record<string, unknown>;
@@ -212,10 +258,15 @@ export function loadScenarioText(
 
   // links must name links of the topology
   const linkNames = topology.links.map((x) => x.name);
+  // beyond MAX_PROBLEMS + 1 problems are only counted: locating each is a search of its map
+  let uncounted = 0;
+  const add = (make: () => InputProblem) => {
+    if (problems.length <= MAX_PROBLEMS) problems.push(make());
+    else uncounted++;
+  };
   for (const name of Object.keys(data.links ?? {})) {
-    if (!linkNames.includes(name)) {
-      problems.push(locate(l, ['links'], `topology "${topology.name}" has no link "${name}" (it has: ${linkNames.join(', ')})`, name));
-    }
+    if (!linkNames.includes(name))
+      add(() => locate(l, ['links'], `topology "${topology.name}" has no link "${name}" (it has: ${linkNames.join(', ')})`, name));
   }
   // matrix: every path must name a field of the schema (and a link of the topology); the size is
   // the product of the list lengths, checked before anything is expanded
@@ -225,16 +276,18 @@ export function loadScenarioText(
   for (const k of mkeys) {
     const r = resolveSchemaPath(k);
     if ('error' in r) {
-      problems.push(locate(l, ['matrix'], `not a field of a scenario: ${r.error}`, k));
+      add(() => locate(l, ['matrix'], `not a field of a scenario: ${r.error}`, k));
       continue;
     }
     if (r.keys[0] === 'links' && r.keys.length >= 2 && !linkNames.includes(r.keys[1]!)) {
-      problems.push(locate(l, ['matrix'], `topology "${topology.name}" has no link "${r.keys[1]}" (it has: ${linkNames.join(', ')})`, k));
+      add(() => locate(l, ['matrix'], `topology "${topology.name}" has no link "${r.keys[1]}" (it has: ${linkNames.join(', ')})`, k));
       continue;
     }
     const other = mkeys.find((o) => o !== k && paths[o] !== undefined && (isPrefix(paths[o]!, r.keys) || isPrefix(r.keys, paths[o]!)));
     if (other !== undefined) {
-      problems.push(locate(l, ['matrix'], `overlaps matrix key "${other}": one path inside the other would make the result depend on their order`, k));
+      add(() =>
+        locate(l, ['matrix'], `overlaps matrix key "${other}": one path inside the other would make the result depend on their order`, k),
+      );
       continue;
     }
     paths[k] = r.keys;
@@ -244,7 +297,7 @@ export function loadScenarioText(
     const factors = mkeys.map((k) => matrix![k]!.length).join(' x ');
     problems.push(locate(l, ['matrix'], `expands to ${size} scenarios (${factors}); the limit is ${MAX_MATRIX_POINTS}`));
   }
-  if (problems.length) throw new InputError(capProblems(dedupe(problems)));
+  if (problems.length) throw new InputError(capProblems(dedupe(problems), uncounted));
   const points = expandMatrix(raw, matrix, paths);
   const scenarios: Scenario[] = [];
   const seen = new Set<string>();
@@ -303,7 +356,12 @@ function locateInPoint(l: Locator, point: MatrixPoint, path: string[], message: 
     .sort((a, b) => b.length - a.length)[0];
   if (key !== undefined) {
     const node = nodeAt(l.loc, ['matrix', key, point.indices[key]!]);
-    return { file: l.loc.file, ...pos(l.loc, node), path: dotted, message: `${message} (from matrix ${key} = ${short(point.params[key])})` };
+    return {
+      file: l.loc.file,
+      ...pos(l.loc, node),
+      path: dotted,
+      message: `${message} (from matrix ${key} = ${short(point.params[key])})`,
+    };
   }
   return locate(l, path, message);
 }
@@ -330,6 +388,7 @@ export function topologyPath(name: string, scenarioFile: string): string {
 
 function loadTopologyFor(name: string, scenarioFile: string, l: Locator, problems: InputProblem[]): Topology | null {
   const at = locate(l, ['topology'], '');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
   if (/[\u0000-\u001f]/.test(name)) {
     problems.push({ ...at, message: 'a topology name or path has no control characters' });
     return null;
@@ -342,7 +401,12 @@ function loadTopologyFor(name: string, scenarioFile: string, l: Locator, problem
   try {
     return loadTopology(path);
   } catch (e) {
-    if (e instanceof InputError) problems.push(...e.problems.map((p) => (p.file === path && p.line === undefined ? { ...p, ...at, message: `topology ${path}: ${p.message}` } : p)));
+    if (e instanceof InputError)
+      problems.push(
+        ...e.problems.map((p) =>
+          p.file === path && p.line === undefined ? { ...p, ...at, message: `topology ${path}: ${p.message}` } : p,
+        ),
+      );
     else problems.push({ ...at, message: (e as Error).message });
     return null;
   }
@@ -351,7 +415,8 @@ function loadTopologyFor(name: string, scenarioFile: string, l: Locator, problem
 export function loadTopology(path: string): Topology {
   const { src: loc, problems } = parseYaml(readInputFile(path, 'topology file'), path);
   const t = loc.data;
-  const bad = (p: (string | number)[], message: string) => problems.push({ file: path, ...pos(loc, nodeAt(loc, p)), path: p.join('.'), message });
+  const bad = (p: (string | number)[], message: string) =>
+    problems.push({ file: path, ...pos(loc, nodeAt(loc, p)), path: p.join('.'), message });
   if (t === null || typeof t !== 'object' || Array.isArray(t)) {
     bad([], 'a topology file must be a YAML mapping (name, routers, links, sender, receiver)');
     throw new InputError(capProblems(problems));
@@ -370,9 +435,11 @@ export function loadTopology(path: string): Topology {
   links.forEach((l, i) => {
     const name = own(l, 'name');
     const b = own(l, 'between');
-    if (typeof name !== 'string' || !/^[a-z][a-z0-9_-]{0,15}$/.test(name) || !safe(name)) bad(['links', i, 'name'], 'link name must be 1-16 lowercase letters, digits, - or _');
+    if (typeof name !== 'string' || !/^[a-z][a-z0-9_-]{0,15}$/.test(name) || !safe(name))
+      bad(['links', i, 'name'], 'link name must be 1-16 lowercase letters, digits, - or _');
     else if (out.some((o) => o.name === name)) bad(['links', i, 'name'], `link name "${name}" is used twice`);
-    if (!Array.isArray(b) || b.length !== 2 || !b.every((x) => routers.includes(String(x)))) bad(['links', i, 'between'], 'between must name two routers of this topology');
+    if (!Array.isArray(b) || b.length !== 2 || !b.every((x) => routers.includes(String(x))))
+      bad(['links', i, 'between'], 'between must name two routers of this topology');
     else if (typeof name === 'string') out.push({ name, between: [String(b[0]), String(b[1])] });
   });
   for (const k of ['sender', 'receiver'] as const) {
@@ -390,7 +457,10 @@ export function loadTopology(path: string): Topology {
     sender: String(own(t, 'sender')),
     receiver: String(own(t, 'receiver')),
   };
-  if (!pathLinks(topo)) throw new InputError([{ file: path, ...pos(loc, nodeAt(loc, ['links'])), path: 'links', message: `no path from ${topo.sender} to ${topo.receiver}` }]);
+  if (!pathLinks(topo))
+    throw new InputError([
+      { file: path, ...pos(loc, nodeAt(loc, ['links'])), path: 'links', message: `no path from ${topo.sender} to ${topo.receiver}` },
+    ]);
   return topo;
 }
 
@@ -467,9 +537,11 @@ function direction(d: DirectionInput | undefined, where: (field: string) => stri
   if (d.rate !== undefined) out.rateBps = parseRate(d.rate);
   // zero values mean "not impaired"; drop them so both engines see the same thing
   for (const [k, v] of Object.entries(out)) if (v === 0) delete (out as Record<string, unknown>)[k];
-  if (out.reorder !== undefined && !out.delayMs) throw new ResolveError(where('reorder'), 'reorder needs a delay (packets are reordered by skipping it)');
+  if (out.reorder !== undefined && !out.delayMs)
+    throw new ResolveError(where('reorder'), 'reorder needs a delay (packets are reordered by skipping it)');
   if (out.jitterMs !== undefined && !out.delayMs) throw new ResolveError(where('jitter'), 'jitter needs a delay');
-  if (d.buffer !== undefined && out.rateBps === undefined) throw new ResolveError(where('buffer'), 'buffer needs a rate (the queue forms at the bottleneck)');
+  if (d.buffer !== undefined && out.rateBps === undefined)
+    throw new ResolveError(where('buffer'), 'buffer needs a rate (the queue forms at the bottleneck)');
   return out;
 }
 
@@ -491,7 +563,11 @@ function sysctlStrings(input: Record<string, string | number | boolean> | undefi
 function resolveProfile(p: ProfileInput, arm: string): TuningProfile {
   const sysctls = sysctlStrings(p.sysctls);
   const ccSysctl = own(sysctls, 'net.ipv4.tcp_congestion_control') as CC | undefined;
-  if (p.cc && ccSysctl) throw new ResolveError([arm, 'sysctls', 'net.ipv4.tcp_congestion_control'], 'set the congestion control with `cc:` or the sysctl, not both');
+  if (p.cc && ccSysctl)
+    throw new ResolveError(
+      [arm, 'sysctls', 'net.ipv4.tcp_congestion_control'],
+      'set the congestion control with `cc:` or the sysctl, not both',
+    );
   const r = p.route ?? {};
   const applyTo = p.apply_to ?? 'sender';
   // the congestion control acts where the data is sent: the sender host (iperf3's client in bulk and
@@ -499,7 +575,11 @@ function resolveProfile(p: ProfileInput, arm: string): TuningProfile {
   // default and every trial fails its check "sender used X, the profile says Y".
   const cc = r.congctl ?? p.cc ?? ccSysctl;
   if (applyTo === 'receiver' && cc) {
-    const how = r.congctl ? `route: { congctl: ${r.congctl} }` : p.cc ? `cc: ${p.cc}` : `sysctl net.ipv4.tcp_congestion_control: ${ccSysctl}`;
+    const how = r.congctl
+      ? `route: { congctl: ${r.congctl} }`
+      : p.cc
+        ? `cc: ${p.cc}`
+        : `sysctl net.ipv4.tcp_congestion_control: ${ccSysctl}`;
     throw new ResolveError(
       [arm, 'apply_to'],
       `${how} with apply_to: receiver cannot take effect: the congestion control that matters is the data sender's, and with apply_to: receiver the sender keeps the host default (every trial would fail "sender used ..., the profile says ${cc}"). Write apply_to: sender (the default) or apply_to: both, or leave the congestion control out of this profile`,
@@ -538,7 +618,10 @@ function resolveWorkload(w: ScenarioFile['workload'], d: ScenarioFile, backend: 
       if ((w.size === undefined) === (w.sizes === undefined)) throw new ResolveError(['workload'], 'give either `size` or `sizes`');
       return {
         type: 'fct',
-        sizes: w.size !== undefined ? [{ bytes: parseSize(w.size), weight: 1 }] : w.sizes!.map((x) => ({ bytes: parseSize(x.size), weight: x.weight })),
+        sizes:
+          w.size !== undefined
+            ? [{ bytes: parseSize(w.size), weight: 1 }]
+            : w.sizes!.map((x) => ({ bytes: parseSize(x.size), weight: x.weight })),
         transfers: w.transfers ?? 20,
         gapMs: ms(w.gap, '0ms'),
         requestBytes: Math.max(16, parseSize(w.request ?? '100B')),
@@ -564,9 +647,13 @@ function resolveWorkload(w: ScenarioFile['workload'], d: ScenarioFile, backend: 
     case 'http': {
       const ext = backend === 'docker' ? d.docker?.sender : undefined;
       if (ext && w.path === undefined) throw new ResolveError(['workload', 'path'], 'give the path to fetch from the docker.sender server');
-      if (ext && w.size !== undefined) throw new ResolveError(['workload', 'size'], "size applies to netab's own server; with docker.sender give a path");
+      if (ext && w.size !== undefined)
+        throw new ResolveError(['workload', 'size'], "size applies to netab's own server; with docker.sender give a path");
       if (!ext && w.path !== undefined && !/^\/bytes\/\d+$/.test(w.path))
-        throw new ResolveError(['workload', 'path'], "netab's own server serves /bytes/<n> only: use `size`, or run your server with backend docker and docker.sender");
+        throw new ResolveError(
+          ['workload', 'path'],
+          "netab's own server serves /bytes/<n> only: use `size`, or run your server with backend docker and docker.sender",
+        );
       if (!ext && w.path !== undefined && w.size !== undefined) throw new ResolveError(['workload', 'path'], 'give size or path, not both');
       const port = w.port ?? ext?.port ?? 8080;
       if (ext && ext.port === undefined && w.port === undefined)
@@ -626,7 +713,10 @@ function canonical(v: unknown): string {
 export function scenarioHash(s: Omit<Scenario, 'hash' | 'file'> & { hash?: string; file?: string }): string {
   const { hash: _h, file: _f, topology, ...rest } = s;
   const { file: _tf, ...topo } = topology;
-  return createHash('sha256').update(canonical({ ...rest, topology: topo })).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(canonical({ ...rest, topology: topo }))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 function resolveScenario(
@@ -686,7 +776,12 @@ function resolveScenario(
       else bytes = (b.factor * bdp) / Math.sqrt(flowsOnBottleneck);
       imp.bufferBytes = Math.max(2 * PACKET_BYTES, Math.round(bytes));
       if (!(imp.bufferBytes <= RANGES.buffer.max)) {
-        const field = li?.[dir]?.buffer !== undefined ? ['links', l.name, dir, 'buffer'] : li?.buffer !== undefined ? ['links', l.name, 'buffer'] : ['links', l.name, 'rate'];
+        const field =
+          li?.[dir]?.buffer !== undefined
+            ? ['links', l.name, dir, 'buffer']
+            : li?.buffer !== undefined
+              ? ['links', l.name, 'buffer']
+              : ['links', l.name, 'rate'];
         throw new ResolveError(
           field,
           `the ${dir} buffer of link ${l.name} comes to ${formatSize(imp.bufferBytes)} (${spec ?? '1bdp, the default'} at ${rttMs} ms RTT); at most ${formatSize(RANGES.buffer.max)}: give a smaller buffer`,
@@ -703,7 +798,10 @@ function resolveScenario(
   const overrides = (j.metrics ?? {}) as Record<string, NonNullable<typeof j.metrics>[string]>;
   for (const name of Object.keys(overrides)) {
     if (!wm.metrics.includes(name))
-      throw new ResolveError(['judge', 'metrics', name], `the ${workload.type} workload has no metric "${name}" (it has: ${wm.metrics.join(', ')})`);
+      throw new ResolveError(
+        ['judge', 'metrics', name],
+        `the ${workload.type} workload has no metric "${name}" (it has: ${wm.metrics.join(', ')})`,
+      );
   }
   for (const name of wm.metrics) {
     const o = own(overrides, name) as (typeof overrides)[string] | undefined;
@@ -713,20 +811,31 @@ function resolveScenario(
     if (o) {
       if (o.direction) m.direction = o.direction;
       if (o.margin !== undefined)
-        m.margin = typeof o.margin === 'string' ? { kind: 'relative', value: parsePercent(o.margin) } : { kind: 'absolute', value: o.margin };
+        m.margin =
+          typeof o.margin === 'string' ? { kind: 'relative', value: parsePercent(o.margin) } : { kind: 'absolute', value: o.margin };
       if (o.critical !== undefined) m.critical = o.critical;
       if (o.required !== undefined) m.required = o.required;
     }
     if (m.scale === 'linear' && m.margin.kind === 'relative')
-      throw new ResolveError(['judge', 'metrics', name, 'margin'], `${name} is judged as a difference: give an absolute margin (a number in ${m.unit})`);
+      throw new ResolveError(
+        ['judge', 'metrics', name, 'margin'],
+        `${name} is judged as a difference: give an absolute margin (a number in ${m.unit})`,
+      );
     if (m.margin.kind === 'absolute' && (m.unit === 'ratio' || m.unit === 'index') && !(m.margin.value < 1))
-      throw new ResolveError(['judge', 'metrics', name, 'margin'], `${name} is a ${m.unit} between 0 and 1: an absolute margin must be at least 0 and less than 1 (got ${m.margin.value})`);
+      throw new ResolveError(
+        ['judge', 'metrics', name, 'margin'],
+        `${name} is a ${m.unit} between 0 and 1: an absolute margin must be above 0 and below 1 (got ${m.margin.value})`,
+      );
     metrics.push(m);
   }
   if ((ctx.opts.backend ?? d.backend) === 'docker' && (workload.type === 'compete' || d.cross_traffic))
-    throw new ResolveError(d.cross_traffic ? ['cross_traffic'] : ['workload', 'type'], 'the docker backend has no peer hosts yet: compete and cross traffic run on the netns backend');
+    throw new ResolveError(
+      d.cross_traffic ? ['cross_traffic'] : ['workload', 'type'],
+      'the docker backend has no peer hosts yet: compete and cross traffic run on the netns backend',
+    );
   const primary = j.primary ?? wm.primary;
-  if (!metrics.some((m) => m.name === primary)) throw new ResolveError(['judge', 'primary'], `primary metric "${primary}" is not among the judged metrics`);
+  if (!metrics.some((m) => m.name === primary))
+    throw new ResolveError(['judge', 'primary'], `primary metric "${primary}" is not among the judged metrics`);
   const judge: JudgeSettings = {
     alpha: j.alpha ?? 0.05,
     minPairs: j.min_pairs ?? 5,
@@ -744,7 +853,10 @@ function resolveScenario(
     judge.sequentialPlan = { looks, pairsPerLook: Math.ceil(pairs / looks) };
   }
   if (pairs < judge.minPairs && !ctx.opts.pairs)
-    throw new ResolveError(['trials', 'pairs'], `${pairs} pairs is fewer than judge.min_pairs (${judge.minPairs}): the run could never reach a decision`);
+    throw new ResolveError(
+      ['trials', 'pairs'],
+      `${pairs} pairs is fewer than judge.min_pairs (${judge.minPairs}): the run could never reach a decision`,
+    );
   const endpointSysctls = sysctlStrings(d.endpoints?.sysctls);
 
   const base: Omit<Scenario, 'hash'> = {
@@ -775,7 +887,8 @@ function resolveScenario(
     trials: {
       pairs,
       warmup: d.trials?.warmup ?? 1,
-      timeoutMs: d.trials?.timeout !== undefined ? parseTime(d.trials.timeout) : Math.round((30 + 3 * trialSeconds(workload, rttMs)) * 1000),
+      timeoutMs:
+        d.trials?.timeout !== undefined ? parseTime(d.trials.timeout) : Math.round((30 + 3 * trialSeconds(workload, rttMs)) * 1000),
       replaceBudget: d.trials?.replace_budget !== undefined ? parsePercent(d.trials.replace_budget) : 0.25,
     },
     judge,

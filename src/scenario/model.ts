@@ -74,7 +74,15 @@ export interface Scenario {
   /** replaceBudget: share of `pairs` that may be re-run when suspect (default 0.25; trial/runner) */
   trials: { pairs: number; warmup: number; timeoutMs: number; replaceBudget?: number };
   judge: JudgeSettings;
-  fidelity: { enabled: boolean; rttToleranceMs: number; rateTolerance: number; samples: number; strict: boolean; cpuSuspect: number; latenessSuspectMs: number };
+  fidelity: {
+    enabled: boolean;
+    rttToleranceMs: number;
+    rateTolerance: number;
+    samples: number;
+    strict: boolean;
+    cpuSuspect: number;
+    latenessSuspectMs: number;
+  };
   /** path summary along sender -> receiver, for the fidelity probe and the report's theory overlay */
   path: { rttMs: number; rateMbit?: number; loss?: number; bufferBytes?: number; mss: number };
 }

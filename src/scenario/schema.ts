@@ -5,9 +5,27 @@
  */
 import { z } from 'zod/v4';
 import { FORBIDDEN_KEYS } from './source.js';
-import { checkBuffer, checkRange, describeRange, parseBuffer, parsePercent, parseRate, parseSize, parseTime, RANGES, UnitError, type UnitRange } from './units.js';
+import {
+  checkBuffer,
+  checkRange,
+  describeRange,
+  parseBuffer,
+  parsePercent,
+  parseRate,
+  parseSize,
+  parseTime,
+  RANGES,
+  type UnitError,
+  type UnitRange,
+} from './units.js';
 
-function unitString(parse: (v: unknown) => number, pattern: RegExp, description: string, example: string, range?: { r: UnitRange; what: string }) {
+function unitString(
+  parse: (v: unknown) => number,
+  pattern: RegExp,
+  description: string,
+  example: string,
+  range?: { r: UnitRange; what: string },
+) {
   return z
     .string()
     .regex(pattern, { message: `expected ${description}, e.g. "${example}"` })
@@ -42,7 +60,10 @@ export const Rate = unitString(
 );
 export const Percent = unitString(parsePercent, new RegExp(`^\\s*${N}\\s*%\\s*$`), 'a percentage', '1%');
 /** a relative judge margin: more than 0 %, less than 100 % */
-export const MarginPercent = unitString(parsePercent, new RegExp(`^\\s*${N}\\s*%\\s*$`), 'a percentage', '2%', { r: RANGES.margin, what: 'a relative margin' });
+export const MarginPercent = unitString(parsePercent, new RegExp(`^\\s*${N}\\s*%\\s*$`), 'a percentage', '2%', {
+  r: RANGES.margin,
+  what: 'a relative margin',
+});
 export const Size = unitString(parseSize, new RegExp(`^\\s*${N}\\s*(b|kb|mb|gb|kib|mib|gib)\\s*$`, 'i'), 'a size', '64KB', {
   r: RANGES.size,
   what: 'a size',
@@ -79,9 +100,7 @@ const WithCorrelation = z.union([Percent, z.object({ probability: Percent, corre
 
 const Reorder = z.union([
   Percent,
-  z
-    .object({ probability: Percent, correlation: Percent.optional(), gap: z.int().min(1).optional() })
-    .strict(),
+  z.object({ probability: Percent, correlation: Percent.optional(), gap: z.int().min(1).optional() }).strict(),
 ]);
 
 const directionFields = {
@@ -111,7 +130,8 @@ export const LinkSchema = z
 export const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const SAFE_NAME_RULE = '1-64 characters from A-Z a-z 0-9 . _ -, starting with a letter or digit';
 export function safeNameProblem(v: string): string | null {
-  if (!SAFE_NAME.test(v)) return `must be ${SAFE_NAME_RULE} (it becomes part of file names and ids; got ${JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}...` : v)})`;
+  if (!SAFE_NAME.test(v))
+    return `must be ${SAFE_NAME_RULE} (it becomes part of file names and ids; got ${JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}...` : v)})`;
   if (FORBIDDEN_KEYS.has(v)) return `"${v}" is a reserved word`;
   return null;
 }
@@ -129,17 +149,22 @@ const label = (max: number, multiline = false) =>
   z
     .string()
     .max(max, { message: `at most ${max} characters` })
-    .refine((v) => !(multiline ? CONTROL_BUT_NEWLINE_TAB : CONTROL).test(v), { message: multiline ? 'no control characters (other than newline and tab)' : 'no control characters' });
+    .refine((v) => !(multiline ? CONTROL_BUT_NEWLINE_TAB : CONTROL).test(v), {
+      message: multiline ? 'no control characters (other than newline and tab)' : 'no control characters',
+    });
 
 export const CongestionControl = z.enum(['cubic', 'bbr', 'reno']);
 
 /** sysctl keys netab applies: net.ipv4.tcp_*, net.core.* and net.ipv4.ip_local_port_range, in lowercase dotted form */
 export const SYSCTL_KEY = /^net\.(ipv4\.tcp_[a-z0-9_]+|core\.[a-z0-9_]+|ipv4\.ip_local_port_range)$/;
 /** sysctls whose value is a name, with the names accepted */
-export const SYSCTL_NAMES: Readonly<Record<string, readonly string[]>> = Object.assign(Object.create(null) as Record<string, readonly string[]>, {
-  'net.ipv4.tcp_congestion_control': CongestionControl.options,
-  'net.core.default_qdisc': ['pfifo_fast', 'pfifo', 'bfifo', 'fq', 'fq_codel', 'fq_pie', 'sfq', 'cake', 'noqueue'],
-});
+export const SYSCTL_NAMES: Readonly<Record<string, readonly string[]>> = Object.assign(
+  Object.create(null) as Record<string, readonly string[]>,
+  {
+    'net.ipv4.tcp_congestion_control': CongestionControl.options,
+    'net.core.default_qdisc': ['pfifo_fast', 'pfifo', 'bfifo', 'fq', 'fq_codel', 'fq_pie', 'sfq', 'cake', 'noqueue'],
+  },
+);
 const FASTOPEN_KEY = /^[0-9a-fA-F]{8}(-[0-9a-fA-F]{8}){3}(,[0-9a-fA-F]{8}(-[0-9a-fA-F]{8}){3})?$/;
 const SYSCTL_INTS = /^-?[0-9]{1,20}([ \t]+-?[0-9]{1,20})*$/;
 export const SYSCTL_VALUE_MAX = 256;
@@ -154,13 +179,17 @@ export function sysctlValueProblem(key: string, v: unknown): string | null {
   const t = v.trim();
   const names = Object.hasOwn(SYSCTL_NAMES, key) ? SYSCTL_NAMES[key]! : undefined;
   if (names) return names.includes(t) ? null : `must be one of ${names.join(', ')} (got ${JSON.stringify(v)})`;
-  if (key === 'net.ipv4.tcp_fastopen_key') return FASTOPEN_KEY.test(t) ? null : 'must be 32 hex digits as xxxxxxxx-xxxxxxxx-xxxxxxxx-xxxxxxxx (optionally a second key after a comma)';
+  if (key === 'net.ipv4.tcp_fastopen_key')
+    return FASTOPEN_KEY.test(t)
+      ? null
+      : 'must be 32 hex digits as xxxxxxxx-xxxxxxxx-xxxxxxxx-xxxxxxxx (optionally a second key after a comma)';
   if (SYSCTL_INTS.test(t)) return null;
   return `must be an integer or integers separated by spaces, as the kernel reads this key (got ${JSON.stringify(v)})`;
 }
 
 const SysctlKey = z.string().max(128).regex(SYSCTL_KEY, {
-  message: 'only net.ipv4.tcp_*, net.core.* and net.ipv4.ip_local_port_range sysctls (lowercase, dotted) are per-namespace tunables netab applies',
+  message:
+    'only net.ipv4.tcp_*, net.core.* and net.ipv4.ip_local_port_range sysctls (lowercase, dotted) are per-namespace tunables netab applies',
 });
 export const Sysctls = z.record(SysctlKey, z.union([z.string(), z.number(), z.boolean()])).superRefine((rec, ctx) => {
   for (const k of Object.keys(rec)) {
@@ -184,7 +213,7 @@ export const Profile = z
     name: label(200).optional().describe('label shown in reports'),
     cc: CongestionControl.optional().describe('congestion control (per namespace)'),
     sysctls: Sysctls.optional().describe('integers, space-separated integers, or names for tcp_congestion_control / default_qdisc'),
-    route: RouteOptions.optional().describe('route options on the host\'s default route'),
+    route: RouteOptions.optional().describe("route options on the host's default route"),
     apply_to: z
       .enum(['sender', 'receiver', 'both'])
       .optional()
@@ -193,12 +222,14 @@ export const Profile = z
   .strict();
 
 const MetricName = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, { message: 'a metric name (lowercase letters, digits and _)' });
-const LinkName = z.string().regex(/^[a-z][a-z0-9_-]{0,15}$/, { message: 'a link name of the topology (1-16 lowercase letters, digits, - or _)' });
+const LinkName = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{0,15}$/, { message: 'a link name of the topology (1-16 lowercase letters, digits, - or _)' });
 const DockerImage = z
   .string()
   .min(1)
   .max(256)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._\/:@-]*$/, { message: 'an image reference like my-edge-proxy:1.2 or registry/name@sha256:...' });
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._/:@-]*$/, { message: 'an image reference like my-edge-proxy:1.2 or registry/name@sha256:...' });
 
 const MetricOverride = z.union([
   z.literal(false),
@@ -206,9 +237,9 @@ const MetricOverride = z.union([
     .object({
       direction: z.enum(['higher', 'lower']).optional(),
       margin: z
-        .union([MarginPercent, z.number().min(0).max(1e9)])
+        .union([MarginPercent, z.number().positive().max(1e9)])
         .optional()
-        .describe('tolerance: relative ("2%", more than 0% and less than 100%) or absolute in metric units (a number >= 0)'),
+        .describe('tolerance: relative ("2%", more than 0% and less than 100%) or absolute in metric units (a number above 0)'),
       critical: z.boolean().optional(),
       required: z.boolean().optional(),
     })
@@ -273,7 +304,9 @@ export const WorkloadSchema = z.discriminatedUnion('type', [
       baseline: z.boolean().optional().describe('run control alone first in each trial, for control_harm (default true)'),
     })
     .strict()
-    .describe('both arms share the bottleneck: the control trial competes with a second control-profile flow, the canary trial with the canary'),
+    .describe(
+      'both arms share the bottleneck: the control trial competes with a second control-profile flow, the canary trial with the canary',
+    ),
   z
     .object({
       type: z.literal('http'),
@@ -282,7 +315,8 @@ export const WorkloadSchema = z.discriminatedUnion('type', [
         .string()
         .max(1024)
         .regex(/^\/[\x21-\x7e]*$/, { message: 'a path starts with / and has no spaces or control characters' })
-        .optional().describe('path to GET (needed when docker.sender runs your own server)'),
+        .optional()
+        .describe('path to GET (needed when docker.sender runs your own server)'),
       port: z.int().min(1).max(65535).optional().describe('server port (default: docker.sender.port, else 8080)'),
       requests: z.int().min(1).max(100000).optional().describe('GETs per trial, each on a fresh connection (default 20)'),
       gap: OffsetTime.optional().describe('pause between requests (default 0ms)'),
@@ -294,7 +328,11 @@ export const WorkloadSchema = z.discriminatedUnion('type', [
 export const CrossTrafficSchema = z
   .object({
     sources: z.int().min(1).max(64).optional().describe('independent on/off sources (default 1)'),
-    on: z.object({ mean: DurationTime, shape: z.number().gt(1).max(100).optional() }).strict().optional().describe('Pareto on periods: mean (default 500ms), shape (default 1.5)'),
+    on: z
+      .object({ mean: DurationTime, shape: z.number().gt(1).max(100).optional() })
+      .strict()
+      .optional()
+      .describe('Pareto on periods: mean (default 500ms), shape (default 1.5)'),
     off: z.object({ mean: DurationTime }).strict().optional().describe('exponential off periods: mean (default 1s)'),
     request: Size.optional(),
   })
@@ -306,7 +344,9 @@ export const TrialsSchema = z
     pairs: z.int().min(1).max(10000).optional().describe('measured control/canary pairs (default 10)'),
     warmup: z.int().min(0).max(100).optional().describe('warm-up pairs run first and discarded (default 1)'),
     timeout: DurationTime.optional().describe('per-trial timeout (default: workload duration + 30s)'),
-    replace_budget: Percent.optional().describe('suspect pairs are re-run at the end, up to this share of pairs extra (default 25%; 0% turns it off)'),
+    replace_budget: Percent.optional().describe(
+      'suspect pairs are re-run at the end, up to this share of pairs extra (default 25%; 0% turns it off)',
+    ),
   })
   .strict();
 
@@ -319,7 +359,10 @@ export const JudgeSchema = z
     noncritical_regressions_to_fail: z.int().min(1).max(1000).optional(),
     max_failed: Percent.optional().describe('max share of failed or suspect trials before the decision is HOLD'),
     exclude_suspect: z.boolean().optional(),
-    sequential: z.boolean().optional().describe('look after each block of pairs and stop early once the decision is settled (alpha spending)'),
+    sequential: z
+      .boolean()
+      .optional()
+      .describe('look after each block of pairs and stop early once the decision is settled (alpha spending)'),
     looks: z.int().min(2).max(20).optional().describe('planned looks in sequential mode (default 4): trials.pairs is the maximum'),
     metrics: z.record(MetricName, MetricOverride).optional(),
   })
@@ -332,8 +375,12 @@ export const FidelitySchema = z
     rate_tolerance: Percent.optional().describe('default 3%'),
     samples: z.int().min(20).max(100000).optional().describe('RTT probes (default 500)'),
     strict: z.boolean().optional().describe('fail the scenario when fidelity is out of tolerance (default false: flag it)'),
-    lateness_suspect: ToleranceTime.optional().describe('relay lateness p99 above which a trial is flagged suspect (default max(2ms, 10% of the path RTT))'),
-    cpu_suspect: Percent.optional().describe('host CPU busy share during a trial named as context in a suspect trial\'s reason (default 99%); CPU load alone never makes a trial suspect'),
+    lateness_suspect: ToleranceTime.optional().describe(
+      'relay lateness p99 above which a trial is flagged suspect (default max(2ms, 10% of the path RTT))',
+    ),
+    cpu_suspect: Percent.optional().describe(
+      "host CPU busy share during a trial named as context in a suspect trial's reason (default 99%); CPU load alone never makes a trial suspect",
+    ),
   })
   .strict();
 

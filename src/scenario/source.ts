@@ -72,7 +72,15 @@ export function readInputFile(file: string, what = 'file'): string {
     const st = fstatSync(fd);
     if (st.isDirectory()) return fail(`is a directory, not a ${what}`);
     if (!st.isFile()) {
-      const kind = st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : st.isSocket() ? 'a socket' : 'not a regular file';
+      const kind = st.isFIFO()
+        ? 'a FIFO'
+        : st.isCharacterDevice()
+          ? 'a character device'
+          : st.isBlockDevice()
+            ? 'a block device'
+            : st.isSocket()
+              ? 'a socket'
+              : 'not a regular file';
       return fail(`is ${kind}: a ${what} must be a regular file`);
     }
     if (st.size > MAX_FILE_BYTES) return fail(`is ${st.size} bytes: a ${what} may be at most ${MAX_FILE_BYTES} bytes (1 MiB)`);
@@ -135,15 +143,30 @@ export function parseYaml(text: string, file: string): { src: YamlSource; proble
       capProblems(
         doc.errors.map((e) => {
           const p = lc.linePos(e.pos[0]);
-          return { file, line: p.line, col: p.col, path: '', message: `YAML: ${e.message.split('\n')[0]}` };
+          const m = e.message.split('\n')[0]!;
+          return {
+            file,
+            line: p.line,
+            col: p.col,
+            path: '',
+            message: /call stack/i.test(m) ? `YAML: nested too deeply to read (${m})` : `YAML: ${m}`,
+          };
         }),
       ),
     );
   }
   const src: YamlSource = { file, doc, lc, data: undefined };
-  const problems: InputProblem[] = [];
+  // warnings (e.g. an unresolved tag like !!js/function, read as a plain string) are refused too:
+  // what netab reads must be what the file says
+  const problems: InputProblem[] = doc.warnings.slice(0, MAX_PROBLEMS + 1).map((w) => {
+    const p = lc.linePos(w.pos[0]);
+    return { file, line: p.line, col: p.col, path: '', message: `YAML: ${w.message.split('\n')[0]}` };
+  });
   const st = { aliases: 0, nodes: 0, stop: false };
-  const bad = (node: Node | null | undefined, path: string[], message: string) => problems.push({ file, ...nodePos(src, node), path: path.join('.'), message });
+  /** maps and lists being converted (an alias to one of them would recurse forever) */
+  const open = new Set<unknown>();
+  const bad = (node: Node | null | undefined, path: string[], message: string) =>
+    problems.push({ file, ...nodePos(src, node), path: path.length > 12 ? `${path.slice(0, 12).join('.')}...` : path.join('.'), message });
 
   const convert = (node: unknown, path: string[], depth: number): unknown => {
     if (st.stop) return undefined;
@@ -169,6 +192,10 @@ export function parseYaml(text: string, file: string): { src: YamlSource; proble
         bad(node, path, `alias *${node.source} refers to no anchor`);
         return undefined;
       }
+      if (open.has(target)) {
+        bad(node, path, `alias *${node.source} refers to a value that contains it`);
+        return undefined;
+      }
       return convert(target, path, depth + 1);
     }
     if (isScalar(node)) {
@@ -187,16 +214,19 @@ export function parseYaml(text: string, file: string): { src: YamlSource; proble
     }
     if (isSeq(node)) {
       const out: unknown[] = [];
+      open.add(node);
       node.items.forEach((it, i) => {
         const v = convert(it, [...path, String(i)], depth + 1);
         if (v !== undefined) out.push(v);
       });
+      open.delete(node);
       return out;
     }
     if (isMap(node)) {
       const out = Object.create(null) as Record<string, unknown>;
       // duplicate keys are found here in linear time (the yaml library's uniqueKeys check is quadratic)
       const first = new Map<string, Node>();
+      open.add(node);
       for (const pair of node.items) {
         if (st.stop) break;
         const kn = pair.key as Node | null;
@@ -212,12 +242,17 @@ export function parseYaml(text: string, file: string): { src: YamlSource; proble
         }
         first.set(key, kn);
         if (isForbiddenKey(key)) {
-          bad(kn, [...path, key], `"${key}" is not allowed as a key or path segment (__proto__, constructor and prototype are refused everywhere)`);
+          bad(
+            kn,
+            [...path, key],
+            `"${key}" is not allowed as a key or path segment (__proto__, constructor and prototype are refused everywhere)`,
+          );
           continue;
         }
         const v = convert(pair.value, [...path, key], depth + 1);
         if (v !== undefined) out[key] = v;
       }
+      open.delete(node);
       return out;
     }
     bad(node as Node, path, 'unsupported YAML node');
@@ -267,7 +302,10 @@ export function capProblems(problems: InputProblem[], unlisted = 0, atLeast = fa
     line: at.line,
     col: at.col,
     path: '',
-    message: more > 0 ? `and ${q}${more} more problem${more === 1 ? '' : 's'} (${q}${total} in all; the first ${listed.length} are listed)` : 'checking stopped here: fix these first',
+    message:
+      more > 0
+        ? `and ${q}${more} more problem${more === 1 ? '' : 's'} (${q}${total} in all; the first ${listed.length} are listed)`
+        : 'checking stopped here: fix these first',
   };
   Object.defineProperty(summary, OMITTED, { value: { count: more, atLeast: lower, at }, enumerable: false });
   return [...listed, summary];

@@ -10,7 +10,7 @@ import { isMap, isScalar, type Node } from 'yaml';
 import type { z } from 'zod/v4';
 import type { SuiteInfo } from '../results/types.js';
 import { InputError, type InputProblem } from './errors.js';
-import { loadScenarioText, safeStem, trialSeconds, type LoadOptions } from './load.js';
+import { describeIssues, loadScenarioText, safeStem, trialSeconds, type LoadOptions } from './load.js';
 import type { Scenario } from './model.js';
 import { safeNameProblem, ScenarioSchema } from './schema.js';
 import { capProblems, MAX_PROBLEMS, nodePos, own, parseYaml, readInputFile, type YamlSource } from './source.js';
@@ -73,6 +73,16 @@ export function resolvePaths(paths: string[]): { files: string[]; problems: Inpu
   return { files: [...new Set(files)], problems };
 }
 
+/** where a scenario file sets its name (its start when it does not) */
+function nameAt(file: string): { line: number; col: number } {
+  try {
+    const { src } = parseYaml(readInputFile(file, 'scenario file'), file);
+    return nodePos(src, (src.doc.get('name', true) as Node | undefined) ?? (src.doc.contents as Node | null));
+  } catch {
+    return { line: 1, col: 1 };
+  }
+}
+
 export interface LoadedSuite {
   scenarios: Scenario[];
   suite: SuiteInfo;
@@ -87,6 +97,8 @@ interface SuiteFile {
   files: string[];
   defaults: Record<string, unknown>;
   src: YamlSource;
+  /** where each file is listed in the suite file */
+  listedAt: Map<string, { file: string; line: number; col: number }>;
 }
 
 /**
@@ -99,7 +111,10 @@ function readSuiteFile(file: string): SuiteFile {
     let node = src.doc.getIn(path, true) as Node | undefined;
     if (key && path.length) {
       const parent = src.doc.getIn(path.slice(0, -1), true) as Node | undefined;
-      if (parent && isMap(parent)) node = (parent.items.find((p) => isScalar(p.key) && String(p.key.value) === String(path[path.length - 1]))?.key as Node | undefined) ?? node;
+      if (parent && isMap(parent))
+        node =
+          (parent.items.find((p) => isScalar(p.key) && String(p.key.value) === String(path[path.length - 1]))?.key as Node | undefined) ??
+          node;
     }
     for (let n = path.length - 1; !node && n >= 0; n--) node = src.doc.getIn(path.slice(0, n), true) as Node | undefined;
     return { file, ...nodePos(src, node ?? (src.doc.contents as Node | null)), path: path.join('.'), message };
@@ -107,29 +122,43 @@ function readSuiteFile(file: string): SuiteFile {
   const d = src.data;
   if (problems.length === 0 && (d === null || d === undefined || typeof d !== 'object' || Array.isArray(d))) {
     throw new InputError([
-      { file, line: 1, col: 1, path: '', message: d === null || d === undefined ? 'the file is empty: a suite file is a YAML mapping (name, files, defaults)' : 'a suite file must be a YAML mapping (name, files, defaults)' },
+      {
+        file,
+        line: 1,
+        col: 1,
+        path: '',
+        message:
+          d === null || d === undefined
+            ? 'the file is empty: a suite file is a YAML mapping (name, files, defaults)'
+            : 'a suite file must be a YAML mapping (name, files, defaults)',
+      },
     ]);
   }
   const m = (d && typeof d === 'object' && !Array.isArray(d) ? d : Object.create(null)) as Record<string, unknown>;
-  for (const k of Object.keys(m)) if (!SUITE_FILE_KEYS.includes(k)) problems.push(at([k], `unknown field "${k}" (a suite has ${SUITE_FILE_KEYS.join(', ')})`, true));
+  for (const k of Object.keys(m))
+    if (!SUITE_FILE_KEYS.includes(k)) problems.push(at([k], `unknown field "${k}" (a suite has ${SUITE_FILE_KEYS.join(', ')})`, true));
   const name = own(m, 'name');
   if (name !== undefined) {
     const why = typeof name === 'string' ? safeNameProblem(name) : 'must be a string';
     if (why) problems.push(at(['name'], why));
   }
   const description = own(m, 'description');
-  if (description !== undefined && (typeof description !== 'string' || description.length > 4096)) problems.push(at(['description'], 'must be a string of at most 4096 characters'));
+  if (description !== undefined && (typeof description !== 'string' || description.length > 4096))
+    problems.push(at(['description'], 'must be a string of at most 4096 characters'));
   const files = own(m, 'files');
-  if (!Array.isArray(files) || files.length === 0) problems.push(at(['files'], 'files must be a non-empty list of scenario files (relative to the suite file)'));
+  if (!Array.isArray(files) || files.length === 0)
+    problems.push(at(['files'], 'files must be a non-empty list of scenario files (relative to the suite file)'));
   else if (files.length > 10_000) problems.push(at(['files'], `lists ${files.length} files: at most 10000`));
   else
     files.forEach((f, i) => {
       // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-      if (typeof f !== 'string' || f === '' || f.length > 4096 || /[\u0000-\u001f]/.test(f)) problems.push(at(['files', i], 'each entry is a path to a scenario file (relative to the suite file)'));
+      if (typeof f !== 'string' || f === '' || f.length > 4096 || /[\u0000-\u001f]/.test(f))
+        problems.push(at(['files', i], 'each entry is a path to a scenario file (relative to the suite file)'));
     });
   const defaultsIn = own(m, 'defaults');
   const defaults = Object.create(null) as Record<string, unknown>;
-  if (defaultsIn !== undefined && (defaultsIn === null || typeof defaultsIn !== 'object' || Array.isArray(defaultsIn))) problems.push(at(['defaults'], 'defaults must be a mapping'));
+  if (defaultsIn !== undefined && (defaultsIn === null || typeof defaultsIn !== 'object' || Array.isArray(defaultsIn)))
+    problems.push(at(['defaults'], 'defaults must be a mapping'));
   else if (defaultsIn !== undefined) {
     for (const k of Object.keys(defaultsIn)) {
       if (!SUITE_DEFAULT_KEYS.includes(k)) {
@@ -140,28 +169,36 @@ function readSuiteFile(file: string): SuiteFile {
       const schema = (ScenarioSchema.shape as Record<string, z.ZodType>)[k]!;
       const r = schema.safeParse(v);
       if (!r.success) {
-        for (const is of r.error.issues.slice(0, MAX_PROBLEMS + 1)) {
-          const path = ['defaults', k, ...is.path.map((p) => (typeof p === 'number' ? p : String(p)))];
-          if (is.code === 'unrecognized_keys') for (const uk of is.keys.slice(0, MAX_PROBLEMS + 1)) problems.push(at([...path, uk], `unknown field "${uk}"`, true));
-          else problems.push(at(path, is.code === 'invalid_union' ? 'has the wrong shape: see `netab schema` for the accepted forms' : is.message));
+        for (const f of describeIssues(r.error.issues, v).slice(0, MAX_PROBLEMS + 1)) {
+          // an unknown key's path ends with the key: point at the key itself
+          problems.push(at(['defaults', k, ...f.path], f.message, f.key !== undefined));
         }
       }
       defaults[k] = v;
     }
   }
   if (problems.length) throw new InputError(capProblems(problems));
-  const { files: resolved, problems: p2 } = resolvePaths((files as string[]).map((f) => (isAbsolute(f) ? f : join(dirname(file), f))));
-  if (p2.length) {
-    throw new InputError(
-      capProblems(
-        p2.map((p) => {
-          const i = (files as string[]).findIndex((f) => (isAbsolute(f) ? f : join(dirname(file), f)) === p.file);
-          return { ...at(i >= 0 ? ['files', i] : ['files'], `${p.file}: ${p.message}`) };
-        }),
-      ),
-    );
-  }
-  return { name: typeof name === 'string' ? name : safeStem(basename(dirname(resolve(file)))), files: resolved, defaults, src };
+  // each entry on its own, so a file's problems can point at the entry that listed it
+  const resolved: string[] = [];
+  const listedAt = new Map<string, { file: string; line: number; col: number }>();
+  const p2: InputProblem[] = [];
+  (files as string[]).forEach((f, i) => {
+    const r = resolvePaths([isAbsolute(f) ? f : join(dirname(file), f)]);
+    const where = at(['files', i], '');
+    for (const p of r.problems) p2.push({ ...where, message: `${p.file}: ${p.message}` });
+    for (const x of r.files) {
+      if (!listedAt.has(x)) listedAt.set(x, { file, line: where.line!, col: where.col! });
+      resolved.push(x);
+    }
+  });
+  if (p2.length) throw new InputError(capProblems(p2));
+  return {
+    name: typeof name === 'string' ? name : safeStem(basename(dirname(resolve(file)))),
+    files: [...new Set(resolved)],
+    defaults,
+    src,
+    listedAt,
+  };
 }
 
 /** Seconds one scenario is expected to take: setup, fidelity probe, and its trials. */
@@ -179,13 +216,18 @@ export function suiteHash(scenarios: Scenario[]): string {
 export function loadSuite(paths: string[], opts: LoadOptions & { filter?: string } = {}): LoadedSuite {
   const { files: listed, problems } = resolvePaths(paths);
   if (problems.length) throw new InputError(problems);
-  const jobs: { file: string; defaults: Record<string, unknown>; from?: YamlSource }[] = [];
+  const jobs: {
+    file: string;
+    defaults: Record<string, unknown>;
+    from?: YamlSource;
+    listedAt?: { file: string; line: number; col: number };
+  }[] = [];
   let name: string | undefined;
   for (const f of listed) {
     if (isSuiteFile(f)) {
       const sf = readSuiteFile(f);
       name ??= sf.name;
-      for (const file of sf.files) jobs.push({ file, defaults: sf.defaults, from: sf.src });
+      for (const file of sf.files) jobs.push({ file, defaults: sf.defaults, from: sf.src, listedAt: sf.listedAt.get(file) });
     } else jobs.push({ file: f, defaults: {} });
   }
   const all: Scenario[] = [];
@@ -199,15 +241,25 @@ export function loadSuite(paths: string[], opts: LoadOptions & { filter?: string
     try {
       all.push(...loadScenarioText(readInputFile(j.file, 'scenario file'), j.file, opts, j.defaults, j.from));
     } catch (e) {
-      if (e instanceof InputError) errs.push(...e.problems);
-      else throw e;
+      if (!(e instanceof InputError)) throw e;
+      // a file that cannot be read at all: point at the suite entry that listed it
+      for (const p of e.problems)
+        errs.push(
+          p.line === undefined && j.listedAt && p.file === j.file ? { ...j.listedAt, path: p.path, message: `${j.file}: ${p.message}` } : p,
+        );
     }
   }
   // ids must be unique across the suite (results are keyed by them)
   const seen = new Map<string, string>();
   for (const s of all) {
     const prev = seen.get(s.id);
-    if (prev && prev !== s.file) errs.push({ file: s.file, path: 'name', message: `scenario id "${s.id}" is also used by ${prev}: give one of them another name` });
+    if (prev && prev !== s.file)
+      errs.push({
+        file: s.file,
+        ...nameAt(s.file),
+        path: 'name',
+        message: `scenario id "${s.id}" is also used by ${prev}: give one of them another name`,
+      });
     seen.set(s.id, s.file);
   }
   if (errs.length) throw new InputError(capProblems(errs, 0, stopped));
@@ -220,7 +272,8 @@ export function loadSuite(paths: string[], opts: LoadOptions & { filter?: string
       throw new InputError([{ file: '--filter', path: '', message: `not a regular expression: ${(e as Error).message}` }]);
     }
     scenarios = all.filter((s) => re.test(s.id) || re.test(s.name));
-    if (scenarios.length === 0) throw new InputError([{ file: '--filter', path: '', message: `no scenario id or name matches /${opts.filter}/` }]);
+    if (scenarios.length === 0)
+      throw new InputError([{ file: '--filter', path: '', message: `no scenario id or name matches /${opts.filter}/` }]);
   }
   const files = [...new Set(jobs.map((j) => j.file))];
   return {
@@ -254,6 +307,7 @@ export function shardScenarios(scenarios: Scenario[], index: number, count: numb
 
 export function parseShard(v: string): { index: number; count: number } {
   const m = /^(\d+)\/(\d+)$/.exec(v);
-  if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new InputError([{ file: '--shard', path: '', message: `expected I/N with 1 <= I <= N, e.g. 1/4 (got "${v}")` }]);
+  if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2]))
+    throw new InputError([{ file: '--shard', path: '', message: `expected I/N with 1 <= I <= N, e.g. 1/4 (got "${v}")` }]);
   return { index: Number(m[1]), count: Number(m[2]) };
 }

@@ -53,13 +53,13 @@ function parseWith(table: Readonly<Record<string, number>>, what: string, exampl
     throw new UnitError(`${what} needs a unit, e.g. "${example}" (got the bare number ${v})`);
   }
   if (typeof v !== 'string') throw new UnitError(`${what} must be a string like "${example}"`);
-  if (v.length > 64) throw new UnitError(`cannot read ${what} "${v.slice(0, 20)}...": ${v.length} characters is too long for a number and a unit`);
+  if (v.length > 64)
+    throw new UnitError(`cannot read ${what} "${v.slice(0, 20)}...": ${v.length} characters is too long for a number and a unit`);
   const m = new RegExp(`^\\s*${num}\\s*([a-zA-Z]+)\\s*$`).exec(v);
   if (!m) throw new UnitError(`cannot read ${what} "${v}": expected a number and a unit, e.g. "${example}"`);
   const unit = m[2]!.toLowerCase();
   const f = Object.hasOwn(table, unit) ? table[unit] : undefined;
-  if (f === undefined)
-    throw new UnitError(`unknown ${what} unit "${m[2]}" in "${v}"; use one of ${Object.keys(table).join(', ')}`);
+  if (f === undefined) throw new UnitError(`unknown ${what} unit "${m[2]}" in "${v}"; use one of ${Object.keys(table).join(', ')}`);
   const x = finite(m[1]!, v) * f;
   if (!Number.isFinite(x)) throw new UnitError(`the number in "${v}" is too large`);
   return x;
@@ -193,6 +193,7 @@ export const RANGES = {
 /** A buffer as written: bytes in (0, 1 GB], whole packets 1..660501 (1 GB of 1514-byte packets), BDP factors in (0, 1000]. */
 export function checkBuffer(b: BufferSpec, written: unknown): void {
   if (b.kind === 'bytes') checkRange(b.bytes, RANGES.buffer, written, 'a buffer');
-  else if (b.kind === 'packets') checkRange(b.packets, { min: 1, max: Math.floor(1e9 / 1514), format: (x) => `${x}p` }, written, 'a buffer in packets');
+  else if (b.kind === 'packets')
+    checkRange(b.packets, { min: 1, max: Math.floor(1e9 / 1514), format: (x) => `${x}p` }, written, 'a buffer in packets');
   else checkRange(b.factor, { min: 0, max: 1000, minExclusive: true, format: (x) => `${x}bdp` }, written, 'a buffer in BDPs');
 }

@@ -18,7 +18,7 @@ describe('suites', () => {
     expect(suite.files).toEqual([`${SUITE}/a-lossy.yaml`, `${SUITE}/b-lossier.yaml`, `${SUITE}/c-longer.yaml`]);
     expect(suite.hash).toMatch(/^[0-9a-f]{16}$/);
     expect(scenarios[1]!.canary.cc).toBe('bbr');
-    expect(scenarios[1]!.trials).toEqual({ pairs: 5, warmup: 0, timeoutMs: 36600 });
+    expect(scenarios[1]!.trials).toEqual({ pairs: 5, warmup: 0, timeoutMs: 36600, replaceBudget: 0.25 });
     expect(scenarios[1]!.links.bottleneck!.forward.loss).toBe(0.05);
   });
 
@@ -47,13 +47,23 @@ describe('suites', () => {
 function fakeShard(dir: string, suiteHash: string, index: number, count: number, ids: string[], all: string[]): void {
   mkdirSync(join(dir, 'telemetry'), { recursive: true });
   const m = {
-    format: 'netab-run/1', runId: `r${index}`, netabVersion: '0.1.0', createdAt: 'x', command: [], sourceFile: 's', seed: 1,
-    backend: 'netns', aa: false, environment: { kernel: 'k', hostname: 'h', node: 'v20', netem: false },
+    format: 'netab-run/1',
+    runId: `r${index}`,
+    netabVersion: '0.1.0',
+    createdAt: 'x',
+    command: [],
+    sourceFile: 's',
+    seed: 1,
+    backend: 'netns',
+    aa: false,
+    environment: { kernel: 'k', hostname: 'h', node: 'v20', netem: false },
     scenarios: ids.map((id) => ({ id, name: id, params: {}, hash: `h-${id}`, scenario: {}, judge: {} })),
     suite: { name: 'x', hash: suiteHash, files: [], scenarioIds: all, shard: { index, count } },
   } as unknown as RunManifest;
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(m));
-  const recs = ids.map((id) => ({ type: 'trial', scenario: id, trial: `${id}#0-control`, pair: 0, arm: 'control', status: 'ok' }) as TrialRecord);
+  const recs = ids.map(
+    (id) => ({ type: 'trial', scenario: id, trial: `${id}#0-control`, pair: 0, arm: 'control', status: 'ok' }) as TrialRecord,
+  );
   writeFileSync(join(dir, 'results.jsonl'), recs.map((r) => JSON.stringify(r)).join('\n') + '\n');
 }
 
@@ -86,7 +96,9 @@ describe('merge', () => {
   it('refuses other suites, missing and duplicated shards', () => {
     const root = setup();
     fakeShard(join(root, 'other'), 'OTHER', 2, 2, ['b'], all);
-    expect(msgs(() => mergeRuns([join(root, 's1'), join(root, 'other')], join(root, 'o1')))[0]).toMatch(/belongs to suite "x" \(hash OTHER\), not "x" \(hash H\)/);
+    expect(msgs(() => mergeRuns([join(root, 's1'), join(root, 'other')], join(root, 'o1')))[0]).toMatch(
+      /belongs to suite "x" \(hash OTHER\), not "x" \(hash H\)/,
+    );
     expect(msgs(() => mergeRuns([join(root, 's1')], join(root, 'o2')))).toEqual(['shard 2/2 is missing']);
     expect(msgs(() => mergeRuns([join(root, 's1'), join(root, 's1')], join(root, 'o3')))[0]).toMatch(/shard 1\/2 is already given by/);
   });

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { formatRate, parseBuffer, parsePercent, parseRate, parseSize, parseTime } from '../../src/scenario/units.js';
+import {
+  checkBuffer,
+  checkRange,
+  formatRate,
+  parseBuffer,
+  parsePercent,
+  parseRate,
+  parseSize,
+  parseTime,
+  RANGES,
+} from '../../src/scenario/units.js';
 
 describe('units', () => {
   it('times in ms', () => {
@@ -45,5 +55,33 @@ describe('units', () => {
     expect(formatRate(50e6)).toBe('50mbit');
     expect(formatRate(1e9)).toBe('1gbit');
     expect(formatRate(1500)).toBe('1.5kbit');
+  });
+});
+
+describe('units: finite values and ranges', () => {
+  it('a 400-digit number is refused, not Infinity', () => {
+    expect(() => parseTime(`${'9'.repeat(60)}ms`)).not.toThrow();
+    expect(parseTime(`${'9'.repeat(60)}ms`)).toBe(1e60);
+    expect(() => parseTime(`${'9'.repeat(400)}ms`)).toThrow(/too long for a number and a unit/);
+    expect(() => parseBuffer(`${'9'.repeat(400)}p`)).toThrow(/too long/);
+    expect(() => parseTime('20constructor')).toThrow(/unknown time unit "constructor"/);
+    expect(() => parseRate('5toString')).toThrow(/unknown rate unit "toString"/);
+  });
+  it('ranges name the accepted range', () => {
+    expect(() => checkRange(parseRate('0mbit'), RANGES.rate, '0mbit', 'a rate')).toThrow(
+      'a rate must be at least 1kbit and at most 100gbit (got "0mbit")',
+    );
+    expect(() => checkRange(parseRate('100gbit'), RANGES.rate, '100gbit', 'a rate')).not.toThrow();
+    expect(() => checkRange(parseTime('3601s'), RANGES.duration, '3601s', 'a duration')).toThrow(
+      'a duration must be more than 0ms and at most 3600s (got "3601s")',
+    );
+    expect(() => checkRange(parseTime('0s'), RANGES.duration, '0s', 'a duration')).toThrow(/more than 0ms/);
+    expect(() => checkRange(parsePercent('100%'), RANGES.margin, '100%', 'a relative margin')).toThrow(
+      'a relative margin must be more than 0% and less than 100% (got "100%")',
+    );
+    expect(() => checkBuffer(parseBuffer('2GB'), '2GB')).toThrow('a buffer must be at least 1B and at most 1GB (got "2GB")');
+    expect(() => checkBuffer(parseBuffer('0p'), '0p')).toThrow(/at least 1p and at most 660501p/);
+    expect(() => checkBuffer(parseBuffer('1001bdp'), '1001bdp')).toThrow(/more than 0bdp and at most 1000bdp/);
+    expect(() => checkBuffer(parseBuffer('1bdp'), '1bdp')).not.toThrow();
   });
 });
