@@ -119,6 +119,8 @@ Exit codes: 0 promote, 1 rollback, 2 invalid input or usage, 3 environment or in
       }
       if (paths.length === 0) throw new InputError('run needs a scenario file, folder or suite (or --resume DIR)');
       const loaded = loadSuite(paths, { pairs: o.trials, engine: o.engine, backend: o.backend, filter: o.filter });
+      const { preflight } = await import('./preflight.js');
+      await preflight(loaded.scenarios, { pairsFromCli: o.trials !== undefined, kernel: true, warn: err });
       let scenarios = loaded.scenarios;
       if (o.shard) {
         const sh = parseShard(o.shard);
@@ -174,8 +176,11 @@ Exit codes: 0 promote, 1 rollback, 2 invalid input or usage, 3 environment or in
     .description('check scenario files (or folders, globs, suites) and print the expanded scenario list')
     .argument('<paths...>', 'scenario files, folders, globs, or a suite.yaml')
     .option('--json', 'print the expanded scenarios as JSON')
-    .action((paths: string[], o: { json?: boolean }) => {
+    .option('--no-kernel', 'skip checking sysctls against this kernel (a fresh network namespace)')
+    .action(async (paths: string[], o: { json?: boolean; kernel: boolean }) => {
       const scenarios = loadSuite(paths, {}).scenarios;
+      const { preflight } = await import('./preflight.js');
+      await preflight(scenarios, { kernel: o.kernel, warn: err });
       if (o.json) out(JSON.stringify(scenarios, null, 2));
       else {
         for (const s of scenarios) {
@@ -232,6 +237,63 @@ Exit codes: 0 promote, 1 rollback, 2 invalid input or usage, 3 environment or in
       removed.push(...(await dockerGc({ force: o.force, log: out })));
       if (removed.length === 0) out('nothing to remove');
     });
+
+  program
+    .command('export')
+    .description('deployable artifacts of a PROMOTE run: sysctl.d, apply.sh/rollback.sh, networkd drop-in, profile.json')
+    .argument('<dir>', 'run directory')
+    .option('--out <dir>', 'output folder (default DIR/export)')
+    .option('--force', 'export even when the decision is not PROMOTE (recorded in every file)')
+    .action(async (dir: string, o: { out?: string; force?: boolean }) => {
+      const { exportCommand } = await import('../rollout/export.js');
+      exitWith(await exportCommand(dir, o));
+    });
+
+  const rollout = program.command('rollout').description('staged production rollout of a promoted profile');
+  rollout
+    .command('plan')
+    .description('stages with guardrails, the lab effect as expectation and samples per arm (YAML and Markdown)')
+    .argument('<dir>', 'run directory')
+    .option('--stages <list>', 'percent of hosts per stage', '1,10,50,100')
+    .option('--bake <duration>', 'bake time per stage (s, m, h, d)', '1h')
+    .option('--out <dir>', 'output folder (default DIR/rollout)')
+    .action(async (dir: string, o: { stages: string; bake: string; out?: string }) => {
+      const { rolloutPlanCommand, parseStages, parseDuration } = await import('../rollout/plan.js');
+      exitWith(await rolloutPlanCommand(dir, { stages: parseStages(o.stages), bakeS: parseDuration(o.bake), out: o.out }));
+    });
+
+  program
+    .command('gate')
+    .description('judge a production stage with the lab judge: ADVANCE 0 / HOLD 4 / ROLLBACK 1 (docs/rollout.md)')
+    .requiredOption('--control <file|selector>', 'control samples (CSV/JSONL) or, with --prometheus, label matchers')
+    .requiredOption('--canary <file|selector>', 'canary samples (CSV/JSONL) or, with --prometheus, label matchers')
+    .option('--prometheus <url>', 'query this Prometheus server (HTTP API, range queries)')
+    .option('--spec <file>', 'guardrails: a gate spec or the plan.yaml of `netab rollout plan`')
+    .option('--metric <name>', 'metric to judge (repeatable)', (v: string, a: string[] = []) => [...a, v])
+    .option('--alpha <a>', 'significance level, above 0 and below 0.5', parseAlphaFlag)
+    .option('--min-samples <n>', 'minimum usable samples per arm', intArg('--min-samples'))
+    .option('--range <d>', 'Prometheus window', '10m')
+    .option('--step <d>', 'sample interval', '15s')
+    .option('--timeout <d>', 'Prometheus request timeout', '10s')
+    .option('--out <dir>', 'output folder')
+    .action(
+      async (o: {
+        control: string;
+        canary: string;
+        prometheus?: string;
+        spec?: string;
+        metric?: string[];
+        alpha?: number;
+        minSamples?: number;
+        range: string;
+        step: string;
+        timeout: string;
+        out?: string;
+      }) => {
+        const { gateCommand } = await import('../rollout/gate.js');
+        exitWith(await gateCommand({ ...o, metrics: o.metric }));
+      },
+    );
 
   const vmCmd = program.command('vm').description('the qemu VM with a stock Debian kernel (real netem) for `run --vm`');
   vmCmd
