@@ -3,6 +3,7 @@
  * 2 for the user's input, 3 for the environment. An error netab did not expect says so in one line;
  * `--debug` prints its stack.
  */
+import { isProblemSummary } from '../scenario/source.js';
 import { CommanderError } from 'commander';
 import { EXIT, formatProblem, InputError, NetabError } from '../errors.js';
 
@@ -89,7 +90,9 @@ export function reportError(e: unknown, debug: boolean, write: (s: string) => vo
     if (e.problems.length === 1 && !e.problems[0]!.file) write(`netab: ${formatProblem(e.problems[0]!)}`);
     else {
       for (const p of e.problems) write(formatProblem(p));
-      write(`netab: ${e.problems.length} problem${e.problems.length === 1 ? '' : 's'} in the input; nothing was run`);
+      const capped = e.problems.some(isProblemSummary);
+      const n = e.problems.length;
+      write(capped ? 'netab: nothing was run' : `netab: ${n} problem${n === 1 ? '' : 's'} in the input; nothing was run`);
     }
     if (debug) write(e.stack ?? '');
     return EXIT.usage;

@@ -310,3 +310,8 @@ export function capProblems(problems: InputProblem[], unlisted = 0, atLeast = fa
   Object.defineProperty(summary, OMITTED, { value: { count: more, atLeast: lower, at }, enumerable: false });
   return [...listed, summary];
 }
+
+/** The "and N more problems" line that capProblems appends (it states the total itself). */
+export function isProblemSummary(p: InputProblem): boolean {
+  return OMITTED in p;
+}
