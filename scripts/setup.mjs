@@ -4,7 +4,8 @@
 //   node scripts/setup.mjs          npm packages (npm ci, when node_modules is missing or stale), Debian
 //                                   packages iproute2, iperf3, ethtool, nftables, procps, iputils-ping,
 //                                   then the build (when dist/ is older than src/)
-//   node scripts/setup.mjs --test   + what the test suite needs: chromium (report browser test), a running
+//   node scripts/setup.mjs --test   + what the test suite needs: chromium (report browser test), prometheus
+//                                   and prometheus-node-exporter (gate tests), a running
 //                                   Docker engine (docker.io, dockerd; see scripts/docker-engine.mjs)
 import { accessSync, constants, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,7 +26,12 @@ const packages = {
   ss: 'iproute2',
   xz: 'xz-utils',
 };
-if (wantTest) packages.chromium = 'chromium';
+if (wantTest) {
+  packages.chromium = 'chromium';
+  // the production stand-in of the `netab gate` tests (test/integration/rollout-gate.test.ts)
+  packages.prometheus = 'prometheus';
+  packages['prometheus-node-exporter'] = 'prometheus-node-exporter';
+}
 
 /** An executable file on PATH (in-process: no shell per lookup). */
 function onPath(bin) {
