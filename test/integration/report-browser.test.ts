@@ -34,8 +34,8 @@ const realRun = !process.env.NETAB_REPORT_RUN_DIR && missingPrereqs().length ===
 const usingFixture = !process.env.NETAB_REPORT_RUN_DIR && !realRun;
 const hostileName = usingFixture || realRun;
 const REAL_SCENARIO = `
-name: "<script>alert(1)</script>"
-description: a real run whose scenario name is hostile markup
+name: hostile
+description: a real run whose scenario id carries hostile markup (scenario names are a safe set; a matrix over the arm name is not)
 topology: dumbbell
 links:
   bottleneck:
@@ -47,6 +47,7 @@ canary: { cc: bbr }
 workload: { type: bulk, duration: 2s }
 trials: { pairs: 5, warmup: 0 }
 fidelity: { samples: 100 }
+matrix: { canary.name: ["<script>alert(1)</script>"] }
 `;
 const haveChromium = existsSync(CHROMIUM);
 const inCI = process.env.CI === 'true' || process.env.CI === '1';
