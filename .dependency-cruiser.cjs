@@ -15,7 +15,7 @@ const layer = (name, mayImport) => ({
   from: { path: `^src/${name}/` },
   to: { path: '^src/', pathNot: [`^src/${name}/`, ...mayImport.map((m) => `^src/${m}(/|\\.ts$)`)] },
 });
-const BASE = ['errors', 'version', 'paths', 'util', 'stats'];
+const BASE = ['errors', 'version', 'paths', 'util', 'stats', 'host'];
 module.exports = {
   forbidden: [
     { name: 'no-circular', severity: 'error', comment: 'no import cycles, type-only imports included', from: {}, to: { circular: true } },

@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT, InputError } from '../errors.js';
+import { inVm } from '../host.js';
 import { debugWanted, reportError } from './errors.js';
 import { parseAlphaFlag, parseMarginFlag } from './flags.js';
 import { estimateSeconds, loadSuite, parseShard, shardScenarios } from '../scenario/suite.js';
@@ -108,7 +109,7 @@ Exit codes: 0 promote, 1 rollback, 2 invalid input or usage, 3 environment or in
     .option('--json', 'print verdict.json to stdout')
     .option('-q, --quiet', 'no progress output')
     .action(async (paths: string[], o: RunFlags) => {
-      if (o.vm && !process.env.NETAB_IN_VM) {
+      if (o.vm && !inVm()) {
         const { vmRunCommand } = await import('./vm.js');
         return exitWith(await vmRunCommand(paths, o, process.argv.slice(2)));
       }

@@ -5,6 +5,7 @@ import { renderReports } from '../report/index.js';
 import { mergeRuns } from '../results/merge.js';
 import { checkOutDir, checkResumable, createRunDir, readManifest, readResults, runDirStem } from '../results/rundir.js';
 import { NetabError } from '../errors.js';
+import { inVm } from '../host.js';
 import type { RunManifest, SuiteInfo, TrialRecord, Verdict } from '../results/types.js';
 import type { Scenario } from '../scenario/model.js';
 import { findLeftovers } from '../topology/netns/gc.js';
@@ -66,7 +67,7 @@ export async function resumeCommand(dir: string, o: { json: boolean; quiet: bool
   }
   // the remaining trials run where the first ones did: inside the VM (real netem) or on this host
   const madeInVm = Boolean(manifest.environment?.vm);
-  if (madeInVm !== Boolean(process.env.NETAB_IN_VM)) {
+  if (madeInVm !== inVm()) {
     say(
       madeInVm
         ? `netab: ${dir} was run inside the VM: resume it with --vm (\`netab run --resume ${dir} --vm\`)`

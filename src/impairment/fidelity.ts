@@ -5,7 +5,8 @@
  */
 import { join } from 'node:path';
 import { run, spawn } from '../exec/index.js';
-import { projectRoot } from '../scenario/load.js';
+import { inVm as hostInVm } from '../host.js';
+import { projectRoot } from '../paths.js';
 import type { Scenario } from '../scenario/model.js';
 import { pathLinks } from '../scenario/load.js';
 import { quantileSorted } from '../workload/util.js';
@@ -111,7 +112,7 @@ export async function probeFidelity(
 ): Promise<Fidelity> {
   const t0 = Date.now();
   const checks: FidelityCheck[] = [];
-  const inVm = Boolean(process.env.NETAB_IN_VM);
+  const inVm = hostInVm();
   const n = inVm ? Math.min(s.fidelity.samples, 150) : s.fidelity.samples;
   // RTT and loss
   const rl = inVm ? await icmpProbe(ends, n, signal) : await udpProbe(ends, n, signal);

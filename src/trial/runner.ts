@@ -7,6 +7,8 @@
 import { hostname, release } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { anchorNamespace, run } from '../exec/index.js';
+import { InterruptedError } from '../errors.js';
+import { hostCapabilities } from '../host.js';
 import { Resources, newRunId } from '../exec/resources.js';
 import { chooseEngine, probeNetem } from '../impairment/index.js';
 import type { RelayStats } from '../impairment/userspace/protocol.js';
@@ -50,7 +52,7 @@ export interface RunOptions {
   scenarioCount?: number;
 }
 
-export class Aborted extends Error {
+export class Aborted extends InterruptedError {
   constructor() {
     super('interrupted');
   }
@@ -111,7 +113,7 @@ export async function runScenarios(scenarios: Scenario[], opts: RunOptions): Pro
           iproute2: await versionOf(['ip', '-V']),
           iperf3: await versionOf(['iperf3', '--version']),
           netem: probe.ok,
-          vm: process.env.NETAB_IN_VM ? { kernel: release(), accelerator: process.env.NETAB_VM_ACCELERATOR ?? 'unknown' } : null,
+          vm: hostCapabilities().vm,
         },
         scenarios: scenarios.map(manifestScenario),
         suite: opts.suite,

@@ -8,6 +8,7 @@
  *                       a second control-profile pair (the peer hosts), in the canary trial the canary
  *                       arm; so control_harm compares "harm by the canary" with "harm by a control peer"
  */
+import { inVm } from '../host.js';
 import type { Arm } from '../results/types.js';
 import type { Scenario, TuningProfile } from '../scenario/model.js';
 import type { Testbed } from '../topology/netns/index.js';
@@ -51,7 +52,7 @@ async function workloadTrial(c: TrialContext): Promise<TrialOutput> {
       // Inside the emulated VM every ss snapshot is a process start (~0.8 s there): a handful of
       // samples per trial, taken on the CPUs the flows need. There, iperf3's own per-interval
       // RTT/cwnd series (from the same tcp_info) stand alone.
-      if (process.env.NETAB_IN_VM) return runBulkTrial(ends, w, o);
+      if (inVm()) return runBulkTrial(ends, w, o);
       // iperf3's data connections (not its control connection, which carries a few hundred bytes)
       const sampler = sampleSs(h.sender.ns, ['dport', '=', `:${IPERF_PORT}`], 100, signal);
       try {
