@@ -17,14 +17,9 @@ function legacyExitCode(e: Error): number | null {
   if (c === EXIT.usage || c === EXIT.env || c === EXIT.interrupted) return c;
   switch (e.name) {
     case 'ReportInputError':
-    case 'UnitError':
       return EXIT.usage;
-    case 'VmError':
-      return (e as { code?: string }).code === 'invalid' ? EXIT.usage : EXIT.env;
-    case 'CommandError':
     case 'DockerError':
     case 'EngineUnavailable':
-    case 'TuningError':
       return EXIT.env;
   }
   return null;

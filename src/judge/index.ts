@@ -3,6 +3,7 @@
  * promote / hold / rollback. Statistical choices are documented in docs/judge.md.
  * Imports nothing outside src/stats, src/judge and src/results (plus node:fs/node:path for I/O).
  */
+import { EXIT } from '../errors.js';
 import type { Decision } from '../results/types.js';
 
 export { judgeRecords, resolveSettings, decide, scenarioDecision, type JudgeOverrides } from './judge.js';
@@ -28,12 +29,12 @@ export { simulate, syntheticRun, simulateSequential, type SimulationOptions, typ
 export function exitCodeFor(decision: Decision): number {
   switch (decision) {
     case 'promote':
-      return 0;
+      return EXIT.promote;
     case 'rollback':
-      return 1;
+      return EXIT.rollback;
     case 'hold':
-      return 4;
+      return EXIT.hold;
     default:
-      return 4; // unknown decision from a foreign verdict.json: treat as hold
+      return EXIT.hold; // unknown decision from a foreign verdict.json: treat as hold
   }
 }

@@ -6,8 +6,14 @@
  *   size:  B, KB, MB, GB (powers of 1000) and KiB, MiB, GiB (powers of 1024)
  *   share: "1%", "0.5%" (a probability or correlation; stored as 0..1)
  */
+import { EXIT, NetabError } from '../errors.js';
 
-export class UnitError extends Error {}
+/** A value out of range or malformed: the user's input (exit 2), reported where it was written. */
+export class UnitError extends NetabError {
+  constructor(message: string) {
+    super(message, EXIT.usage);
+  }
+}
 
 const num = String.raw`([0-9]+(?:\.[0-9]+)?|\.[0-9]+)`;
 

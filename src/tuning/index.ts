@@ -3,15 +3,14 @@
  * endpoint's namespace and then read back; a value that did not take fails the run.
  */
 import { readFileSync } from 'node:fs';
+import { EnvError } from '../errors.js';
 import { run } from '../exec/index.js';
 import type { Resources } from '../exec/resources.js';
 import type { RouteOpts, TuningProfile } from '../scenario/model.js';
 
 export { checkSysctls, probeKernel, type CheckSysctlsOptions, type KernelSysctlProbe } from './check.js';
 
-export class TuningError extends Error {
-  readonly exitCode = 3;
-}
+export class TuningError extends EnvError {}
 
 /** Baseline for every endpoint: no cached metrics between trials (each trial starts cold). */
 export const BASE_SYSCTLS: Record<string, string> = {

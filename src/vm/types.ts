@@ -1,5 +1,7 @@
 /** Public types of the VM runner (`netab vm setup`, `netab run --vm`). */
 
+import { EXIT, NetabError } from '../errors.js';
+
 export type Accelerator = 'kvm' | 'tcg';
 /**
  * qemu machine. Only `pc` (i440fx, virtio-pci): `microvm` boots ~1 s faster but has no HPET/ACPI PM
@@ -94,14 +96,15 @@ export interface VmRunResult {
 
 export type VmErrorCode = 'not-ready' | 'invalid' | 'boot-failed' | 'timeout' | 'no-exit-status' | 'setup-failed';
 
-export class VmError extends Error {
+/** The VM cannot do it (exit 3); an invalid request to it (code 'invalid') is the user's input (exit 2). */
+export class VmError extends NetabError {
   constructor(
     public readonly code: VmErrorCode,
     message: string,
     /** tail of the guest console and qemu's stderr, when there is one */
     public readonly detail = '',
   ) {
-    super(detail ? `${message}\n${detail}` : message);
+    super(detail ? `${message}\n${detail}` : message, code === 'invalid' ? EXIT.usage : EXIT.env);
     this.name = 'VmError';
   }
 }
