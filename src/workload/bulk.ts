@@ -6,7 +6,7 @@
  */
 import { readNsProcNet, run, spawn, type ChildProcess } from '../exec/index.js';
 import type { BulkWorkload } from '../scenario/model.js';
-import { quantileSorted } from './util.js';
+import { quantileSorted } from '../stats/quantile.js';
 
 export const IPERF_PORT = 5201;
 const SERIES_MSS = 1448;

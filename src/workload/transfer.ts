@@ -19,7 +19,7 @@ import { flushTcpMetrics, tcpCounters, type TrialOutput } from './bulk.js';
 import { ssOnce, type SsSample } from './telemetry.js';
 import type { ClientConfig, ClientResult } from './transfer-protocol.js';
 import { HEADER_BYTES } from './transfer-protocol.js';
-import { quantileSorted } from './util.js';
+import { quantileSorted } from '../stats/quantile.js';
 
 /** Port of the transfer server (in the sender namespace). */
 export const TRANSFER_PORT = 5401;

@@ -5,7 +5,7 @@ import { loadTopology } from '../../src/scenario/load.js';
 import { nextHops } from '../../src/topology/netns/index.js';
 import { hashString, pairOrders } from '../../src/trial/runner.js';
 import { parseSnmp, reduceIperf } from '../../src/workload/bulk.js';
-import { quantileSorted } from '../../src/workload/util.js';
+import { quantileSorted } from '../../src/stats/quantile.js';
 
 describe('bulk workload reduction', () => {
   it('reduces a real iperf3 JSON document to trial metrics', () => {
