@@ -1,6 +1,9 @@
 /** `vmDoctor`: is the VM cache ready, which kernel, does KVM work. Changes nothing. */
 import { resolveCacheDir } from './paths.js';
-import { imageProblems, kvmDevicePresent, missingPackages, probeBoot, qemuInfo, readImage } from './setup.js';
+import { missingPackages } from './apt.js';
+import { imageProblems, readImage } from './cache.js';
+import { kvmDevicePresent, probeBoot } from './probe.js';
+import { qemuInfo } from './qemu.js';
 import type { Accelerator, KernelFormat, Machine } from './types.js';
 
 export interface VmDoctorReport {

@@ -3,7 +3,9 @@
  * kernel has none. `vmSetup` prepares the cache, `vmRun` boots + runs + powers off, `vmDoctor` reports.
  * See docs/vm.md.
  */
-export { vmSetup, loadVmImage, REQUIRED_PACKAGES } from './setup.js';
+export { vmSetup } from './setup.js';
+export { loadVmImage } from './cache.js';
+export { REQUIRED_PACKAGES } from './apt.js';
 export { vmRun, guestEnv } from './run.js';
 export { vmDoctor, formatVmDoctor, type VmDoctorReport } from './doctor.js';
 export { resolveCacheDir } from './paths.js';

