@@ -4,23 +4,17 @@
  * Every label that can carry user text goes through escXml. Output is deterministic (seeded jitter),
  * so re-rendering a run gives the same file.
  */
-import { ascending, extent, max, min, quantileSorted } from 'd3-array';
+import { ascending, extent, max, min } from 'd3-array';
 import { scaleLinear, scaleLog, type ScaleLinear, type ScaleLogarithmic } from 'd3-scale';
 import { area, line } from 'd3-shape';
+import { uniformAt } from '../stats/random.js';
+import { quantileSorted } from '../stats/quantile.js';
 import { escXml, fmtNum } from './format.js';
 
 export const ARM_COLORS = { control: '#4c78a8', canary: '#e4761b' } as const;
 
 const r1 = (v: number) => Math.round(v * 10) / 10;
 const FONT = 11;
-
-/** Deterministic pseudo-random in [0,1) from an integer (mulberry32 step). */
-function prand(i: number): number {
-  let t = (i + 0x6d2b79f5) | 0;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
 
 function svgOpen(w: number, h: number, title: string, cls = 'chart'): string {
   return (
@@ -165,7 +159,7 @@ export function distributionChart(arms: DistArm[], opts: ChartOpts & { unit: str
       s += text(left + 6, cy + 4, 'no data', 'class="muted"');
       return;
     }
-    const q1 = quantileSorted(sorted, 0.25)!, med = quantileSorted(sorted, 0.5)!, q3 = quantileSorted(sorted, 0.75)!;
+    const q1 = quantileSorted(sorted, 0.25), med = quantileSorted(sorted, 0.5), q3 = quantileSorted(sorted, 0.75);
     const iqr = q3 - q1;
     const lo = sorted.find((v) => v >= q1 - 1.5 * iqr) ?? sorted[0]!;
     const hi = [...sorted].reverse().find((v) => v <= q3 + 1.5 * iqr) ?? sorted[sorted.length - 1]!;
@@ -180,7 +174,7 @@ export function distributionChart(arms: DistArm[], opts: ChartOpts & { unit: str
     const many = sorted.length > maxPts;
     const pts = many ? quantileSample(sorted, maxPts) : sorted;
     if (many) sampledNote = `${maxPts} points per arm shown (quantile sample); box and n use all`;
-    const jit = (i: number) => cy + (prand(i * 7919 + ai * 104729) - 0.5) * bh * 0.9;
+    const jit = (i: number) => cy + (uniformAt(i * 7919 + ai * 104729) - 0.5) * bh * 0.9;
     if (!many && a.labels && opts.pointTitles !== false) {
       // small runs: real circles with a hover label (trial id and value)
       s += `<g fill="${a.color}" fill-opacity="0.6">`;
@@ -239,7 +233,7 @@ export function runOrderChart(series: OrderSeries[], opts: ChartOpts & { unit: s
         .map((b, i) => {
           if (!b.length) return null;
           b.sort(ascending);
-          return { x: x0 + w * (i + 0.5), lo: quantileSorted(b, 0.1)!, med: quantileSorted(b, 0.5)!, hi: quantileSorted(b, 0.9)! };
+          return { x: x0 + w * (i + 0.5), lo: quantileSorted(b, 0.1), med: quantileSorted(b, 0.5), hi: quantileSorted(b, 0.9) };
         })
         .filter((r): r is { x: number; lo: number; med: number; hi: number } => r !== null);
       const band = area<(typeof rows)[number]>()

@@ -3,8 +3,9 @@
  * Pure: no I/O. Text fields stay raw here (Handlebars escapes them); only the `*Svg` fields are
  * markup, built by charts.ts with every embedded label escaped.
  */
-import { ascending, quantileSorted } from 'd3-array';
+import { ascending } from 'd3-array';
 import type { ManifestScenario, MetricResult, RunManifest, ScenarioResult, TrialRecord, Verdict } from '../results/types.js';
+import { quantileSorted } from '../stats/quantile.js';
 import { ARM_COLORS, barChart, distributionChart, forestPlot, runOrderChart, timeSeriesChart, type Bar, type ForestRow, type LineSeries, type OrderPoint, type RefLine } from './charts.js';
 import {
   decisionSentence,
@@ -179,7 +180,7 @@ function armValues(trials: TrialRecord[], metric: string, arm: 'control' | 'cana
 function medianIqr(values: number[]): { med: number; q1: number; q3: number } | null {
   if (!values.length) return null;
   const s = [...values].sort(ascending);
-  return { med: quantileSorted(s, 0.5)!, q1: quantileSorted(s, 0.25)!, q3: quantileSorted(s, 0.75)! };
+  return { med: quantileSorted(s, 0.5), q1: quantileSorted(s, 0.25), q3: quantileSorted(s, 0.75) };
 }
 
 /** Evenly pick up to k items, spread over the run (first, ..., last). */
