@@ -7,26 +7,12 @@
  * identical background.
  */
 import { spawn } from '../exec/index.js';
+import type { CrossTraffic } from '../scenario/workloads.js';
 import { mulberry32 } from '../stats/random.js';
 import type { OnPeriod } from './transfer-protocol.js';
 import { startTransferServer, transferScript, type TransferEndpoints } from './transfer.js';
 
 export const CROSS_PORT = 5402;
-
-export interface CrossTraffic {
-  /** independent on/off sources */
-  sources: number;
-  /** mean of the Pareto on period, ms */
-  meanOnMs: number;
-  /** Pareto shape α (> 1; 1.5 = the classic heavy tail) */
-  shape: number;
-  /** mean of the exponential off period, ms */
-  meanOffMs: number;
-  /** request size of each on period's connection (bytes, >= 16) */
-  requestBytes: number;
-}
-
-export const CROSS_DEFAULTS = { sources: 1, meanOnMs: 500, shape: 1.5, meanOffMs: 1000, requestBytes: 100 } as const;
 
 /** Inverse CDF of Pareto(xm, α) with mean m: xm = m(α-1)/α, x = xm / (1-u)^(1/α), u in [0, 1). */
 export function paretoSample(u: number, mean: number, shape: number): number {

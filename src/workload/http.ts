@@ -6,21 +6,14 @@
  */
 import { join } from 'node:path';
 import { run } from '../exec/index.js';
-import { projectRoot } from '../scenario/load.js';
-import { flushTcpMetrics, tcpCounters, type TrialOutput } from './bulk.js';
+import { projectRoot } from '../paths.js';
+import { WORKLOAD_METRICS } from '../scenario/metrics.js';
+import type { HttpWorkload } from '../scenario/workloads.js';
+import { flushTcpMetrics, tcpCounters } from './tcp.js';
+import { serverClientEnds } from './hosts.js';
+import type { TrialOutput, WorkloadDef } from './types.js';
 import type { ClientResult, FctTransfer } from './transfer-protocol.js';
 import { reduceFct, startTransferServer, type TransferEndpoints } from './transfer.js';
-
-export interface HttpWorkload {
-  type: 'http';
-  /** path to fetch; with netab's own server "/bytes/<size>" */
-  path: string;
-  port: number;
-  requests: number;
-  gapMs: number;
-  /** true: the sender host already runs the server (a docker endpoint image); netab starts none */
-  external: boolean;
-}
 
 export function httpScript(): string {
   return join(projectRoot(), 'dist', 'workload', 'http-main.js');
@@ -49,3 +42,10 @@ export async function runHttpTrial(ep: TransferEndpoints, w: HttpWorkload, opts:
     await server?.stop();
   }
 }
+
+/** The registry entry: GETs from the arm's receiver to the server on its sender. */
+export const http: WorkloadDef<HttpWorkload> = {
+  type: 'http',
+  metrics: WORKLOAD_METRICS.http!,
+  trial: (w, c) => runHttpTrial(serverClientEnds(c.hosts[c.arm]), w, { timeoutMs: c.s.trials.timeoutMs, signal: c.signal }),
+};

@@ -3,15 +3,15 @@
  * namespace:
  *   - parseSs(text): pure parser of `ss -tin` / `ss -tinH` output (unit-tested on output captured
  *     from netab testbeds: cubic and bbr senders, a receiver, a FIN-WAIT socket)
- *   - sampleSs(ns, filter, everyMs, signal): one small shell loop in the namespace runs
- *     `ss -Htin FILTER` every `everyMs` and netab timestamps each snapshot when it arrives
+ *   - sampleSs(ns, filter, everyMs, signal): a loop in netab runs `ss -Htin FILTER` in the
+ *     namespace every `everyMs` and timestamps each snapshot when it arrives
  *     (monotonic clock, ms since sampling started); stop() returns every sample
  *   - ssOnce(ns, filter): a single snapshot (short flows: taken while the last connection is held open)
  *   - ssSeries(samples): per-snapshot aggregates for a trial's `series` (cwnd summed, RTT averaged...)
  *
  * Units: times in ms, rates in Mbit/s, cwnd/ssthresh in segments, byte counters in bytes.
  */
-import { run, spawn } from '../exec/index.js';
+import { run } from '../exec/index.js';
 
 export interface SsSample {
   /** ms since sampleSs started (absent for a one-shot parse) */
@@ -225,37 +225,50 @@ export interface SsSampler {
   stop(): Promise<SsSample[]>;
 }
 
-const MARK = '@@netab-ss@@';
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((res) => {
+    if (signal.aborted) return res();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      res();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
 
 /**
- * Sample `ss -tin FILTER` in `ns` every `everyMs` (default 100) until stop() or abort. The loop is a
- * fixed shell script run in the namespace (the filter reaches ss as separate arguments, never as
- * shell text); its period is everyMs plus ss's own run time (~2 ms), and each snapshot carries the
- * time it reached netab, so a late snapshot shows as such instead of being mislabelled.
+ * Sample `ss -tin FILTER` in `ns` every `everyMs` (default 100) until stop() or abort. A loop in
+ * netab runs one `ss -Htin FILTER` in the namespace (through the exec module: argv, no shell), then
+ * waits everyMs; its period is everyMs plus the snapshot's own run time, and each snapshot carries the
+ * time it reached netab, so a late snapshot shows as such instead of being mislabelled. A snapshot
+ * still running at stop() is dropped.
  */
 export function sampleSs(ns: string, filter?: string | string[], everyMs = 100, signal?: AbortSignal): SsSampler {
   const t0 = process.hrtime.bigint();
   const samples: SsSample[] = [];
-  let block: string[] = [];
-  const script = `p=$1; shift; while :; do ss -Htin "$@"; echo '${MARK}'; sleep "$p"; done`;
-  const child = spawn(['sh', '-c', script, 'netab-ss', (Math.max(1, everyMs) / 1000).toFixed(3), ...filterArgs(filter)], {
-    netns: ns,
-    onLine: (line) => {
-      if (line === MARK) {
-        const t = Number(process.hrtime.bigint() - t0) / 1e6;
-        samples.push(...parseSs(block.join('\n'), Math.round(t * 10) / 10));
-        block = [];
-      } else block.push(line);
-    },
-  });
-  const onAbort = () => void child.stop(100);
+  const argv = ['ss', '-Htin', ...filterArgs(filter)];
+  const halt = new AbortController();
+  const onAbort = () => halt.abort();
   signal?.addEventListener('abort', onAbort);
+  const loop = (async () => {
+    while (!halt.signal.aborted) {
+      const r = await run(argv, { netns: ns, reject: false, signal: halt.signal });
+      if (halt.signal.aborted) break;
+      const t = Number(process.hrtime.bigint() - t0) / 1e6;
+      samples.push(...parseSs(r.stdout, Math.round(t * 10) / 10));
+      await pause(Math.max(1, everyMs), halt.signal);
+    }
+  })().catch(() => {});
   let stopped: Promise<SsSample[]> | null = null;
   return {
     stop() {
       stopped ??= (async () => {
         signal?.removeEventListener('abort', onAbort);
-        await child.stop(200);
+        halt.abort();
+        await loop;
         return samples;
       })();
       return stopped;

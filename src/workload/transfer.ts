@@ -13,9 +13,13 @@
  */
 import { join } from 'node:path';
 import { spawn } from '../exec/index.js';
-import { projectRoot } from '../scenario/load.js';
+import { projectRoot } from '../paths.js';
+import { WORKLOAD_METRICS } from '../scenario/metrics.js';
+import type { FctWorkload, PageloadWorkload, RrWorkload, SizeWeight } from '../scenario/workloads.js';
 import { mulberry32 } from '../stats/random.js';
-import { flushTcpMetrics, tcpCounters, type TrialOutput } from './bulk.js';
+import { flushTcpMetrics, tcpCounters } from './tcp.js';
+import { serverClientEnds } from './hosts.js';
+import type { TrialOutput, WorkloadDef, WorkloadRun } from './types.js';
 import { ssOnce, type SsSample } from './telemetry.js';
 import type { ClientConfig, ClientResult } from './transfer-protocol.js';
 import { HEADER_BYTES } from './transfer-protocol.js';
@@ -31,47 +35,6 @@ export interface TransferEndpoints {
   /** the receiver namespace: runs the client */
   clientNs: string;
 }
-
-export interface SizeWeight {
-  bytes: number;
-  weight: number;
-}
-
-/** Normalised workload configs (sizes in bytes, times in ms). */
-export interface FctWorkload {
-  type: 'fct';
-  /** one entry = a fixed size; several = a weighted distribution, drawn per transfer */
-  sizes: SizeWeight[];
-  transfers: number;
-  gapMs: number;
-  requestBytes: number;
-}
-
-export interface RrWorkload {
-  type: 'rr';
-  requestBytes: number;
-  responseBytes: number;
-  count: number;
-  gapMs: number;
-}
-
-export interface PageloadWorkload {
-  type: 'pageload';
-  /** object sizes of the page */
-  objects: number[];
-  /** parallel fresh connections per page load (a browser opens up to 6 per host) */
-  connections: number;
-  /** page loads per trial, each on fresh connections; the trial's plt is their mean */
-  pages: number;
-  gapMs: number;
-  requestBytes: number;
-}
-
-export type TransferWorkload = FctWorkload | RrWorkload | PageloadWorkload;
-
-export const FCT_DEFAULTS = { transfers: 20, gapMs: 0, requestBytes: 100 } as const;
-export const RR_DEFAULTS = { requestBytes: 100, responseBytes: 1000, count: 100, gapMs: 0 } as const;
-export const PAGELOAD_DEFAULTS = { connections: 6, pages: 3, gapMs: 0, requestBytes: 300 } as const;
 
 export interface TransferOptions {
   timeoutMs: number;
@@ -387,3 +350,14 @@ export async function runPageloadTrial(ep: TransferEndpoints, w: PageloadWorkloa
   );
   return withServer(reducePageload(raw.result, raw.counters, raw.ss), raw.server);
 }
+
+/** Registry entries fct, rr, pageload: the server on the arm's sender, the client on its receiver; both arms of a pair draw the same sizes. */
+const ends = (c: WorkloadRun) => serverClientEnds(c.hosts[c.arm]);
+const options = (c: WorkloadRun): TransferOptions => ({ timeoutMs: c.s.trials.timeoutMs, signal: c.signal, seed: c.pairSeed });
+export const fct: WorkloadDef<FctWorkload> = { type: 'fct', metrics: WORKLOAD_METRICS.fct!, trial: (w, c) => runFctTrial(ends(c), w, options(c)) };
+export const rr: WorkloadDef<RrWorkload> = { type: 'rr', metrics: WORKLOAD_METRICS.rr!, trial: (w, c) => runRrTrial(ends(c), w, options(c)) };
+export const pageload: WorkloadDef<PageloadWorkload> = {
+  type: 'pageload',
+  metrics: WORKLOAD_METRICS.pageload!,
+  trial: (w, c) => runPageloadTrial(ends(c), w, options(c)),
+};

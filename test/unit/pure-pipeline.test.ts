@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { binomialInterval, parsePing } from '../../src/impairment/fidelity.js';
 import { loadTopology } from '../../src/scenario/load.js';
-import { nextHops } from '../../src/topology/netns/index.js';
-import { hashString, pairOrders } from '../../src/trial/runner.js';
-import { parseSnmp, reduceIperf } from '../../src/workload/bulk.js';
+import { nextHops } from '../../src/topology/plan.js';
+import { hashString, pairOrders } from '../../src/trial/schedule.js';
+import { reduceIperf } from '../../src/workload/bulk.js';
+import { parseSnmp } from '../../src/workload/tcp.js';
 import { quantileSorted } from '../../src/stats/quantile.js';
 
 describe('bulk workload reduction', () => {
@@ -96,7 +97,7 @@ describe('netns routing', () => {
 describe('relay suspicion', () => {
   const dir = (p99: number, kernel = 0, relay = 0) => ({ latenessMs: { count: 100, p99 }, drops: { kernel, relay } });
   it('lateness beyond the limit, and drops the model did not decide', async () => {
-    const { relaySuspicions } = await import('../../src/trial/runner.js');
+    const { relaySuspicions } = await import('../../src/trial/execute.js');
     const st = (f: ReturnType<typeof dir>, r: ReturnType<typeof dir>) => ({ forward: f, reverse: r }) as never;
     expect(relaySuspicions('bottleneck', st(dir(0.3), dir(3.9)), 4)).toEqual([]);
     expect(relaySuspicions('bottleneck', st(dir(0.3), dir(4.1)), 4)).toEqual(['relay bottleneck reverse: send lateness p99 4.1 ms > 4 ms']);

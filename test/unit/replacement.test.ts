@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { TrialRecord } from '../../src/results/types.js';
 import { loadScenarioText } from '../../src/scenario/load.js';
-import { replacementBudget, replacementState, suspectReason } from '../../src/trial/runner.js';
+import { suspectReason } from '../../src/trial/execute.js';
+import { replacementBudget, replacementState } from '../../src/trial/replacement.js';
 
 const rec = (pair: number, arm: 'control' | 'canary', o: Partial<TrialRecord> = {}): TrialRecord => ({
   type: 'trial',

@@ -1,0 +1,58 @@
+/**
+ * What every workload shares: a trial's output, the hosts a trial runs on, and the shape of a
+ * registry entry (src/workload/registry.ts). Types only.
+ */
+import type { Arm } from '../results/types.js';
+import type { Scenario, TuningProfile } from '../scenario/model.js';
+import type { Workload } from '../scenario/workloads.js';
+import type { IperfServers } from './iperf.js';
+
+export interface TrialOutput {
+  metrics: Record<string, number | null>;
+  series?: Record<string, number[]>;
+  extra?: Record<string, unknown>;
+}
+
+/** iperf3-style endpoints: the sender namespace, the receiver namespace and the address it listens on */
+export interface BulkEndpoints {
+  senderNs: string;
+  receiverNs: string;
+  receiverAddr: string;
+}
+
+/** One endpoint host of a testbed, as a workload sees it (a topology's host has more fields). */
+export interface WorkloadHost {
+  ns: string;
+  addr: string;
+}
+
+/** A sender/receiver pair of hosts: one arm's hosts, or the peer pair. */
+export interface HostPair {
+  sender: WorkloadHost;
+  receiver: WorkloadHost;
+}
+
+/** Everything a workload's trial function gets besides its own spec. */
+export interface WorkloadRun {
+  s: Scenario;
+  arm: Arm;
+  /** both arms' hosts; `peer` is the control-profile peer pair (compete, cross traffic) when built */
+  hosts: Record<Arm, HostPair>;
+  peer?: HostPair;
+  profiles: Record<Arm, TuningProfile>;
+  /** shared by both arms of a pair (same response sizes, same schedule) */
+  pairSeed: number;
+  signal?: AbortSignal;
+  /** bulk: iperf3 servers kept up across the scenario's trials */
+  servers?: IperfServers;
+}
+
+/**
+ * A registry entry: the metrics a workload produces (names and primary; their default judging is
+ * METRIC_DEFAULTS in src/scenario/metrics.ts, which the loader needs) and its trial function.
+ */
+export interface WorkloadDef<W extends Workload = Workload> {
+  type: W['type'];
+  metrics: { metrics: string[]; primary: string };
+  trial(w: W, c: WorkloadRun): Promise<TrialOutput>;
+}
