@@ -4,53 +4,18 @@
  * segments (kernel counters of the sender namespace), RTT p50/p99 under load (the sender's smoothed
  * RTT sampled every interval).
  */
-import { readNsProcNet, run, spawn, type ChildProcess } from '../exec/index.js';
+import { run, spawn } from '../exec/index.js';
+import { inVm } from '../host.js';
+import { WORKLOAD_METRICS } from '../scenario/metrics.js';
 import type { BulkWorkload } from '../scenario/workloads.js';
-import { quantileSorted } from './util.js';
+import { bulkEnds, ccOf } from './hosts.js';
+import { IPERF_PORT, type IperfServers } from './iperf.js';
+import { flushTcpMetrics, tcpCounters, waitListening } from './tcp.js';
+import { sampleSs, ssSeries } from './telemetry.js';
+import type { BulkEndpoints, TrialOutput, WorkloadDef } from './types.js';
+import { quantileSorted } from '../stats/quantile.js';
 
-export const IPERF_PORT = 5201;
 const SERIES_MSS = 1448;
-
-export interface BulkEndpoints {
-  senderNs: string;
-  receiverNs: string;
-  receiverAddr: string;
-}
-
-export interface TrialOutput {
-  metrics: Record<string, number | null>;
-  series?: Record<string, number[]>;
-  extra?: Record<string, unknown>;
-}
-
-/** TCP counters of a namespace from /proc/net/snmp, read by a process inside it. */
-export async function tcpCounters(ns: string): Promise<Record<string, number>> {
-  return parseSnmp(await readNsProcNet(ns, 'snmp'), 'Tcp');
-}
-
-export function parseSnmp(text: string, proto: string): Record<string, number> {
-  const lines = text.split('\n').filter((l) => l.startsWith(`${proto}:`));
-  if (lines.length < 2) return {};
-  const names = lines[0]!.split(/\s+/).slice(1);
-  const values = lines[1]!.split(/\s+/).slice(1).map(Number);
-  return Object.fromEntries(names.map((n, i) => [n, values[i]!]));
-}
-
-export async function flushTcpMetrics(ns: string): Promise<void> {
-  await run(['ip', '-n', ns, 'tcp_metrics', 'flush', 'all'], { reject: false });
-}
-
-/** Wait until something listens on TCP `port` in `ns`. */
-export async function waitListening(ns: string, port: number, timeoutMs = 5000, signal?: AbortSignal): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (signal?.aborted) throw new Error('aborted');
-    const r = await run(['ss', '-Hltn', `sport = :${port}`], { netns: ns, reject: false });
-    if (r.stdout.trim()) return;
-    await new Promise((res) => setTimeout(res, 20));
-  }
-  throw new Error(`nothing listens on port ${port} in ${ns} after ${timeoutMs} ms`);
-}
 
 interface IperfJson {
   error?: string;
@@ -106,45 +71,6 @@ export function reduceIperf(j: IperfJson, counters?: { outSegs: number; retransS
       retransSegs: counters?.retransSegs,
     },
   };
-}
-
-/**
- * iperf3 servers that stay up for a scenario's trials (one per receiver), instead of a one-off
- * server per trial: a process start and a listen-wait less per trial (0.5-1 s inside an emulated
- * VM). iperf3's server resets between tests; a server whose test failed is replaced before the next.
- */
-export class IperfServers {
-  private readonly servers = new Map<string, ChildProcess>();
-  constructor(private readonly onStart: (pid: number) => void = () => {}) {}
-
-  async ensure(ns: string, addr: string, signal?: AbortSignal): Promise<void> {
-    const key = `${ns} ${addr}`;
-    const cur = this.servers.get(key);
-    if (cur && !cur.exited) return;
-    const server = spawn(['iperf3', '-s', '-p', String(IPERF_PORT), '-B', addr], { netns: ns });
-    this.servers.set(key, server);
-    if (server.pid !== undefined) this.onStart(server.pid);
-    try {
-      await waitListening(ns, IPERF_PORT, 10000, signal);
-    } catch (e) {
-      await this.drop(ns, addr);
-      throw e;
-    }
-  }
-
-  /** Stop the server of this receiver (after a failed test; the next ensure() starts a new one). */
-  async drop(ns: string, addr: string): Promise<void> {
-    const key = `${ns} ${addr}`;
-    const s = this.servers.get(key);
-    this.servers.delete(key);
-    if (s && !s.exited) await s.stop(300);
-  }
-
-  async close(): Promise<void> {
-    const all = [...this.servers.values()];
-    this.servers.clear();
-    await Promise.all(all.map((s) => (s.exited ? null : s.stop(300))));
-  }
 }
 
 export async function runBulkTrial(
@@ -209,3 +135,29 @@ async function bulkClient(
     throw new Error(`sender used ${json.end.sender_tcp_congestion}, the profile says ${opts.expectCC}`);
   return out;
 }
+
+/** The registry entry: iperf3 from the arm's sender to its receiver, `ss -tin` sampled every 100 ms. */
+export const bulk: WorkloadDef<BulkWorkload> = {
+  type: 'bulk',
+  metrics: WORKLOAD_METRICS.bulk!,
+  async trial(w, c) {
+    const h = c.hosts[c.arm];
+    const signal = c.signal;
+    const ends = bulkEnds(h);
+    const o = { timeoutMs: c.s.trials.timeoutMs, signal, expectCC: ccOf(c.profiles[c.arm]), servers: c.servers };
+    // Inside the emulated VM every ss snapshot is a process start (~0.8 s there): a handful of
+    // samples per trial, taken on the CPUs the flows need. There, iperf3's own per-interval
+    // RTT/cwnd series (from the same tcp_info) stand alone.
+    if (inVm()) return runBulkTrial(ends, w, o);
+    // iperf3's data connections (not its control connection, which carries a few hundred bytes)
+    const sampler = sampleSs(h.sender.ns, ['dport', '=', `:${IPERF_PORT}`], 100, signal);
+    try {
+      const out = await runBulkTrial(ends, w, o);
+      const ss = ssSeries(await sampler.stop(), (x) => (x.bytesAcked ?? 0) > 65536);
+      for (const [k, v] of Object.entries(ss)) if (v.length) out.series = { ...out.series, [`ss_${k}`]: v };
+      return out;
+    } finally {
+      await sampler.stop();
+    }
+  },
+};

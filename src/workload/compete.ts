@@ -15,8 +15,11 @@
  *   control_harm   1 - control goodput with the canary present / control goodput alone (lower is better)
  */
 import { run, spawn } from '../exec/index.js';
+import { WORKLOAD_METRICS } from '../scenario/metrics.js';
 import type { CompeteWorkload } from '../scenario/workloads.js';
-import { flushTcpMetrics, tcpCounters, waitListening, type BulkEndpoints, type TrialOutput } from './bulk.js';
+import { bulkEnds, ccOf } from './hosts.js';
+import { flushTcpMetrics, tcpCounters, waitListening } from './tcp.js';
+import type { BulkEndpoints, TrialOutput, WorkloadDef } from './types.js';
 
 export const COMPETE_PORTS = { control: 5201, canary: 5202 } as const;
 
@@ -60,17 +63,16 @@ export interface IperfRun {
  */
 export function flowGoodputs(j: IperfRun, from: number, to: number): number[] {
   const ivs = j.server_output_json?.intervals;
-  if (ivs && ivs.length && to > from) {
+  if (ivs?.length && to > from) {
     const bytes = new Map<number, number>();
-    ivs.forEach((iv) =>
-      iv.streams.forEach((s, idx) => {
+    for (const iv of ivs)
+      for (const [idx, s] of iv.streams.entries()) {
         const key = s.socket ?? idx;
         const len = s.end - s.start;
         const ov = Math.max(0, Math.min(to, s.end) - Math.max(from, s.start));
         const add = len > 0 ? (s.bytes * ov) / len : 0;
         bytes.set(key, (bytes.get(key) ?? 0) + add);
-      }),
-    );
+      }
     return [...bytes.values()].map((b) => (b * 8) / (to - from) / 1e6);
   }
   return (j.end?.streams ?? []).map((s) => (s.receiver ? s.receiver.bits_per_second / 1e6 : 0));
@@ -154,7 +156,14 @@ const delay = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((res, rej) => {
     if (signal?.aborted) return rej(new Error('aborted'));
     const t = setTimeout(res, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), rej(new Error('aborted'))), { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        rej(new Error('aborted'));
+      },
+      { once: true },
+    );
   });
 
 export async function runCompeteTrial(arms: CompeteArms, w: CompeteWorkload, opts: CompeteOptions): Promise<TrialOutput> {
@@ -236,3 +245,23 @@ export async function runCompeteTrial(arms: CompeteArms, w: CompeteWorkload, opt
     for (const s of servers) if (!s.exited) await s.stop(500);
   }
 }
+
+/**
+ * The registry entry: control's flows share the bottleneck with a competitor: in the control trial a
+ * second control-profile pair (the peer hosts), in the canary trial the canary arm; so control_harm
+ * compares "harm by the canary" with "harm by a control peer".
+ */
+export const compete: WorkloadDef<CompeteWorkload> = {
+  type: 'compete',
+  metrics: WORKLOAD_METRICS.compete!,
+  async trial(w, c) {
+    const competitor = c.arm === 'canary' ? c.hosts.canary : c.peer!;
+    const out = await runCompeteTrial({ control: bulkEnds(c.hosts.control), canary: bulkEnds(competitor) }, w, {
+      timeoutMs: c.s.trials.timeoutMs,
+      signal: c.signal,
+      expectCC: { control: ccOf(c.profiles.control), canary: ccOf(c.arm === 'canary' ? c.profiles.canary : c.profiles.control) },
+    });
+    out.extra = { ...out.extra, competitor: c.arm === 'canary' ? 'canary arm' : 'control-profile peer' };
+    return out;
+  },
+};

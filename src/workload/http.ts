@@ -7,8 +7,11 @@
 import { join } from 'node:path';
 import { run } from '../exec/index.js';
 import { projectRoot } from '../paths.js';
+import { WORKLOAD_METRICS } from '../scenario/metrics.js';
 import type { HttpWorkload } from '../scenario/workloads.js';
-import { flushTcpMetrics, tcpCounters, type TrialOutput } from './bulk.js';
+import { flushTcpMetrics, tcpCounters } from './tcp.js';
+import { serverClientEnds } from './hosts.js';
+import type { TrialOutput, WorkloadDef } from './types.js';
 import type { ClientResult, FctTransfer } from './transfer-protocol.js';
 import { reduceFct, startTransferServer, type TransferEndpoints } from './transfer.js';
 
@@ -39,3 +42,10 @@ export async function runHttpTrial(ep: TransferEndpoints, w: HttpWorkload, opts:
     await server?.stop();
   }
 }
+
+/** The registry entry: GETs from the arm's receiver to the server on its sender. */
+export const http: WorkloadDef<HttpWorkload> = {
+  type: 'http',
+  metrics: WORKLOAD_METRICS.http!,
+  trial: (w, c) => runHttpTrial(serverClientEnds(c.hosts[c.arm]), w, { timeoutMs: c.s.trials.timeoutMs, signal: c.signal }),
+};

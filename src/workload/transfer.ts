@@ -14,13 +14,16 @@
 import { join } from 'node:path';
 import { spawn } from '../exec/index.js';
 import { projectRoot } from '../paths.js';
+import { WORKLOAD_METRICS } from '../scenario/metrics.js';
 import type { FctWorkload, PageloadWorkload, RrWorkload, SizeWeight } from '../scenario/workloads.js';
 import { mulberry32 } from '../stats/random.js';
-import { flushTcpMetrics, tcpCounters, type TrialOutput } from './bulk.js';
+import { flushTcpMetrics, tcpCounters } from './tcp.js';
+import { serverClientEnds } from './hosts.js';
+import type { TrialOutput, WorkloadDef, WorkloadRun } from './types.js';
 import { ssOnce, type SsSample } from './telemetry.js';
 import type { ClientConfig, ClientResult } from './transfer-protocol.js';
 import { HEADER_BYTES } from './transfer-protocol.js';
-import { quantileSorted } from './util.js';
+import { quantileSorted } from '../stats/quantile.js';
 
 /** Port of the transfer server (in the sender namespace). */
 export const TRANSFER_PORT = 5401;
@@ -347,3 +350,14 @@ export async function runPageloadTrial(ep: TransferEndpoints, w: PageloadWorkloa
   );
   return withServer(reducePageload(raw.result, raw.counters, raw.ss), raw.server);
 }
+
+/** Registry entries fct, rr, pageload: the server on the arm's sender, the client on its receiver; both arms of a pair draw the same sizes. */
+const ends = (c: WorkloadRun) => serverClientEnds(c.hosts[c.arm]);
+const options = (c: WorkloadRun): TransferOptions => ({ timeoutMs: c.s.trials.timeoutMs, signal: c.signal, seed: c.pairSeed });
+export const fct: WorkloadDef<FctWorkload> = { type: 'fct', metrics: WORKLOAD_METRICS.fct!, trial: (w, c) => runFctTrial(ends(c), w, options(c)) };
+export const rr: WorkloadDef<RrWorkload> = { type: 'rr', metrics: WORKLOAD_METRICS.rr!, trial: (w, c) => runRrTrial(ends(c), w, options(c)) };
+export const pageload: WorkloadDef<PageloadWorkload> = {
+  type: 'pageload',
+  metrics: WORKLOAD_METRICS.pageload!,
+  trial: (w, c) => runPageloadTrial(ends(c), w, options(c)),
+};
