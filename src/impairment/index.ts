@@ -5,48 +5,14 @@
  *   userspace  VXLAN overlay whose underlay crosses a relay process in a link namespace
  * `auto` picks netem when a probe in a scratch namespace can create a netem qdisc.
  */
-import { CommandError, run, runBatch } from '../exec/index.js';
-import type { Resources } from '../exec/resources.js';
+import { EnvError } from '../errors.js';
+import { run, runBatch } from '../exec/index.js';
+import { offloadsOff, type LinkEngine, type LinkHandle, type LinkRequest } from '../topology/links.js';
 import { tcCommands } from './netem.js';
-import type { LinkSpec } from './types.js';
 
-export interface LinkEnd {
-  ns: string;
-  ifname: string;
-  /** address with prefix length, e.g. 198.19.0.1/30 */
-  addr: string;
-}
-
-export interface LinkRequest {
-  runId: string;
-  index: number;
-  name: string;
-  a: LinkEnd;
-  b: LinkEnd;
-  spec: LinkSpec;
-  seed: number;
-  resources: Resources;
-  log: (s: string) => void;
-}
-
-export interface LinkHandle {
-  name: string;
-  /** per-direction telemetry since the last reset (userspace engine), or null */
-  telemetry(reset: boolean): Promise<unknown | null>;
-  /** health of the emulation during the last interval: a reason string when doubtful */
-  health?(): Promise<string | null>;
-}
-
-export interface ImpairmentEngine {
+/** An engine builds the router-to-router links a topology backend asks for. */
+export interface ImpairmentEngine extends LinkEngine {
   readonly name: 'netem' | 'userspace';
-  createLink(req: LinkRequest): Promise<LinkHandle>;
-}
-
-export const OFFLOADS_OFF = ['tso', 'off', 'gso', 'off', 'gro', 'off'];
-
-/** Switch off segmentation/receive offloads that make emulation see 64 KB super-packets (as nsperf does). */
-export async function offloadsOff(ns: string, dev: string): Promise<void> {
-  await run(['ethtool', '-K', dev, ...OFFLOADS_OFF], { netns: ns, reject: false });
 }
 
 export class NetemEngine implements ImpairmentEngine {
@@ -108,8 +74,4 @@ export async function chooseEngine(
     : { engine: new UserspaceEngine(), reason: `auto: ${probe.detail}, so the userspace relay emulates the links` };
 }
 
-export class EngineUnavailable extends Error {
-  readonly exitCode = 3;
-}
-
-export { CommandError };
+export class EngineUnavailable extends EnvError {}

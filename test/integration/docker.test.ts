@@ -147,7 +147,7 @@ describe.runIf(available)('docker backend, real dockerd and containers', () => {
     try {
       // as the runner does: both arms' congestion controls allowed in namespaces (restored on close)
       await ensureAllowed(['cubic', 'bbr'], resources);
-      tb = await createDockerTestbed(scenario, engine, runId, resources, 1, log, { hostSysctls: dockerSysctlsFor(scenario) });
+      tb = await createDockerTestbed({ scenario, engine, runId, resources, seed: 1, log }, { hostSysctls: dockerSysctlsFor(scenario) });
       expect(tb.backend).toBe('docker');
       expect(tb.containers.map((c) => c.role).sort()).toEqual(['c-rcv', 'c-snd', 'k-rcv', 'k-snd', 'r-left', 'r-right']);
       expect(tb.hosts.control.sender.ns).toBe(`nb-${runId}-c-snd`);
@@ -201,7 +201,7 @@ describe.runIf(available)('docker backend, real dockerd and containers', () => {
   it('an HTTP endpoint container (busybox httpd in the endpoint image) answers from the sender namespace', async () => {
     const { runId, resources } = fresh();
     try {
-      const tb = await createDockerTestbed(scenario, engine, runId, resources, 1, log, {
+      const tb = await createDockerTestbed({ scenario, engine, runId, resources, seed: 1, log }, {
         endpoints: { receiver: { image: endpointImageTag(), command: ENDPOINT_HTTP_COMMAND, port: ENDPOINT_HTTP_PORT } },
       });
       const h = tb.hosts.control;
@@ -220,7 +220,7 @@ describe.runIf(available)('docker backend, real dockerd and containers', () => {
 
   it('a missing image fails with exit code 3 before anything is created', async () => {
     const { runId, resources } = fresh();
-    const p = createDockerTestbed(scenario, engine, runId, resources, 1, log, {
+    const p = createDockerTestbed({ scenario, engine, runId, resources, seed: 1, log }, {
       endpoints: { receiver: { image: 'netab/no-such-image:0', port: 80 } },
     });
     await expect(p).rejects.toBeInstanceOf(DockerError);
@@ -231,7 +231,7 @@ describe.runIf(available)('docker backend, real dockerd and containers', () => {
 
   it('a container that exits early fails mid-setup with its output, and leaves nothing', async () => {
     const { runId, resources } = fresh();
-    const p = createDockerTestbed(scenario, engine, runId, resources, 1, log, {
+    const p = createDockerTestbed({ scenario, engine, runId, resources, seed: 1, log }, {
       endpoints: { receiver: { image: endpointImageTag(), command: ['sh', '-c', 'echo boom >&2; exit 7'] } },
     });
     await expect(p).rejects.toThrow(/netab-[0-9a-f]{6}-(c|k)-rcv .*exited early \(exit code 7\).*\n?.*boom/s);
@@ -244,7 +244,7 @@ describe.runIf(available)('docker backend, real dockerd and containers', () => {
 
   it('an unreachable engine is one clear error with exit code 3', async () => {
     const { runId, resources } = fresh();
-    const p = createDockerTestbed(scenario, engine, runId, resources, 1, log, { docker: dockerClient({ socketPath: '/nonexistent/docker.sock' }) });
+    const p = createDockerTestbed({ scenario, engine, runId, resources, seed: 1, log }, { docker: dockerClient({ socketPath: '/nonexistent/docker.sock' }) });
     await expect(p).rejects.toMatchObject({ exitCode: 3, message: expect.stringMatching(/Docker engine not reachable.*ENOENT/) });
     expect(await resources.close()).toEqual([]);
   });
@@ -320,7 +320,7 @@ const { createDockerTestbed } = await import(root + '/dist/topology/docker/index
 const [s] = loadScenarioText(text, root + '/scenarios/docker-crash.yaml');
 const resources = new Resources(runId);
 const { engine } = await chooseEngine('auto', runId);
-await createDockerTestbed(s, engine, runId, resources, 1, () => {});
+await createDockerTestbed({ scenario: s, engine, runId, resources, seed: 1, log: () => {} });
 process.stdout.write('up\\n');
 setInterval(() => {}, 1e6);
 `;

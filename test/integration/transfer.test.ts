@@ -11,9 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/exec/index.js';
 import { Resources, newRunId } from '../../src/exec/resources.js';
 import { chooseEngine } from '../../src/impairment/index.js';
-import { projectRoot } from '../../src/paths.js';
-import { loadScenarioText } from '../../src/scenario/load.js';
-import { createTestbed, type Testbed } from '../../src/topology/netns/index.js';
+import { loadScenarioText, projectRoot } from '../../src/scenario/load.js';
+import { createTestbed } from '../../src/topology/netns/index.js';
+import type { Testbed } from '../../src/topology/types.js';
 import { applyProfile, ensureAllowed } from '../../src/tuning/index.js';
 import { runCompeteTrial } from '../../src/workload/compete.js';
 import { startCrossTraffic } from '../../src/workload/cross.js';
@@ -51,7 +51,7 @@ describe.runIf(go)('transfer tool and compete on real namespaces', () => {
     const [s] = loadScenarioText(SCENARIO, join(projectRoot(), 'scenarios', 'it-transfer.yaml'));
     const { engine } = await chooseEngine('auto', runId);
     await ensureAllowed(['cubic', 'bbr'], resources);
-    tb = await createTestbed(s!, engine, runId, resources, 7, (m) => log.push(m));
+    tb = await createTestbed({ scenario: s!, engine, runId, resources, seed: 7, log: (m) => log.push(m) });
     for (const arm of ['control', 'canary'] as const)
       for (const role of ['sender', 'receiver'] as const) {
         const h = tb.hosts[arm][role];

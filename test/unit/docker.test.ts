@@ -8,15 +8,8 @@ import { loadScenarioText } from '../../src/scenario/load.js';
 import { demuxLogs } from '../../src/topology/docker/client.js';
 import { DockerError, toDockerError } from '../../src/topology/docker/errors.js';
 import { markRunLive, runAliveReason, unmarkRunLive } from '../../src/topology/docker/gc.js';
-import { parseLdd } from '../../src/topology/docker/image.js';
-import {
-  containerName,
-  containerSysctls,
-  dockerHostSubnet,
-  dockerSysctlsFor,
-  endpointImageTag,
-  MAX_SLOTS,
-} from '../../src/topology/docker/index.js';
+import { endpointImageTag, parseLdd } from '../../src/topology/docker/image.js';
+import { containerName, containerSysctls, dockerHostSubnet, dockerSysctlsFor, MAX_SLOTS } from '../../src/topology/docker/plan.js';
 import { bridgeRule, RULE_COMMENT_RE } from '../../src/topology/docker/iptables.js';
 import { tarArchive, tarHeader } from '../../src/topology/docker/tar.js';
 

@@ -11,8 +11,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../../exec/index.js';
-import { projectRoot } from '../../paths.js';
-import { offloadsOff, type ImpairmentEngine, type LinkHandle, type LinkRequest } from '../index.js';
+import { projectRoot } from '../../scenario/load.js';
+import { offloadsOff, type LinkEngine, type LinkHandle, type LinkRequest } from '../../topology/links.js';
 import { RelayClient } from './client.js';
 import { VXLAN_PORT, type RelayConfig } from './protocol.js';
 
@@ -28,7 +28,7 @@ export function underlay(j: number): { a: string; la: string; lb: string; b: str
   return { a: `${base}.1`, la: `${base}.2`, lb: `${base}.5`, b: `${base}.6` };
 }
 
-export class UserspaceEngine implements ImpairmentEngine {
+export class UserspaceEngine implements LinkEngine {
   readonly name = 'userspace' as const;
 
   async createLink(req: LinkRequest): Promise<LinkHandle> {

@@ -24,7 +24,10 @@ function exit(code: number): void {
   const r = relay;
   relay = null;
   const done = () => process.exit(code);
-  if (!r) return done();
+  if (!r) {
+    done();
+    return;
+  }
   // give the sender thread a moment to stop cleanly, but never hang
   setTimeout(done, 500).unref();
   r.stop().then(done, done);

@@ -14,10 +14,10 @@ import os from 'node:os';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { LinkImpairment } from '../types.js';
-import { summarise } from './histogram.js';
 import { LinkModel, applyCorruption, newEmission, type Emission } from './model.js';
-import { procAddress, sampleUdpSockets } from './procnet.js';
-import type { DirectionStats, RelayStats, ResolvedRelayConfig } from './protocol.js';
+import { sampleUdpSockets } from './procnet.js';
+import { directionStats, newDirection, type Direction } from './relay-direction.js';
+import type { RelayStats, ResolvedRelayConfig } from './protocol.js';
 import { run } from '../../exec/index.js';
 import { VXLAN_HEADER_BYTES } from './protocol.js';
 import {
@@ -28,17 +28,10 @@ import {
   C_STOP,
   C_SUB_TAIL,
   SLOT_BYTES,
-  W_BYTES,
-  W_DIR_STRIDE,
-  W_ERRORS,
-  W_EARLY,
   W_G_LEAD_NS,
   W_G_SPIN_NS,
   W_G_WAITS,
   W_G_WAIT_NS,
-  W_HIST,
-  W_LATE_SUM_MS,
-  W_PACKETS,
   W_WORDS,
   allocShared,
   nowFrom,
@@ -48,26 +41,6 @@ import {
   type SharedViews,
 } from './shared.js';
 
-
-interface Direction {
-  name: 'forward' | 'reverse';
-  index: 0 | 1;
-  model: LinkModel;
-  /** the address this direction's datagrams must come from */
-  source: string;
-  /** /proc/net/udp spelling of the receiving socket */
-  procLocal: string;
-  packetsIn: number;
-  bytesIn: number;
-  foreign: number;
-  relayDrops: number;
-  rxQueueMax: number;
-  rxQueueLast: number;
-  samples: number;
-  samplesBacklogged: number;
-  kernelDropsBase: number;
-  kernelDropsLast: number;
-}
 
 export class Relay {
   private readonly cfg: ResolvedRelayConfig;
@@ -104,26 +77,9 @@ export class Relay {
     this.wBase = new Float64Array(W_WORDS);
     this.freeStack = new Int32Array(cfg.maxPackets);
     for (let i = cfg.maxPackets - 1; i >= 0; i--) this.freeStack[this.freeTop++] = i;
-    const mk = (name: 'forward' | 'reverse', index: 0 | 1, imp: LinkImpairment, source: string, listen: string, port: number): Direction => ({
-      name,
-      index,
-      model: new LinkModel(imp, cfg.seed, index),
-      source,
-      procLocal: procAddress(listen, port),
-      packetsIn: 0,
-      bytesIn: 0,
-      foreign: 0,
-      relayDrops: 0,
-      rxQueueMax: 0,
-      rxQueueLast: 0,
-      samples: 0,
-      samplesBacklogged: 0,
-      kernelDropsBase: 0,
-      kernelDropsLast: 0,
-    });
     this.dirs = [
-      mk('forward', 0, cfg.forward, cfg.a.peer, cfg.a.listen, cfg.a.port!),
-      mk('reverse', 1, cfg.reverse, cfg.b.peer, cfg.b.listen, cfg.b.port!),
+      newDirection('forward', 0, cfg.forward, cfg.seed, cfg.a.peer, cfg.a.listen, cfg.a.port!),
+      newDirection('reverse', 1, cfg.reverse, cfg.seed, cfg.b.peer, cfg.b.listen, cfg.b.port!),
     ];
   }
 
@@ -325,45 +281,8 @@ export class Relay {
     const intervalMs = (this.now() - this.intervalStartNs) / 1e6;
     const cpu = process.cpuUsage(this.cpuBase);
     const w = this.v.wstats;
-    const late = (d: 0 | 1, k: number) => w[d * W_DIR_STRIDE + k]! - this.wBase[d * W_DIR_STRIDE + k]!;
     const warnings: string[] = [];
-    const dirStats = (d: Direction): DirectionStats => {
-      const c = d.model.counters;
-      const base = d.index * W_DIR_STRIDE;
-      const hist = new Float64Array(W_DIR_STRIDE - W_HIST);
-      for (let i = 0; i < hist.length; i++) hist[i] = w[base + W_HIST + i]! - this.wBase[base + W_HIST + i]!;
-      const lateMax = Atomics.load(this.v.ctrl, C_LATE_MAX + d.index) / 1e4;
-      const latenessMs = summarise(hist, 0, late(d.index, W_LATE_SUM_MS), lateMax);
-      const kernel = Math.max(0, d.kernelDropsLast - d.kernelDropsBase);
-      const s: DirectionStats = {
-        packetsIn: d.packetsIn,
-        bytesIn: d.bytesIn,
-        packetsOut: late(d.index, W_PACKETS),
-        bytesOut: late(d.index, W_BYTES),
-        drops: { loss: c.dropsLoss, queue: c.dropsQueue, relay: d.relayDrops + late(d.index, W_ERRORS), kernel },
-        foreign: d.foreign,
-        duplicates: c.duplicates,
-        reorders: c.reorders,
-        outOfOrder: c.outOfOrder,
-        corruptions: c.corruptions,
-        queueDelayMs: d.model.queueDelay.summary(),
-        latenessMs,
-        earlySends: late(d.index, W_EARLY),
-        maxBacklogBytes: c.maxBacklogBytes,
-        socket: {
-          rxQueueMaxBytes: d.rxQueueMax,
-          rxQueueBytes: d.rxQueueLast,
-          samples: d.samples,
-          samplesBacklogged: d.samplesBacklogged,
-        },
-      };
-      if (latenessMs.count > 0 && latenessMs.p99 > 1) warnings.push(`${d.name}: send lateness p99 ${latenessMs.p99} ms > 1 ms`);
-      if (kernel > 0) warnings.push(`${d.name}: ${kernel} datagrams dropped by the kernel (relay receive buffer full)`);
-      if (s.drops.relay > 0) warnings.push(`${d.name}: ${s.drops.relay} datagrams dropped inside the relay`);
-      if (d.samples >= 10 && d.samplesBacklogged / d.samples > 0.5)
-        warnings.push(`${d.name}: receive queue non-empty in ${Math.round((100 * d.samplesBacklogged) / d.samples)} % of samples (relay short of CPU)`);
-      return s;
-    };
+    const dirStats = (d: Direction) => directionStats(d, w, this.wBase, this.v.ctrl, warnings);
     const out: RelayStats = {
       intervalMs,
       forward: dirStats(this.dirs[0]),

@@ -1,0 +1,48 @@
+/**
+ * What a topology backend asks of an impairment engine: one router-to-router link between two
+ * namespaces, the link model applied per direction. The engines (src/impairment) implement this; the
+ * backends only call it, so topology never imports impairment.
+ */
+import { run } from '../exec/index.js';
+import type { Resources } from '../exec/resources.js';
+import type { Scenario } from '../scenario/model.js';
+
+export interface LinkEnd {
+  ns: string;
+  ifname: string;
+  /** address with prefix length, e.g. 198.19.0.1/30 */
+  addr: string;
+}
+
+export interface LinkRequest {
+  runId: string;
+  index: number;
+  name: string;
+  a: LinkEnd;
+  b: LinkEnd;
+  spec: Scenario['links'][string];
+  seed: number;
+  resources: Resources;
+  log: (s: string) => void;
+}
+
+export interface LinkHandle {
+  name: string;
+  /** per-direction telemetry since the last reset (userspace engine), or null */
+  telemetry(reset: boolean): Promise<unknown | null>;
+  /** health of the emulation during the last interval: a reason string when doubtful */
+  health?(): Promise<string | null>;
+}
+
+/** An impairment engine as the backends see it. */
+export interface LinkEngine {
+  readonly name: string;
+  createLink(req: LinkRequest): Promise<LinkHandle>;
+}
+
+const OFFLOADS_OFF = ['tso', 'off', 'gso', 'off', 'gro', 'off'];
+
+/** Switch off segmentation/receive offloads that make emulation see 64 KB super-packets (as nsperf does). */
+export async function offloadsOff(ns: string, dev: string): Promise<void> {
+  await run(['ethtool', '-K', dev, ...OFFLOADS_OFF], { netns: ns, reject: false });
+}
