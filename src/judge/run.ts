@@ -1,5 +1,6 @@
 /** Reading a run directory and writing verdict.json (the judge only reads stored results). */
-import { parseResultsText, readRunDir, writeVerdictFile } from '../results/rundir.js';
+import { writeVerdictFile } from '../results/rundir.js';
+import { parseResultsText, readRunDir } from '../results/records.js';
 import type { RunManifest, TrialRecord, Verdict } from '../results/types.js';
 import { judgeRecords, type JudgeOverrides } from './judge.js';
 

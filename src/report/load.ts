@@ -5,7 +5,8 @@
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
-import { parseResultsText, readRunDir, readVerdict } from '../results/rundir.js';
+import { readVerdict } from '../results/rundir.js';
+import { parseResultsText, readRunDir } from '../results/records.js';
 import type { RunManifest, TrialRecord, Verdict } from '../results/types.js';
 
 export interface TelemetryInfo {

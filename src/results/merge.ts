@@ -8,7 +8,9 @@
 import { join, resolve } from 'node:path';
 import { InputError, type InputProblem } from '../errors.js';
 import { readRegularFile, writeFileExclusive } from './files.js';
-import { checkMergeOutput, checkOutDir, LIMITS, listTelemetry, readRunDir, RUN_FILES, type RunDirData } from './rundir.js';
+import { LIMITS, listTelemetry, RUN_FILES } from './rundir.js';
+import { readRunDir, type RunDirData } from './records.js';
+import { checkMergeOutput, checkOutDir } from './create.js';
 import { RunStore } from './store.js';
 import type { ManifestScenario, RunManifest } from './types.js';
 

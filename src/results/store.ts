@@ -5,7 +5,9 @@
 import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { appendDurably, fileProblem, fsError, lstatOrNull, mkdirExclusive, openAppend, writeFileAtomic } from './files.js';
-import { checkRunDir, claimOutDir, LIMITS, readManifest, readRunDir, RUN_FILES } from './rundir.js';
+import { checkRunDir, LIMITS, readManifest, RUN_FILES } from './rundir.js';
+import { readRunDir } from './records.js';
+import { claimOutDir } from './create.js';
 import type { RunManifest, TrialRecord } from './types.js';
 
 export class RunStore {

@@ -28,20 +28,9 @@ import { judgeRun, readRun } from '../../src/judge/index.js';
 import { loadRunDir } from '../../src/report/load.js';
 import { writeFileAtomic } from '../../src/results/files.js';
 import { mergeRuns } from '../../src/results/merge.js';
-import {
-  checkMergeOutput,
-  checkOutDir,
-  createRunDir,
-  LIMITS,
-  parseResultsText,
-  readManifest,
-  readResults,
-  readRunDir,
-  readVerdict,
-  runDirPath,
-  runDirStem,
-  safeName,
-} from '../../src/results/rundir.js';
+import { LIMITS, readManifest, readVerdict } from '../../src/results/rundir.js';
+import { parseResultsText, readResults, readRunDir } from '../../src/results/records.js';
+import { checkMergeOutput, checkOutDir, createRunDir, runDirPath, runDirStem, safeName } from '../../src/results/create.js';
 import { readRecords, RunStore } from '../../src/results/store.js';
 import type { RunManifest, TrialRecord } from '../../src/results/types.js';
 import { netabCli } from '../helpers.js';
@@ -238,7 +227,7 @@ describe('results.jsonl: one policy', () => {
   });
 
   it('the same records whether fed at once or one byte at a time (stream boundaries)', async () => {
-    const { ResultsParser } = await import('../../src/results/rundir.js');
+    const { ResultsParser } = await import('../../src/results/records.js');
     const text = `${L1}\n${L2}\n${L3}\n{"type":"tr`;
     const p = new ResultsParser();
     const b = Buffer.from(text);

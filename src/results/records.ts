@@ -1,0 +1,164 @@
+/** results.jsonl: the line-by-line reader and its one policy (see rundir.ts), and the whole run directory read. */
+import { join } from 'node:path';
+import { fileProblem, lstatOrNull, oneLine, streamRegularFile } from './files.js';
+import { isObject, jsonFailure, kindOf, LIMITS, readManifest, RUN_FILES } from './rundir.js';
+import type { RunManifest, TrialRecord } from './types.js';
+
+export interface ResultsReadOptions {
+  /** the name used in messages (default: results.jsonl) */
+  source?: string;
+  /** warnings mention this short name instead of `source` (kept out of the verdict's paths) */
+  warnAs?: string;
+  /** scenario ids a record may name (from the manifest); undefined: any */
+  scenarios?: ReadonlySet<string>;
+  lineBytes?: number;
+}
+
+/** One record line checked; returns null for a record kind this netab does not read (ignored). */
+function checkRecord(v: unknown): { record: TrialRecord | null; problem?: string } {
+  if (!isObject(v)) return { record: null, problem: `holds ${kindOf(v)}, not a trial record (a JSON object)` };
+  if (typeof v.type !== 'string') return { record: null, problem: 'has no "type": not a netab record' };
+  if (v.type !== 'trial') return { record: null }; // room for other record kinds
+  if (typeof v.scenario !== 'string' || v.scenario === '') return { record: null, problem: 'trial record without a scenario id' };
+  if (v.arm !== 'control' && v.arm !== 'canary') return { record: null, problem: `arm must be "control" or "canary" (got ${oneLine(JSON.stringify(v.arm) ?? 'nothing', 40)})` };
+  if (!Number.isInteger(v.pair) || (v.pair as number) < 0) return { record: null, problem: `pair must be a whole number ≥ 0 (got ${oneLine(JSON.stringify(v.pair) ?? 'nothing', 40)})` };
+  if (v.status !== 'ok' && v.status !== 'failed') return { record: null, problem: `status must be "ok" or "failed" (got ${oneLine(JSON.stringify(v.status) ?? 'nothing', 40)})` };
+  if (v.warmup !== undefined && typeof v.warmup !== 'boolean') return { record: null, problem: 'warmup must be true or false' };
+  if (v.metrics !== undefined) {
+    if (!isObject(v.metrics)) return { record: null, problem: `metrics must be an object (got ${kindOf(v.metrics)})` };
+    for (const [k, x] of Object.entries(v.metrics))
+      if (x !== null && typeof x !== 'number') return { record: null, problem: `metric ${oneLine(JSON.stringify(k), 40)} must be a number or null (got ${kindOf(x)})` };
+  }
+  const rec = v as unknown as TrialRecord;
+  if (rec.metrics === undefined) rec.metrics = {};
+  if (rec.warmup === undefined) rec.warmup = false;
+  return { record: rec };
+}
+
+/**
+ * The line-by-line results.jsonl reader: feed it chunks in order, then end(). Holds at most one line
+ * in memory besides the records.
+ */
+export class ResultsParser {
+  readonly records: TrialRecord[] = [];
+  readonly warnings: string[] = [];
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private lineNo = 0;
+  private seen = new Map<string, number>();
+  private readonly source: string;
+  private readonly warnAs: string;
+  private readonly lineBytes: number;
+
+  constructor(private readonly o: ResultsReadOptions = {}) {
+    this.source = o.source ?? RUN_FILES.results;
+    this.warnAs = o.warnAs ?? this.source;
+    this.lineBytes = o.lineBytes ?? LIMITS.lineBytes;
+  }
+
+  feed(chunk: Buffer): void {
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(0x0a, start);
+      if (nl < 0) break;
+      const whole = this.pendingBytes === 0; // the line lies in this chunk: no copy
+      this.take(chunk.subarray(start, nl), whole);
+      this.line(whole ? chunk.subarray(start, nl) : Buffer.concat(this.pending, this.pendingBytes), false);
+      this.pending = [];
+      this.pendingBytes = 0;
+      start = nl + 1;
+    }
+    if (start < chunk.length) this.take(chunk.subarray(start));
+  }
+
+  /** The file ended: what is left without a newline is the last line (possibly torn). */
+  end(): { records: TrialRecord[]; warnings: string[] } {
+    if (this.pendingBytes > 0) this.line(Buffer.concat(this.pending, this.pendingBytes), true);
+    this.pending = [];
+    this.pendingBytes = 0;
+    return { records: this.records, warnings: this.warnings };
+  }
+
+  /** Keep part of the current line (checked against the line limit); `whole`: the line is complete in b, nothing to keep. */
+  private take(b: Buffer, whole = false): void {
+    if (this.pendingBytes + b.length > this.lineBytes)
+      throw fileProblem(this.source, `longer than ${this.lineBytes} bytes: not a trial record netab wrote`, this.lineNo + 1);
+    if (b.length && !whole) {
+      this.pending.push(Buffer.from(b));
+      this.pendingBytes += b.length;
+    }
+  }
+
+  private line(buf: Buffer, last: boolean): void {
+    this.lineNo++;
+    const n = this.lineNo;
+    const text = buf.toString('utf8').trim();
+    if (text === '') return;
+    let v: unknown;
+    try {
+      v = JSON.parse(text);
+    } catch (e) {
+      if (last) {
+        this.warnings.push(`${this.warnAs}: ignored a truncated last line (${buf.length} bytes), left by an interrupted write.`);
+        return;
+      }
+      const f = jsonFailure(text, e);
+      throw fileProblem(this.source, `not valid JSON (${f.reason}); only a cut-short last line is tolerated: remove or repair line ${n}`, n);
+    }
+    const { record, problem } = checkRecord(v);
+    if (problem) throw fileProblem(this.source, problem.startsWith('holds') || problem.startsWith('has') ? problem : `bad trial record: ${problem}`, n);
+    if (!record) return;
+    if (this.o.scenarios && !this.o.scenarios.has(record.scenario))
+      throw fileProblem(this.source, `a trial of scenario ${oneLine(JSON.stringify(record.scenario), 80)}, which manifest.json does not list`, n);
+    // a later attempt, or a replacement of a suspect pair (extra.replacement.round), may re-run a
+    // trial (the judge keeps the latest); the same trial twice in the same attempt and round means the
+    // results were appended twice (a second run into the same folder, a merge into an input)
+    const key = `${record.scenario}#${record.pair}-${record.arm}`;
+    const rep = isObject(record.extra) && isObject(record.extra.replacement) ? record.extra.replacement.round : undefined;
+    const akey = `${key}@${String(record.attempt ?? '')}~${String(rep ?? '')}`;
+    const prev = this.seen.get(akey);
+    if (prev !== undefined)
+      throw fileProblem(this.source, `repeats trial ${oneLine(key, 100)} of line ${prev} in the same attempt (results appended twice?)`, n);
+    this.seen.set(akey, n);
+    this.records.push(record);
+  }
+}
+
+/** Parse results.jsonl text held in memory (tests, small inputs): the same policy as readRecords. */
+export function parseResultsText(text: string, o: ResultsReadOptions = {}): { records: TrialRecord[]; warnings: string[] } {
+  const p = new ResultsParser(o);
+  p.feed(Buffer.from(text, 'utf8'));
+  return p.end();
+}
+
+/**
+ * Stream results.jsonl of a run directory. A missing file is no records (with a warning); a link, a
+ * directory or a FIFO in its place is an InputError.
+ */
+export function readResults(dir: string, o: Omit<ResultsReadOptions, 'source'> = {}): { records: TrialRecord[]; warnings: string[] } {
+  const file = join(dir, RUN_FILES.results);
+  if (!lstatOrNull(file)) return { records: [], warnings: [`${RUN_FILES.results} is missing: no trial was recorded.`] };
+  const p = new ResultsParser({ warnAs: RUN_FILES.results, ...o, source: file });
+  streamRegularFile(file, LIMITS.resultsBytes, (b) => p.feed(b));
+  return p.end();
+}
+
+// ---------------------------------------------------------------------------------------------
+// the whole directory
+
+export interface RunDirData {
+  dir: string;
+  manifest: RunManifest;
+  records: TrialRecord[];
+  /** things tolerated while reading (a cut-short last line, no results.jsonl) */
+  warnings: string[];
+}
+
+/** manifest.json + results.jsonl (records checked against the manifest's scenario ids). */
+export function readRunDir(dir: string): RunDirData {
+  const manifest = readManifest(dir);
+  const { records, warnings } = readResults(dir, { scenarios: new Set(manifest.scenarios.map((s) => s.id)) });
+  // a merged run carries what was tolerated reading its shards
+  const carried = Array.isArray(manifest.suite?.mergeWarnings) ? manifest.suite.mergeWarnings.filter((w) => typeof w === 'string') : [];
+  return { dir, manifest, records, warnings: [...carried, ...warnings] };
+}
