@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
-import { projectRoot } from '../scenario/load.js';
+import { projectRoot } from '../paths.js';
 import { runDirFor } from '../trial/runner.js';
 import { vmSetup, vmRun, VmError } from '../vm/index.js';
 

@@ -1,56 +1,7 @@
-/**
- * The link model shared by both impairment engines (kernel netem and the userspace relay).
- * All values are normalised numbers (the scenario loader turns "20ms", "50mbit", "1%" into these).
- * Semantics follow tc-netem(8) so a scenario means the same thing under either engine.
- */
+/** The link model lives in the scenario contract (scenario/links.ts); the engines import it from here. */
+import type { LinkImpairment } from '../scenario/links.js';
 
-export type JitterDistribution = 'uniform' | 'normal' | 'pareto' | 'paretonormal';
-
-export interface GilbertElliott {
-  /** P(good -> bad) per packet, 0..1 */
-  p: number;
-  /** P(bad -> good) per packet, 0..1 (netem default 1 - p) */
-  r: number;
-  /** loss probability in the bad state, 0..1 (netem "1-h", default 1) */
-  lossBad: number;
-  /** loss probability in the good state, 0..1 (netem "1-k", default 0) */
-  lossGood: number;
-}
-
-/** Impairment of one direction of one link. Every field is optional; absent means "not impaired". */
-export interface LinkImpairment {
-  /** one-way delay, milliseconds */
-  delayMs?: number;
-  /** jitter (netem's second delay argument), milliseconds */
-  jitterMs?: number;
-  /** jitter correlation 0..1 */
-  jitterCorrelation?: number;
-  distribution?: JitterDistribution;
-  /** random loss probability 0..1, with optional correlation 0..1 */
-  loss?: number;
-  lossCorrelation?: number;
-  /** Gilbert-Elliott loss; mutually exclusive with `loss` */
-  gemodel?: GilbertElliott;
-  /** reorder probability 0..1: that share of packets (every `reorderGap`-th eligible) skips the delay */
-  reorder?: number;
-  reorderCorrelation?: number;
-  reorderGap?: number;
-  duplicate?: number;
-  duplicateCorrelation?: number;
-  corrupt?: number;
-  corruptCorrelation?: number;
-  /** bottleneck rate, bits per second */
-  rateBps?: number;
-  /** bottleneck queue limit, bytes (tail drop); resolved from bytes/packets/bdp forms by the loader */
-  bufferBytes?: number;
-}
-
-export interface LinkSpec {
-  /** a -> b impairment ("forward": the data direction, sender side to receiver side) */
-  forward: LinkImpairment;
-  /** b -> a impairment ("reverse": the ACK direction) */
-  reverse: LinkImpairment;
-}
+export type { GilbertElliott, JitterDistribution, LinkImpairment, LinkSpec } from '../scenario/links.js';
 
 export function isImpaired(i: LinkImpairment): boolean {
   return Object.values(i).some((v) => v !== undefined);

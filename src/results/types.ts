@@ -9,48 +9,12 @@
  *   <run dir>/report.html     written by the report
  */
 
+import type { Direction, JudgeSettings, MetricSpec } from '../scenario/judge.js';
+import type { SuiteInfo } from '../scenario/model.js';
+
+export type { Direction, JudgeSettings, MetricSpec, SuiteInfo };
+
 export type Arm = 'control' | 'canary';
-export type Direction = 'higher' | 'lower';
-
-/** Judge settings for one metric, as resolved from scenario defaults + overrides. */
-export interface MetricSpec {
-  name: string;
-  unit: string;
-  direction: Direction;
-  /**
-   * 'log': effects are log ratios (ln canary/control, sign flipped for 'lower'), margins relative.
-   * 'linear': effects are differences in metric units (for metrics that are often 0, like retransmit ratio).
-   */
-  scale: 'log' | 'linear';
-  /** Practical-significance tolerance. kind 'relative': fraction (0.02 = 2 %); 'absolute': in metric units. */
-  margin: { kind: 'relative' | 'absolute'; value: number };
-  critical: boolean;
-  /** When true, no data for this metric is an ERROR, not NODATA. */
-  required: boolean;
-}
-
-export interface JudgeSettings {
-  alpha: number;
-  /** Minimum number of complete (non-warm-up, both arms ok) pairs needed for a decision. */
-  minPairs: number;
-  /** Metric that must improve for PROMOTE when expectImprovement is true. */
-  primary: string;
-  expectImprovement: boolean;
-  /** A scenario regresses if a critical metric regressed, or this many non-critical ones did. */
-  nonCriticalRegressionsToFail: number;
-  /** Max fraction of failed or suspect trials before the decision is forced to HOLD. */
-  maxFailedFraction: number;
-  excludeSuspect: boolean;
-  sequential: boolean;
-  /**
-   * Sequential mode only: the look schedule fixed before the run (look k happens after
-   * k·pairsPerLook measured pairs, `looks` looks planned). The runner records it so the judge can
-   * replay the same looks offline; without it a sequential run is judged as fixed-n (see docs/judge.md).
-   */
-  sequentialPlan?: { looks: number; pairsPerLook: number };
-  metrics: MetricSpec[];
-}
-
 /** One expanded scenario as recorded in the manifest. */
 export interface ManifestScenario {
   /** Stable id: file stem plus matrix point, e.g. "quickstart" or "grid[delay=20ms,loss=1%]". */
@@ -83,21 +47,6 @@ export interface ManifestScenario {
    * pairs were left when the budget ran out. The judge uses each pair's latest records.
    */
   replacements?: { budget: number; used: number; pairs: { pair: number; round: number; reason: string }[]; unreplaced: number };
-}
-
-/** A suite: many scenario files judged as one; possibly one shard of it. */
-export interface SuiteInfo {
-  name: string;
-  /** hash over every expanded scenario's hash, in order: shards of one suite share it */
-  hash: string;
-  files: string[];
-  /** every scenario id of the whole suite, in order (a shard runs a subset) */
-  scenarioIds: string[];
-  shard?: { index: number; count: number };
-  /** set by `netab merge`: the shard run directories it combined */
-  mergedFrom?: string[];
-  /** set by `netab merge`: what was tolerated reading the shards (a cut-short last line), named in the verdict */
-  mergeWarnings?: string[];
 }
 
 export interface Attempt {

@@ -6,15 +6,15 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { isMap, isScalar, isSeq, type Node } from 'yaml';
 import type { z } from 'zod/v4';
-import type { GilbertElliott, LinkImpairment, LinkSpec } from '../impairment/types.js';
-import type { JudgeSettings, MetricSpec } from '../results/types.js';
+import { projectRoot } from '../paths.js';
 import { InputError, type InputProblem } from './errors.js';
+import type { JudgeSettings, MetricSpec } from './judge.js';
+import type { GilbertElliott, LinkImpairment, LinkSpec } from './links.js';
 import { expandMatrix, MAX_MATRIX_POINTS, matrixSize, pointId, type MatrixPoint } from './matrix.js';
 import { METRIC_DEFAULTS, WORKLOAD_METRICS } from './metrics.js';
-import type { CC, Scenario, Topology, TuningProfile, Workload } from './model.js';
+import type { CC, Scenario, Topology, TuningProfile } from './model.js';
 import {
   LinkSchema,
   resolveSchemaPath,
@@ -26,20 +26,11 @@ import {
 } from './schema.js';
 import { capProblems, cloneData, FORBIDDEN_KEYS, MAX_PROBLEMS, nodePos, own, parseYaml, readInputFile, type YamlSource } from './source.js';
 import { formatSize, parseBuffer, parsePercent, parseRate, parseSize, parseTime, RANGES } from './units.js';
+import type { Workload } from './workloads.js';
 
 /** bytes a full-size packet occupies in a qdisc (1500 MTU + 14 Ethernet header) */
 export const PACKET_BYTES = 1514;
 export const DEFAULT_MSS = 1448;
-
-export function projectRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'topologies'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error('cannot find the netab package root');
-    dir = up;
-  }
-}
 
 /** Where problems are located: the scenario file, and the suite file for values it defaulted. */
 interface Locator {

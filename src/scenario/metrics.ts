@@ -1,5 +1,5 @@
 /** Metrics each workload produces, with their judging defaults. A scenario's `judge.metrics` overrides them. */
-import type { MetricSpec } from '../results/types.js';
+import type { MetricSpec } from './judge.js';
 
 type Default = Omit<MetricSpec, 'name'>;
 

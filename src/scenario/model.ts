@@ -1,12 +1,7 @@
 /** A scenario after loading, validation, matrix expansion and normalisation: what the pipeline runs. */
-import type { LinkSpec } from '../impairment/types.js';
-import type { JudgeSettings } from '../results/types.js';
-import type { CompeteWorkload } from '../workload/compete.js';
-import type { HttpWorkload } from '../workload/http.js';
-import type { CrossTraffic } from '../workload/cross.js';
-import type { FctWorkload, PageloadWorkload, RrWorkload } from '../workload/transfer.js';
-
-export type { CompeteWorkload, CrossTraffic, FctWorkload, HttpWorkload, PageloadWorkload, RrWorkload };
+import type { JudgeSettings } from './judge.js';
+import type { LinkSpec } from './links.js';
+import type { CrossTraffic, Workload } from './workloads.js';
 
 export type CC = 'cubic' | 'bbr' | 'reno';
 
@@ -35,15 +30,6 @@ export interface TuningProfile {
   route: RouteOpts;
   applyTo: 'sender' | 'receiver' | 'both';
 }
-
-export interface BulkWorkload {
-  type: 'bulk';
-  durationS: number;
-  flows: number;
-  omitS: number;
-  intervalS: number;
-}
-export type Workload = BulkWorkload | FctWorkload | RrWorkload | PageloadWorkload | CompeteWorkload | HttpWorkload;
 
 export interface DockerEndpoint {
   image: string;
@@ -85,4 +71,19 @@ export interface Scenario {
   };
   /** path summary along sender -> receiver, for the fidelity probe and the report's theory overlay */
   path: { rttMs: number; rateMbit?: number; loss?: number; bufferBytes?: number; mss: number };
+}
+
+/** A suite: many scenario files judged as one; possibly one shard of it. */
+export interface SuiteInfo {
+  name: string;
+  /** hash over every expanded scenario's hash, in order: shards of one suite share it */
+  hash: string;
+  files: string[];
+  /** every scenario id of the whole suite, in order (a shard runs a subset) */
+  scenarioIds: string[];
+  shard?: { index: number; count: number };
+  /** set by `netab merge`: the shard run directories it combined */
+  mergedFrom?: string[];
+  /** set by `netab merge`: what was tolerated reading the shards (a cut-short last line), named in the verdict */
+  mergeWarnings?: string[];
 }

@@ -8,10 +8,9 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { isMap, isScalar, type Node } from 'yaml';
 import type { z } from 'zod/v4';
-import type { SuiteInfo } from '../results/types.js';
 import { InputError, type InputProblem } from './errors.js';
 import { describeIssues, loadScenarioText, safeStem, trialSeconds, type LoadOptions } from './load.js';
-import type { Scenario } from './model.js';
+import type { Scenario, SuiteInfo } from './model.js';
 import { safeNameProblem, ScenarioSchema } from './schema.js';
 import { capProblems, MAX_PROBLEMS, nodePos, own, parseYaml, readInputFile, type YamlSource } from './source.js';
 

@@ -11,7 +11,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../../exec/index.js';
-import { projectRoot } from '../../scenario/load.js';
+import { projectRoot } from '../../paths.js';
 import { offloadsOff, type LinkEngine, type LinkHandle, type LinkRequest } from '../../topology/links.js';
 import { RelayClient } from './client.js';
 import { VXLAN_PORT, type RelayConfig } from './protocol.js';
