@@ -1,7 +1,7 @@
 /**
  * netab's house rules for imports (checked in .ci/run by `npm run lint`).
  * Layers, top to bottom; a module may import only its own layer or the layers below it:
- *   cli -> api -> vm, trial -> topology, impairment, tuning, workload -> exec
+ *   cli -> api (src/api.ts, src/api) -> vm, trial -> topology, impairment, tuning, workload -> exec
  *   judge, report -> results (the run-directory layer) -> stats
  *   scenario (the contract: types, loading, validation) is imported by everyone, imports only the base
  *   base: errors.ts, version.ts, paths/util, stats
@@ -37,6 +37,21 @@ module.exports = {
     layer('trial', [...BASE, 'scenario', 'exec', 'results', 'topology', 'impairment', 'tuning', 'workload', 'judge']),
     layer('vm', [...BASE, 'scenario', 'exec', 'results']),
     layer('rollout', [...BASE, 'scenario', 'exec', 'results', 'judge', 'report', 'tuning']),
+    {
+      name: 'layer-cli',
+      comment: 'src/cli may import only src/api.ts, src/errors.ts, src/version.ts, src/cli and types from src/scenario and src/results',
+      severity: 'error',
+      from: { path: '^src/cli/' },
+      to: { path: '^src/', pathNot: ['^src/cli/', '^src/api\\.ts$', '^src/errors\\.ts$', '^src/version\\.ts$', '^src/(scenario|results)/'] },
+    },
+    {
+      name: 'cli-types-only',
+      comment: 'src/cli takes only types from src/scenario and src/results (the API loads and runs)',
+      severity: 'error',
+      from: { path: '^src/cli/' },
+      to: { path: '^src/(scenario|results)/', dependencyTypesNot: ['type-only'] },
+    },
+    { name: 'layer-api', comment: 'src/api.ts and src/api may import everything but src/cli', severity: 'error', from: { path: '^src/api(/|\\.ts$)' }, to: { path: '^src/cli/' } },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

@@ -3,7 +3,7 @@
  * 2 for the user's input, 3 for the environment. An error netab did not expect says so in one line;
  * `--debug` prints its stack.
  */
-import { isProblemSummary } from '../scenario/source.js';
+import { isProblemSummary } from '../api.js';
 import { CommanderError } from 'commander';
 import { EXIT, formatProblem, InputError, NetabError } from '../errors.js';
 

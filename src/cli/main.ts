@@ -4,15 +4,12 @@
  * error, 4 hold, 130 interrupted.
  */
 import { Command, CommanderError, Option } from 'commander';
+import * as api from '../api.js';
 import { EXIT, InputError } from '../errors.js';
-import { inVm } from '../host.js';
-import { debugWanted, reportError } from './errors.js';
-import { parseAlphaFlag, parseMarginFlag } from './flags.js';
-import { estimateSeconds, loadSuite, parseShard, shardScenarios } from '../scenario/suite.js';
-import { jsonSchema } from '../scenario/schema.js';
-import { formatRate } from '../scenario/units.js';
 import type { Scenario } from '../scenario/model.js';
 import { NETAB_VERSION } from '../version.js';
+import { debugWanted, reportError } from './errors.js';
+import { parseAlphaFlag, parseMarginFlag } from './flags.js';
 
 interface RunFlags {
   out?: string;
@@ -50,7 +47,7 @@ function describeLink(s: Scenario): string {
           x.reorder ? `reorder ${+(x.reorder * 100).toFixed(4)}%` : '',
           x.duplicate ? `dup ${+(x.duplicate * 100).toFixed(4)}%` : '',
           x.corrupt ? `corrupt ${+(x.corrupt * 100).toFixed(4)}%` : '',
-          x.rateBps ? `rate ${formatRate(x.rateBps)}` : '',
+          x.rateBps ? `rate ${api.formatRate(x.rateBps)}` : '',
           x.bufferBytes ? `buffer ${x.bufferBytes}B` : '',
         ]
           .filter(Boolean)
@@ -109,35 +106,15 @@ Exit codes: 0 promote, 1 rollback, 2 invalid input or usage, 3 environment or in
     .option('--json', 'print verdict.json to stdout')
     .option('-q, --quiet', 'no progress output')
     .action(async (paths: string[], o: RunFlags) => {
-      if (o.vm && !inVm()) {
-        const { vmRunCommand } = await import('./vm.js');
-        return exitWith(await vmRunCommand(paths, o, process.argv.slice(2)));
-      }
+      if (o.vm && !api.inVm()) return exitWith(await api.runInVm(paths, o, process.argv.slice(2)));
       const { runCommand, resumeCommand } = await import('./run.js');
+      const printing = { json: Boolean(o.json), quiet: Boolean(o.quiet), argv: process.argv.slice(2) };
       if (o.resume) {
         if (paths.length) throw new InputError('--resume takes the run directory only, not scenario files');
-        return exitWith(await resumeCommand(o.resume, { json: Boolean(o.json), quiet: Boolean(o.quiet), argv: process.argv.slice(2) }));
+        return exitWith(await resumeCommand(o.resume, printing));
       }
-      if (paths.length === 0) throw new InputError('run needs a scenario file, folder or suite (or --resume DIR)');
-      const loaded = loadSuite(paths, { pairs: o.trials, engine: o.engine, backend: o.backend, filter: o.filter });
-      const { preflight } = await import('./preflight.js');
-      await preflight(loaded.scenarios, { pairsFromCli: o.trials !== undefined, kernel: true, warn: err });
-      let scenarios = loaded.scenarios;
-      if (o.shard) {
-        const sh = parseShard(o.shard);
-        loaded.suite.shard = sh;
-        scenarios = shardScenarios(scenarios, sh.index, sh.count);
-      }
-      const code = await runCommand(scenarios, loaded.suite, {
-        paths,
-        out: o.out,
-        seed: o.seed ?? scenarios[0]?.seed,
-        aa: Boolean(o.aa),
-        json: Boolean(o.json),
-        quiet: Boolean(o.quiet),
-        argv: process.argv.slice(2),
-      });
-      exitWith(code);
+      const { out, engine, backend, trials, seed, filter, shard, aa } = o;
+      exitWith(await runCommand(paths, { out, engine, backend, trials, seed, filter, shard, aa: Boolean(aa) }, printing));
     });
 
   program
@@ -148,17 +125,14 @@ Exit codes: 0 promote, 1 rollback, 2 invalid input or usage, 3 environment or in
     .option('--filter <regex>', 'only scenarios whose id or name matches')
     .option('--shards <n>', 'show how N shards would split the suite', intArg('--shards'))
     .action((paths: string[], o: { trials?: number; filter?: string; shards?: number }) => {
-      const loaded = loadSuite(paths, { pairs: o.trials, filter: o.filter });
+      const p = api.plan(paths, o);
       const fmt = (sec: number) => `${Math.floor(sec / 60)}m${String(Math.round(sec % 60)).padStart(2, '0')}s`;
-      const line = (label: string, ss: Scenario[]) => {
-        const trials = ss.reduce((a, s) => a + 2 * (s.trials.pairs + s.trials.warmup), 0);
-        const sec = ss.reduce((a, s) => a + estimateSeconds(s), 0);
-        out(`${label}: ${ss.length} scenario${ss.length === 1 ? '' : 's'}, ${trials} trials, about ${fmt(sec)}`);
-      };
-      out(`suite ${loaded.suite.name} (${loaded.suite.files.length} file${loaded.suite.files.length === 1 ? '' : 's'}, hash ${loaded.suite.hash})`);
-      for (const s of loaded.scenarios) out(`  ${s.id}: ${s.trials.pairs} pairs + ${s.trials.warmup} warm-up, about ${fmt(estimateSeconds(s))}`);
-      line('total', loaded.scenarios);
-      if (o.shards) for (let i = 1; i <= o.shards; i++) line(`  shard ${i}/${o.shards}`, shardScenarios(loaded.scenarios, i, o.shards));
+      const line = (label: string, e: api.PlanEstimate) =>
+        out(`${label}: ${e.scenarios} scenario${e.scenarios === 1 ? '' : 's'}, ${e.trials} trials, about ${fmt(e.seconds)}`);
+      out(`suite ${p.suite.name} (${p.suite.files.length} file${p.suite.files.length === 1 ? '' : 's'}, hash ${p.suite.hash})`);
+      for (const s of p.scenarios) out(`  ${s.id}: ${s.pairs} pairs + ${s.warmup} warm-up, about ${fmt(s.seconds)}`);
+      line('total', p.total);
+      for (const [i, e] of p.shards.entries()) line(`  shard ${i + 1}/${p.shards.length}`, e);
     });
 
   program
@@ -179,9 +153,7 @@ Exit codes: 0 promote, 1 rollback, 2 invalid input or usage, 3 environment or in
     .option('--json', 'print the expanded scenarios as JSON')
     .option('--no-kernel', 'skip checking sysctls against this kernel (a fresh network namespace)')
     .action(async (paths: string[], o: { json?: boolean; kernel: boolean }) => {
-      const scenarios = loadSuite(paths, {}).scenarios;
-      const { preflight } = await import('./preflight.js');
-      await preflight(scenarios, { kernel: o.kernel, warn: err });
+      const scenarios = await api.validate(paths, { kernel: o.kernel, warn: err });
       if (o.json) out(JSON.stringify(scenarios, null, 2));
       else {
         for (const s of scenarios) {
@@ -198,12 +170,9 @@ Exit codes: 0 promote, 1 rollback, 2 invalid input or usage, 3 environment or in
     .description('re-judge a stored run directory offline (writes verdict.json)')
     .argument('<dir>', 'run directory')
     .option('--alpha <a>', 'significance level, above 0 and below 0.5', parseAlphaFlag)
-    .option('--margin <m>', 'override every metric margin: "2%" (relative, below 100%) or a number above 0 (absolute)', (v: string) => {
-      parseMarginFlag(v);
-      return v;
-    })
+    .option('--margin <m>', 'override every metric margin: "2%" (relative, below 100%) or a number above 0 (absolute)', parseMarginFlag)
     .option('--json', 'print verdict.json to stdout')
-    .action(async (dir: string, o: { alpha?: number; margin?: string; json?: boolean }) => {
+    .action(async (dir: string, o: { alpha?: number; margin?: api.MarginOverride; json?: boolean }) => {
       const { judgeCommand } = await import('./run.js');
       exitWith(await judgeCommand(dir, o));
     });
@@ -221,8 +190,7 @@ Exit codes: 0 promote, 1 rollback, 2 invalid input or usage, 3 environment or in
     .command('doctor')
     .description('check this machine: root, iproute2, iperf3, ethtool, netem, congestion controls, docker, leftovers')
     .action(async () => {
-      const { doctor } = await import('./doctor.js');
-      const checks = await doctor();
+      const checks = await api.doctor();
       for (const c of checks) out(`${c.ok ? 'ok  ' : c.required ? 'FAIL' : 'warn'}  ${c.name.padEnd(19)} ${c.detail}`);
       if (checks.some((c) => c.required && !c.ok)) exitWith(EXIT.env);
     });
@@ -232,10 +200,7 @@ Exit codes: 0 promote, 1 rollback, 2 invalid input or usage, 3 environment or in
     .description('remove leftovers (namespaces, processes, containers, networks, sysctl changes) of crashed or killed runs')
     .option('--force', 'also remove resources of runs whose process still seems alive')
     .action(async (o: { force?: boolean }) => {
-      const { gc } = await import('../topology/netns/gc.js');
-      const removed = await gc({ force: o.force, log: out });
-      const { dockerGc } = await import('../topology/docker/index.js');
-      removed.push(...(await dockerGc({ force: o.force, log: out })));
+      const removed = await api.gc({ force: o.force, log: out });
       if (removed.length === 0) out('nothing to remove');
     });
 
@@ -246,8 +211,7 @@ Exit codes: 0 promote, 1 rollback, 2 invalid input or usage, 3 environment or in
     .option('--out <dir>', 'output folder (default DIR/export)')
     .option('--force', 'export even when the decision is not PROMOTE (recorded in every file)')
     .action(async (dir: string, o: { out?: string; force?: boolean }) => {
-      const { exportCommand } = await import('../rollout/export.js');
-      exitWith(await exportCommand(dir, o));
+      exitWith(await api.exportRun(dir, o));
     });
 
   const rollout = program.command('rollout').description('staged production rollout of a promoted profile');
@@ -259,8 +223,7 @@ Exit codes: 0 promote, 1 rollback, 2 invalid input or usage, 3 environment or in
     .option('--bake <duration>', 'bake time per stage (s, m, h, d)', '1h')
     .option('--out <dir>', 'output folder (default DIR/rollout)')
     .action(async (dir: string, o: { stages: string; bake: string; out?: string }) => {
-      const { rolloutPlanCommand, parseStages, parseDuration } = await import('../rollout/plan.js');
-      exitWith(await rolloutPlanCommand(dir, { stages: parseStages(o.stages), bakeS: parseDuration(o.bake), out: o.out }));
+      exitWith(await api.rolloutPlan(dir, { stages: o.stages, bake: o.bake, out: o.out }));
     });
 
   program
@@ -291,8 +254,7 @@ Exit codes: 0 promote, 1 rollback, 2 invalid input or usage, 3 environment or in
         timeout: string;
         out?: string;
       }) => {
-        const { gateCommand } = await import('../rollout/gate.js');
-        exitWith(await gateCommand({ ...o, metrics: o.metric }));
+        exitWith(await api.gate({ ...o, metrics: o.metric }));
       },
     );
 
@@ -302,8 +264,7 @@ Exit codes: 0 promote, 1 rollback, 2 invalid input or usage, 3 environment or in
     .description('prepare the kernel and initramfs in the cache (idempotent; installs qemu and friends from Debian)')
     .option('--force', 'rebuild and re-test even when up to date')
     .action(async (o: { force?: boolean }) => {
-      const { vmSetup } = await import('../vm/index.js');
-      const img = await vmSetup({ force: o.force, log: out });
+      const img = await api.vmSetup({ force: o.force, log: out });
       out(`vm ready: kernel ${img.kernelVersion} (${img.kernelFormat}), accelerator ${img.accelerator}, cache ${img.cacheDir}`);
     });
   vmCmd
@@ -311,8 +272,7 @@ Exit codes: 0 promote, 1 rollback, 2 invalid input or usage, 3 environment or in
     .description('is the VM cache ready, which kernel, does KVM work')
     .option('--live', 'also boot it once')
     .action(async (o: { live?: boolean }) => {
-      const { vmDoctor, formatVmDoctor } = await import('../vm/index.js');
-      out(formatVmDoctor(await vmDoctor({ live: o.live })));
+      out(await api.vmDoctor({ live: o.live }));
     });
 
   const dockerCmd = program.command('docker').description('docker backend helpers');
@@ -321,14 +281,13 @@ Exit codes: 0 promote, 1 rollback, 2 invalid input or usage, 3 environment or in
     .description("(re)build netab's endpoint image locally from host binaries (no registry needed)")
     .option('--force', 'rebuild even when the image exists')
     .action(async (o: { force?: boolean }) => {
-      const { dockerBuildImageCommand } = await import('../topology/docker/index.js');
-      exitWith(await dockerBuildImageCommand({ force: o.force, log: out }));
+      exitWith(await api.dockerBuildImage({ force: o.force, log: out }));
     });
 
   program
     .command('schema')
     .description('print the scenario JSON Schema (for editor autocompletion)')
-    .action(() => out(JSON.stringify(jsonSchema(), null, 2)));
+    .action(() => out(JSON.stringify(api.schema(), null, 2)));
 
   return program;
 }

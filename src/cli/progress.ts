@@ -1,5 +1,5 @@
 /** Progress on a TTY (one live status line) or plain lines otherwise (CI logs). */
-import type { Progress } from '../trial/runner.js';
+import type { Progress } from '../api.js';
 import type { Scenario } from '../scenario/model.js';
 import type { TrialRecord } from '../results/types.js';
 

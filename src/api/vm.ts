@@ -5,12 +5,11 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
+import { EXIT } from '../errors.js';
 import { projectRoot } from '../paths.js';
 import { runDirFor } from '../trial/runner.js';
 import { vmSetup, vmRun, VmError } from '../vm/index.js';
 
-const EXIT_ENV = 3;
-const EXIT_INTERRUPTED = 130;
 
 /** argv for the guest: --vm dropped, --out forced to the shared run directory (pure; unit-tested). */
 export function guestArgs(argv: string[], outDir: string): string[] {
@@ -36,7 +35,7 @@ export async function vmRunCommand(paths: string[], o: { out?: string; resume?: 
     : resolve(o.out ?? runDirFor('reports', paths.length === 1 ? basename(paths[0]!, extname(paths[0]!)) : 'suite'));
   if (o.resume && !existsSync(outDir)) {
     process.stderr.write(`netab: --resume ${o.resume}: no such run directory\n`);
-    return 2;
+    return EXIT.usage;
   }
   mkdirSync(outDir, { recursive: true });
   const ac = new AbortController();
@@ -60,11 +59,11 @@ export async function vmRunCommand(paths: string[], o: { out?: string; resume?: 
   } catch (e) {
     if (ac.signal.aborted) {
       say('interrupted: the VM was powered off');
-      return EXIT_INTERRUPTED;
+      return EXIT.interrupted;
     }
     if (e instanceof VmError) {
       say(`${e.message}`);
-      return EXIT_ENV;
+      return EXIT.env;
     }
     throw e;
   } finally {
