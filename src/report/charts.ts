@@ -1,6 +1,7 @@
 /**
  * Static SVG charts rendered in Node at report time. Scales, ticks and paths come from d3-scale,
- * d3-shape and d3-array (pure modules, no DOM); this file only lays out marks and writes SVG text.
+ * d3-shape and d3-array (pure modules, no DOM); this file only lays out marks, with the building
+ * blocks (axes, text, legends) from svg.ts.
  * Every label that can carry user text goes through escXml. Output is deterministic (seeded jitter),
  * so re-rendering a run gives the same file.
  */
@@ -10,108 +11,12 @@ import { area, line } from 'd3-shape';
 import { uniformAt } from '../stats/random.js';
 import { quantileSorted } from '../stats/quantile.js';
 import { escXml, fmtNum } from './format.js';
+import { clip, dots, emptyChart, FONT, legend, linearDomain, logXAxis, r1, svgOpen, text, xAxis, yAxis, type ChartOpts } from './svg.js';
 
 export const ARM_COLORS = { control: '#4c78a8', canary: '#e4761b' } as const;
 
-const r1 = (v: number) => Math.round(v * 10) / 10;
-const FONT = 11;
-
-function svgOpen(w: number, h: number, title: string, cls = 'chart'): string {
-  return (
-    `<svg class="${cls}" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img">` +
-    `<title>${escXml(title)}</title>`
-  );
-}
-
-function text(x: number, y: number, s: string, attrs = ''): string {
-  return `<text x="${r1(x)}" y="${r1(y)}"${attrs ? ' ' + attrs : ''}>${escXml(s)}</text>`;
-}
-
-/** Fit a label into roughly `maxChars`, keeping the start. */
-function clip(s: string, maxChars: number): string {
-  return s.length <= maxChars ? s : s.slice(0, Math.max(1, maxChars - 1)) + '…';
-}
-
-function linearDomain(values: number[], opts: { includeZero?: boolean; pad?: number } = {}): [number, number] {
-  const fin = values.filter((v) => Number.isFinite(v));
-  let lo = min(fin) ?? 0;
-  let hi = max(fin) ?? 1;
-  if (opts.includeZero) {
-    lo = Math.min(lo, 0);
-    hi = Math.max(hi, 0);
-  }
-  if (lo === hi) {
-    const d = Math.abs(lo) * 0.05 || 1;
-    lo -= d;
-    hi += d;
-  } else if (opts.pad) {
-    const d = (hi - lo) * opts.pad;
-    lo -= d;
-    hi += d;
-  }
-  return [lo, hi];
-}
-
-function xAxis(x: ScaleLinear<number, number>, y: number, top: number, count: number, label?: string, fmt?: (v: number) => string): string {
-  const ticks = x.ticks(count);
-  const f = fmt ?? x.tickFormat(count);
-  return axisX(ticks.map((t) => [x(t), f(t)]), x.range() as [number, number], y, top, label);
-}
-
-/** Vertical grid + tick marks as two paths, labels as text: compact for reports with hundreds of charts. */
-function axisX(ticks: [number, string][], range: [number, number], y: number, top: number, label?: string): string {
-  let grid = '', marks = '', labels = '';
-  for (const [px0, lab] of ticks) {
-    const px = r1(px0);
-    grid += `M${px} ${r1(top)}V${r1(y)}`;
-    marks += `M${px} ${r1(y)}v4`;
-    if (lab) labels += text(px, y + 4 + FONT, lab, 'text-anchor="middle"');
-  }
-  const [a, b] = range;
-  let s = `<g class="axis"><path class="grid" d="${grid}"/><path d="${marks}M${r1(a)} ${r1(y)}H${r1(b)}"/>${labels}`;
-  if (label) s += text((a + b) / 2, y + 8 + FONT * 2, label, 'text-anchor="middle" class="axis-label"');
-  return s + `</g>`;
-}
-
-function yAxis(y: ScaleLinear<number, number>, x: number, right: number, count: number, label?: string): string {
-  const ticks = y.ticks(count);
-  const f = y.tickFormat(count);
-  let grid = '', labels = '';
-  for (const t of ticks) {
-    const py = r1(y(t));
-    grid += `M${r1(x)} ${py}H${r1(right)}`;
-    labels += text(x - 4, py + FONT / 3, f(t), 'text-anchor="end"');
-  }
-  const [a, b] = y.range() as [number, number];
-  let s = `<g class="axis"><path class="grid" d="${grid}"/><path d="M${r1(x)} ${r1(a)}V${r1(b)}"/>${labels}`;
-  if (label) s += text(4, (a + b) / 2, label, `class="axis-label" text-anchor="middle" transform="rotate(-90 ${r1(4 + FONT / 2)} ${r1((a + b) / 2)})" dy="${FONT / 2}"`);
-  return s + `</g>`;
-}
-
-/** Many dots as one path of zero-length round-capped segments (about a third of the bytes of circles). */
-function dots(pts: [number, number][], color: string, r: number, opacity = 1): string {
-  if (!pts.length) return '';
-  let d = '';
-  for (const [x, y] of pts) d += `M${r1(x)} ${r1(y)}h0`;
-  return `<path d="${d}" fill="none" stroke="${color}" stroke-width="${r * 2}" stroke-linecap="round"${opacity < 1 ? ` stroke-opacity="${opacity}"` : ''}/>`;
-}
-
-function legend(items: { label: string; color: string; dash?: boolean; hollow?: boolean }[], x: number, y: number): string {
-  let s = `<g class="legend">`;
-  let cx = x;
-  for (const it of items) {
-    if (it.dash) s += `<line x1="${r1(cx)}" x2="${r1(cx + 14)}" y1="${r1(y - 3)}" y2="${r1(y - 3)}" stroke="${it.color}" stroke-width="2" stroke-dasharray="4 2"/>`;
-    else if (it.hollow) s += `<circle cx="${r1(cx + 5)}" cy="${r1(y - 3)}" r="3.5" fill="#fff" stroke="${it.color}" stroke-width="1.5"/>`;
-    else s += `<rect x="${r1(cx)}" y="${r1(y - 8)}" width="10" height="10" rx="2" fill="${it.color}"/>`;
-    const lab = clip(it.label, 28);
-    s += text(cx + (it.dash ? 18 : 14), y + 1, lab);
-    cx += (it.dash ? 18 : 14) + lab.length * 6.2 + 12;
-  }
-  return s + `</g>`;
-}
-
 /** Pick m values from sorted ascending data at evenly spaced quantiles: keeps the shape, drops the bulk. */
-export function quantileSample(sorted: number[], m: number): number[] {
+function quantileSample(sorted: number[], m: number): number[] {
   if (sorted.length <= m) return sorted;
   const out: number[] = [];
   for (let i = 0; i < m; i++) out.push(sorted[Math.round((i * (sorted.length - 1)) / (m - 1))]!);
@@ -127,15 +32,6 @@ export interface DistArm {
   values: number[];
   /** optional per-value hover labels (same order as values), used only for small n */
   labels?: string[];
-}
-
-export interface ChartOpts {
-  title: string;
-  width?: number;
-  /** cap on drawn points per arm/series before sampling or binning kicks in */
-  maxPoints?: number;
-  /** per-point hover labels (small runs only; they cost ~100 bytes a point) */
-  pointTitles?: boolean;
 }
 
 export function distributionChart(arms: DistArm[], opts: ChartOpts & { unit: string }): string {
@@ -361,7 +257,7 @@ export interface RefLine {
 }
 
 /** Keep at most m points of a series by stride, always keeping the last one. */
-export function strideSample<T>(pts: T[], m: number): T[] {
+function strideSample<T>(pts: T[], m: number): T[] {
   if (pts.length <= m) return pts;
   const step = pts.length / m;
   const out: T[] = [];
@@ -465,20 +361,4 @@ export function barChart(bars: Bar[], opts: ChartOpts & { unit: string }): strin
   });
   s += text(8, 14, clip(opts.title, Math.floor((W - 16) / 6.6)), 'class="chart-title"');
   return s + `</svg>`;
-}
-
-function logXAxis(x: ScaleLogarithmic<number, number>, y: number, top: number, label: string): string {
-  // 1-2-5 ticks per decade
-  const [d0, d1] = x.domain() as [number, number];
-  const ticks: [number, string][] = [];
-  for (let e = Math.floor(Math.log10(d0)); e <= Math.ceil(Math.log10(d1)); e++)
-    for (const m of [1, 2, 5]) {
-      const v = m * 10 ** e;
-      if (v >= d0 && v <= d1) ticks.push([x(v), fmtNum(v)]);
-    }
-  return axisX(ticks, x.range() as [number, number], y, top, label);
-}
-
-function emptyChart(W: number, H: number, title: string, msg: string): string {
-  return svgOpen(W, H, title) + text(W / 2, H / 2, msg, 'text-anchor="middle" class="muted"') + `</svg>`;
 }

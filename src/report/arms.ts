@@ -1,0 +1,76 @@
+/**
+ * Per-arm statistics of a scenario's trials for the report: the judged values of a metric per arm
+ * (with their run order), median and interquartile range, measured goodput.
+ */
+import type { MetricResult, TrialRecord } from '../results/types.js';
+import { quantileSorted } from '../stats/quantile.js';
+import { ascending } from 'd3-array';
+import type { OrderPoint } from './charts.js';
+import { fmtNum } from './format.js';
+import { toMbit } from './theory.js';
+
+interface ArmValues {
+  values: number[];
+  labels: string[];
+  order: OrderPoint[];
+}
+
+export function finite(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v);
+}
+
+/** Per-arm values; hover labels only when asked (small runs): on 100k trials they were most of the report's time. */
+export function armValues(trials: TrialRecord[], metric: string, arm: 'control' | 'canary', excludeSuspect: boolean, withLabels = false): ArmValues {
+  const values: number[] = [];
+  const labels: string[] = [];
+  const order: OrderPoint[] = [];
+  for (const t of trials) {
+    if (t.arm !== arm || t.status !== 'ok') continue;
+    const v = t.metrics?.[metric];
+    if (!finite(v)) continue;
+    const excluded = !!t.suspect && excludeSuspect;
+    order.push({ x: t.pair, y: v, warmup: t.warmup, excluded });
+    if (t.warmup || excluded) continue;
+    values.push(v);
+    if (withLabels) labels.push(`${t.trial ?? `pair ${t.pair}`}: ${fmtNum(v)}${t.suspect ? ` (suspect: ${t.suspect})` : ''}`);
+  }
+  return { values, labels, order };
+}
+
+function medianIqr(values: number[]): { med: number; q1: number; q3: number } | null {
+  if (!values.length) return null;
+  const s = [...values].sort(ascending);
+  return { med: quantileSorted(s, 0.5), q1: quantileSorted(s, 0.25), q3: quantileSorted(s, 0.75) };
+}
+
+/** Evenly pick up to k items, spread over the run (first, ..., last). */
+export function spread<T>(xs: T[], k: number): T[] {
+  if (xs.length <= k) return xs;
+  return Array.from({ length: k }, (_, i) => xs[Math.round((i * (xs.length - 1)) / (k - 1))]!);
+}
+
+/** Measured goodput per arm in Mbit/s: from a rate metric if the run has one, else from series means. */
+export function measuredGoodput(metrics: MetricResult[], trials: TrialRecord[], excludeSuspect: boolean, judgedTrials: TrialRecord[]) {
+  const byName = metrics.filter((m) => toMbit(1, m.unit ?? '') !== null);
+  const gm = byName.find((m) => /goodput|throughput/i.test(m.name)) ?? byName[0];
+  const out: { arm: 'control' | 'canary'; med: number; q1: number; q3: number; source: string }[] = [];
+  for (const arm of ['control', 'canary'] as const) {
+    let vals: number[] = [];
+    let source = '';
+    if (gm) {
+      const f = toMbit(1, gm.unit)!;
+      vals = armValues(trials, gm.name, arm, excludeSuspect).values.map((v) => v * f);
+      source = `metric ${gm.name}`;
+    }
+    if (!vals.length) {
+      vals = judgedTrials
+        .filter((t) => t.arm === arm && Array.isArray(t.series?.goodput) && t.series!.goodput!.length)
+        .map((t) => t.series!.goodput!.filter(finite).reduce((a, b) => a + b, 0) / t.series!.goodput!.filter(finite).length)
+        .filter(finite);
+      source = 'mean of goodput series';
+    }
+    const mi = medianIqr(vals);
+    if (mi) out.push({ arm, ...mi, source });
+  }
+  return out;
+}

@@ -1,0 +1,176 @@
+/**
+ * The charts of one scenario in the report: effect forest plots, per-metric distributions and run
+ * order, time series with theory reference lines, theory vs measured goodput. Each returns SVG
+ * strings from charts.ts; scenario.ts decides whether the size budget allows drawing them.
+ */
+import type { ManifestScenario, MetricResult, TrialRecord } from '../results/types.js';
+import { armValues, finite, type measuredGoodput, spread } from './arms.js';
+import { ARM_COLORS, barChart, distributionChart, forestPlot, runOrderChart, timeSeriesChart, type Bar, type ForestRow, type LineSeries, type RefLine } from './charts.js';
+import { effectView, fmtBytes, fmtEffect, fmtInterval, fmtNum, verdictStyle } from './format.js';
+import { MINUS, type KvRow } from './tables.js';
+import type { Theory } from './theory.js';
+
+/** Forest plots: one for the percent-scale metrics (shared axis), one per linear metric (own unit). */
+export function forestSvgs(metrics: MetricResult[], man: ManifestScenario | undefined, name: string): string[] {
+  const forestSvgs: string[] = [];
+  const pctRows: ForestRow[] = [];
+  for (const m of metrics) {
+    const e = effectView(m, man);
+    const row: ForestRow = {
+      label: `${m.critical ? '★ ' : ''}${m.name}`,
+      est: e.est,
+      lo: e.lo,
+      hi: e.hi,
+      margin: e.margin,
+      lower: e.lower,
+      color: verdictStyle(m.verdict).ink,
+      valueText: e.est === null ? m.verdict : `${fmtEffect(e, MINUS)} ${fmtInterval(e, MINUS)}`,
+    };
+    if (e.kind === 'pct') pctRows.push(row);
+    else
+      forestSvgs.push(
+        forestPlot([row], { title: `${name}: ${m.name} effect (${e.unit})`, unit: e.unit, axisLabel: `effect in ${e.unit || 'units'} (+ = canary better)` }),
+      );
+  }
+  if (pctRows.length)
+    forestSvgs.unshift(forestPlot(pctRows, { title: `${name}: effects with intervals vs margins`, unit: '%', axisLabel: 'effect, % (+ = canary better)' }));
+  return forestSvgs;
+}
+
+export interface PointLimits {
+  maxPts: number;
+  pointTitles: boolean;
+}
+
+/** Per-metric distribution and run-order charts; metrics without a single value are named in noValues. */
+export function metricCharts(metrics: MetricResult[], trials: TrialRecord[], excludeSuspect: boolean, o: PointLimits, noValues: string[]) {
+  return metrics.flatMap((m) => {
+    const ctl = armValues(trials, m.name, 'control', excludeSuspect, o.pointTitles);
+    const can = armValues(trials, m.name, 'canary', excludeSuspect, o.pointTitles);
+    if (!ctl.order.length && !can.order.length) {
+      noValues.push(m.name);
+      return [];
+    }
+    const unit = m.unit ? `${m.name} (${m.unit})` : m.name;
+    return {
+      name: m.name,
+      distSvg: distributionChart(
+        [
+          { label: 'control', color: ARM_COLORS.control, values: ctl.values, labels: ctl.labels },
+          { label: 'canary', color: ARM_COLORS.canary, values: can.values, labels: can.labels },
+        ],
+        { title: `${m.name}: per-trial values by arm`, unit, maxPoints: o.maxPts, pointTitles: o.pointTitles },
+      ),
+      orderSvg: runOrderChart(
+        [
+          { label: 'control', color: ARM_COLORS.control, points: ctl.order },
+          { label: 'canary', color: ARM_COLORS.canary, points: can.order },
+        ],
+        { title: `${m.name}: per-trial values in run order`, unit: m.unit, maxPoints: o.maxPts, pointTitles: o.pointTitles },
+      ),
+    };
+  });
+}
+
+/** Time series of the judged trials that carry them (bulk), a few trials per arm overlaid. */
+export function seriesSvgs(withSeries: TrialRecord[], theory: Theory | null, maxSeries: number): string[] {
+  const seriesSvgs: string[] = [];
+  for (const def of seriesDefs(theory)) {
+    const lines: LineSeries[] = [];
+    for (const arm of ['control', 'canary'] as const) {
+      const ts = spread(
+        withSeries.filter((t) => t.arm === arm && Array.isArray(t.series![def.key]) && t.series![def.key]!.length > 0 && Array.isArray(t.series![def.tKey ?? 't'])),
+        maxSeries,
+      );
+      ts.forEach((t, i) => {
+        const tt = t.series![def.tKey ?? 't']!, vv = t.series![def.key]!;
+        const n = Math.min(tt.length, vv.length);
+        const pts: [number, number][] = [];
+        for (let j = 0; j < n; j++) if (finite(tt[j]) && finite(vv[j])) pts.push([tt[j]!, vv[j]!]);
+        lines.push({ label: `${arm} (${ts.length} trial${ts.length === 1 ? '' : 's'})`, color: ARM_COLORS[arm], points: pts, opacity: 0.45, legend: i === 0 });
+      });
+    }
+    if (lines.length) seriesSvgs.push(timeSeriesChart(lines, def.refs, { title: def.title, yLabel: def.yLabel }));
+  }
+  return seriesSvgs;
+}
+
+function seriesDefs(theory: Theory | null): { key: string; tKey?: string; title: string; yLabel: string; refs: RefLine[] }[] {
+  // tKey: the series' own time axis (iperf3 intervals: t; ss -tin samples of bulk trials: ss_t)
+  return [
+    {
+      key: 'goodput',
+      title: 'goodput over time',
+      yLabel: 'Mbit/s',
+      refs: (theory?.lines ?? [])
+        .filter((l) => l.key !== 'ceiling')
+        .map((l) => ({ value: l.mbit, label: l.label, color: l.key === 'rate' ? '#24292f' : l.key === 'mathis' ? '#8250df' : '#0969da' })),
+    },
+    {
+      key: 'rtt',
+      title: 'RTT over time',
+      yLabel: 'ms',
+      refs: theory
+        ? [
+            { value: theory.rttMs, label: 'base RTT', color: '#24292f' },
+            ...(theory.maxQueueDelayMs !== null ? [{ value: theory.rttMs + theory.maxQueueDelayMs, label: 'base + full buffer', color: '#8250df' }] : []),
+          ]
+        : [],
+    },
+    {
+      key: 'cwnd',
+      title: 'cwnd over time',
+      yLabel: 'packets',
+      refs:
+        theory?.bdpPackets != null
+          ? [
+              { value: theory.bdpPackets, label: 'BDP', color: '#24292f' },
+              ...(theory.bufferBytes !== null ? [{ value: theory.bdpPackets + theory.bufferBytes / theory.mss, label: 'BDP + buffer', color: '#8250df' }] : []),
+            ]
+          : theory?.windowCapMbit != null && theory.bufferBytes !== null
+            ? [{ value: theory.bufferBytes / theory.mss, label: 'window cap', color: '#0969da' }]
+            : [],
+    },
+    {
+      key: 'ss_delivery',
+      tKey: 'ss_t',
+      title: 'delivery rate over time (ss -tin, sender)',
+      yLabel: 'Mbit/s',
+      refs: theory?.lines.filter((l) => l.key === 'rate').map((l) => ({ value: l.mbit, label: l.label, color: '#24292f' })) ?? [],
+    },
+    {
+      key: 'ss_pacing',
+      tKey: 'ss_t',
+      title: 'pacing rate over time (ss -tin, sender)',
+      yLabel: 'Mbit/s',
+      refs: [],
+    },
+  ];
+}
+
+export function theoryBlock(t: Theory, gp: ReturnType<typeof measuredGoodput>, chart: boolean) {
+  const rows: KvRow[] = [];
+  if (t.rateMbit !== null) rows.push({ key: 'bottleneck rate', value: `${fmtNum(t.rateMbit)} Mbit/s` });
+  rows.push({ key: 'base RTT', value: `${fmtNum(t.rttMs)} ms` });
+  rows.push({ key: 'MSS', value: `${t.mss} B` });
+  if (t.bdpBytes !== null) rows.push({ key: 'BDP (rate × RTT)', value: `${fmtBytes(t.bdpBytes)} = ${fmtNum(t.bdpPackets)} packets` });
+  if (t.loss !== null) rows.push({ key: 'random loss', value: `${fmtNum(t.loss * 100)} %` });
+  if (t.bufferBytes !== null)
+    rows.push({ key: 'buffer', value: `${fmtBytes(t.bufferBytes)}${t.bufferBdp !== null ? ` = ${fmtNum(t.bufferBdp)} × BDP` : ''}` });
+  if (t.maxQueueDelayMs !== null) rows.push({ key: 'queueing delay, full buffer', value: `${fmtNum(t.maxQueueDelayMs)} ms` });
+  if (t.mathisMbit !== null) rows.push({ key: 'Mathis bound MSS/RTT·√(3/(2p))', value: `${fmtNum(t.mathisMbit)} Mbit/s` });
+  if (t.windowCapMbit !== null) rows.push({ key: 'rwnd/RTT cap (buffer-limited)', value: `${fmtNum(t.windowCapMbit)} Mbit/s` });
+  if (t.ceilingMbit !== null) rows.push({ key: 'expected ceiling', value: `${fmtNum(t.ceilingMbit)} Mbit/s (${t.limitedBy})` });
+  for (const g of gp)
+    rows.push({
+      key: `measured ${g.arm} (median)`,
+      value: `${fmtNum(g.med)} Mbit/s${t.ceilingMbit ? ` = ${fmtNum((g.med / t.ceilingMbit) * 100)} % of ceiling` : ''}`,
+    });
+  const bars: Bar[] = [
+    ...t.lines.map((l) => ({ label: l.label, value: l.mbit, color: l.key === 'mathis' ? '#8250df' : l.key === 'window' ? '#0969da' : '#57606a', theory: true })),
+    ...gp.map((g) => ({ label: `measured ${g.arm}`, value: g.med, lo: g.q1, hi: g.q3, color: ARM_COLORS[g.arm] })),
+  ];
+  const svg = chart && bars.length ? barChart(bars, { title: 'theory vs measured goodput', unit: 'Mbit/s' }) : '';
+  const note = gp.length ? `measured: ${gp[0]!.source}, median with interquartile range` : 'no goodput measured in this scenario';
+  return { rows, svg, note };
+}
