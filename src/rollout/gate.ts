@@ -12,10 +12,9 @@
  * Output folder: manifest.json + results.jsonl (the samples as one-arm records), verdict.json, and
  * report.html / junit.xml / summary.md from src/report.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { EnvError, EXIT, InputError } from '../errors.js';
 import { decide, exitCodeFor } from '../judge/index.js';
 import { analyzeMetric } from '../judge/metric.js';
@@ -26,105 +25,11 @@ import type { JudgeSettings, MetricSpec, RunManifest, TrialRecord, Verdict } fro
 import { holm, spearman, theilSenSlope } from '../stats/index.js';
 import { NETAB_VERSION } from '../version.js';
 import { parseDuration } from './plan.js';
-import { defaultQuery, prometheusSamples } from './prometheus.js';
+import { defaultGuardrail, type GateDecision, type GateSpec, type GuardrailSpec, loadSpec } from './gate-spec.js';
+import { prometheusSamples } from './prometheus.js';
 import { readSamples, type Sample } from './samples.js';
 
-export type GateDecision = 'ADVANCE' | 'HOLD' | 'ROLLBACK';
 const WORD: Record<string, GateDecision> = { promote: 'ADVANCE', hold: 'HOLD', rollback: 'ROLLBACK' };
-
-export interface GuardrailSpec extends MetricSpec {
-  query?: string;
-}
-
-export interface GateSpec {
-  alpha: number;
-  minSamples: number;
-  maxFailedFraction: number;
-  metrics: GuardrailSpec[];
-}
-
-/** Defaults for metric names netab knows (README: default judging per metric); every one critical in a gate. */
-const KNOWN: Record<string, Omit<MetricSpec, 'name' | 'required' | 'critical'>> = {
-  goodput: { unit: 'Mbit/s', direction: 'higher', scale: 'log', margin: { kind: 'relative', value: 0.02 } },
-  retrans: { unit: 'ratio', direction: 'lower', scale: 'linear', margin: { kind: 'absolute', value: 0.005 } },
-  retrans_ratio: { unit: 'ratio', direction: 'lower', scale: 'linear', margin: { kind: 'absolute', value: 0.005 } },
-  timeouts: { unit: 'ratio', direction: 'lower', scale: 'linear', margin: { kind: 'absolute', value: 0.001 } },
-  failures: { unit: 'ratio', direction: 'lower', scale: 'linear', margin: { kind: 'absolute', value: 0.01 } },
-  rtt_p50: { unit: 'ms', direction: 'lower', scale: 'log', margin: { kind: 'relative', value: 0.05 } },
-  rtt_p99: { unit: 'ms', direction: 'lower', scale: 'log', margin: { kind: 'relative', value: 0.1 } },
-  fct_p50: { unit: 'ms', direction: 'lower', scale: 'log', margin: { kind: 'relative', value: 0.05 } },
-  fct_p99: { unit: 'ms', direction: 'lower', scale: 'log', margin: { kind: 'relative', value: 0.1 } },
-  ttfb_p50: { unit: 'ms', direction: 'lower', scale: 'log', margin: { kind: 'relative', value: 0.05 } },
-  plt: { unit: 'ms', direction: 'lower', scale: 'log', margin: { kind: 'relative', value: 0.05 } },
-};
-
-function marginOf(v: unknown, where: string): MetricSpec['margin'] {
-  if (typeof v === 'number' && v >= 0 && Number.isFinite(v)) return { kind: 'absolute', value: v };
-  if (typeof v === 'string' && /^\d+(\.\d+)?%$/.test(v.trim()) && Number.parseFloat(v) < 100)
-    return { kind: 'relative', value: Number.parseFloat(v) / 100 };
-  if (
-    v &&
-    typeof v === 'object' &&
-    ((v as { kind?: string }).kind === 'relative' || (v as { kind?: string }).kind === 'absolute') &&
-    typeof (v as { value?: unknown }).value === 'number'
-  )
-    return { ...(v as MetricSpec['margin']) };
-  throw new InputError(`${where}: margin must be "2%" (relative) or a number (absolute), got ${JSON.stringify(v)}`);
-}
-
-export function defaultGuardrail(name: string): GuardrailSpec {
-  const k = KNOWN[name];
-  if (!k)
-    throw new InputError(
-      `metric "${name}": netab has no default direction and margin for it; describe it in --spec (name, direction, margin, scale)`,
-    );
-  const q = defaultQuery(name);
-  return { name, ...k, margin: { ...k.margin }, critical: true, required: true, ...(q ? { query: q } : {}) };
-}
-
-/** A gate spec: a file of its own or a `netab rollout plan` plan.yaml (its guardrails). */
-export function loadSpec(file: string): Partial<GateSpec> & { metrics?: GuardrailSpec[] } {
-  let doc: Record<string, unknown>;
-  try {
-    doc = parseYaml(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  } catch (e) {
-    throw new InputError([{ file, path: '', message: `cannot read the gate spec: ${(e as Error).message.split('\n')[0]}` }]);
-  }
-  if (!doc || typeof doc !== 'object') throw new InputError([{ file, path: '', message: 'the gate spec must be a YAML mapping' }]);
-  const list = (doc.guardrails ?? doc.metrics) as unknown;
-  const out: Partial<GateSpec> & { metrics?: GuardrailSpec[] } = {};
-  if (doc.alpha !== undefined) out.alpha = Number(doc.alpha);
-  if (doc.min_samples !== undefined) out.minSamples = Number(doc.min_samples);
-  if (doc.max_failed_fraction !== undefined) out.maxFailedFraction = Number(doc.max_failed_fraction);
-  if (list !== undefined) {
-    if (!Array.isArray(list)) throw new InputError([{ file, path: 'guardrails', message: 'must be a list of metrics' }]);
-    let needSamples = 0;
-    out.metrics = list.map((raw, i) => {
-      const r = raw as Record<string, unknown>;
-      const where = `${file}: guardrails[${i}]`;
-      if (!r || typeof r.name !== 'string') throw new InputError(`${where}: needs a name`);
-      const base = KNOWN[r.name];
-      const direction = (r.direction ?? base?.direction) as MetricSpec['direction'];
-      if (direction !== 'higher' && direction !== 'lower') throw new InputError(`${where} (${r.name}): direction must be higher or lower`);
-      const scale = (r.scale ?? base?.scale ?? 'linear') as MetricSpec['scale'];
-      if (scale !== 'log' && scale !== 'linear') throw new InputError(`${where} (${r.name}): scale must be log or linear`);
-      if (typeof r.min_samples_per_arm === 'number') needSamples = Math.max(needSamples, r.min_samples_per_arm);
-      const query = typeof r.query === 'string' ? r.query : defaultQuery(r.name);
-      return {
-        name: r.name,
-        unit: String(r.unit ?? base?.unit ?? ''),
-        direction,
-        scale,
-        margin: r.margin === undefined && base ? { ...base.margin } : marginOf(r.margin, `${where} (${r.name})`),
-        critical: r.critical === undefined ? true : Boolean(r.critical),
-        required: true,
-        ...(query ? { query } : {}),
-      };
-    });
-    if (out.minSamples === undefined && needSamples > 0) out.minSamples = needSamples;
-  }
-  return out;
-}
 
 export interface GateOptions {
   /** files (CSV/JSONL) or, with `prometheus`, label selectors of the host groups */
@@ -167,6 +72,27 @@ function armValues(samples: Sample[], spec: MetricSpec, order: Map<Sample, numbe
   return a;
 }
 
+/** Spearman trend of each metric's control values over the stage's intervals (the lab judge's drift test). */
+function controlDrift(metrics: ReturnType<typeof analyzeMetric>[], minPairs: number): DriftTest[] {
+  const drift: DriftTest[] = [];
+  for (const a of metrics) {
+    const c = a.data.control;
+    if (c.values.length < Math.max(5, minPairs) || new Set(c.pairOf).size < 3) continue;
+    const r = spearman(c.pairOf, c.values);
+    const y = c.values.map((v) => (a.spec.scale === 'log' ? Math.log(v) : v));
+    const span = Math.max(...c.pairOf) - Math.min(...c.pairOf);
+    const slope = theilSenSlope(c.pairOf, y);
+    drift.push({
+      name: a.spec.name,
+      rho: r.rho,
+      p: r.p,
+      trend: Number.isFinite(slope) ? slope * span : 0,
+      limit: a.threshold !== null && Number.isFinite(a.threshold) ? Math.abs(a.threshold) : null,
+    });
+  }
+  return drift;
+}
+
 /** Judge control vs canary samples with the lab judge's unpaired path (pure apart from the clock). */
 export function judgeSamples(spec: GateSpec, control: Sample[], canary: Sample[], meta: { id: string; now?: string }): Verdict {
   const settings: JudgeSettings = {
@@ -190,24 +116,7 @@ export function judgeSamples(spec: GateSpec, control: Sample[], canary: Sample[]
     return analyzeMetric(m, data, settings.alpha, settings.minPairs);
   });
   // drift of the control over the stage (only when the samples carry times), as the lab judge does it
-  const drift: DriftTest[] = [];
-  if (times.length >= 2) {
-    for (const a of metrics) {
-      const c = a.data.control;
-      if (c.values.length < Math.max(5, settings.minPairs) || new Set(c.pairOf).size < 3) continue;
-      const r = spearman(c.pairOf, c.values);
-      const y = c.values.map((v) => (a.spec.scale === 'log' ? Math.log(v) : v));
-      const span = Math.max(...c.pairOf) - Math.min(...c.pairOf);
-      const slope = theilSenSlope(c.pairOf, y);
-      drift.push({
-        name: a.spec.name,
-        rho: r.rho,
-        p: r.p,
-        trend: Number.isFinite(slope) ? slope * span : 0,
-        limit: a.threshold !== null && Number.isFinite(a.threshold) ? Math.abs(a.threshold) : null,
-      });
-    }
-  }
+  const drift = times.length >= 2 ? controlDrift(metrics, settings.minPairs) : [];
   const ok = (xs: Sample[]) => xs.filter((s) => s.status === 'ok').length;
   const records = [...control.map((s) => toRecord(s, 'control', meta.id)), ...canary.map((s) => toRecord(s, 'canary', meta.id))];
   const trials: ScenarioTrials = {
@@ -307,11 +216,8 @@ function stamp(d = new Date()): string {
     .replace(/\.\d+Z$/, 'Z');
 }
 
-/** `netab gate`: exit 0 ADVANCE, 4 HOLD, 1 ROLLBACK; 2 bad input, 3 Prometheus down / no series. */
-export async function gateCommand(o: GateOptions): Promise<number> {
-  const print = o.print ?? ((l: string) => process.stdout.write(l + '\n'));
-  if (!o.control || !o.canary)
-    throw new InputError('netab gate needs --control and --canary (files, or label selectors with --prometheus)');
+/** The samples of both arms and the spec, from the files or from Prometheus; `source` says which, for the record. */
+async function gatherSamples(o: GateOptions): Promise<{ control: Sample[]; canary: Sample[]; spec: GateSpec; source: Record<string, unknown> }> {
   let control: Sample[];
   let canary: Sample[];
   let spec: GateSpec;
@@ -352,14 +258,12 @@ export async function gateCommand(o: GateOptions): Promise<number> {
     spec = resolveSpec(o, names);
     source = { kind: 'files', control: o.control, canary: o.canary };
   }
-  if (!control.length || !canary.length) throw new EnvError(`no ${!control.length ? 'control' : 'canary'} samples: nothing to judge`);
-  const id = `gate-${stamp()}`;
-  const verdict = judgeSamples(spec, control, canary, { id, ...(o.now ? { now: o.now } : {}) });
-  const word = WORD[verdict.decision] ?? 'HOLD';
+  return { control, canary, spec, source };
+}
 
-  const out = o.out ?? join('reports', id);
-  mkdirSync(out, { recursive: true });
-  const manifest: RunManifest & { gate: unknown } = {
+/** manifest.json of a gate folder: one scenario (the stage) whose judge settings are the spec's. */
+function gateManifest(id: string, spec: GateSpec, source: Record<string, unknown>, verdict: Verdict, o: GateOptions): RunManifest & { gate: unknown } {
+  return {
     format: 'netab-run/1',
     runId: id,
     netabVersion: NETAB_VERSION,
@@ -394,6 +298,22 @@ export async function gateCommand(o: GateOptions): Promise<number> {
     finishedAt: verdict.judgedAt,
     gate: source,
   };
+}
+
+/** `netab gate`: exit 0 ADVANCE, 4 HOLD, 1 ROLLBACK; 2 bad input, 3 Prometheus down / no series. */
+export async function gateCommand(o: GateOptions): Promise<number> {
+  const print = o.print ?? ((l: string) => process.stdout.write(l + '\n'));
+  if (!o.control || !o.canary)
+    throw new InputError('netab gate needs --control and --canary (files, or label selectors with --prometheus)');
+  const { control, canary, spec, source } = await gatherSamples(o);
+  if (!control.length || !canary.length) throw new EnvError(`no ${!control.length ? 'control' : 'canary'} samples: nothing to judge`);
+  const id = `gate-${stamp()}`;
+  const verdict = judgeSamples(spec, control, canary, { id, ...(o.now ? { now: o.now } : {}) });
+  const word = WORD[verdict.decision] ?? 'HOLD';
+
+  const out = o.out ?? join('reports', id);
+  mkdirSync(out, { recursive: true });
+  const manifest = gateManifest(id, spec, source, verdict, o);
   writeFileSync(join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   const recs = [...control.map((s) => toRecord(s, 'control', id)), ...canary.map((s) => toRecord(s, 'canary', id))];
   writeFileSync(join(out, 'results.jsonl'), recs.map((r) => JSON.stringify(r)).join('\n') + '\n');
