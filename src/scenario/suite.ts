@@ -9,8 +9,10 @@ import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path
 import { isMap, isScalar, type Node } from 'yaml';
 import type { z } from 'zod/v4';
 import { InputError, type InputProblem } from './errors.js';
-import { describeIssues, loadScenarioText, safeStem, trialSeconds, type LoadOptions } from './load.js';
+import { loadScenarioText, safeStem } from './load.js';
 import type { Scenario, SuiteInfo } from './model.js';
+import { describeIssues } from './problems.js';
+import { type LoadOptions, trialSeconds } from './resolve.js';
 import { safeNameProblem, ScenarioSchema } from './schema.js';
 import { capProblems, MAX_PROBLEMS, nodePos, own, parseYaml, readInputFile, type YamlSource } from './source.js';
 
