@@ -203,7 +203,7 @@ describe('the CLI on malformed input', () => {
       const lines = r.stderr.trimEnd().split('\n');
       expect(r.status, `${c.id}: ${r.stderr}`).toBe(2);
       expect(r.stderr, c.id).not.toMatch(/\n\s+at |node:internal/);
-      expect(lines[lines.length - 1], c.id).toMatch(/^netab: \d+ problems? in the input; nothing was run$/);
+      expect(lines[lines.length - 1], c.id).toMatch(/^netab: (\d+ problems? in the input; )?nothing was run$/); // a capped list states its total on its last problem line
       for (const l of lines.slice(0, -1)) {
         if (c.located) expect(l, c.id).toMatch(/^\S+:\d+:\d+: /);
         else expect(l, c.id).toMatch(/^\S+: \S/);
