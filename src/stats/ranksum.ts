@@ -18,7 +18,8 @@
 import { midranks, tieSum } from './ranks.js';
 import { normCdf, normIsf, normSf } from './normal.js';
 import { assertFinite, assertFiniteNumber, assertOpenUnit } from './check.js';
-import { differenceOrderStatistics, rankSumNormalLimits } from './walsh.js';
+import { differenceOrderStatistics } from './walsh.js';
+import { rankSumNormalLimits } from './walsh-limits.js';
 import { EXACT_LIMIT, type LocationInterval, type RankTestOptions, type RankTestResult } from './signedrank.js';
 
 const FUZZ = 10 * Number.EPSILON;

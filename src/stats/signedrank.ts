@@ -25,7 +25,8 @@
 import { midranks, sortNumbers, tieSum } from './ranks.js';
 import { normCdf, normIsf, normSf } from './normal.js';
 import { assertFinite, assertFiniteNumber, assertOpenUnit } from './check.js';
-import { signedRankNormalLimits, walshOrderStatistics } from './walsh.js';
+import { walshOrderStatistics } from './walsh.js';
+import { signedRankNormalLimits } from './walsh-limits.js';
 
 export type Alternative = 'two-sided' | 'less' | 'greater';
 

@@ -23,7 +23,8 @@ import {
   signedRankQuantile,
   tieSum,
 } from '../../src/stats/index.js';
-import { differenceOrderStatistics, rankSumZSorted, signedRankZSorted, walshOrderStatistics } from '../../src/stats/walsh.js';
+import { differenceOrderStatistics, walshOrderStatistics } from '../../src/stats/walsh.js';
+import { rankSumZSorted, signedRankZSorted } from '../../src/stats/walsh-limits.js';
 
 // ---- the brute-force reference (the implementation before walsh.ts) ----
 
