@@ -13,7 +13,7 @@
  *   judge   readRun + judgeRecords + writeVerdict (what `netab judge` does);
  *   report  renderReports (report.html, junit.xml, summary.md) of the judged run;
  *   both    the two in one process (what `netab run` does at the end).
- * Printed per phase: wall time, CPU time (user + system: the figure to trust on a busy machine),
+ * Printed per phase (or why it failed, e.g. out of memory): wall time, CPU time (user + system: the figure to trust on a busy machine),
  * peak RSS (getrusage maxrss) and the V8 heap in use at the end.
  */
 import { spawnSync } from 'node:child_process';
@@ -106,16 +106,18 @@ if (args[0] === '--phase') {
   if (json) process.stdout.write(JSON.stringify({ target: { ms: TIME_TARGET_MS, rssMB: RSS_TARGET_MB }, rows }, null, 2) + '\n');
   else {
     const f = (r) =>
-      `${(r.ms / 1000).toFixed(2).padStart(6)} s  peak RSS ${r.rssMB.toFixed(0).padStart(4)} MB  heap at end ${r.heapMB.toFixed(0).padStart(4)} MB`;
+      r.failed
+        ? `FAILED ${r.failed}`
+        : `${(r.ms / 1000).toFixed(2).padStart(6)} s  CPU ${(r.cpuMs / 1000).toFixed(2).padStart(6)} s  peak RSS ${r.rssMB.toFixed(0).padStart(4)} MB  heap at end ${r.heapMB.toFixed(0).padStart(4)} MB`;
     console.log(`netab judge + report of big runs (target: judge + report ≤ ${TIME_TARGET_MS / 1000} s and ≤ ${RSS_TARGET_MB} MB)`);
     for (const r of rows) {
       console.log(
         `${r.shape}: ${r.trials} trials, results.jsonl ${r.jsonlMB.toFixed(1)} MB (generated in ${(r.genMs / 1000).toFixed(1)} s), decision ${r.both.decision}`,
       );
       console.log(`  judge           ${f(r.judge)}`);
-      console.log(`  report          ${f(r.report)}  report.html ${(r.report.htmlBytes / 1e6).toFixed(2)} MB`);
+      console.log(`  report          ${f(r.report)}${r.report.failed ? '' : `  report.html ${(r.report.htmlBytes / 1e6).toFixed(2)} MB`}`);
       console.log(
-        `  judge + report  ${f(r.both)}  (judge ${(r.both.judgeMs / 1000).toFixed(2)} s + report ${(r.both.reportMs / 1000).toFixed(2)} s)  ${r.pass ? 'OK' : 'OVER TARGET'}`,
+        `  judge + report  ${f(r.both)}${r.both.failed ? '' : `  (judge ${(r.both.judgeMs / 1000).toFixed(2)} s + report ${(r.both.reportMs / 1000).toFixed(2)} s)`}  ${r.pass ? 'OK' : 'OVER TARGET'}`,
       );
     }
   }
