@@ -5,19 +5,6 @@
  */
 export { vmSetup } from './setup.js';
 export { loadVmImage } from './cache.js';
-export { REQUIRED_PACKAGES } from './apt.js';
-export { vmRun, guestEnv } from './run.js';
-export { vmDoctor, formatVmDoctor, type VmDoctorReport } from './doctor.js';
-export { resolveCacheDir } from './paths.js';
-export {
-  VmError,
-  type Accelerator,
-  type BootProbe,
-  type KernelFormat,
-  type Machine,
-  type VmErrorCode,
-  type VmImage,
-  type VmRunOptions,
-  type VmRunResult,
-  type VmSetupOptions,
-} from './types.js';
+export { vmRun } from './run.js';
+export { vmDoctor, formatVmDoctor } from './doctor.js';
+export { VmError, type VmImage } from './types.js';

@@ -88,13 +88,8 @@ function pickAccelerator(image: VmImage, opt?: Accelerator): Accelerator {
   return image.accelerator;
 }
 
-/**
- * Boot the VM, run `argv` in it and power it off. Resolves with the guest command's exit code;
- * rejects with VmError ('timeout', 'boot-failed', 'no-exit-status', 'invalid', 'not-ready') or,
- * on abort, with the signal's reason. Always leaves no qemu process and removes its temp dir.
- */
-export async function vmRun(image: VmImage, argv: string[], opts: VmRunOptions): Promise<VmRunResult> {
-  if (opts.signal?.aborted) throw abortError(opts.signal);
+/** The guest environment, the real work dir and the cwd of a vmRun request; throws VmError('invalid' / 'not-ready'). */
+async function checkRunRequest(image: VmImage, argv: string[], opts: VmRunOptions): Promise<{ env: Record<string, string>; workDir: string; cwd: string }> {
   const env = guestEnv(opts.env);
   validateRunInput(argv, env);
   if (!isAbsolute(opts.workDir)) throw new VmError('invalid', `vmRun: workDir must be an absolute path: ${opts.workDir}`);
@@ -108,6 +103,67 @@ export async function vmRun(image: VmImage, argv: string[], opts: VmRunOptions):
   if (!isAbsolute(cwd)) throw new VmError('invalid', `vmRun: cwd must be an absolute path: ${cwd}`);
   const problems = await imageProblems(image);
   if (problems.length) throw new VmError('not-ready', `VM image incomplete (${problems.join('; ')}): run \`netab vm setup\``);
+  return { env, workDir, cwd };
+}
+
+/** The guest command's exit code; a VmError (with the console and qemu tails) for a timeout, a KVM failure or no exit status. */
+async function exitStatus(
+  q: Awaited<ReturnType<typeof runQemu>>,
+  exitCode: number | null,
+  started: string | null,
+  consoleLog: string,
+  timeoutMs: number | undefined,
+): Promise<number> {
+  const diag = async () => {
+    const con = (await readFile(consoleLog, 'utf8').catch(() => '')).trim().split('\n').slice(-15).join('\n');
+    const err = q.stderrTail.trim().split('\n').slice(-10).join('\n');
+    return [con && `guest console:\n${con}`, err && `qemu stderr:\n${err}`].filter(Boolean).join('\n');
+  };
+  if (q.stoppedFor === 'timeout') {
+    throw new VmError('timeout', `VM run timed out after ${((timeoutMs ?? 0) / 1000).toFixed(1)} s (${started ? 'command was running' : 'still booting'})`, await diag());
+  }
+  if (q.stoppedFor === 'kill-when') {
+    throw new VmError('boot-failed', 'KVM failed to run the guest (try NETAB_VM_ACCEL=tcg or `netab vm setup --force`)', await diag());
+  }
+  if (exitCode === null) {
+    throw new VmError(
+      started ? 'no-exit-status' : 'boot-failed',
+      started ? `the guest command ended without an exit status (qemu exit ${q.exitCode})` : `the VM did not boot (qemu exit ${q.exitCode})`,
+      await diag(),
+    );
+  }
+  return exitCode;
+}
+
+/** qemu's argv for a run: the image, the host root read-only, the control and work dirs writable. */
+function runArgv(image: VmImage, accelerator: Accelerator, opts: VmRunOptions, d: { ctl: string; workDir: string; consoleLog: string }): string[] {
+  const { ctl, workDir, consoleLog } = d;
+  return buildQemuArgv({
+    qemu: image.qemu,
+    machine: image.machine,
+    accelerator,
+    cpus: opts.cpus ?? defaultCpus(),
+    memoryMb: opts.memoryMb ?? 512,
+    kernel: image.kernelPath,
+    initrd: image.initramfsPath,
+    append: kernelCmdline('run', accelerator),
+    consoleLog,
+    shares: [
+      { tag: TAG_HOSTROOT, path: '/', readonly: true },
+      { tag: TAG_CTL, path: ctl, readonly: false },
+      { tag: TAG_WORK, path: workDir, readonly: false },
+    ],
+  });
+}
+
+/**
+ * Boot the VM, run `argv` in it and power it off. Resolves with the guest command's exit code;
+ * rejects with VmError ('timeout', 'boot-failed', 'no-exit-status', 'invalid', 'not-ready') or,
+ * on abort, with the signal's reason. Always leaves no qemu process and removes its temp dir.
+ */
+export async function vmRun(image: VmImage, argv: string[], opts: VmRunOptions): Promise<VmRunResult> {
+  if (opts.signal?.aborted) throw abortError(opts.signal);
+  const { env, workDir, cwd } = await checkRunRequest(image, argv, opts);
 
   const accelerator = pickAccelerator(image, opts.accelerator);
   const tmp = await mkdtemp(join(tmpdir(), 'netab-vm-'));
@@ -116,22 +172,7 @@ export async function vmRun(image: VmImage, argv: string[], opts: VmRunOptions):
   let watcher: FSWatcher | null = null;
   try {
     await writeControlFiles(ctl, { workDir, cwd, argv, env });
-    const qargv = buildQemuArgv({
-      qemu: image.qemu,
-      machine: image.machine,
-      accelerator,
-      cpus: opts.cpus ?? defaultCpus(),
-      memoryMb: opts.memoryMb ?? 512,
-      kernel: image.kernelPath,
-      initrd: image.initramfsPath,
-      append: kernelCmdline('run', accelerator),
-      consoleLog,
-      shares: [
-        { tag: TAG_HOSTROOT, path: '/', readonly: true },
-        { tag: TAG_CTL, path: ctl, readonly: false },
-        { tag: TAG_WORK, path: workDir, readonly: false },
-      ],
-    });
+    const qargv = runArgv(image, accelerator, opts, { ctl, workDir, consoleLog });
     const t0 = Date.now();
     let startedAt: number | null = null;
     try {
@@ -176,26 +217,9 @@ export async function vmRun(image: VmImage, argv: string[], opts: VmRunOptions):
     // also when qemu died first (a terminal's Ctrl+C reaches qemu too: same process group)
     if (opts.signal?.aborted) throw abortError(opts.signal);
     const readCtl = (f: string) => readFile(join(ctl, f), 'utf8').catch(() => null);
-    const exitCode = parseExitFile(await readCtl('exit'));
+    const exitFile = parseExitFile(await readCtl('exit'));
     const started = await readCtl('started');
-    const diag = async () => {
-      const con = (await readFile(consoleLog, 'utf8').catch(() => '')).trim().split('\n').slice(-15).join('\n');
-      const err = q.stderrTail.trim().split('\n').slice(-10).join('\n');
-      return [con && `guest console:\n${con}`, err && `qemu stderr:\n${err}`].filter(Boolean).join('\n');
-    };
-    if (q.stoppedFor === 'timeout') {
-      throw new VmError('timeout', `VM run timed out after ${((opts.timeoutMs ?? 0) / 1000).toFixed(1)} s (${started ? 'command was running' : 'still booting'})`, await diag());
-    }
-    if (q.stoppedFor === 'kill-when') {
-      throw new VmError('boot-failed', 'KVM failed to run the guest (try NETAB_VM_ACCEL=tcg or `netab vm setup --force`)', await diag());
-    }
-    if (exitCode === null) {
-      throw new VmError(
-        started ? 'no-exit-status' : 'boot-failed',
-        started ? `the guest command ended without an exit status (qemu exit ${q.exitCode})` : `the VM did not boot (qemu exit ${q.exitCode})`,
-        await diag(),
-      );
-    }
+    const exitCode = await exitStatus(q, exitFile, started, consoleLog, opts.timeoutMs);
     // wall-clock from the watcher; else the guest's own uptime at stage 2
     const guestUptimeMs = started ? Math.round(parseFloat(started) * 1000) : NaN;
     const bootMs = startedAt !== null ? startedAt - t0 : Number.isFinite(guestUptimeMs) ? guestUptimeMs : q.ms;
