@@ -3,6 +3,7 @@
  * suitable for $GITHUB_STEP_SUMMARY or a PR comment. All user text is Markdown- and HTML-escaped.
  */
 import type { MetricResult, RunManifest, Verdict } from '../results/types.js';
+import { failureLine, multiplicityLine, replacementLine } from './failures.js';
 import { decisionSentence, decisionView, effectView, escMd, fmtEffect, fmtInterval, shellQuote, verdictStyle } from './format.js';
 
 export function renderMarkdown(verdict: Verdict, manifest?: RunManifest | null): string {
@@ -26,6 +27,8 @@ export function renderMarkdown(verdict: Verdict, manifest?: RunManifest | null):
   ];
   if (verdict.morePairs) facts.push(`≈${verdict.morePairs} more pairs would settle it`);
   if (manifest?.aa) facts.push('A/A run');
+  const mult = multiplicityLine(verdict.multiplicity);
+  if (mult) facts.push(escMd(mult));
   if (manifest?.interrupted) facts.push('**run interrupted**');
   out.push(facts.join(' · '));
   out.push('');
@@ -78,6 +81,17 @@ export function renderMarkdown(verdict: Verdict, manifest?: RunManifest | null):
     for (const s of notable) out.push(`- **${escMd(s.name)}** (${s.verdict}): ${(s.reasons ?? []).map(escMd).join('; ')}`);
     out.push('');
     out.push('</details>');
+    out.push('');
+  }
+  // the failure test and the suspect pairs re-run, per scenario that has either
+  const extra = verdict.scenarios.flatMap((s) => {
+    const lines = [failureLine(s.failures)?.text, replacementLine(man.get(s.id)?.replacements) ?? undefined].filter((l): l is string => !!l);
+    return lines.length ? [`- **${escMd(s.name)}**: ${lines.map(escMd).join('; ')}`] : [];
+  });
+  if (extra.length) {
+    out.push('Failures and re-runs:');
+    out.push('');
+    out.push(...extra);
     out.push('');
   }
   if (manifest?.command?.length) {

@@ -5,6 +5,7 @@
  */
 import type { ManifestScenario, MetricResult, RunManifest, ScenarioResult, TrialRecord, Verdict } from '../results/types.js';
 import { decisionSentence, decisionView, effectView, fmtBytes, fmtEffect, fmtInterval, fmtMargin, fmtNum, shellQuote, verdictStyle } from './format.js';
+import { multiplicityLine } from './failures.js';
 import type { RunData } from './load.js';
 import { scenarioView } from './scenario.js';
 import { judgeSettingsRows, type KvRow, metricHeader, MINUS, readbackTable, scalarText, style } from './tables.js';
@@ -124,6 +125,7 @@ export function buildView(data: RunData, opts: RenderOptions = {}) {
         `${pairsTotal} judged pairs`,
         `α = ${scalarText(verdict.alpha)}`,
         ...(aaLine ? [`A/A: ${aaLine}`] : []),
+        ...(multiplicityLine(verdict.multiplicity) ? [multiplicityLine(verdict.multiplicity)!] : []),
         ...['REGRESSED', 'ERROR', 'INCONCLUSIVE', 'IMPROVED', 'PASS'].filter((k) => counts.get(k)).map((k) => `${counts.get(k)} ${k.toLowerCase()}`),
       ],
     },

@@ -4,6 +4,7 @@
  */
 import type { ManifestScenario, MetricResult, ScenarioResult, TrialRecord } from '../results/types.js';
 import { finite, measuredGoodput, spread } from './arms.js';
+import { failureLine, replacementLine } from './failures.js';
 import { effectView, fmtEffect, fmtInterval, fmtMargin, fmtNum, fmtSigned, paramsText } from './format.js';
 import { forestSvgs, metricCharts, seriesSvgs, theoryBlock } from './scenario-charts.js';
 import { fidelityView, judgeSettingsRows, type KvRow, metricHeader, MINUS, readbackTable, style } from './tables.js';
@@ -54,18 +55,8 @@ export function scenarioView(
   if (drawCharts)
     for (const c of [...charts.flatMap((c) => [c.distSvg, c.orderSvg]), ...series, ...forest, theoryView?.svg ?? '']) o.budget.used += c.length;
 
-  const fid = fidelityView(man?.fidelity);
-  const judge = man?.judge;
-  const judgeRows: KvRow[] = judge && !o.sharedJudge ? judgeSettingsRows(judge) : [];
-
   const failed = trials.filter((t) => t.status === 'failed');
-  const suspect = trials.filter((t) => t.status === 'ok' && t.suspect);
-  const trialFacts = [
-    `${trials.filter((t) => !t.warmup).length} trials`,
-    `${trials.filter((t) => t.warmup).length} warm-up`,
-    failed.length ? `${failed.length} failed` : '',
-    suspect.length ? `${suspect.length} suspect${excludeSuspect ? ' (excluded)' : ''}` : '',
-  ].filter(Boolean);
+  const failureTest = failureLine(res?.failures);
 
   return {
     anchor,
@@ -81,8 +72,10 @@ export function scenarioView(
     reasons: res?.reasons ?? (man?.error ? [man.error] : res ? [] : ['the judge has no result for this scenario']),
     gates: res?.gates ?? [],
     look: res?.look ? `sequential look ${res.look.index} of ${res.look.planned} (one-sided α ${fmtNum(res.look.alpha)})${res.look.stopped ? ', stopped early' : ''}` : '',
-    trialFacts: trialFacts.join(' · '),
+    trialFacts: trialFacts(trials, failed, excludeSuspect),
     failures: spread(failed, 5).map((t) => `${t.trial}: ${t.reason ?? 'failed'}`),
+    failureTest: failureTest && { text: failureTest.text, cls: failureTest.regressed ? 'v-regressed' : '' },
+    replacements: replacementLine(man?.replacements),
     metricRows,
     hasMetrics: metricRows.length > 0,
     forestSvgs: forest,
@@ -91,17 +84,34 @@ export function scenarioView(
     chartsOmitted: !drawCharts && (metrics.length > 0 || trials.length > 0),
     seriesSvgs: series,
     theory: theoryView,
-    env: {
-      engine: man?.engine ? `${man.engine.name}` : '–',
-      engineReason: man?.engine?.reason ?? '',
-      hash: man?.hash ?? '–',
-      status: man?.status ?? '',
-      error: man?.error ?? '',
-      fidelity: fid,
-      readback: o.sharedReadback ? null : readbackTable(man?.readback),
-      shared: o.sharedJudge || o.sharedReadback,
-      judge: judgeRows,
-    },
+    env: scenarioEnv(man, o),
+  };
+}
+
+function trialFacts(trials: TrialRecord[], failed: TrialRecord[], excludeSuspect: boolean): string {
+  const suspect = trials.filter((t) => t.status === 'ok' && t.suspect);
+  return [
+    `${trials.filter((t) => !t.warmup).length} trials`,
+    `${trials.filter((t) => t.warmup).length} warm-up`,
+    failed.length ? `${failed.length} failed` : '',
+    suspect.length ? `${suspect.length} suspect${excludeSuspect ? ' (excluded)' : ''}` : '',
+  ]
+    .filter(Boolean)
+    .join(' · ');
+}
+
+/** The collapsed environment block of a scenario: engine, hash, fidelity, readback, judge settings. */
+function scenarioEnv(man: ManifestScenario | undefined, o: ScenarioOptions) {
+  return {
+    engine: man?.engine ? `${man.engine.name}` : '–',
+    engineReason: man?.engine?.reason ?? '',
+    hash: man?.hash ?? '–',
+    status: man?.status ?? '',
+    error: man?.error ?? '',
+    fidelity: fidelityView(man?.fidelity),
+    readback: o.sharedReadback ? null : readbackTable(man?.readback),
+    shared: o.sharedJudge || o.sharedReadback,
+    judge: man?.judge && !o.sharedJudge ? judgeSettingsRows(man.judge) : ([] as KvRow[]),
   };
 }
 

@@ -18,6 +18,7 @@ import {
 } from '../../src/report/index.js';
 import { distributionChart, runOrderChart, timeSeriesChart } from '../../src/report/charts.js';
 import { escMd, escXml, shellQuote } from '../../src/report/format.js';
+import { mulberry32, uniformAt } from '../../src/stats/random.js';
 import type { RunManifest, Verdict } from '../../src/results/types.js';
 import { all, parseXml } from '../fixtures/report/xml.js';
 
@@ -252,6 +253,73 @@ describe('renderHtml', () => {
     expect(out).toContain('late one');
     expect(out).toContain('topology: veth create failed');
     expect(out.match(/<tr>/g)!.length).toBeGreaterThan(4);
+  });
+});
+
+describe('failure test, multiplicity and re-runs', () => {
+  /** The fixture with what the judge and the runner now write: a failure test, the scheme, replacements. */
+  function withExtras(): RunData {
+    const verdict: Verdict = structuredClone(data.verdict);
+    const manifest: RunManifest = structuredClone(data.manifest);
+    verdict.multiplicity = { scheme: 'gatekeeping', criticalShare: 2 / 3, tests: 12, scenarios: 3 };
+    verdict.scenarios[0]!.failures = { control: { trials: 10, failed: 0, noData: 0 }, canary: { trials: 10, failed: 0, noData: 0 }, p: 1, pMin: 1, pAdjusted: null, verdict: 'NOT_SIGNIFICANT' };
+    verdict.scenarios[1]!.failures = { control: { trials: 10, failed: 0, noData: 0 }, canary: { trials: 10, failed: 2, noData: 1 }, p: 0.1053, pMin: 0.1053, pAdjusted: null, verdict: 'NOT_SIGNIFICANT' };
+    verdict.scenarios[2]!.failures = { control: { trials: 20, failed: 0, noData: 0 }, canary: { trials: 20, failed: 8, noData: 0 }, p: 0.0016, pMin: 0.0016, pAdjusted: 0.0033, verdict: 'REGRESSED' };
+    manifest.scenarios[1]!.replacements = {
+      budget: 4,
+      used: 2,
+      pairs: [
+        { pair: 4, round: 1, reason: 'lateness 31 ms' },
+        { pair: 9, round: 2, reason: `stall ${XSS}` },
+      ],
+      unreplaced: 1,
+    };
+    return { ...data, verdict, manifest };
+  }
+
+  it('report.html: one line per scenario for the failure test and the re-runs, the scheme in the facts', () => {
+    const d = withExtras();
+    const out = renderHtml(d, { generatedAt: FIXED_TIME });
+    const lines = [...out.matchAll(/<p class="failure-test ([^"]*)" data-testid="failure-test">([^<]*)<\/p>/g)].map((m) => [m[1], text(m[2]!)]);
+    // no failures and not significant: nothing to say for the first scenario
+    expect(lines).toEqual([
+      ['', 'Failures: canary failed 3 of 10 trials (2 failed, 1 moved no data), control 0 of 10 (one-sided Fisher p 0.105, not in the multiplicity family): not significant'],
+      ['v-regressed', 'Failures: canary failed 8 of 20 trials, control 0 of 20 (one-sided Fisher p 0.0016, adjusted 0.0033): regressed'],
+    ]);
+    const reruns = [...out.matchAll(/data-testid="replacements">([^<]*)<\/p>/g)].map((m) => text(m[1]!));
+    expect(reruns).toEqual([`Re-runs: 2 suspect pairs re-run (budget 4): pair 4 (lateness 31 ms), pair 9 (stall ${XSS}, round 2); 1 suspect pair left as they were (budget spent)`]);
+    expect(out).not.toMatch(/<script/i);
+    expect(text(out)).toContain('rollback tests adjusted by gatekeeping: 12 tests in 3 scenarios, critical family first (share 0.667)');
+    // in the scenario's own section, after its facts
+    const s2 = out.indexOf('id="s2"');
+    expect(out.indexOf('data-testid="replacements"')).toBeGreaterThan(s2);
+    expect(out.indexOf('data-testid="replacements"')).toBeLessThan(out.indexOf('id="s3"'));
+  });
+
+  it('summary.md: the scheme in the facts, a list of failures and re-runs per scenario', () => {
+    const d = withExtras();
+    const md = renderMarkdown(d.verdict, d.manifest);
+    expect(md).toContain('rollback tests adjusted by gatekeeping: 12 tests in 3 scenarios, critical family first (share 0.667)');
+    const lines = md.split('\n');
+    const at = lines.indexOf('Failures and re-runs:');
+    expect(at).toBeGreaterThan(0);
+    expect(lines.slice(at + 2, at + 4)).toEqual([
+      '- **grid**: canary failed 3 of 10 trials (2 failed, 1 moved no data), control 0 of 10 (one-sided Fisher p 0.105, not in the multiplicity family): not significant; 2 suspect pairs re-run (budget 4): pair 4 (lateness 31 ms), pair 9 (stall &lt;script&gt;alert(1)&lt;/script&gt;, round 2); 1 suspect pair left as they were (budget spent)',
+      '- **&lt;script&gt;alert(1)&lt;/script&gt;**: canary failed 8 of 20 trials, control 0 of 20 (one-sided Fisher p 0.0016, adjusted 0.0033): regressed',
+    ]);
+    expect(lines[at + 4]).toBe('');
+    expect(md).not.toMatch(/<script/i);
+  });
+
+  it('runs without these fields render as before', () => {
+    expect(renderHtml(data, { generatedAt: FIXED_TIME })).not.toMatch(/failure-test|data-testid="replacements"|gatekeeping/);
+    expect(renderMarkdown(data.verdict, data.manifest)).not.toMatch(/Failures and re-runs|gatekeeping/);
+  });
+});
+
+describe('prng', () => {
+  it('the chart jitter is the first draw of mulberry32 (one generator, in stats)', () => {
+    for (const i of [0, 1, 7919, 104729, 2 ** 31 - 1, 2 ** 32 - 1, 123456789]) expect(uniformAt(i)).toBe(mulberry32(i)());
   });
 });
 

@@ -77,7 +77,9 @@ const scenario = `<section class="scenario" id="{{anchor}}">
   {{#if params.length}}<p class="params">{{#each params}}<span class="param-chip"><b>{{key}}</b> = {{value}}</span>{{/each}}</p>{{/if}}
   {{#if reasons.length}}<ul class="reasons">{{#each reasons}}<li>{{this}}</li>{{/each}}</ul>{{/if}}
   <p class="facts">{{#if pairs}}<span>{{pairs}} judged pairs</span>{{/if}}<span>{{trialFacts}}</span>{{#if morePairs}}<span>≈{{morePairs}} more pairs would settle it</span>{{/if}}{{#if look}}<span>{{look}}</span>{{/if}}{{#each gates}}<span class="tag warn">gate: {{this}}</span>{{/each}}</p>
-  {{#if failures.length}}<details class="failures"><summary>failed trials</summary><ul>{{#each failures}}<li>{{this}}</li>{{/each}}</ul></details>{{/if}}
+  {{#if failureTest}}<p class="failure-test {{failureTest.cls}}" data-testid="failure-test">Failures: {{failureTest.text}}</p>
+  {{/if}}{{#if replacements}}<p class="replacements" data-testid="replacements">Re-runs: {{replacements}}</p>
+  {{/if}}{{#if failures.length}}<details class="failures"><summary>failed trials</summary><ul>{{#each failures}}<li>{{this}}</li>{{/each}}</ul></details>{{/if}}
 
   {{#if hasMetrics}}
   <div class="table-wrap">
