@@ -57,7 +57,7 @@ const THEIL_SEN_LIST_MAX = 2048;
 /** Pairs listed at the end of the selection (8 bytes each). */
 const WINDOW_MAX = 1 << 17;
 /** Random pairs drawn per narrowing round, about. */
-const DRAWS = 1 << 21;
+const DRAWS = 1 << 19;
 /** Slopes sampled per narrowing round. */
 const SLOPE_SAMPLE = 1 << 14;
 const U = 2 ** -53;
