@@ -74,7 +74,9 @@ export function distributionChart(arms: DistArm[], opts: ChartOpts & { unit: str
     if (!many && a.labels && opts.pointTitles !== false) {
       // small runs: real circles with a hover label (trial id and value)
       s += `<g fill="${a.color}" fill-opacity="0.6">`;
-      pts.forEach((v, i) => (s += `<circle cx="${r1(x(v))}" cy="${r1(jit(i))}" r="2.6"><title>${escXml(a.labels![idx[i]!] ?? '')}</title></circle>`));
+      pts.forEach((v, i) => {
+        s += `<circle cx="${r1(x(v))}" cy="${r1(jit(i))}" r="2.6"><title>${escXml(a.labels![idx[i]!] ?? '')}</title></circle>`;
+      });
       s += `</g>`;
     } else {
       s += dots(pts.map((v, i) => [x(v), jit(i)]), a.color, many ? 2 : 2.6, many ? 0.35 : 0.6);
@@ -210,7 +212,9 @@ export function forestPlot(rows: ForestRow[], opts: ChartOpts & { unit: string; 
     const r = withMargin[0]!;
     s += bandFor(r.lower ?? -r.margin!, r.margin!, top, yEnd);
   } else
-    rows.forEach((r, i) => r.margin !== null && (s += bandFor(r.lower ?? -r.margin, r.margin, top + rowH * i + 2, top + rowH * (i + 1) - 2)));
+    rows.forEach((r, i) => {
+      if (r.margin !== null) s += bandFor(r.lower ?? -r.margin, r.margin, top + rowH * i + 2, top + rowH * (i + 1) - 2);
+    });
   s += xAxis(x, yEnd, top, 6, opts.axisLabel);
   s += `<line x1="${r1(x(0))}" x2="${r1(x(0))}" y1="${r1(top - 4)}" y2="${r1(yEnd)}" stroke="#24292f" stroke-width="1.2"/>`;
   rows.forEach((r, i) => {

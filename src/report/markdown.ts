@@ -2,7 +2,7 @@
  * summary.md: the decision and the scenario x metric matrix in GitHub-flavoured Markdown,
  * suitable for $GITHUB_STEP_SUMMARY or a PR comment. All user text is Markdown- and HTML-escaped.
  */
-import type { MetricResult, RunManifest, Verdict } from '../results/types.js';
+import type { ManifestScenario, MetricResult, RunManifest, Verdict } from '../results/types.js';
 import { failureLine, multiplicityLine, replacementLine } from './failures.js';
 import { decisionSentence, decisionView, effectView, escMd, fmtEffect, fmtInterval, shellQuote, verdictStyle } from './format.js';
 
@@ -33,7 +33,29 @@ export function renderMarkdown(verdict: Verdict, manifest?: RunManifest | null):
   out.push(facts.join(' · '));
   out.push('');
 
-  // matrix
+  out.push(...matrixLines(verdict, man));
+
+  // scenario reasons that explain non-passing verdicts
+  const notable = verdict.scenarios.filter((s) => s.verdict !== 'PASS' && s.verdict !== 'IMPROVED' && (s.reasons ?? []).length);
+  if (notable.length) {
+    out.push('<details><summary>Why</summary>');
+    out.push('');
+    for (const s of notable) out.push(`- **${escMd(s.name)}** (${s.verdict}): ${(s.reasons ?? []).map(escMd).join('; ')}`);
+    out.push('');
+    out.push('</details>');
+    out.push('');
+  }
+  out.push(...failureLines(verdict, man));
+  if (manifest?.command?.length) {
+    out.push(`Re-run: \`${shellQuote(manifest.command.map(String)).replace(/`/g, "'").replace(/[\r\n]+/g, ' ')}\` · netab ${escMd(manifest.netabVersion ?? '')} · seed ${manifest.seed}`);
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+/** The scenario x metric matrix as a GFM table, with its legend. */
+function matrixLines(verdict: Verdict, man: Map<string, ManifestScenario>): string[] {
+  const lines: string[] = [];
   const paramKeys: string[] = [];
   const metricCols: Pick<MetricResult, 'name' | 'unit' | 'direction' | 'critical'>[] = [];
   for (const s of verdict.scenarios) {
@@ -47,8 +69,8 @@ export function renderMarkdown(verdict: Verdict, manifest?: RunManifest | null):
       'Verdict',
       ...metricCols.map((m) => `${m.critical ? '★ ' : ''}${escMd(m.name)} ${m.direction === 'lower' ? '↓' : '↑'}${m.unit ? ` (${escMd(m.unit)})` : ''}`),
     ];
-    out.push(`| ${head.join(' | ')} |`);
-    out.push(`| ${head.map((_, i) => (i >= paramKeys.length + 2 ? ':---:' : '---')).join(' | ')} |`);
+    lines.push(`| ${head.join(' | ')} |`);
+    lines.push(`| ${head.map((_, i) => (i >= paramKeys.length + 2 ? ':---:' : '---')).join(' | ')} |`);
     for (const s of verdict.scenarios) {
       const sc = man.get(s.id);
       const cells = metricCols.map((c) => {
@@ -66,37 +88,20 @@ export function renderMarkdown(verdict: Verdict, manifest?: RunManifest | null):
         `${verdictStyle(s.verdict).emoji} ${s.verdict}`,
         ...cells,
       ];
-      out.push(`| ${row.join(' | ')} |`);
+      lines.push(`| ${row.join(' | ')} |`);
     }
-    out.push('');
-    out.push('Effect of the canary vs control with its confidence interval; **+ means the canary is better** (a drop in a ↓ metric shows as +). 🟢 improved · ✅ pass · 🟡 inconclusive · 🔴 regressed · ⚪ no data · 🟣 error');
-    out.push('');
+    lines.push('');
+    lines.push('Effect of the canary vs control with its confidence interval; **+ means the canary is better** (a drop in a ↓ metric shows as +). 🟢 improved · ✅ pass · 🟡 inconclusive · 🔴 regressed · ⚪ no data · 🟣 error');
+    lines.push('');
   }
+  return lines;
+}
 
-  // scenario reasons that explain non-passing verdicts
-  const notable = verdict.scenarios.filter((s) => s.verdict !== 'PASS' && s.verdict !== 'IMPROVED' && (s.reasons ?? []).length);
-  if (notable.length) {
-    out.push('<details><summary>Why</summary>');
-    out.push('');
-    for (const s of notable) out.push(`- **${escMd(s.name)}** (${s.verdict}): ${(s.reasons ?? []).map(escMd).join('; ')}`);
-    out.push('');
-    out.push('</details>');
-    out.push('');
-  }
-  // the failure test and the suspect pairs re-run, per scenario that has either
+/** The failure test and the suspect pairs re-run, one item per scenario that has either. */
+function failureLines(verdict: Verdict, man: Map<string, ManifestScenario>): string[] {
   const extra = verdict.scenarios.flatMap((s) => {
     const lines = [failureLine(s.failures)?.text, replacementLine(man.get(s.id)?.replacements) ?? undefined].filter((l): l is string => !!l);
     return lines.length ? [`- **${escMd(s.name)}**: ${lines.map(escMd).join('; ')}`] : [];
   });
-  if (extra.length) {
-    out.push('Failures and re-runs:');
-    out.push('');
-    out.push(...extra);
-    out.push('');
-  }
-  if (manifest?.command?.length) {
-    out.push(`Re-run: \`${shellQuote(manifest.command.map(String)).replace(/`/g, "'").replace(/[\r\n]+/g, ' ')}\` · netab ${escMd(manifest.netabVersion ?? '')} · seed ${manifest.seed}`);
-    out.push('');
-  }
-  return out.join('\n');
+  return extra.length ? ['Failures and re-runs:', '', ...extra, ''] : [];
 }

@@ -53,16 +53,10 @@ function metricCell(m: MetricResult | undefined, sc: ManifestScenario | undefine
   };
 }
 
+// a little over 80 lines: most of it is the page's view object, one field a line
 export function buildView(data: RunData, opts: RenderOptions = {}) {
   const { manifest, verdict } = data;
-  const nScen = verdict.scenarios.length + (manifest.scenarios ?? []).filter((s) => !verdict.scenarios.some((v) => v.id === s.id)).length;
-  const nMetricCharts = Math.max(1, verdict.scenarios.reduce((a, s) => a + (s.metrics?.length ?? 0), 0));
-  // a global mark budget: many scenarios x metrics get fewer points per arm (never below 40)
-  const maxPts = Math.min(opts.maxPointsPerArm ?? 300, Math.max(40, Math.floor(150_000 / (4 * nMetricCharts))));
-  const maxSeries = opts.maxSeriesTrials ?? (nScen > 20 ? 3 : 8);
-  const pointTitles = (data.trials?.length ?? 0) <= 4000;
-  // what every scenario costs anyway (its tables: ~6 KB) comes out of a ~4 MB page budget
-  const budget = { used: 0, max: opts.chartBudgetBytes ?? Math.max(500_000, 4_000_000 - nScen * 6_000), omitted: 0 };
+  const { maxPts, maxSeries, pointTitles, budget } = chartLimits(data, opts);
   const manById = new Map<string, ManifestScenario>((manifest.scenarios ?? []).map((s) => [s.id, s]));
   const trialsBy = new Map<string, TrialRecord[]>();
   for (const t of data.trials ?? []) {
@@ -142,6 +136,20 @@ export function buildView(data: RunData, opts: RenderOptions = {}) {
     generatedAt: (opts.generatedAt ?? new Date()).toISOString(),
     netabVersion: manifest.netabVersion ?? verdict.netabVersion ?? '',
   };
+}
+
+/** How much the charts may draw: points per arm, series per chart, hover labels, the page's size budget. */
+function chartLimits(data: RunData, opts: RenderOptions) {
+  const { manifest, verdict } = data;
+  const nScen = verdict.scenarios.length + (manifest.scenarios ?? []).filter((s) => !verdict.scenarios.some((v) => v.id === s.id)).length;
+  const nMetricCharts = Math.max(1, verdict.scenarios.reduce((a, s) => a + (s.metrics?.length ?? 0), 0));
+  // a global mark budget: many scenarios x metrics get fewer points per arm (never below 40)
+  const maxPts = Math.min(opts.maxPointsPerArm ?? 300, Math.max(40, Math.floor(150_000 / (4 * nMetricCharts))));
+  const maxSeries = opts.maxSeriesTrials ?? (nScen > 20 ? 3 : 8);
+  const pointTitles = (data.trials?.length ?? 0) <= 4000;
+  // what every scenario costs anyway (its tables: ~6 KB) comes out of a ~4 MB page budget
+  const budget = { used: 0, max: opts.chartBudgetBytes ?? Math.max(500_000, 4_000_000 - nScen * 6_000), omitted: 0 };
+  return { maxPts, maxSeries, pointTitles, budget };
 }
 
 /** The scenario x metric matrix: parameter and metric columns, one row per scenario. */

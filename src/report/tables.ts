@@ -59,7 +59,9 @@ function flatten(v: unknown, prefix = '', out: KvRow[] = [], depth = 0): KvRow[]
     if (!entries.length && prefix) out.push({ key: prefix, value: '{}' });
     for (const [k, x] of entries) flatten(x, prefix ? `${prefix}.${k}` : k, out, depth + 1);
   } else if (Array.isArray(v) && v.some((x) => typeof x === 'object' && x !== null) && depth < 6) {
-    v.forEach((x, i) => flatten(x, `${prefix}[${i}]`, out, depth + 1));
+    v.forEach((x, i) => {
+      flatten(x, `${prefix}[${i}]`, out, depth + 1);
+    });
   } else {
     out.push({ key: prefix || '(value)', value: scalarText(v) });
   }
@@ -78,7 +80,10 @@ export function readbackTable(v: unknown): TableView | null {
       const cols = keys.map((k) => new Map(flatten(v[k]).map((r) => [r.key, r.value])));
       const rowKeys: string[] = [];
       const seen = new Set<string>();
-      for (const c of cols) for (const k of c.keys()) if (!seen.has(k)) seen.add(k), rowKeys.push(k);
+      for (const c of cols) for (const k of c.keys()) if (!seen.has(k)) {
+        seen.add(k);
+        rowKeys.push(k);
+      }
       return {
         head: ['setting', ...keys],
         rows: rowKeys.map((rk) => {

@@ -156,6 +156,9 @@ describe('report.html in headless Chromium', () => {
       const page = await ctx!.newPage();
       const xml = await readFile(join(runDir, 'junit.xml'), 'utf8');
       const r = await page.evaluate((src) => {
+        // runs in the page; the test's type check has no DOM lib, so name the little it uses
+        type Doc = { getElementsByTagName(n: string): { length: number }; documentElement: { nodeName: string } };
+        const { DOMParser } = globalThis as unknown as { DOMParser: new () => { parseFromString(s: string, type: string): Doc } };
         const doc = new DOMParser().parseFromString(src, 'application/xml');
         return {
           error: doc.getElementsByTagName('parsererror').length,
