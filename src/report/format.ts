@@ -3,7 +3,7 @@
  * Everything user-provided (scenario names, params, reasons, metric names) goes through one of the
  * escapers here before it reaches HTML, SVG, XML or Markdown.
  */
-import type { Decision, ManifestScenario, MetricResult, MetricVerdict, ScenarioVerdict } from '../results/types.js';
+import type { Decision, ManifestScenario, MetricResult } from '../results/types.js';
 
 /** Escape text for HTML/SVG/XML content and attribute values. Also drops characters XML forbids. */
 export function escXml(value: unknown): string {
@@ -135,8 +135,6 @@ export function fmtMargin(e: EffectView): string {
   const d = decimalsFor(e);
   return `±${e.margin.toFixed(d)}${e.kind === 'pct' ? ' %' : e.unit ? ` ${e.unit}` : ''}`;
 }
-
-export type AnyVerdict = MetricVerdict | ScenarioVerdict | 'NOT JUDGED';
 
 export interface VerdictStyle {
   cls: string;

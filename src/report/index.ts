@@ -13,11 +13,11 @@ import { renderMarkdown } from './markdown.js';
 import type { RenderOptions } from './model.js';
 
 export { renderHtml } from './html.js';
-export { renderJunit, type JunitOptions } from './junit.js';
+export { renderJunit } from './junit.js';
 export { renderMarkdown } from './markdown.js';
-export { loadRunDir, parseResultsJsonl, ReportInputError, type RunData, type TelemetryInfo } from './load.js';
+export { loadRunDir, parseResultsJsonl, type RunData } from './load.js';
 export type { RenderOptions } from './model.js';
-export { mathisMbit, theoryFor, windowCapMbit, bdpBytes, type Theory } from './theory.js';
+export { mathisMbit, theoryFor, windowCapMbit, bdpBytes } from './theory.js';
 
 export interface ReportOptions extends RenderOptions {
   /** where to write the files (default: the run directory itself) */

@@ -4,7 +4,6 @@
  */
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InputError } from '../errors.js';
 import { readVerdict } from '../results/rundir.js';
 import { parseResultsText, readRunDir } from '../results/records.js';
 import type { RunManifest, TrialRecord, Verdict } from '../results/types.js';
@@ -22,14 +21,6 @@ export interface RunData {
   telemetry?: TelemetryInfo | null;
   /** Problems found while reading (truncated last line, bad lines), shown in the report footer. */
   warnings?: string[];
-}
-
-/** A run directory the report cannot read: an InputError (exit 2) naming the file. */
-export class ReportInputError extends InputError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ReportInputError';
-  }
 }
 
 /**
