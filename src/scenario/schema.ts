@@ -5,79 +5,8 @@
  */
 import { z } from 'zod/v4';
 import { FORBIDDEN_KEYS } from './source.js';
-import {
-  checkBuffer,
-  checkRange,
-  describeRange,
-  parseBuffer,
-  parsePercent,
-  parseRate,
-  parseSize,
-  parseTime,
-  RANGES,
-  type UnitError,
-  type UnitRange,
-} from './units.js';
-
-function unitString(
-  parse: (v: unknown) => number,
-  pattern: RegExp,
-  description: string,
-  example: string,
-  range?: { r: UnitRange; what: string },
-) {
-  return z
-    .string()
-    .regex(pattern, { message: `expected ${description}, e.g. "${example}"` })
-    .check((ctx) => {
-      try {
-        const x = parse(ctx.value);
-        if (range) checkRange(x, range.r, ctx.value, range.what);
-      } catch (e) {
-        ctx.issues.push({ code: 'custom', message: (e as UnitError).message, input: ctx.value });
-      }
-    })
-    .describe(`${description}, e.g. "${example}"${range ? `; ${describeRange(range.r)}` : ''}`);
-}
-
-const N = String.raw`([0-9]+(\.[0-9]+)?|\.[0-9]+)`;
-const TIME_RE = new RegExp(`^\\s*${N}\\s*(us|usec|ms|msec|s|sec)\\s*$`, 'i');
-const time = (r: UnitRange, what: string) => unitString(parseTime, TIME_RE, 'a time', '20ms', { r, what });
-/** delay and jitter: 0 to 10 s */
-export const DelayTime = time(RANGES.delay, 'a delay');
-/** durations, intervals, timeouts, periods: more than 0, at most 1 h */
-export const DurationTime = time(RANGES.duration, 'a duration');
-/** omit, stagger, gap: 0 to 1 h */
-export const OffsetTime = time(RANGES.offset, 'a time');
-export const RtoMinTime = time(RANGES.rtoMin, 'rto_min');
-export const ToleranceTime = time(RANGES.tolerance, 'a tolerance');
-export const Rate = unitString(
-  parseRate,
-  new RegExp(`^\\s*${N}\\s*(bit|kbit|mbit|gbit|tbit|bps|kbps|mbps|gbps)\\s*$`, 'i'),
-  'a rate (tc units: mbit = megabits/s, mbps = megabytes/s)',
-  '50mbit',
-  { r: RANGES.rate, what: 'a rate' },
-);
-export const Percent = unitString(parsePercent, new RegExp(`^\\s*${N}\\s*%\\s*$`), 'a percentage', '1%');
-/** a relative judge margin: more than 0 %, less than 100 % */
-export const MarginPercent = unitString(parsePercent, new RegExp(`^\\s*${N}\\s*%\\s*$`), 'a percentage', '2%', {
-  r: RANGES.margin,
-  what: 'a relative margin',
-});
-export const Size = unitString(parseSize, new RegExp(`^\\s*${N}\\s*(b|kb|mb|gb|kib|mib|gib)\\s*$`, 'i'), 'a size', '64KB', {
-  r: RANGES.size,
-  what: 'a size',
-});
-export const Buffer = z
-  .string()
-  .check((ctx) => {
-    try {
-      checkBuffer(parseBuffer(ctx.value), ctx.value);
-    } catch (e) {
-      ctx.issues.push({ code: 'custom', message: (e as UnitError).message, input: ctx.value });
-    }
-  })
-  .describe('bottleneck queue: bytes ("64KB"), packets ("100p"), bandwidth-delay products ("1bdp", "0.5bdp") or "bdp/sqrt(n)"');
+import { Buffer, DelayTime, DurationTime, MarginPercent, OffsetTime, Percent, Rate, RtoMinTime, Size, ToleranceTime, time } from './schema-units.js';
+import { CongestionControl, SAFE_NAME_RULE, SafeName, SysctlKey, Sysctls, label } from './schema-names.js';
 
 const Distribution = z.enum(['uniform', 'normal', 'pareto', 'paretonormal']);
 
@@ -127,77 +56,6 @@ export const LinkSchema = z
   .describe('impairment of one link: top-level keys apply to both directions, forward/reverse override');
 
 /** names that become part of a path or an id: 1-64 of A-Z a-z 0-9 . _ -, starting with a letter or digit */
-export const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-export const SAFE_NAME_RULE = '1-64 characters from A-Z a-z 0-9 . _ -, starting with a letter or digit';
-export function safeNameProblem(v: string): string | null {
-  if (!SAFE_NAME.test(v))
-    return `must be ${SAFE_NAME_RULE} (it becomes part of file names and ids; got ${JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}...` : v)})`;
-  if (FORBIDDEN_KEYS.has(v)) return `"${v}" is a reserved word`;
-  return null;
-}
-export const SafeName = z.string().check((ctx) => {
-  const p = safeNameProblem(ctx.value);
-  if (p) ctx.issues.push({ code: 'custom', message: p, input: ctx.value });
-});
-
-// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f]/;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-const CONTROL_BUT_NEWLINE_TAB = /[\u0000-\u0008\u000b-\u001f\u007f]/;
-/** a free-text label shown in reports: at most max characters, no control characters */
-const label = (max: number, multiline = false) =>
-  z
-    .string()
-    .max(max, { message: `at most ${max} characters` })
-    .refine((v) => !(multiline ? CONTROL_BUT_NEWLINE_TAB : CONTROL).test(v), {
-      message: multiline ? 'no control characters (other than newline and tab)' : 'no control characters',
-    });
-
-export const CongestionControl = z.enum(['cubic', 'bbr', 'reno']);
-
-/** sysctl keys netab applies: net.ipv4.tcp_*, net.core.* and net.ipv4.ip_local_port_range, in lowercase dotted form */
-export const SYSCTL_KEY = /^net\.(ipv4\.tcp_[a-z0-9_]+|core\.[a-z0-9_]+|ipv4\.ip_local_port_range)$/;
-/** sysctls whose value is a name, with the names accepted */
-export const SYSCTL_NAMES: Readonly<Record<string, readonly string[]>> = Object.assign(
-  Object.create(null) as Record<string, readonly string[]>,
-  {
-    'net.ipv4.tcp_congestion_control': CongestionControl.options,
-    'net.core.default_qdisc': ['pfifo_fast', 'pfifo', 'bfifo', 'fq', 'fq_codel', 'fq_pie', 'sfq', 'cake', 'noqueue'],
-  },
-);
-const FASTOPEN_KEY = /^[0-9a-fA-F]{8}(-[0-9a-fA-F]{8}){3}(,[0-9a-fA-F]{8}(-[0-9a-fA-F]{8}){3})?$/;
-const SYSCTL_INTS = /^-?[0-9]{1,20}([ \t]+-?[0-9]{1,20})*$/;
-export const SYSCTL_VALUE_MAX = 256;
-
-/** Why a sysctl value cannot be written to the key as given, or null. */
-export function sysctlValueProblem(key: string, v: unknown): string | null {
-  if (typeof v === 'boolean') return null;
-  if (typeof v === 'number') return Number.isSafeInteger(v) ? null : `must be an integer (got ${v})`;
-  if (typeof v !== 'string') return 'must be an integer, integers separated by spaces, or a name';
-  if (v.length > SYSCTL_VALUE_MAX) return `is ${v.length} characters long: at most ${SYSCTL_VALUE_MAX}`;
-  if (CONTROL.test(v.replace(/\t/g, ' '))) return 'must not contain control characters (newlines, NUL, escapes)';
-  const t = v.trim();
-  const names = Object.hasOwn(SYSCTL_NAMES, key) ? SYSCTL_NAMES[key]! : undefined;
-  if (names) return names.includes(t) ? null : `must be one of ${names.join(', ')} (got ${JSON.stringify(v)})`;
-  if (key === 'net.ipv4.tcp_fastopen_key')
-    return FASTOPEN_KEY.test(t)
-      ? null
-      : 'must be 32 hex digits as xxxxxxxx-xxxxxxxx-xxxxxxxx-xxxxxxxx (optionally a second key after a comma)';
-  if (SYSCTL_INTS.test(t)) return null;
-  return `must be an integer or integers separated by spaces, as the kernel reads this key (got ${JSON.stringify(v)})`;
-}
-
-const SysctlKey = z.string().max(128).regex(SYSCTL_KEY, {
-  message:
-    'only net.ipv4.tcp_*, net.core.* and net.ipv4.ip_local_port_range sysctls (lowercase, dotted) are per-namespace tunables netab applies',
-});
-export const Sysctls = z.record(SysctlKey, z.union([z.string(), z.number(), z.boolean()])).superRefine((rec, ctx) => {
-  for (const k of Object.keys(rec)) {
-    const p = sysctlValueProblem(k, rec[k]);
-    if (p) ctx.addIssue({ code: 'custom', path: [k], message: p, input: rec[k] });
-  }
-});
-
 export const RouteOptions = z
   .object({
     initcwnd: z.int().min(1).max(1000).optional(),

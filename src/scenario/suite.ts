@@ -13,7 +13,8 @@ import { loadScenarioText, safeStem } from './load.js';
 import type { Scenario, SuiteInfo } from './model.js';
 import { describeIssues } from './problems.js';
 import { type LoadOptions, trialSeconds } from './resolve.js';
-import { safeNameProblem, ScenarioSchema } from './schema.js';
+import { ScenarioSchema } from './schema.js';
+import { safeNameProblem } from './schema-names.js';
 import { capProblems, MAX_PROBLEMS, nodePos, own, parseYaml, readInputFile, type YamlSource } from './source.js';
 
 export const SUITE_FILE_KEYS = ['name', 'description', 'files', 'defaults'];
