@@ -4,7 +4,7 @@
  * rollback.sh restores the control profile and the values from before.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -31,6 +31,13 @@ describe.runIf(ok)('netab export: apply.sh / rollback.sh in a fresh namespace', 
     expect(await exportCommand(dir, { out, print: () => undefined })).toBe(0);
     const env = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', NETAB_STATE_DIR: mkdtempSync(join(tmpdir(), 'netab-state-')) };
     const keys = ['net.ipv4.tcp_congestion_control', 'net.ipv4.tcp_slow_start_after_idle', 'net.ipv4.tcp_rmem'];
+    // A namespace other than the host's may only pick a congestion control the host allows (the
+    // kernel's tcp_allowed_congestion_control); on a real host apply.sh runs in the host's own
+    // namespace, where every available one is allowed. Allow the profile's two here, restore after.
+    const ALLOWED = '/proc/sys/net/ipv4/tcp_allowed_congestion_control';
+    const allowedBefore = readFileSync(ALLOWED, 'utf8').trim();
+    const allowed = new Set([...allowedBefore.split(/\s+/), 'cubic', 'reno']);
+    writeFileSync(ALLOWED, [...allowed].join(' '));
     await run(['ip', 'netns', 'add', ns]);
     try {
       const a = `nb${id}e0`;
@@ -79,6 +86,7 @@ describe.runIf(ok)('netab export: apply.sh / rollback.sh in a fresh namespace', 
       expect(again.stderr).toContain('no record of the values before apply.sh');
     } finally {
       await run(['ip', 'netns', 'del', ns], { reject: false });
+      writeFileSync(ALLOWED, allowedBefore);
     }
     const left = (await run(['ip', 'netns', 'list'])).stdout;
     expect(left).not.toContain(ns);
