@@ -9,7 +9,7 @@ import { inVm as hostInVm } from '../host.js';
 import { projectRoot } from '../paths.js';
 import type { Scenario } from '../scenario/model.js';
 import { pathLinks } from '../scenario/load.js';
-import { quantileSorted } from '../workload/util.js';
+import { quantileSorted } from '../stats/quantile.js';
 import type { LinkImpairment } from './types.js';
 
 export interface FidelityCheck {
