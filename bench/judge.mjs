@@ -27,7 +27,14 @@ const fixed = (label, o) => {
 };
 const seq = (label, o) => {
   const plan = { looks: 4, pairsPerLook: 10 };
-  const r = simulateSequential({ runs: Math.max(100, Math.round(runs / 2)), pairs: 40, cv: 0.05, seed: seed + rows.length, sequential: plan, ...o });
+  const r = simulateSequential({
+    runs: Math.max(100, Math.round(runs / 2)),
+    pairs: 40,
+    cv: 0.05,
+    seed: seed + rows.length,
+    sequential: plan,
+    ...o,
+  });
   rows.push({ label, mode: 'sequential 4×10 (fixed n = 40)', ...r });
 };
 

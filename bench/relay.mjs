@@ -34,7 +34,11 @@ function cpuTicks(pid) {
 async function iperf(nsServer, nsClient, addr, seconds) {
   await run(['iperf3', '-s', '-1', '-D', '-B', addr], { netns: nsServer });
   await sleep(200);
-  const c = await run(['iperf3', '-c', addr, '-t', String(seconds), '-O', '1', '-J'], { netns: nsClient, reject: false, timeoutMs: (seconds + 20) * 1000 });
+  const c = await run(['iperf3', '-c', addr, '-t', String(seconds), '-O', '1', '-J'], {
+    netns: nsClient,
+    reject: false,
+    timeoutMs: (seconds + 20) * 1000,
+  });
   const j = JSON.parse(c.stdout);
   if (j.error) throw new Error(`iperf3: ${j.error}`);
   return { bps: j.end.sum_received.bits_per_second, mss: j.start.tcp_mss_default || 1448, retr: j.end.sum_sent.retransmits };
@@ -119,7 +123,21 @@ async function main() {
     const f = (x, d = 2) => (x === null || x === undefined ? '-' : Number(x).toFixed(d));
     console.log('\nuserspace relay bench (RTT 2 ms, buffer 4 BDP, 1 cubic flow, %d s per point)\n', SECONDS);
     console.log(
-      ['rate Mbit', 'goodput', 'frame Mbit', 'deliv %', 'late p99 ms', 'late max', 'CPU cores', 'CPU/100M', 'rx busy', 'tx busy', 'rxq max KB', 'kdrops', 'holds']
+      [
+        'rate Mbit',
+        'goodput',
+        'frame Mbit',
+        'deliv %',
+        'late p99 ms',
+        'late max',
+        'CPU cores',
+        'CPU/100M',
+        'rx busy',
+        'tx busy',
+        'rxq max KB',
+        'kdrops',
+        'holds',
+      ]
         .map((h, i) => pad(h, i === 0 ? 9 : 11))
         .join(' '),
     );
@@ -142,8 +160,12 @@ async function main() {
         ].join(' '),
       );
     }
-    console.log(`\nplain veth ceiling: ${f(veth.withOffloads / 1e6, 0)} Mbit/s with offloads, ${f(veth.noOffloads / 1e6, 0)} Mbit/s with tso/gso/gro/tx off`);
-    console.log(`relay with no rate limit: ${f(unlimited.frameMbit, 0)} Mbit/s (frame bytes), lateness p99 ${f(unlimited.latenessP99Ms, 3)} ms`);
+    console.log(
+      `\nplain veth ceiling: ${f(veth.withOffloads / 1e6, 0)} Mbit/s with offloads, ${f(veth.noOffloads / 1e6, 0)} Mbit/s with tso/gso/gro/tx off`,
+    );
+    console.log(
+      `relay with no rate limit: ${f(unlimited.frameMbit, 0)} Mbit/s (frame bytes), lateness p99 ${f(unlimited.latenessP99Ms, 3)} ms`,
+    );
     console.log(
       `highest rate held (p99 lateness <= 0.5 ms, >= 95 % delivered): ${best} Mbit/s` +
         (cpuPer100.length ? `; CPU per 100 Mbit/s ${f(Math.min(...cpuPer100))}-${f(Math.max(...cpuPer100))} cores` : '') +

@@ -32,7 +32,9 @@ const size = (await stat(paths.html)).size;
 const jsonl = (await stat(join(runDir, 'results.jsonl'))).size;
 const mb = (b) => `${(b / 1e6).toFixed(2)} MB`;
 const ok = ms < 2000 && size < 5e6;
-console.log(`trials:        ${written} (${nScenarios} scenarios x ${pairs} pairs), results.jsonl ${mb(jsonl)}, generated in ${genMs.toFixed(0)} ms`);
+console.log(
+  `trials:        ${written} (${nScenarios} scenarios x ${pairs} pairs), results.jsonl ${mb(jsonl)}, generated in ${genMs.toFixed(0)} ms`,
+);
 console.log(`render time:   ${ms.toFixed(0)} ms (target < 2000 ms)`);
 console.log(`report.html:   ${mb(size)} (target < 5 MB)`);
 console.log(`junit.xml:     ${mb((await stat(paths.junit)).size)}, summary.md ${mb((await stat(paths.markdown)).size)}`);

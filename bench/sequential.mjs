@@ -43,7 +43,15 @@ for (const plan of plans) {
   for (const [ci, c] of cases.entries()) {
     const rand = mulberry32(seed + 1000 * ci + plan.pairs);
     const gauss = normalSource(rand);
-    const o = { runs, pairs: plan.pairs, cv: c.cv, ratio: c.ratio, seed, expectImprovement: c.expectImprovement, sequential: { looks: plan.looks, pairsPerLook } };
+    const o = {
+      runs,
+      pairs: plan.pairs,
+      cv: c.cv,
+      ratio: c.ratio,
+      seed,
+      expectImprovement: c.expectImprovement,
+      sequential: { looks: plan.looks, pairsPerLook },
+    };
     const decisions = { promote: 0, hold: 0, rollback: 0 };
     const used = [];
     for (let i = 0; i < runs; i++) {

@@ -28,7 +28,13 @@ for (const engine of engines) {
       down.push(performance.now() - t1);
     }
   }
-  rows.push({ backend: 'netns', engine: engine.name, 'setup ms (median)': median(up).toFixed(0), 'teardown ms (median)': median(down).toFixed(0), runs: N });
+  rows.push({
+    backend: 'netns',
+    engine: engine.name,
+    'setup ms (median)': median(up).toFixed(0),
+    'teardown ms (median)': median(down).toFixed(0),
+    runs: N,
+  });
 }
 console.log('\n## dumbbell topology: set up and tear down');
 console.table(rows);

@@ -110,8 +110,17 @@ async function quickstart() {
     const trials = r.lines.filter((l) => /trial \d+\/\d+/.test(l.line)).map((l) => l.ms);
     const per = trials.length > 1 ? (trials.at(-1) - trials[0]) / (trials.length - 1) / 1000 : null;
     const decision = r.lines.find((l) => /^decision:/.test(l.line))?.line ?? null;
-    console.log(`quickstart --vm: ${(r.ms / 1000).toFixed(1)} s, exit ${r.code}, ${decision}; ${trials.length} trials, ${per?.toFixed(2)} s each`);
-    return { totalS: +(r.ms / 1000).toFixed(1), exitCode: r.code, decision, trials: trials.length, perTrialS: per && +per.toFixed(2), phases };
+    console.log(
+      `quickstart --vm: ${(r.ms / 1000).toFixed(1)} s, exit ${r.code}, ${decision}; ${trials.length} trials, ${per?.toFixed(2)} s each`,
+    );
+    return {
+      totalS: +(r.ms / 1000).toFixed(1),
+      exitCode: r.code,
+      decision,
+      trials: trials.length,
+      perTrialS: per && +per.toFixed(2),
+      phases,
+    };
   } finally {
     await rm(out, { recursive: true, force: true });
   }

@@ -3,8 +3,13 @@
 // the stack with --debug (or NETAB_DEBUG=1).
 const debug = process.argv.slice(2).includes('--debug') || process.env.NETAB_DEBUG === '1';
 const internal = (what, e) => {
-  const msg = String(e?.message ?? e).split('\n').find((l) => l.trim()) ?? String(e);
-  process.stderr.write(debug ? `netab: internal error: ${what}${e?.stack ?? e}\n` : `netab: internal error: ${what}${msg} (run with --debug for the stack)\n`);
+  const msg =
+    String(e?.message ?? e)
+      .split('\n')
+      .find((l) => l.trim()) ?? String(e);
+  process.stderr.write(
+    debug ? `netab: internal error: ${what}${e?.stack ?? e}\n` : `netab: internal error: ${what}${msg} (run with --debug for the stack)\n`,
+  );
 };
 
 // A reader that went away (a closed pipe, a killed wrapper) must not kill netab mid-teardown: the

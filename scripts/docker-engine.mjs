@@ -44,8 +44,11 @@ async function onPath(bin) {
 async function aptInstall(pkgs) {
   say(`installing ${pkgs.join(' ')}`);
   await $`apt-get update -qq`.nothrow();
-  const r = await $({ env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })`apt-get install -y -qq --no-install-recommends ${pkgs}`.nothrow();
-  if (r.exitCode !== 0) fail(`apt-get install ${pkgs.join(' ')} failed (exit ${r.exitCode}):\n${r.stderr.trim().split('\n').slice(-10).join('\n')}`);
+  const r = await $({
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  })`apt-get install -y -qq --no-install-recommends ${pkgs}`.nothrow();
+  if (r.exitCode !== 0)
+    fail(`apt-get install ${pkgs.join(' ')} failed (exit ${r.exitCode}):\n${r.stderr.trim().split('\n').slice(-10).join('\n')}`);
 }
 
 const needBusybox = !(await onPath('busybox'));

@@ -38,7 +38,9 @@ export function nodeModulesStale(dir = root) {
 export function must(argv, opts = {}) {
   const r = spawnSync(argv[0], argv.slice(1), { stdio: 'inherit', cwd: root, shell: false, ...opts });
   if (r.status !== 0) {
-    process.stderr.write(`netab setup: \`${argv.join(' ')}\` failed (${r.error?.message ?? (r.signal ? `signal ${r.signal}` : `exit ${r.status}`)})\n`);
+    process.stderr.write(
+      `netab setup: \`${argv.join(' ')}\` failed (${r.error?.message ?? (r.signal ? `signal ${r.signal}` : `exit ${r.status}`)})\n`,
+    );
     process.exit(r.status && r.status < 128 ? r.status : 3);
   }
 }
@@ -69,7 +71,11 @@ function newest(dir) {
 export function ensureBuilt(log = (m) => process.stderr.write(`netab setup: ${m}\n`), force = false) {
   const stamp = join(root, 'dist', 'cli', 'main.js');
   const built = existsSync(stamp) ? statSync(stamp).mtimeMs : 0;
-  const inputs = Math.max(newest(join(root, 'src')), statSync(join(root, 'tsconfig.json')).mtimeMs, statSync(join(root, 'package-lock.json')).mtimeMs);
+  const inputs = Math.max(
+    newest(join(root, 'src')),
+    statSync(join(root, 'tsconfig.json')).mtimeMs,
+    statSync(join(root, 'package-lock.json')).mtimeMs,
+  );
   if (!force && built > inputs) return false;
   log('building');
   must([process.execPath, join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);

@@ -13,7 +13,10 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const setup = spawnSync(process.execPath, ['scripts/setup.mjs'], { stdio: 'inherit', cwd: root });
 if (setup.status !== 0) process.exit(setup.status ?? 3);
 
-const child = spawn(process.execPath, ['bin/netab.js', 'run', 'scenarios/quickstart.yaml', ...process.argv.slice(2)], { stdio: 'inherit', cwd: root });
+const child = spawn(process.execPath, ['bin/netab.js', 'run', 'scenarios/quickstart.yaml', ...process.argv.slice(2)], {
+  stdio: 'inherit',
+  cwd: root,
+});
 const ignore = () => {};
 process.on('SIGINT', ignore);
 process.on('SIGTERM', ignore);

@@ -47,7 +47,13 @@ function onPath(bin) {
   return false;
 }
 
-const missing = [...new Set(Object.entries(packages).filter(([bin]) => !onPath(bin)).map(([, pkg]) => pkg))];
+const missing = [
+  ...new Set(
+    Object.entries(packages)
+      .filter(([bin]) => !onPath(bin))
+      .map(([, pkg]) => pkg),
+  ),
+];
 if (missing.length) {
   if (process.getuid?.() !== 0) {
     say(`missing Debian packages: ${missing.join(' ')} (run as root to install them)`);
@@ -55,7 +61,9 @@ if (missing.length) {
   }
   say(`installing ${missing.join(' ')}`);
   must(['apt-get', 'update', '-qq']);
-  must(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...missing], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  must(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...missing], {
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
 }
 // the test suite runs the docker backend against a real engine: install and start one if needed
 if (wantTest) must([process.execPath, join('node_modules', 'zx', 'build', 'cli.js'), 'scripts/docker-engine.mjs']);

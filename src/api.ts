@@ -175,7 +175,10 @@ export async function exportRun(dir: string, o: ExportOptions = {}): Promise<num
 }
 
 /** A staged production rollout plan of a promoted run; the exit code. */
-export async function rolloutPlan(dir: string, o: Omit<PlanOptions, 'stages' | 'bakeS'> & { stages?: string; bake?: string }): Promise<number> {
+export async function rolloutPlan(
+  dir: string,
+  o: Omit<PlanOptions, 'stages' | 'bakeS'> & { stages?: string; bake?: string },
+): Promise<number> {
   const { rolloutPlanCommand, parseStages, parseDuration } = await import('./rollout/plan.js');
   return rolloutPlanCommand(dir, { ...o, stages: parseStages(o.stages ?? '1,10,50,100'), bakeS: parseDuration(o.bake ?? '1h') });
 }

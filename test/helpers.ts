@@ -70,7 +70,10 @@ function alive(pid: number): boolean {
  * Run the built CLI asynchronously (a long spawnSync would block the test worker's event loop and
  * vitest's RPC with it).
  */
-export function netabCli(args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+export function netabCli(
+  args: string[],
+  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   const bin = join(process.cwd(), 'bin', 'netab.js');
   return new Promise((resolve) => {
     const p = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env });

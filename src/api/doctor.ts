@@ -18,7 +18,8 @@ export const REQUIRED_TOOLS = ['ip', 'tc', 'iperf3', 'ethtool', 'ss', 'sysctl'];
 export async function preflight(): Promise<string[]> {
   const problems: string[] = [];
   if (process.getuid?.() !== 0) problems.push('netab needs root for network namespaces (run with sudo)');
-  for (const t of REQUIRED_TOOLS) if (!(await which(t))) problems.push(`${t} is missing (install: apt-get install iproute2 iperf3 ethtool procps)`);
+  for (const t of REQUIRED_TOOLS)
+    if (!(await which(t))) problems.push(`${t} is missing (install: apt-get install iproute2 iperf3 ethtool procps)`);
   return problems;
 }
 
@@ -44,7 +45,12 @@ export async function doctor(): Promise<Check[]> {
   }
   const avail = readFileSync('/proc/sys/net/ipv4/tcp_available_congestion_control', 'utf8').trim();
   const allowed = readFileSync('/proc/sys/net/ipv4/tcp_allowed_congestion_control', 'utf8').trim();
-  checks.push({ name: 'congestion control', ok: true, detail: `available: ${avail}; allowed for namespaces: ${allowed} (netab adds what a profile needs)`, required: false });
+  checks.push({
+    name: 'congestion control',
+    ok: true,
+    detail: `available: ${avail}; allowed for namespaces: ${allowed} (netab adds what a profile needs)`,
+    required: false,
+  });
   const { endpointImageStatus } = await import('../topology/docker/index.js');
   const ds = await endpointImageStatus().catch((e: Error) => ({ ok: false, lines: [e.message], engine: null, image: null }));
   checks.push({ name: 'docker', ok: ds.ok, detail: `${ds.lines.join('; ')} (only needed for backend: docker)`, required: false });
@@ -54,7 +60,9 @@ export async function doctor(): Promise<Check[]> {
     const parts: string[] = [];
     if (dead.length) parts.push(`${dead.map((r) => `run ${r.runId}`).join(', ')}: run \`netab gc\``);
     if (l.orphanNamespaces.length)
-      parts.push(`${l.orphanNamespaces.join(', ')} named like netab's but recorded by no run (gc leaves them; \`ip netns delete NAME\` if they are leftovers)`);
+      parts.push(
+        `${l.orphanNamespaces.join(', ')} named like netab's but recorded by no run (gc leaves them; \`ip netns delete NAME\` if they are leftovers)`,
+      );
     checks.push({ name: 'leftovers', ok: parts.length === 0, detail: parts.length ? parts.join('; ') : 'none', required: false });
   }
   return checks;

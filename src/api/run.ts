@@ -101,7 +101,13 @@ export async function resumeRun(dir: string, o: RunReporting = {}): Promise<RunR
   const done = new Set(records.map((r) => `${r.scenario}#${r.pair}-${r.arm}`));
   const scenarios = manifest.scenarios.map((m) => m.scenario as Scenario);
   log(`netab: resuming ${dir}: ${done.size} trials already recorded`);
-  const plan: RunPlan = { seed: manifest.seed, aa: manifest.aa, suite: manifest.suite, sourceFile: manifest.sourceFile, resume: { manifest, done, records } };
+  const plan: RunPlan = {
+    seed: manifest.seed,
+    aa: manifest.aa,
+    suite: manifest.suite,
+    sourceFile: manifest.sourceFile,
+    resume: { manifest, done, records },
+  };
   return execute(scenarios, resolve(dir), plan, o);
 }
 
@@ -112,7 +118,9 @@ async function execute(scenarios: Scenario[], runDir: string, run: RunPlan, o: R
   const left = await findLeftovers();
   const dead = left.runs.filter((r) => !r.alive);
   if (dead.length)
-    log(`netab: found leftovers of earlier runs that did not clean up (${dead.map((r) => `run ${r.runId}`).join(', ')}); \`netab gc\` removes them`);
+    log(
+      `netab: found leftovers of earlier runs that did not clean up (${dead.map((r) => `run ${r.runId}`).join(', ')}); \`netab gc\` removes them`,
+    );
   log(`netab: run directory ${runDir} (seed ${run.seed})`);
   try {
     const manifest = await runScenarios(scenarios, {
@@ -147,6 +155,8 @@ export async function judgeDir(runDir: string, overrides: JudgeOverrides): Promi
 /** Combine shard run directories of one suite into `out`, then judge and report it. */
 export async function mergeDirs(dirs: string[], out: string, o: { log?: (line: string) => void } = {}): Promise<RunResult> {
   const m = mergeRuns(dirs, resolve(out));
-  (o.log ?? stderrLine)(`netab: merged ${m.suite?.mergedFrom?.length ?? dirs.length} shard(s) of suite ${m.suite?.name} into ${resolve(out)}`);
+  (o.log ?? stderrLine)(
+    `netab: merged ${m.suite?.mergedFrom?.length ?? dirs.length} shard(s) of suite ${m.suite?.name} into ${resolve(out)}`,
+  );
   return judgeDir(resolve(out), {});
 }

@@ -10,7 +10,6 @@ import { projectRoot } from '../paths.js';
 import { runDirFor } from '../trial/runner.js';
 import { vmSetup, vmRun, VmError } from '../vm/index.js';
 
-
 /** argv for the guest: --vm dropped, --out forced to the shared run directory (pure; unit-tested). */
 export function guestArgs(argv: string[], outDir: string): string[] {
   const out: string[] = [];

@@ -119,4 +119,3 @@ export function reportError(e: unknown, debug: boolean, write: (s: string) => vo
   } else write(`netab: internal error: ${first} (run with --debug for the stack)`);
   return EXIT.env;
 }
-

@@ -7,7 +7,8 @@ import { InputError } from '../errors.js';
 /** --alpha: a finite number in (0, 0.5). */
 export function parseAlphaFlag(v: string): number {
   const x = /^\s*(\d+(\.\d*)?|\.\d+)(e-?\d+)?\s*$/i.test(v) ? Number(v) : NaN;
-  if (!Number.isFinite(x) || x <= 0 || x >= 0.5) throw new InputError(`--alpha must be a number above 0 and below 0.5, e.g. 0.05 (got "${v}")`);
+  if (!Number.isFinite(x) || x <= 0 || x >= 0.5)
+    throw new InputError(`--alpha must be a number above 0 and below 0.5, e.g. 0.05 (got "${v}")`);
   return x;
 }
 

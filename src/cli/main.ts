@@ -80,7 +80,8 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({
       // commander's own usage errors ("error: unknown option '--x'"): one line, netab's prefix, where to look
-      writeErr: (s) => process.stderr.write(/^error: /.test(s) ? `netab: ${s.slice(7).trimEnd()} (\`netab help <command>\` lists its options)\n` : s),
+      writeErr: (s) =>
+        process.stderr.write(/^error: /.test(s) ? `netab: ${s.slice(7).trimEnd()} (\`netab help <command>\` lists its options)\n` : s),
     })
     .addHelpText(
       'after',

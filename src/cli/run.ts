@@ -75,7 +75,11 @@ async function runWithSignals(start: Start, o: { json: boolean; quiet: boolean; 
   }
 }
 
-export function runCommand(paths: string[], opts: Omit<api.RunOptions, keyof api.RunReporting>, o: { json: boolean; quiet: boolean; argv: string[] }): Promise<number> {
+export function runCommand(
+  paths: string[],
+  opts: Omit<api.RunOptions, keyof api.RunReporting>,
+  o: { json: boolean; quiet: boolean; argv: string[] },
+): Promise<number> {
   return runWithSignals((reporting) => api.run(paths, { ...opts, ...reporting, warn: say }), o, false);
 }
 

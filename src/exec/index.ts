@@ -118,7 +118,11 @@ const BATCH_TOKEN = /^[A-Za-z0-9_.:\/@%+=-]+$/;
  * refused, so a line can never carry more than its argv. Saves a process start per command (0.1-0.3 s
  * each inside an emulated VM).
  */
-export async function runBatch(tool: 'ip' | 'tc', cmds: string[][], opts: { netns?: string; signal?: AbortSignal } = {}): Promise<RunResult | null> {
+export async function runBatch(
+  tool: 'ip' | 'tc',
+  cmds: string[][],
+  opts: { netns?: string; signal?: AbortSignal } = {},
+): Promise<RunResult | null> {
   if (cmds.length === 0) return null;
   const lines = cmds.map((c) => {
     if (c[0] !== tool) throw new Error(`runBatch(${tool}): command does not start with ${tool}: ${displayCommand(c)}`);
@@ -130,9 +134,7 @@ export async function runBatch(tool: 'ip' | 'tc', cmds: string[][], opts: { netn
   const argv = [tool, ...(opts.netns ? ['-n', opts.netns] : []), '-batch', '-'];
   const r = await run(argv, { input: lines.join('\n') + '\n', reject: false, signal: opts.signal });
   if (r.exitCode !== 0) {
-    throw new CommandError(
-      { ...r, command: `${displayCommand(argv)} <<< ${lines.map((l) => JSON.stringify(l)).join(' ')}` },
-    );
+    throw new CommandError({ ...r, command: `${displayCommand(argv)} <<< ${lines.map((l) => JSON.stringify(l)).join(' ')}` });
   }
   return r;
 }

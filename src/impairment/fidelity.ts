@@ -167,7 +167,11 @@ async function icmpProbe(ends: { senderNs: string; receiverAddr: string }, n: nu
 }
 
 /** netab's UDP prober (dist/impairment/probe-main.js): an echo server and a pinger, hrtime timestamps. */
-async function udpProbe(ends: { senderNs: string; receiverNs: string; receiverAddr: string }, n: number, signal?: AbortSignal): Promise<RttLoss> {
+async function udpProbe(
+  ends: { senderNs: string; receiverNs: string; receiverAddr: string },
+  n: number,
+  signal?: AbortSignal,
+): Promise<RttLoss> {
   const echo = spawn([process.execPath, probeScript(), 'echo', ends.receiverAddr, String(PROBE_PORT)], { netns: ends.receiverNs });
   try {
     await new Promise<void>((res, rej) => {
@@ -214,7 +218,21 @@ async function rateProbe(
         await new Promise((r) => setTimeout(r, 20));
       }
       const r = await run(
-        ['iperf3', '-c', ends.receiverAddr, '-p', '5202', '-u', '-b', `${Math.round(rate * 1.2)}`, '-l', String(UDP_PAYLOAD), '-t', '2', '-J'],
+        [
+          'iperf3',
+          '-c',
+          ends.receiverAddr,
+          '-p',
+          '5202',
+          '-u',
+          '-b',
+          `${Math.round(rate * 1.2)}`,
+          '-l',
+          String(UDP_PAYLOAD),
+          '-t',
+          '2',
+          '-J',
+        ],
         { netns: ends.senderNs, timeoutMs: 20000, reject: false, signal },
       );
       const j = JSON.parse(r.stdout || '{}') as { end?: { sum?: { packets?: number; lost_packets?: number; seconds?: number } } };

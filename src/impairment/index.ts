@@ -24,10 +24,14 @@ export class NetemEngine implements ImpairmentEngine {
     await run(['ip', 'link', 'add', a.ifname, 'netns', a.ns, 'type', 'veth', 'peer', 'name', b.ifname, 'netns', b.ns]);
     // both ends at once; each end's ip commands in one process, its tc commands in another
     const end = async (e: typeof a, imp: typeof req.spec.forward) => {
-      await runBatch('ip', [
-        ['ip', 'addr', 'add', e.addr, 'dev', e.ifname],
-        ['ip', 'link', 'set', e.ifname, 'up'],
-      ], { netns: e.ns });
+      await runBatch(
+        'ip',
+        [
+          ['ip', 'addr', 'add', e.addr, 'dev', e.ifname],
+          ['ip', 'link', 'set', e.ifname, 'up'],
+        ],
+        { netns: e.ns },
+      );
       await offloadsOff(e.ns, e.ifname);
       await runBatch('tc', tcCommands(e.ifname, imp), { netns: e.ns });
     };

@@ -72,7 +72,12 @@ export function tcCommands(dev: string, i: LinkImpairment): string[][] {
   const netem = hasNetemPart(i);
   if (netem) cmds.push([...base, 'root', 'handle', '1:', 'netem', ...netemArgs(i)]);
   if (i.rateBps) {
-    cmds.push([...base, ...(netem ? ['parent', '1:1', 'handle', '10:'] : ['root', 'handle', '1:']), 'tbf', ...tbfArgs(i.rateBps, i.bufferBytes)]);
+    cmds.push([
+      ...base,
+      ...(netem ? ['parent', '1:1', 'handle', '10:'] : ['root', 'handle', '1:']),
+      'tbf',
+      ...tbfArgs(i.rateBps, i.bufferBytes),
+    ]);
   }
   return cmds;
 }

@@ -52,8 +52,8 @@ if (mode === 'echo') {
         seq++;
       }
       if (seq < count) setTimeout(tick, Math.max(0, Number(start + BigInt(seq) * intervalNs - process.hrtime.bigint()) / 1e6 - 0.5));
+      // wait for stragglers: 2 s or 3x the largest RTT seen
       else
-        // wait for stragglers: 2 s or 3x the largest RTT seen
         setTimeout(
           () => {
             process.stdout.write(JSON.stringify({ sent: count, received, duplicates, rttMs: rtt }) + '\n');

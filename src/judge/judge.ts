@@ -3,7 +3,16 @@
  */
 import { lookAlpha } from '../stats/index.js';
 import { InputError } from '../errors.js';
-import type { Decision, JudgeSettings, ManifestScenario, MetricSpec, RunManifest, ScenarioResult, TrialRecord, Verdict } from '../results/types.js';
+import type {
+  Decision,
+  JudgeSettings,
+  ManifestScenario,
+  MetricSpec,
+  RunManifest,
+  ScenarioResult,
+  TrialRecord,
+  Verdict,
+} from '../results/types.js';
 import { confText, pct, pval, units } from './format.js';
 import { collectTrials, type ScenarioTrials, truncatePairs } from './prepare.js';
 import { analyzeScenario, failureCounts, finishScenario, type ScenarioAnalysis, type ScenarioInput } from './scenario.js';
@@ -101,7 +110,14 @@ export interface LookResult {
  * over all looks sum to α). The scenario's tests are adjusted with the gatekeeping scheme (plan.ts)
  * within a Bonferroni share 1/S of α (the runner looks at one scenario at a time).
  */
-export function evaluateLook(meta: ScenarioMeta, settings: JudgeSettings, trials: ScenarioTrials, index: number, planned: number, scenarios: number): LookResult {
+export function evaluateLook(
+  meta: ScenarioMeta,
+  settings: JudgeSettings,
+  trials: ScenarioTrials,
+  index: number,
+  planned: number,
+  scenarios: number,
+): LookResult {
   const alphaLook = lookAlpha(settings.alpha, index, planned);
   const sa = analyzeScenario({ ...meta, settings, trials, ciAlpha: alphaLook });
   const adj = adjustRun([sa], alphaLook, 1 / Math.max(1, scenarios));
@@ -127,8 +143,10 @@ function replaySequential(meta: ScenarioMeta, settings: JudgeSettings, trials: S
     const count = k === K ? total : Math.min(total, k * b);
     const look = evaluateLook(meta, settings, truncatePairs(trials, count, settings), k, K, scenarios);
     if (look.stop || k === lastLook) {
-      if (count < total) look.result.reasons.push(`Sequential: stopped at look ${k}; the ${total - count} pairs recorded after it are not used.`);
-      if (!look.stop) look.result.reasons.push(`Sequential: the data end at look ${k} of ${K} (${total} pairs); judged at that look's level.`);
+      if (count < total)
+        look.result.reasons.push(`Sequential: stopped at look ${k}; the ${total - count} pairs recorded after it are not used.`);
+      if (!look.stop)
+        look.result.reasons.push(`Sequential: the data end at look ${k} of ${K} (${total} pairs); judged at that look's level.`);
       return look.result;
     }
   }
@@ -143,7 +161,8 @@ export function judgeRecords(manifest: RunManifest, records: TrialRecord[], over
   const settingsList = scenarios.map((ms) => resolveSettings(ms.judge ?? MISSING_SETTINGS, overrides, `manifest scenario "${ms.id}"`));
   const alphas = [...new Set(settingsList.map((s) => s.alpha))];
   const runAlpha = overrides.alpha ?? (alphas.length ? Math.min(...alphas) : 0.05);
-  if (alphas.length > 1) runReasons.push(`Scenarios use different alphas (${alphas.join(', ')}); the run-wide Holm adjustment uses the smallest, ${runAlpha}.`);
+  if (alphas.length > 1)
+    runReasons.push(`Scenarios use different alphas (${alphas.join(', ')}); the run-wide Holm adjustment uses the smallest, ${runAlpha}.`);
   const known = new Set(scenarios.map((s) => s.id));
   const stray = records.filter((r) => r && r.type === 'trial' && !known.has(r.scenario)).length;
   if (stray) runReasons.push(`${stray} trial record${stray === 1 ? '' : 's'} of scenarios not in the manifest ignored.`);
@@ -161,7 +180,10 @@ export function judgeRecords(manifest: RunManifest, records: TrialRecord[], over
     }
     const input: ScenarioInput = { ...meta, settings, trials, ciAlpha: settings.alpha };
     fixed.push({ i, sa: analyzeScenario(input) });
-    if (settings.sequential) runReasons.push(`Scenario "${ms.id}" ran in sequential mode but no look schedule (judge.sequentialPlan) was recorded: judged as fixed-n, which only controls the error rate if the runner did not stop early.`);
+    if (settings.sequential)
+      runReasons.push(
+        `Scenario "${ms.id}" ran in sequential mode but no look schedule (judge.sequentialPlan) was recorded: judged as fixed-n, which only controls the error rate if the runner did not stop early.`,
+      );
   });
   let multiplicity: Verdict['multiplicity'];
   if (fixed.length) {
@@ -179,7 +201,12 @@ export function judgeRecords(manifest: RunManifest, records: TrialRecord[], over
     });
     const tests = adj.reduce((n, a) => n + a.tests, 0);
     const shares = [...new Set(adj.filter((a) => a.tests > 0).map((a) => a.share))];
-    multiplicity = { scheme: 'gatekeeping', criticalShare: shares.length === 1 ? shares[0]! : Math.min(...shares, 1), tests, scenarios: fixed.length };
+    multiplicity = {
+      scheme: 'gatekeeping',
+      criticalShare: shares.length === 1 ? shares[0]! : Math.min(...shares, 1),
+      tests,
+      scenarios: fixed.length,
+    };
     if (tests > 1)
       runReasons.push(
         `Multiplicity: ${tests} rollback tests in ${fixed.length} scenario${fixed.length === 1 ? '' : 's'} at alpha = ${runAlpha}, gatekeeping: ` +
@@ -266,7 +293,8 @@ function adjustRun(sas: readonly ScenarioAnalysis[], alpha: number, budget: numb
 
 function regressionSentence(s: ScenarioResult, m: ScenarioResult['metrics'][number], ciAlpha: number): string {
   const conf = confText(ciAlpha);
-  const margin = m.margin.kind === 'relative' ? `-${Number((m.margin.value * 100).toPrecision(4))} %` : `-${m.margin.value} ${m.unit}`.trim();
+  const margin =
+    m.margin.kind === 'relative' ? `-${Number((m.margin.value * 100).toPrecision(4))} %` : `-${m.margin.value} ${m.unit}`.trim();
   const eff =
     m.effectPct !== null && m.ciPct
       ? `${pct(m.effectPct)} (${conf} CI ${pct(m.ciPct[0])} to ${pct(m.ciPct[1])})`
@@ -285,7 +313,10 @@ function regressionSentence(s: ScenarioResult, m: ScenarioResult['metrics'][numb
  *             measured in at least one);
  *   HOLD      otherwise, with morePairs = the largest per-scenario estimate.
  */
-export function decide(results: ScenarioResult[], settingsList: JudgeSettings[]): { decision: Decision; reasons: string[]; morePairs: number | null } {
+export function decide(
+  results: ScenarioResult[],
+  settingsList: JudgeSettings[],
+): { decision: Decision; reasons: string[]; morePairs: number | null } {
   const reasons: string[] = [];
   if (results.length === 0) return { decision: 'hold', reasons: ['No scenarios to judge.'], morePairs: null };
   const regressed = results.filter((r) => r.verdict === 'REGRESSED');
@@ -295,10 +326,14 @@ export function decide(results: ScenarioResult[], settingsList: JudgeSettings[])
       const ciAlpha = s.look?.alpha ?? settingsList[i]!.alpha;
       const f = s.failures;
       if (f?.verdict === 'REGRESSED')
-        reasons.push(`Scenario "${s.id}": ${failureCounts(f)} (one-sided Fisher exact p = ${pval(f.p ?? 1)}, adjusted p = ${pval(f.pAdjusted ?? 1)}).`);
+        reasons.push(
+          `Scenario "${s.id}": ${failureCounts(f)} (one-sided Fisher exact p = ${pval(f.p ?? 1)}, adjusted p = ${pval(f.pAdjusted ?? 1)}).`,
+        );
       for (const m of s.metrics.filter((x) => x.verdict === 'REGRESSED')) reasons.push(regressionSentence(s, m, ciAlpha));
     }
-    reasons.unshift(`ROLLBACK: ${regressed.length} of ${results.length} scenario${results.length === 1 ? '' : 's'} regressed (${regressed.map((s) => `"${s.id}"`).join(', ')}).`);
+    reasons.unshift(
+      `ROLLBACK: ${regressed.length} of ${results.length} scenario${results.length === 1 ? '' : 's'} regressed (${regressed.map((s) => `"${s.id}"`).join(', ')}).`,
+    );
     return { decision: 'rollback', reasons, morePairs: null };
   }
   let more: number | null = null;
@@ -318,8 +353,13 @@ export function decide(results: ScenarioResult[], settingsList: JudgeSettings[])
     if (!p || p.verdict === 'NODATA') return;
     measuredSomewhere = true;
     if (p.verdict !== 'IMPROVED' && (r.verdict === 'PASS' || r.verdict === 'IMPROVED')) {
-      const eff = p.effectPct !== null && p.ciPct ? `${pct(p.effectPct)} (${confText(r.look?.alpha ?? st.alpha)} CI ${pct(p.ciPct[0])} to ${pct(p.ciPct[1])})` : 'no bounded interval';
-      mustImprove.push(`Scenario "${r.id}": the primary metric ${p.name} did not show the expected improvement: ${eff} does not lie entirely above 0.`);
+      const eff =
+        p.effectPct !== null && p.ciPct
+          ? `${pct(p.effectPct)} (${confText(r.look?.alpha ?? st.alpha)} CI ${pct(p.ciPct[0])} to ${pct(p.ciPct[1])})`
+          : 'no bounded interval';
+      mustImprove.push(
+        `Scenario "${r.id}": the primary metric ${p.name} did not show the expected improvement: ${eff} does not lie entirely above 0.`,
+      );
       bump(r.morePairs);
     }
   });
@@ -336,11 +376,17 @@ export function decide(results: ScenarioResult[], settingsList: JudgeSettings[])
   );
   for (const r of notPassing) {
     // dropped values are named once per scenario at run level by judgeRecords
-    for (const why of r.reasons) if (!why.startsWith('Sequential look') && !why.startsWith('All ') && !why.startsWith('Dropped values')) reasons.push(`Scenario "${r.id}": ${why}`);
+    for (const why of r.reasons)
+      if (!why.startsWith('Sequential look') && !why.startsWith('All ') && !why.startsWith('Dropped values'))
+        reasons.push(`Scenario "${r.id}": ${why}`);
     bump(r.morePairs);
   }
   reasons.push(...mustImprove);
-  if (anyExpect && !measuredSomewhere) reasons.push('An improvement of the primary metric is expected but it was not measured in any scenario.');
-  if (more !== null) reasons.push(`About ${more} more pair${more === 1 ? '' : 's'} per scenario would be needed to settle it (precision estimate from the observed spread and the distance to the boundary, 80 % power).`);
+  if (anyExpect && !measuredSomewhere)
+    reasons.push('An improvement of the primary metric is expected but it was not measured in any scenario.');
+  if (more !== null)
+    reasons.push(
+      `About ${more} more pair${more === 1 ? '' : 's'} per scenario would be needed to settle it (precision estimate from the observed spread and the distance to the boundary, 80 % power).`,
+    );
   return { decision: 'hold', reasons, morePairs: more };
 }

@@ -12,7 +12,16 @@
  *   linear + absolute:  -m;
  *   linear + relative:  -m·|c| (c = control median).
  */
-import { cliffsDelta, median, normIsf, rankSumInterval, rankSumTest, sampleSd, signedRankInterval, signedRankTest } from '../stats/index.js';
+import {
+  cliffsDelta,
+  median,
+  normIsf,
+  rankSumInterval,
+  rankSumTest,
+  sampleSd,
+  signedRankInterval,
+  signedRankTest,
+} from '../stats/index.js';
 import type { MetricResult, MetricSpec, MetricVerdict } from '../results/types.js';
 import { confText, marginText, pct, pval, units } from './format.js';
 import { type MetricData, whyList } from './prepare.js';
@@ -132,7 +141,8 @@ export function analyzeMetric(spec: MetricSpec, data: MetricData, ciAlpha: numbe
     base.lower = ci.lower;
     base.upper = ci.upper;
     base.p = test.p;
-    base.pMargin = threshold === null ? null : threshold === -Infinity ? 1 : signedRankTest(d, { mu: threshold, alternative: 'less', method }).p;
+    base.pMargin =
+      threshold === null ? null : threshold === -Infinity ? 1 : signedRankTest(d, { mu: threshold, alternative: 'less', method }).p;
     base.spread = d.length >= 2 ? sampleSd(d) : null;
     base.method =
       `paired, ${d.length} pair${d.length === 1 ? '' : 's'}: Wilcoxon signed-rank (${test.method === 'exact' ? (test.ties ? 'exact, conditional on ties' : 'exact') : 'normal approx., tie and continuity corrected'}), ` +
@@ -148,7 +158,8 @@ export function analyzeMetric(spec: MetricSpec, data: MetricData, ciAlpha: numbe
     base.lower = ci.lower;
     base.upper = ci.upper;
     base.p = test.p;
-    base.pMargin = threshold === null ? null : threshold === -Infinity ? 1 : rankSumTest(x, y, { mu: threshold, alternative: 'less', method }).p;
+    base.pMargin =
+      threshold === null ? null : threshold === -Infinity ? 1 : rankSumTest(x, y, { mu: threshold, alternative: 'less', method }).p;
     base.spread = x.length >= 2 && y.length >= 2 ? Math.hypot(sampleSd(x), sampleSd(y)) : null;
     base.method =
       `unpaired, ${y.length} control / ${x.length} canary: Mann-Whitney (${test.method === 'exact' ? (test.ties ? 'exact, conditional on ties' : 'exact') : 'normal approx., tie and continuity corrected'}), ` +
@@ -179,7 +190,9 @@ export function effectText(a: MetricAnalysis): string {
   if (pe !== null && (!bounded || (pl !== null && pu !== null)))
     return bounded ? `${pct(pe)} (${conf} CI ${pct(pl!)} to ${pct(pu!)})` : `${pct(pe)} (${conf} CI unbounded)`;
   const u = a.spec.unit;
-  return bounded ? `${units(a.effect, u)} (${conf} CI ${units(a.lower, u)} to ${units(a.upper, u)})` : `${units(a.effect, u)} (${conf} CI unbounded)`;
+  return bounded
+    ? `${units(a.effect, u)} (${conf} CI ${units(a.lower, u)} to ${units(a.upper, u)})`
+    : `${units(a.effect, u)} (${conf} CI unbounded)`;
 }
 
 /** The -margin boundary as text: "-2 %" or "-0.005 ratio". */
@@ -196,7 +209,10 @@ export function boundaryText(spec: MetricSpec): string {
  *   REGRESSED        interval entirely below the boundary AND adjusted one-sided p ≤ α (gatekeeping);
  *   INCONCLUSIVE     anything else (including an unbounded interval).
  */
-export function decideMetric({ a, pAdjusted, pMarginAdjusted, testAlpha }: MetricDecisionInput): { result: MetricResult; reason: string | null } {
+export function decideMetric({ a, pAdjusted, pMarginAdjusted, testAlpha }: MetricDecisionInput): {
+  result: MetricResult;
+  reason: string | null;
+} {
   const s = a.spec;
   const bounded = Number.isFinite(a.lower) && Number.isFinite(a.upper);
   let verdict: MetricVerdict;
@@ -205,7 +221,9 @@ export function decideMetric({ a, pAdjusted, pMarginAdjusted, testAlpha }: Metri
   const tau = a.threshold;
   if (a.analysis === null) {
     verdict = s.required ? 'ERROR' : 'NODATA';
-    reason = s.required ? `${s.name}: no usable values in ${a.data.control.values.length ? 'the canary arm' : a.data.canary.values.length ? 'the control arm' : 'either arm'} and the metric is required (ERROR).` : null;
+    reason = s.required
+      ? `${s.name}: no usable values in ${a.data.control.values.length ? 'the canary arm' : a.data.canary.values.length ? 'the control arm' : 'either arm'} and the metric is required (ERROR).`
+      : null;
   } else if (!bounded || tau === null) {
     verdict = 'INCONCLUSIVE';
     reason = `${s.name}: INCONCLUSIVE, ${a.notes[a.notes.length - 1] ?? 'no interval'}.`;
@@ -241,8 +259,18 @@ export function decideMetric({ a, pAdjusted, pMarginAdjusted, testAlpha }: Metri
     unit: s.unit,
     margin: { ...s.margin },
     critical: s.critical,
-    control: { n: a.data.control.values.length, median: a.controlMedian, dropped: a.data.control.dropped, droppedWhy: whyList(a.data.control.why) },
-    canary: { n: a.data.canary.values.length, median: a.canaryMedian, dropped: a.data.canary.dropped, droppedWhy: whyList(a.data.canary.why) },
+    control: {
+      n: a.data.control.values.length,
+      median: a.controlMedian,
+      dropped: a.data.control.dropped,
+      droppedWhy: whyList(a.data.control.why),
+    },
+    canary: {
+      n: a.data.canary.values.length,
+      median: a.canaryMedian,
+      dropped: a.data.canary.dropped,
+      droppedWhy: whyList(a.data.canary.why),
+    },
     effect: z(a.effect),
     effectPct: z(pe),
     ci: ciOk ? [z(a.lower), z(a.upper)] : null,

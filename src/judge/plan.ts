@@ -136,15 +136,20 @@ export function reachability(settings: JudgeSettings, pairs: number, opts: { sce
   const share = criticalShare(settings, other);
   // weight of the most favoured rollback test at the first step
   const weight = critical > 0 ? share / critical / S : 1 / Math.max(1, other) / S;
-  const rollbackAt = (n: number): boolean => n >= settings.minPairs && planFor(settings, n, alpha).looks.some((l) => smallestPairedP(l.pairs) <= l.alpha * weight);
-  const promoteAt = (n: number): boolean => n >= settings.minPairs && planFor(settings, n, alpha).looks.some((l) => boundedInterval(l.pairs, l.alpha));
+  const rollbackAt = (n: number): boolean =>
+    n >= settings.minPairs && planFor(settings, n, alpha).looks.some((l) => smallestPairedP(l.pairs) <= l.alpha * weight);
+  const promoteAt = (n: number): boolean =>
+    n >= settings.minPairs && planFor(settings, n, alpha).looks.some((l) => boundedInterval(l.pairs, l.alpha));
   const search = (ok: (n: number) => boolean): number | null => {
     for (let n = 1; n <= MAX_PAIRS; n++) if (ok(n)) return n;
     return null;
   };
   const rollbackReachable = settings.metrics.length > 0 && rollbackAt(pairs);
   const promoteReachable = settings.metrics.length > 0 && promoteAt(pairs);
-  const minPairs = { promote: settings.metrics.length ? search(promoteAt) : null, rollback: settings.metrics.length ? search(rollbackAt) : null };
+  const minPairs = {
+    promote: settings.metrics.length ? search(promoteAt) : null,
+    rollback: settings.metrics.length ? search(rollbackAt) : null,
+  };
   const smallestP = smallestPairedP(pairs);
   const level = alpha * weight;
   const problems: string[] = [];
@@ -160,7 +165,10 @@ export function reachability(settings: JudgeSettings, pairs: number, opts: { sce
       problems.push(`with ${pairs} pairs and ${metricsText} ROLLBACK is unreachable: ${why}; ${fix(minPairs.rollback)}`);
     }
     if (!promoteReachable) {
-      const why = pairs < settings.minPairs ? `fewer pairs than judge.min_pairs (${settings.minPairs})` : `${pairs} pairs cannot give a bounded ${Number(((1 - 2 * alpha) * 100).toPrecision(4))} % interval`;
+      const why =
+        pairs < settings.minPairs
+          ? `fewer pairs than judge.min_pairs (${settings.minPairs})`
+          : `${pairs} pairs cannot give a bounded ${Number(((1 - 2 * alpha) * 100).toPrecision(4))} % interval`;
       problems.push(`with ${pairs} pairs PROMOTE is unreachable: ${why}; ${fix(minPairs.promote)}`);
     }
   }
@@ -177,10 +185,12 @@ function pText(p: number): string {
 
 /** Problem with a margin, or null: relative margins in (0, 1) (0 % … 100 % exclusive), absolute ones finite and > 0. */
 export function checkMargin(m: MetricSpec['margin'] | undefined | null): string | null {
-  if (!m || typeof m !== 'object' || (m.kind !== 'relative' && m.kind !== 'absolute')) return 'a margin must be relative (like "2%") or absolute (a number)';
+  if (!m || typeof m !== 'object' || (m.kind !== 'relative' && m.kind !== 'absolute'))
+    return 'a margin must be relative (like "2%") or absolute (a number)';
   const v = m.value;
   if (typeof v !== 'number' || !Number.isFinite(v)) return `margin ${String(v)} is not a finite number`;
-  if (m.kind === 'relative' && !(v > 0 && v < 1)) return `a relative margin must be above 0 % and below 100 % (got ${Number((v * 100).toPrecision(6))} %)`;
+  if (m.kind === 'relative' && !(v > 0 && v < 1))
+    return `a relative margin must be above 0 % and below 100 % (got ${Number((v * 100).toPrecision(6))} %)`;
   if (m.kind === 'absolute' && !(v > 0)) return `an absolute margin must be above 0 (got ${v})`;
   return null;
 }

@@ -119,7 +119,9 @@ export function collectTrials(all: readonly TrialRecord[], scenarioId: string, s
     const prev = best.get(key);
     if (prev) {
       superseded++;
-      const newer = (r.attempt ?? 1) > (prev.attempt ?? 1) || ((r.attempt ?? 1) === (prev.attempt ?? 1) && (r.startedAt ?? '') >= (prev.startedAt ?? ''));
+      const newer =
+        (r.attempt ?? 1) > (prev.attempt ?? 1) ||
+        ((r.attempt ?? 1) === (prev.attempt ?? 1) && (r.startedAt ?? '') >= (prev.startedAt ?? ''));
       if (!newer) continue;
     }
     best.set(key, r);
@@ -189,7 +191,8 @@ export function metricData(t: ScenarioTrials, spec: MetricSpec): MetricData {
         target.why.set(v, (target.why.get(v) ?? 0) + 1);
       }
     }
-    if (got.control !== undefined && got.canary !== undefined) out.paired.push({ pair: slot.pair, control: got.control, canary: got.canary });
+    if (got.control !== undefined && got.canary !== undefined)
+      out.paired.push({ pair: slot.pair, control: got.control, canary: got.canary });
   }
   return out;
 }

@@ -74,7 +74,11 @@ export interface ScenarioAnalysis {
 
 /** Failure counts per arm and the one-sided Fisher exact test (H1: the canary fails more often). */
 export function analyzeFailures(trials: ScenarioTrials): FailureAnalysis {
-  const arm = (a: 'control' | 'canary'): ArmFailures => ({ trials: trials.perArm[a].records, failed: trials.perArm[a].failed, noData: trials.perArm[a].noData });
+  const arm = (a: 'control' | 'canary'): ArmFailures => ({
+    trials: trials.perArm[a].records,
+    failed: trials.perArm[a].failed,
+    noData: trials.perArm[a].noData,
+  });
   const control = arm('control');
   const canary = arm('canary');
   if (control.trials === 0 || canary.trials === 0) return { control, canary, p: null, pMin: null };
@@ -133,7 +137,11 @@ function qualityGates(sa: ScenarioAnalysis, driftFamily: number): Gate[] {
   if (over.length) {
     const text = (a: 'control' | 'canary') => {
       const x = arms[a];
-      const parts = [`${x.failed} failed`, `${x.noData} moved no data`, ...(settings.excludeSuspect ? [`${x.suspectCounted} suspect`] : [])].join(', ');
+      const parts = [
+        `${x.failed} failed`,
+        `${x.noData} moved no data`,
+        ...(settings.excludeSuspect ? [`${x.suspectCounted} suspect`] : []),
+      ].join(', ');
       return `${a} lost ${x.bad} of ${x.records} trials (${parts}; ${pct(x.frac * 100).replace('+', '')})`;
     };
     gates.push({
@@ -153,7 +161,10 @@ function qualityGates(sa: ScenarioAnalysis, driftFamily: number): Gate[] {
   if (drifting.length) {
     const worst = drifting.reduce((a, b) => (b.p < a.p ? b : a));
     const m = sa.metrics.find((x) => x.spec.name === worst.name)!;
-    const moved = m.spec.scale === 'log' ? pct(Math.expm1(worst.trend) * 100) : `${worst.trend > 0 ? '+' : ''}${Number(worst.trend.toPrecision(3))}${m.spec.unit ? ` ${m.spec.unit}` : ''}`;
+    const moved =
+      m.spec.scale === 'log'
+        ? pct(Math.expm1(worst.trend) * 100)
+        : `${worst.trend > 0 ? '+' : ''}${Number(worst.trend.toPrecision(3))}${m.spec.unit ? ` ${m.spec.unit}` : ''}`;
     gates.push({
       key: 'drift',
       sentence:
@@ -162,7 +173,10 @@ function qualityGates(sa: ScenarioAnalysis, driftFamily: number): Gate[] {
     });
   }
   if (trials.completePairs < settings.minPairs) {
-    gates.push({ key: 'minPairs', sentence: `Data quality: ${trials.completePairs} complete pair${trials.completePairs === 1 ? '' : 's'}, fewer than the ${settings.minPairs} required (minPairs).` });
+    gates.push({
+      key: 'minPairs',
+      sentence: `Data quality: ${trials.completePairs} complete pair${trials.completePairs === 1 ? '' : 's'}, fewer than the ${settings.minPairs} required (minPairs).`,
+    });
   }
   return gates;
 }
@@ -205,11 +219,15 @@ export function finishScenario(sa: ScenarioAnalysis, o: FinishOptions): Scenario
   };
   const anyFailure = f.control.failed + f.control.noData + f.canary.failed + f.canary.noData > 0;
   if (failures.verdict === 'REGRESSED') {
-    reasons.push(`Failures regressed: ${failureCounts(f)} (one-sided Fisher exact p = ${pval(f.p!)}, adjusted p = ${pval(pFail!)} ≤ ${Number(o.testAlpha.toPrecision(3))}).`);
+    reasons.push(
+      `Failures regressed: ${failureCounts(f)} (one-sided Fisher exact p = ${pval(f.p!)}, adjusted p = ${pval(pFail!)} ≤ ${Number(o.testAlpha.toPrecision(3))}).`,
+    );
   } else if (anyFailure && f.p !== null) {
     reasons.push(
       `Failures: ${failureCounts(f)}; one-sided Fisher exact p = ${pval(f.p)}` +
-        (pFail === null ? ` (at best ${pval(f.pMin!)} with these counts, so it cannot reach ${Number(o.testAlpha.toPrecision(3))} and is not in the multiplicity family)` : `, adjusted p = ${pval(pFail)} > ${Number(o.testAlpha.toPrecision(3))}`) +
+        (pFail === null
+          ? ` (at best ${pval(f.pMin!)} with these counts, so it cannot reach ${Number(o.testAlpha.toPrecision(3))} and is not in the multiplicity family)`
+          : `, adjusted p = ${pval(pFail)} > ${Number(o.testAlpha.toPrecision(3))}`) +
         ': not significant.',
     );
   }
@@ -217,7 +235,12 @@ export function finishScenario(sa: ScenarioAnalysis, o: FinishOptions): Scenario
   if (dropped) reasons.push(dropped);
   const results: MetricResult[] = [];
   sa.metrics.forEach((a, i) => {
-    const { result, reason } = decideMetric({ a, pAdjusted: o.pAdjusted[i] ?? null, pMarginAdjusted: o.pMarginAdjusted[i] ?? null, testAlpha: o.testAlpha });
+    const { result, reason } = decideMetric({
+      a,
+      pAdjusted: o.pAdjusted[i] ?? null,
+      pMarginAdjusted: o.pMarginAdjusted[i] ?? null,
+      testAlpha: o.testAlpha,
+    });
     results.push(result);
     if (reason && result.verdict !== 'IMPROVED') reasons.push(reason);
     else if (reason && result.name === settings.primary) reasons.push(reason);
@@ -230,14 +253,30 @@ export function finishScenario(sa: ScenarioAnalysis, o: FinishOptions): Scenario
   const failuresRegressed = failures.verdict === 'REGRESSED';
   if (failuresRegressed || regressedCritical.length || (need > 0 && regressedOther.length >= need)) {
     verdict = 'REGRESSED';
-    if (failuresRegressed && !regressedCritical.length && !(need > 0 && regressedOther.length >= need)) reasons.push('The canary fails significantly more often than control.');
-    else if (regressedCritical.length) reasons.push(`Critical metric${regressedCritical.length > 1 ? 's' : ''} ${regressedCritical.map((m) => m.name).join(', ')} regressed.`);
-    else reasons.push(`${regressedOther.length} non-critical metrics regressed (${regressedOther.map((m) => m.name).join(', ')}), the limit is ${need}.`);
+    if (failuresRegressed && !regressedCritical.length && !(need > 0 && regressedOther.length >= need))
+      reasons.push('The canary fails significantly more often than control.');
+    else if (regressedCritical.length)
+      reasons.push(
+        `Critical metric${regressedCritical.length > 1 ? 's' : ''} ${regressedCritical.map((m) => m.name).join(', ')} regressed.`,
+      );
+    else
+      reasons.push(
+        `${regressedOther.length} non-critical metrics regressed (${regressedOther.map((m) => m.name).join(', ')}), the limit is ${need}.`,
+      );
   } else if (noTrials || results.some((m) => m.verdict === 'ERROR')) {
     verdict = 'ERROR';
     if (noTrials) reasons.push(`No measured trials recorded for this scenario${input.error ? ` (${input.error})` : ''}.`);
-    else reasons.push(`Scenario ERROR: required metric${results.filter((m) => m.verdict === 'ERROR').length > 1 ? 's' : ''} ${results.filter((m) => m.verdict === 'ERROR').map((m) => m.name).join(', ')} had no data.`);
-  } else if (results.every((m) => m.verdict === 'PASS' || m.verdict === 'IMPROVED' || m.verdict === 'NODATA') && results.some((m) => m.verdict !== 'NODATA')) {
+    else
+      reasons.push(
+        `Scenario ERROR: required metric${results.filter((m) => m.verdict === 'ERROR').length > 1 ? 's' : ''} ${results
+          .filter((m) => m.verdict === 'ERROR')
+          .map((m) => m.name)
+          .join(', ')} had no data.`,
+      );
+  } else if (
+    results.every((m) => m.verdict === 'PASS' || m.verdict === 'IMPROVED' || m.verdict === 'NODATA') &&
+    results.some((m) => m.verdict !== 'NODATA')
+  ) {
     const primary = results.find((m) => m.name === settings.primary);
     verdict = primary?.verdict === 'IMPROVED' ? 'IMPROVED' : 'PASS';
     const judged = results.filter((m) => m.verdict !== 'NODATA').length;
@@ -245,10 +284,16 @@ export function finishScenario(sa: ScenarioAnalysis, o: FinishOptions): Scenario
       `All ${judged} judged metric${judged === 1 ? '' : 's'} pass: every interval lies above its -margin boundary${verdict === 'IMPROVED' ? `, and the primary metric ${settings.primary} improved` : ''}.`,
     );
     const noData = results.filter((m) => m.verdict === 'NODATA');
-    if (noData.length) reasons.push(`No data for non-required metric${noData.length > 1 ? 's' : ''} ${noData.map((m) => m.name).join(', ')} (NODATA, not blocking).`);
+    if (noData.length)
+      reasons.push(
+        `No data for non-required metric${noData.length > 1 ? 's' : ''} ${noData.map((m) => m.name).join(', ')} (NODATA, not blocking).`,
+      );
   } else {
     verdict = 'INCONCLUSIVE';
-    if (regressedOther.length) reasons.push(`${regressedOther.length} non-critical metric${regressedOther.length > 1 ? 's' : ''} regressed (${regressedOther.map((m) => m.name).join(', ')}), fewer than the ${need} needed to fail the scenario, so it cannot pass either.`);
+    if (regressedOther.length)
+      reasons.push(
+        `${regressedOther.length} non-critical metric${regressedOther.length > 1 ? 's' : ''} regressed (${regressedOther.map((m) => m.name).join(', ')}), fewer than the ${need} needed to fail the scenario, so it cannot pass either.`,
+      );
     if (!results.some((m) => m.verdict !== 'NODATA')) reasons.push('No metric had any data.');
   }
   const statistical = verdict;
@@ -257,7 +302,8 @@ export function finishScenario(sa: ScenarioAnalysis, o: FinishOptions): Scenario
     for (const g of gates) reasons.push(g.sentence);
   } else if (gates.length && verdict !== 'ERROR') {
     for (const g of gates) reasons.push(g.sentence);
-    if (verdict !== 'INCONCLUSIVE') reasons.push(`The statistics alone say ${statistical}, but a data-quality gate fired: INCONCLUSIVE (hold).`);
+    if (verdict !== 'INCONCLUSIVE')
+      reasons.push(`The statistics alone say ${statistical}, but a data-quality gate fired: INCONCLUSIVE (hold).`);
     verdict = 'INCONCLUSIVE';
   } else if (gates.length) {
     for (const g of gates) reasons.push(g.sentence);
@@ -272,8 +318,10 @@ export function finishScenario(sa: ScenarioAnalysis, o: FinishOptions): Scenario
     sa.metrics.forEach((a, i) => {
       const r = results[i]!;
       let need: number | null = null;
-      if (r.verdict === 'INCONCLUSIVE' && a.threshold !== null && Number.isFinite(a.threshold)) need = morePairsFor(a, a.threshold, input.ciAlpha);
-      else if (r.verdict === 'PASS' && settings.expectImprovement && r.name === settings.primary && a.effect !== null && a.effect > 0) need = morePairsFor(a, 0, input.ciAlpha);
+      if (r.verdict === 'INCONCLUSIVE' && a.threshold !== null && Number.isFinite(a.threshold))
+        need = morePairsFor(a, a.threshold, input.ciAlpha);
+      else if (r.verdict === 'PASS' && settings.expectImprovement && r.name === settings.primary && a.effect !== null && a.effect > 0)
+        need = morePairsFor(a, 0, input.ciAlpha);
       else return;
       r.morePairs = need;
       bump(need);

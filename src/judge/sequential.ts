@@ -52,7 +52,8 @@ export function sequentialLook(
   overrides: JudgeOverrides = {},
 ): SequentialDecision {
   const id = typeof scenario === 'string' ? scenario : (scenario?.id ?? records.find((r) => r.type === 'trial')?.scenario ?? '');
-  const meta = typeof scenario === 'object' ? { id: scenario.id, name: scenario.name, params: scenario.params ?? {} } : { id, name: id, params: {} };
+  const meta =
+    typeof scenario === 'object' ? { id: scenario.id, name: scenario.name, params: scenario.params ?? {} } : { id, name: id, params: {} };
   const s = resolveSettings(settings, overrides);
   const trials = collectTrials(records, id, s);
   const r = evaluateLook(meta, s, trials, look.index, look.planned, look.scenarios ?? 1);

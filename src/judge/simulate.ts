@@ -51,15 +51,56 @@ export interface SimulationSummary {
 
 export function judgeSettingsFor(o: SimulationOptions): JudgeSettings {
   const metrics: JudgeSettings['metrics'] = [
-    { name: 'goodput', unit: 'Mbit/s', direction: 'higher', scale: 'log', margin: { kind: 'relative', value: o.margin ?? 0.02 }, critical: true, required: true },
+    {
+      name: 'goodput',
+      unit: 'Mbit/s',
+      direction: 'higher',
+      scale: 'log',
+      margin: { kind: 'relative', value: o.margin ?? 0.02 },
+      critical: true,
+      required: true,
+    },
   ];
   if (o.metrics === 'bulk')
     metrics.push(
-      { name: 'retrans', unit: 'ratio', direction: 'lower', scale: 'linear', margin: { kind: 'absolute', value: 0.005 }, critical: false, required: false },
-      { name: 'rtt_p50', unit: 'ms', direction: 'lower', scale: 'log', margin: { kind: 'relative', value: 0.1 }, critical: false, required: false },
-      { name: 'rtt_p99', unit: 'ms', direction: 'lower', scale: 'log', margin: { kind: 'relative', value: 0.2 }, critical: false, required: false },
+      {
+        name: 'retrans',
+        unit: 'ratio',
+        direction: 'lower',
+        scale: 'linear',
+        margin: { kind: 'absolute', value: 0.005 },
+        critical: false,
+        required: false,
+      },
+      {
+        name: 'rtt_p50',
+        unit: 'ms',
+        direction: 'lower',
+        scale: 'log',
+        margin: { kind: 'relative', value: 0.1 },
+        critical: false,
+        required: false,
+      },
+      {
+        name: 'rtt_p99',
+        unit: 'ms',
+        direction: 'lower',
+        scale: 'log',
+        margin: { kind: 'relative', value: 0.2 },
+        critical: false,
+        required: false,
+      },
     );
-  else if (o.secondary ?? true) metrics.push({ name: 'rtt_p50', unit: 'ms', direction: 'lower', scale: 'log', margin: { kind: 'relative', value: 0.1 }, critical: false, required: false });
+  else if (o.secondary ?? true)
+    metrics.push({
+      name: 'rtt_p50',
+      unit: 'ms',
+      direction: 'lower',
+      scale: 'log',
+      margin: { kind: 'relative', value: 0.1 },
+      critical: false,
+      required: false,
+    });
   const s: JudgeSettings = {
     alpha: o.alpha ?? 0.05,
     minPairs: 5,
@@ -76,10 +117,17 @@ export function judgeSettingsFor(o: SimulationOptions): JudgeSettings {
 }
 
 /** One synthetic comparison: `pairs` pairs, arm order randomised within each pair. */
-export function syntheticRun(o: SimulationOptions, pairs: number, rand: () => number, gauss: () => number, runId = 'sim'): { manifest: RunManifest; records: TrialRecord[] } {
+export function syntheticRun(
+  o: SimulationOptions,
+  pairs: number,
+  rand: () => number,
+  gauss: () => number,
+  runId = 'sim',
+): { manifest: RunManifest; records: TrialRecord[] } {
   const settings = judgeSettingsFor(o);
   const sigma = Math.sqrt(Math.log(1 + o.cv * o.cv));
-  const draw = (median: number): number => (o.distribution === 'normal' ? median * (1 + o.cv * gauss()) : median * Math.exp(sigma * gauss()));
+  const draw = (median: number): number =>
+    o.distribution === 'normal' ? median * (1 + o.cv * gauss()) : median * Math.exp(sigma * gauss());
   const records: TrialRecord[] = [];
   const t0 = Date.UTC(2025, 0, 1);
   for (let p = 0; p < pairs; p++) {
@@ -150,7 +198,10 @@ export function simulate(o: SimulationOptions): SimulationSummary {
   const fixed = { ...o, sequential: undefined } as SimulationOptions;
   for (let i = 0; i < o.runs; i++) {
     const { manifest, records } = syntheticRun(fixed, o.pairs, rand, gauss);
-    decisions[judgeRecords(manifest, records, { now: '2025-01-01T00:00:00.000Z', ...(o.multiplicity ? { multiplicity: o.multiplicity } : {}) }).decision]++;
+    decisions[
+      judgeRecords(manifest, records, { now: '2025-01-01T00:00:00.000Z', ...(o.multiplicity ? { multiplicity: o.multiplicity } : {}) })
+        .decision
+    ]++;
   }
   return summary(o.runs, decisions, o.runs * o.pairs);
 }
@@ -161,7 +212,10 @@ export function simulate(o: SimulationOptions): SimulationSummary {
  * With `check`, every run's decision is also re-derived offline with judgeRecords (the replay) and
  * a mismatch throws.
  */
-export function simulateSequential(o: SimulationOptions & { sequential: { looks: number; pairsPerLook: number } }, check = false): SimulationSummary {
+export function simulateSequential(
+  o: SimulationOptions & { sequential: { looks: number; pairsPerLook: number } },
+  check = false,
+): SimulationSummary {
   const rand = mulberry32(o.seed);
   const gauss = normalSource(rand);
   const decisions: Record<Decision, number> = { promote: 0, hold: 0, rollback: 0 };
@@ -184,7 +238,11 @@ export function simulateSequential(o: SimulationOptions & { sequential: { looks:
       if (r.stop) break;
     }
     if (check) {
-      const offline = judgeRecords(manifest, records.filter((t) => t.pair < pairs), { now: '2025-01-01T00:00:00.000Z' }).decision;
+      const offline = judgeRecords(
+        manifest,
+        records.filter((t) => t.pair < pairs),
+        { now: '2025-01-01T00:00:00.000Z' },
+      ).decision;
       if (offline !== decision) throw new Error(`sequential replay mismatch in run ${i}: online ${decision}, offline ${offline}`);
     }
     decisions[decision]++;

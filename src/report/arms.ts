@@ -20,7 +20,13 @@ export function finite(v: unknown): v is number {
 }
 
 /** Per-arm values; hover labels only when asked (small runs): on 100k trials they were most of the report's time. */
-export function armValues(trials: TrialRecord[], metric: string, arm: 'control' | 'canary', excludeSuspect: boolean, withLabels = false): ArmValues {
+export function armValues(
+  trials: TrialRecord[],
+  metric: string,
+  arm: 'control' | 'canary',
+  excludeSuspect: boolean,
+  withLabels = false,
+): ArmValues {
   const values: number[] = [];
   const labels: string[] = [];
   const order: OrderPoint[] = [];

@@ -37,11 +37,18 @@ export interface DistArm {
 export function distributionChart(arms: DistArm[], opts: ChartOpts & { unit: string }): string {
   const W = opts.width ?? 460;
   const maxPts = opts.maxPoints ?? 300;
-  const left = 92, right = 14, top = 32, rowH = 50, bottom = 38;
+  const left = 92,
+    right = 14,
+    top = 32,
+    rowH = 50,
+    bottom = 38;
   const H = top + rowH * arms.length + bottom;
   const all = arms.flatMap((a) => a.values);
   if (all.length === 0) return emptyChart(W, 90, opts.title, 'no per-trial values');
-  const x = scaleLinear().domain(linearDomain(all)).nice().range([left, W - right]);
+  const x = scaleLinear()
+    .domain(linearDomain(all))
+    .nice()
+    .range([left, W - right]);
   let s = svgOpen(W, H, opts.title);
   s += xAxis(x, top + rowH * arms.length, top, 5, opts.unit);
   let sampledNote = '';
@@ -55,7 +62,9 @@ export function distributionChart(arms: DistArm[], opts: ChartOpts & { unit: str
       s += text(left + 6, cy + 4, 'no data', 'class="muted"');
       return;
     }
-    const q1 = quantileSorted(sorted, 0.25), med = quantileSorted(sorted, 0.5), q3 = quantileSorted(sorted, 0.75);
+    const q1 = quantileSorted(sorted, 0.25),
+      med = quantileSorted(sorted, 0.5),
+      q3 = quantileSorted(sorted, 0.75);
     const iqr = q3 - q1;
     const lo = sorted.find((v) => v >= q1 - 1.5 * iqr) ?? sorted[0]!;
     const hi = [...sorted].reverse().find((v) => v <= q3 + 1.5 * iqr) ?? sorted[sorted.length - 1]!;
@@ -79,7 +88,12 @@ export function distributionChart(arms: DistArm[], opts: ChartOpts & { unit: str
       });
       s += `</g>`;
     } else {
-      s += dots(pts.map((v, i) => [x(v), jit(i)]), a.color, many ? 2 : 2.6, many ? 0.35 : 0.6);
+      s += dots(
+        pts.map((v, i) => [x(v), jit(i)]),
+        a.color,
+        many ? 2 : 2.6,
+        many ? 0.35 : 0.6,
+      );
     }
     s += `<line x1="${r1(x(med))}" x2="${r1(x(med))}" y1="${r1(cy - bh / 2)}" y2="${r1(cy + bh / 2)}" stroke="${a.color}" stroke-width="3"><title>median ${escXml(fmtNum(med))}</title></line>`;
   });
@@ -108,11 +122,25 @@ export interface OrderSeries {
 export function runOrderChart(series: OrderSeries[], opts: ChartOpts & { unit: string; xLabel?: string }): string {
   const W = opts.width ?? 460;
   const maxPts = opts.maxPoints ?? 300;
-  const left = 56, right = 14, top = 52, bottom = 38, H = 222;
+  const left = 56,
+    right = 14,
+    top = 52,
+    bottom = 38,
+    H = 222;
   const all = series.flatMap((s) => s.points);
   if (all.length === 0) return emptyChart(W, 90, opts.title, 'no per-trial values');
-  const x = scaleLinear().domain(linearDomain(all.map((p) => p.x))).range([left, W - right]);
-  const y = scaleLinear().domain(linearDomain(all.map((p) => p.y), { pad: 0.05 })).nice().range([H - bottom, top]);
+  const x = scaleLinear()
+    .domain(linearDomain(all.map((p) => p.x)))
+    .range([left, W - right]);
+  const y = scaleLinear()
+    .domain(
+      linearDomain(
+        all.map((p) => p.y),
+        { pad: 0.05 },
+      ),
+    )
+    .nice()
+    .range([H - bottom, top]);
   let s = svgOpen(W, H, opts.title);
   s += yAxis(y, left, W - right, 5);
   s += xAxis(x, H - bottom, top, 6, opts.xLabel ?? 'pair (run order)', (v) => (Number.isInteger(v) ? String(v) : ''));
@@ -151,15 +179,20 @@ export function runOrderChart(series: OrderSeries[], opts: ChartOpts & { unit: s
         .y((d) => y(d.y))
         .digits(1)(main);
       if (path) s += `<path d="${path}" fill="none" stroke="${ser.color}" stroke-width="1" stroke-opacity="0.55"/>`;
-      s += dots(main.map((p) => [x(p.x), y(p.y)]), ser.color, 2.4);
+      s += dots(
+        main.map((p) => [x(p.x), y(p.y)]),
+        ser.color,
+        2.4,
+      );
     }
     const other = pts.filter((p) => p.warmup || p.excluded);
     if (other.length && other.length <= maxPts) {
       s += `<g fill="#fff" stroke="${ser.color}" stroke-width="1.2">`;
       for (const p of other)
-        s += opts.pointTitles === false
-          ? `<circle cx="${r1(x(p.x))}" cy="${r1(y(p.y))}" r="2.6"/>`
-          : `<circle cx="${r1(x(p.x))}" cy="${r1(y(p.y))}" r="2.6"><title>${p.warmup ? 'warm-up' : 'excluded'} pair ${p.x}: ${escXml(fmtNum(p.y))}</title></circle>`;
+        s +=
+          opts.pointTitles === false
+            ? `<circle cx="${r1(x(p.x))}" cy="${r1(y(p.y))}" r="2.6"/>`
+            : `<circle cx="${r1(x(p.x))}" cy="${r1(y(p.y))}" r="2.6"><title>${p.warmup ? 'warm-up' : 'excluded'} pair ${p.x}: ${escXml(fmtNum(p.y))}</title></circle>`;
       s += `</g>`;
     }
   }
@@ -189,7 +222,11 @@ export interface ForestRow {
 
 export function forestPlot(rows: ForestRow[], opts: ChartOpts & { unit: string; axisLabel: string }): string {
   const W = opts.width ?? 620;
-  const left = 150, right = 170, top = 26, rowH = 26, bottom = 40;
+  const left = 150,
+    right = 170,
+    top = 26,
+    rowH = 26,
+    bottom = 40;
   const H = top + rowH * Math.max(1, rows.length) + bottom;
   const vals: number[] = [0];
   for (const r of rows) {
@@ -197,7 +234,10 @@ export function forestPlot(rows: ForestRow[], opts: ChartOpts & { unit: string; 
     if (r.margin !== null) vals.push(r.margin * 1.5, -r.margin * 1.5);
     if (r.lower !== undefined && r.lower !== null) vals.push(r.lower * 1.5);
   }
-  const x = scaleLinear().domain(linearDomain(vals, { includeZero: true, pad: 0.08 })).nice().range([left, W - right]);
+  const x = scaleLinear()
+    .domain(linearDomain(vals, { includeZero: true, pad: 0.08 }))
+    .nice()
+    .range([left, W - right]);
   const yEnd = top + rowH * Math.max(1, rows.length);
   let s = svgOpen(W, H, opts.title, 'chart forest');
   // margin band: a shared margin when all rows agree, else per row
@@ -273,7 +313,11 @@ function strideSample<T>(pts: T[], m: number): T[] {
 export function timeSeriesChart(series: LineSeries[], refs: RefLine[], opts: ChartOpts & { yLabel: string; xLabel?: string }): string {
   const W = opts.width ?? 460;
   const maxPts = opts.maxPoints ?? 240;
-  const left = 56, right = 14, top = 52, bottom = 38, H = 232;
+  const left = 56,
+    right = 14,
+    top = 52,
+    bottom = 38,
+    H = 232;
   const pts = series.flatMap((s) => s.points);
   if (pts.length === 0) return emptyChart(W, 90, opts.title, 'no series data');
   const xs = extent(pts, (p) => p[0]) as [number, number];
@@ -284,8 +328,13 @@ export function timeSeriesChart(series: LineSeries[], refs: RefLine[], opts: Cha
   const offScale = refs.filter((r) => !onScale.includes(r));
   refs = onScale;
   const yMax = max([dataMax, ...refs.map((r) => r.value)]) ?? 1;
-  const x = scaleLinear().domain(xs[0] === xs[1] ? [xs[0], xs[0] + 1] : xs).range([left, W - right]);
-  const y = scaleLinear().domain([0, (yMax || 1) * 1.08]).nice().range([H - bottom, top]);
+  const x = scaleLinear()
+    .domain(xs[0] === xs[1] ? [xs[0], xs[0] + 1] : xs)
+    .range([left, W - right]);
+  const y = scaleLinear()
+    .domain([0, (yMax || 1) * 1.08])
+    .nice()
+    .range([H - bottom, top]);
   let s = svgOpen(W, H, opts.title);
   s += yAxis(y, left, W - right, 5);
   s += xAxis(x, H - bottom, top, 6, opts.xLabel ?? 'time in trial (s)');
@@ -295,7 +344,8 @@ export function timeSeriesChart(series: LineSeries[], refs: RefLine[], opts: Cha
       .x((p) => x(p[0]))
       .y((p) => y(p[1]))
       .digits(1)(strideSample(ser.points, maxPts));
-    if (d) s += `<path d="${d}" fill="none" stroke="${ser.color}" stroke-width="${ser.width ?? 1.2}" stroke-opacity="${ser.opacity ?? 0.8}"/>`;
+    if (d)
+      s += `<path d="${d}" fill="none" stroke="${ser.color}" stroke-width="${ser.width ?? 1.2}" stroke-opacity="${ser.opacity ?? 0.8}"/>`;
   }
   for (const r of refs) {
     const py = r1(y(r.value));
@@ -307,7 +357,12 @@ export function timeSeriesChart(series: LineSeries[], refs: RefLine[], opts: Cha
   s += legend(items, left, 30);
   s += text(left - 4, top - 10, opts.yLabel, 'text-anchor="end" class="muted small"');
   if (offScale.length)
-    s += text(W - right, top - 10, `off scale: ${offScale.map((r) => `${r.label} ${fmtNum(r.value)}`).join(', ')}`, 'text-anchor="end" class="muted small"');
+    s += text(
+      W - right,
+      top - 10,
+      `off scale: ${offScale.map((r) => `${r.label} ${fmtNum(r.value)}`).join(', ')}`,
+      'text-anchor="end" class="muted small"',
+    );
   return s + `</svg>`;
 }
 
@@ -327,7 +382,11 @@ export interface Bar {
 
 export function barChart(bars: Bar[], opts: ChartOpts & { unit: string }): string {
   const W = opts.width ?? 460;
-  const left = 130, right = 70, top = 24, rowH = 24, bottom = 36;
+  const left = 130,
+    right = 70,
+    top = 24,
+    rowH = 24,
+    bottom = 36;
   const H = top + rowH * Math.max(1, bars.length) + bottom;
   if (!bars.length) return emptyChart(W, 90, opts.title, 'nothing to compare');
   const hiV = max(bars, (b) => Math.max(b.value, b.hi ?? 0)) || 1;
@@ -336,8 +395,13 @@ export function barChart(bars: Bar[], opts: ChartOpts & { unit: string }): strin
   // values spanning more than ~20x would squash the small ones: switch to a log axis with lollipops
   const useLog = loV > 0 && hiV / loV > 20;
   const x = useLog
-    ? scaleLog().domain([loV / 1.6, hiV * 1.3]).range([left, W - right])
-    : scaleLinear().domain([0, hiV]).nice().range([left, W - right]);
+    ? scaleLog()
+        .domain([loV / 1.6, hiV * 1.3])
+        .range([left, W - right])
+    : scaleLinear()
+        .domain([0, hiV])
+        .nice()
+        .range([left, W - right]);
   let s = svgOpen(W, H, opts.title);
   s += useLog
     ? logXAxis(x as ScaleLogarithmic<number, number>, top + rowH * bars.length, top, `${opts.unit} (log scale)`)

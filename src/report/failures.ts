@@ -27,7 +27,10 @@ export function failureLine(f: FailureResult | undefined): { text: string; regre
       ? 'no test: an arm has no measured trial'
       : `one-sided Fisher p ${fmtNum(f.p)}, ${f.pAdjusted === null ? 'not in the multiplicity family' : `adjusted ${fmtNum(f.pAdjusted)}`}`;
   const outcome = f.verdict === 'REGRESSED' ? 'regressed' : f.verdict === 'NODATA' ? 'no data' : 'not significant';
-  return { text: `canary failed ${armText(f.canary, ' trials')}, control ${armText(f.control, '')} (${test}): ${outcome}`, regressed: f.verdict === 'REGRESSED' };
+  return {
+    text: `canary failed ${armText(f.canary, ' trials')}, control ${armText(f.control, '')} (${test}): ${outcome}`,
+    regressed: f.verdict === 'REGRESSED',
+  };
 }
 
 /** Re-run suspect pairs listed in a line: at most this many by name. */

@@ -15,7 +15,10 @@ export function escXml(value: unknown): string {
 /** Remove code points that are not allowed in XML 1.0 (C0 controls except tab/LF/CR, lone surrogates, U+FFFE/F). */
 export function stripInvalidXml(s: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
-  return s.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '');
+  return s.replace(
+    /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g,
+    '',
+  );
 }
 
 /**
@@ -38,7 +41,10 @@ export function fmtNum(v: number | null | undefined, digits = 3): string {
   const a = Math.abs(v);
   if (a >= 1e6 || a < 1e-4) return v.toExponential(digits - 1);
   const decimals = Math.max(0, digits - 1 - Math.floor(Math.log10(a)));
-  return v.toFixed(Math.min(decimals, 6)).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+  return v
+    .toFixed(Math.min(decimals, 6))
+    .replace(/(\.\d*?)0+$/, '$1')
+    .replace(/\.$/, '');
 }
 
 /** Signed value; `minus` lets HTML use the typographic minus while XML/Markdown keep ASCII. */
@@ -187,7 +193,14 @@ export function decisionView(d: Decision | string): DecisionView {
 export function decisionSentence(d: Decision | string, reasons: string[] | undefined): string {
   const v = decisionView(d);
   // the rule that fired is the first reason (the judge states it first); the rest are listed below it
-  const first = (reasons ?? []).map((s) => String(s).trim().replace(/^(PROMOTE|HOLD|ROLLBACK|ROLL BACK)\s*:\s*/i, '').replace(/[.\s]+$/, '')).find(Boolean);
+  const first = (reasons ?? [])
+    .map((s) =>
+      String(s)
+        .trim()
+        .replace(/^(PROMOTE|HOLD|ROLLBACK|ROLL BACK)\s*:\s*/i, '')
+        .replace(/[.\s]+$/, ''),
+    )
+    .find(Boolean);
   return first ? `${v.headline}, because ${first.charAt(0).toLowerCase()}${first.slice(1)}.` : `${v.headline}.`;
 }
 
@@ -199,7 +212,5 @@ export function paramsText(params: Record<string, unknown> | undefined): string 
 
 /** POSIX-shell quoting for the re-run command. */
 export function shellQuote(argv: string[]): string {
-  return argv
-    .map((a) => (a !== '' && /^[A-Za-z0-9_\-+=/.,:@%^]+$/.test(a) ? a : `'${String(a).replace(/'/g, `'\\''`)}'`))
-    .join(' ');
+  return argv.map((a) => (a !== '' && /^[A-Za-z0-9_\-+=/.,:@%^]+$/.test(a) ? a : `'${String(a).replace(/'/g, `'\\''`)}'`)).join(' ');
 }

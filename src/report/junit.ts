@@ -40,7 +40,11 @@ export function renderJunit(verdict: Verdict, opts: JunitOptions = {}): string {
   const seconds = new Map<string, number>();
   for (const t of opts.trials ?? []) seconds.set(t.scenario, (seconds.get(t.scenario) ?? 0) + (Number(t.durationMs) || 0) / 1000);
 
-  let tests = 0, failures = 0, errors = 0, skipped = 0, totalTime = 0;
+  let tests = 0,
+    failures = 0,
+    errors = 0,
+    skipped = 0,
+    totalTime = 0;
   const suites: string[] = [];
   verdict.scenarios.forEach((s: ScenarioResult) => {
     const sc = man.get(s.id);
@@ -48,7 +52,9 @@ export function renderJunit(verdict: Verdict, opts: JunitOptions = {}): string {
     const suiteName = p && !s.name.includes(p) ? `${s.name} [${p}]` : s.name;
     const classname = `netab.${s.id}`;
     const cases: string[] = [];
-    let sf = 0, se = 0, ss = 0;
+    let sf = 0,
+      se = 0,
+      ss = 0;
     const metrics = s.metrics ?? [];
     for (const m of metrics) {
       const msg = metricMessage(m, sc);
@@ -72,10 +78,14 @@ export function renderJunit(verdict: Verdict, opts: JunitOptions = {}): string {
       const why = (s.reasons ?? []).join('; ') || `scenario verdict ${s.verdict}`;
       if (s.verdict === 'ERROR') {
         se++;
-        cases.push(`    <testcase name="(scenario)" classname="${attr(classname)}" time="0"><error message="${attr(why)}" type="ERROR"/></testcase>`);
+        cases.push(
+          `    <testcase name="(scenario)" classname="${attr(classname)}" time="0"><error message="${attr(why)}" type="ERROR"/></testcase>`,
+        );
       } else if (s.verdict === 'REGRESSED') {
         sf++;
-        cases.push(`    <testcase name="(scenario)" classname="${attr(classname)}" time="0"><failure message="${attr(why)}" type="REGRESSED"/></testcase>`);
+        cases.push(
+          `    <testcase name="(scenario)" classname="${attr(classname)}" time="0"><failure message="${attr(why)}" type="REGRESSED"/></testcase>`,
+        );
       } else if (s.verdict === 'INCONCLUSIVE') {
         ss++;
         cases.push(`    <testcase name="(scenario)" classname="${attr(classname)}" time="0"><skipped message="${attr(why)}"/></testcase>`);
@@ -98,7 +108,15 @@ export function renderJunit(verdict: Verdict, opts: JunitOptions = {}): string {
       ...(s.reasons ?? []).map((r, i) => [`reason.${i + 1}`, r]),
     ];
     suites.push(
-      `  <testsuite name="${attr(suiteName)}" tests="${cases.length}" failures="${sf}" errors="${se}" skipped="${ss}" time="${time.toFixed(3)}"${verdict.judgedAt ? ` timestamp="${attr(String(verdict.judgedAt).replace(/\.\d+/, '').replace(/(Z|[+-]\d\d:?\d\d)$/, ''))}"` : ''}>\n` +
+      `  <testsuite name="${attr(suiteName)}" tests="${cases.length}" failures="${sf}" errors="${se}" skipped="${ss}" time="${time.toFixed(3)}"${
+        verdict.judgedAt
+          ? ` timestamp="${attr(
+              String(verdict.judgedAt)
+                .replace(/\.\d+/, '')
+                .replace(/(Z|[+-]\d\d:?\d\d)$/, ''),
+            )}"`
+          : ''
+      }>\n` +
         `    <properties>\n${props.map(([k, v]) => `      <property name="${attr(k)}" value="${attr(v)}"/>`).join('\n')}\n    </properties>\n` +
         cases.join('\n') +
         `\n  </testsuite>`,

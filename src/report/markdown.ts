@@ -47,7 +47,11 @@ export function renderMarkdown(verdict: Verdict, manifest?: RunManifest | null):
   }
   out.push(...failureLines(verdict, man));
   if (manifest?.command?.length) {
-    out.push(`Re-run: \`${shellQuote(manifest.command.map(String)).replace(/`/g, "'").replace(/[\r\n]+/g, ' ')}\` · netab ${escMd(manifest.netabVersion ?? '')} · seed ${manifest.seed}`);
+    out.push(
+      `Re-run: \`${shellQuote(manifest.command.map(String))
+        .replace(/`/g, "'")
+        .replace(/[\r\n]+/g, ' ')}\` · netab ${escMd(manifest.netabVersion ?? '')} · seed ${manifest.seed}`,
+    );
     out.push('');
   }
   return out.join('\n');
@@ -67,7 +71,9 @@ function matrixLines(verdict: Verdict, man: Map<string, ManifestScenario>): stri
       'Scenario',
       ...paramKeys.map(escMd),
       'Verdict',
-      ...metricCols.map((m) => `${m.critical ? '★ ' : ''}${escMd(m.name)} ${m.direction === 'lower' ? '↓' : '↑'}${m.unit ? ` (${escMd(m.unit)})` : ''}`),
+      ...metricCols.map(
+        (m) => `${m.critical ? '★ ' : ''}${escMd(m.name)} ${m.direction === 'lower' ? '↓' : '↑'}${m.unit ? ` (${escMd(m.unit)})` : ''}`,
+      ),
     ];
     lines.push(`| ${head.join(' | ')} |`);
     lines.push(`| ${head.map((_, i) => (i >= paramKeys.length + 2 ? ':---:' : '---')).join(' | ')} |`);
@@ -91,7 +97,9 @@ function matrixLines(verdict: Verdict, man: Map<string, ManifestScenario>): stri
       lines.push(`| ${row.join(' | ')} |`);
     }
     lines.push('');
-    lines.push('Effect of the canary vs control with its confidence interval; **+ means the canary is better** (a drop in a ↓ metric shows as +). 🟢 improved · ✅ pass · 🟡 inconclusive · 🔴 regressed · ⚪ no data · 🟣 error');
+    lines.push(
+      'Effect of the canary vs control with its confidence interval; **+ means the canary is better** (a drop in a ↓ metric shows as +). 🟢 improved · ✅ pass · 🟡 inconclusive · 🔴 regressed · ⚪ no data · 🟣 error',
+    );
     lines.push('');
   }
   return lines;
@@ -100,7 +108,9 @@ function matrixLines(verdict: Verdict, man: Map<string, ManifestScenario>): stri
 /** The failure test and the suspect pairs re-run, one item per scenario that has either. */
 function failureLines(verdict: Verdict, man: Map<string, ManifestScenario>): string[] {
   const extra = verdict.scenarios.flatMap((s) => {
-    const lines = [failureLine(s.failures)?.text, replacementLine(man.get(s.id)?.replacements) ?? undefined].filter((l): l is string => !!l);
+    const lines = [failureLine(s.failures)?.text, replacementLine(man.get(s.id)?.replacements) ?? undefined].filter(
+      (l): l is string => !!l,
+    );
     return lines.length ? [`- **${escMd(s.name)}**: ${lines.map(escMd).join('; ')}`] : [];
   });
   return extra.length ? ['Failures and re-runs:', '', ...extra, ''] : [];

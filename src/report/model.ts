@@ -4,7 +4,18 @@
  * markup, built by charts.ts with every embedded label escaped.
  */
 import type { ManifestScenario, MetricResult, RunManifest, ScenarioResult, TrialRecord, Verdict } from '../results/types.js';
-import { decisionSentence, decisionView, effectView, fmtBytes, fmtEffect, fmtInterval, fmtMargin, fmtNum, shellQuote, verdictStyle } from './format.js';
+import {
+  decisionSentence,
+  decisionView,
+  effectView,
+  fmtBytes,
+  fmtEffect,
+  fmtInterval,
+  fmtMargin,
+  fmtNum,
+  shellQuote,
+  verdictStyle,
+} from './format.js';
 import { multiplicityLine } from './failures.js';
 import type { RunData } from './load.js';
 import { scenarioView } from './scenario.js';
@@ -120,7 +131,9 @@ export function buildView(data: RunData, opts: RenderOptions = {}) {
         `α = ${scalarText(verdict.alpha)}`,
         ...(aaLine ? [`A/A: ${aaLine}`] : []),
         ...(multiplicityLine(verdict.multiplicity) ? [multiplicityLine(verdict.multiplicity)!] : []),
-        ...['REGRESSED', 'ERROR', 'INCONCLUSIVE', 'IMPROVED', 'PASS'].filter((k) => counts.get(k)).map((k) => `${counts.get(k)} ${k.toLowerCase()}`),
+        ...['REGRESSED', 'ERROR', 'INCONCLUSIVE', 'IMPROVED', 'PASS']
+          .filter((k) => counts.get(k))
+          .map((k) => `${counts.get(k)} ${k.toLowerCase()}`),
       ],
     },
     matrix: { paramKeys, metricCols, rows: matrixRows, hasParams: paramKeys.length > 0 },
@@ -142,7 +155,10 @@ export function buildView(data: RunData, opts: RenderOptions = {}) {
 function chartLimits(data: RunData, opts: RenderOptions) {
   const { manifest, verdict } = data;
   const nScen = verdict.scenarios.length + (manifest.scenarios ?? []).filter((s) => !verdict.scenarios.some((v) => v.id === s.id)).length;
-  const nMetricCharts = Math.max(1, verdict.scenarios.reduce((a, s) => a + (s.metrics?.length ?? 0), 0));
+  const nMetricCharts = Math.max(
+    1,
+    verdict.scenarios.reduce((a, s) => a + (s.metrics?.length ?? 0), 0),
+  );
   // a global mark budget: many scenarios x metrics get fewer points per arm (never below 40)
   const maxPts = Math.min(opts.maxPointsPerArm ?? 300, Math.max(40, Math.floor(150_000 / (4 * nMetricCharts))));
   const maxSeries = opts.maxSeriesTrials ?? (nScen > 20 ? 3 : 8);
@@ -172,7 +188,12 @@ function matrixView(rowsSrc: ScenarioRow[]) {
       params: paramKeys.map((k) => (k in params ? String(params[k]) : '')),
       verdict: style(r.res?.verdict ?? (r.man?.status === 'failed' ? 'ERROR' : undefined)),
       pairs: r.res?.pairs ?? null,
-      cells: metricCols.map((c) => metricCell(r.res?.metrics.find((m) => m.name === c.name), r.man)),
+      cells: metricCols.map((c) =>
+        metricCell(
+          r.res?.metrics.find((m) => m.name === c.name),
+          r.man,
+        ),
+      ),
     };
   });
   return { paramKeys, metricCols, matrixRows };

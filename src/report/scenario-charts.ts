@@ -5,7 +5,18 @@
  */
 import type { ManifestScenario, MetricResult, TrialRecord } from '../results/types.js';
 import { armValues, finite, type measuredGoodput, spread } from './arms.js';
-import { ARM_COLORS, barChart, distributionChart, forestPlot, runOrderChart, timeSeriesChart, type Bar, type ForestRow, type LineSeries, type RefLine } from './charts.js';
+import {
+  ARM_COLORS,
+  barChart,
+  distributionChart,
+  forestPlot,
+  runOrderChart,
+  timeSeriesChart,
+  type Bar,
+  type ForestRow,
+  type LineSeries,
+  type RefLine,
+} from './charts.js';
 import { effectView, fmtBytes, fmtEffect, fmtInterval, fmtNum, verdictStyle } from './format.js';
 import { MINUS, type KvRow } from './tables.js';
 import type { Theory } from './theory.js';
@@ -29,11 +40,17 @@ export function forestSvgs(metrics: MetricResult[], man: ManifestScenario | unde
     if (e.kind === 'pct') pctRows.push(row);
     else
       forestSvgs.push(
-        forestPlot([row], { title: `${name}: ${m.name} effect (${e.unit})`, unit: e.unit, axisLabel: `effect in ${e.unit || 'units'} (+ = canary better)` }),
+        forestPlot([row], {
+          title: `${name}: ${m.name} effect (${e.unit})`,
+          unit: e.unit,
+          axisLabel: `effect in ${e.unit || 'units'} (+ = canary better)`,
+        }),
       );
   }
   if (pctRows.length)
-    forestSvgs.unshift(forestPlot(pctRows, { title: `${name}: effects with intervals vs margins`, unit: '%', axisLabel: 'effect, % (+ = canary better)' }));
+    forestSvgs.unshift(
+      forestPlot(pctRows, { title: `${name}: effects with intervals vs margins`, unit: '%', axisLabel: 'effect, % (+ = canary better)' }),
+    );
   return forestSvgs;
 }
 
@@ -79,15 +96,28 @@ export function seriesSvgs(withSeries: TrialRecord[], theory: Theory | null, max
     const lines: LineSeries[] = [];
     for (const arm of ['control', 'canary'] as const) {
       const ts = spread(
-        withSeries.filter((t) => t.arm === arm && Array.isArray(t.series![def.key]) && t.series![def.key]!.length > 0 && Array.isArray(t.series![def.tKey ?? 't'])),
+        withSeries.filter(
+          (t) =>
+            t.arm === arm &&
+            Array.isArray(t.series![def.key]) &&
+            t.series![def.key]!.length > 0 &&
+            Array.isArray(t.series![def.tKey ?? 't']),
+        ),
         maxSeries,
       );
       ts.forEach((t, i) => {
-        const tt = t.series![def.tKey ?? 't']!, vv = t.series![def.key]!;
+        const tt = t.series![def.tKey ?? 't']!,
+          vv = t.series![def.key]!;
         const n = Math.min(tt.length, vv.length);
         const pts: [number, number][] = [];
         for (let j = 0; j < n; j++) if (finite(tt[j]) && finite(vv[j])) pts.push([tt[j]!, vv[j]!]);
-        lines.push({ label: `${arm} (${ts.length} trial${ts.length === 1 ? '' : 's'})`, color: ARM_COLORS[arm], points: pts, opacity: 0.45, legend: i === 0 });
+        lines.push({
+          label: `${arm} (${ts.length} trial${ts.length === 1 ? '' : 's'})`,
+          color: ARM_COLORS[arm],
+          points: pts,
+          opacity: 0.45,
+          legend: i === 0,
+        });
       });
     }
     if (lines.length) seriesSvgs.push(timeSeriesChart(lines, def.refs, { title: def.title, yLabel: def.yLabel }));
@@ -113,7 +143,9 @@ function seriesDefs(theory: Theory | null): { key: string; tKey?: string; title:
       refs: theory
         ? [
             { value: theory.rttMs, label: 'base RTT', color: '#24292f' },
-            ...(theory.maxQueueDelayMs !== null ? [{ value: theory.rttMs + theory.maxQueueDelayMs, label: 'base + full buffer', color: '#8250df' }] : []),
+            ...(theory.maxQueueDelayMs !== null
+              ? [{ value: theory.rttMs + theory.maxQueueDelayMs, label: 'base + full buffer', color: '#8250df' }]
+              : []),
           ]
         : [],
     },
@@ -125,7 +157,9 @@ function seriesDefs(theory: Theory | null): { key: string; tKey?: string; title:
         theory?.bdpPackets != null
           ? [
               { value: theory.bdpPackets, label: 'BDP', color: '#24292f' },
-              ...(theory.bufferBytes !== null ? [{ value: theory.bdpPackets + theory.bufferBytes / theory.mss, label: 'BDP + buffer', color: '#8250df' }] : []),
+              ...(theory.bufferBytes !== null
+                ? [{ value: theory.bdpPackets + theory.bufferBytes / theory.mss, label: 'BDP + buffer', color: '#8250df' }]
+                : []),
             ]
           : theory?.windowCapMbit != null && theory.bufferBytes !== null
             ? [{ value: theory.bufferBytes / theory.mss, label: 'window cap', color: '#0969da' }]
@@ -167,7 +201,12 @@ export function theoryBlock(t: Theory, gp: ReturnType<typeof measuredGoodput>, c
       value: `${fmtNum(g.med)} Mbit/s${t.ceilingMbit ? ` = ${fmtNum((g.med / t.ceilingMbit) * 100)} % of ceiling` : ''}`,
     });
   const bars: Bar[] = [
-    ...t.lines.map((l) => ({ label: l.label, value: l.mbit, color: l.key === 'mathis' ? '#8250df' : l.key === 'window' ? '#0969da' : '#57606a', theory: true })),
+    ...t.lines.map((l) => ({
+      label: l.label,
+      value: l.mbit,
+      color: l.key === 'mathis' ? '#8250df' : l.key === 'window' ? '#0969da' : '#57606a',
+      theory: true,
+    })),
     ...gp.map((g) => ({ label: `measured ${g.arm}`, value: g.med, lo: g.q1, hi: g.q3, color: ARM_COLORS[g.arm] })),
   ];
   const svg = chart && bars.length ? barChart(bars, { title: 'theory vs measured goodput', unit: 'Mbit/s' }) : '';

@@ -53,7 +53,8 @@ export function scenarioView(
   }
 
   if (drawCharts)
-    for (const c of [...charts.flatMap((c) => [c.distSvg, c.orderSvg]), ...series, ...forest, theoryView?.svg ?? '']) o.budget.used += c.length;
+    for (const c of [...charts.flatMap((c) => [c.distSvg, c.orderSvg]), ...series, ...forest, theoryView?.svg ?? ''])
+      o.budget.used += c.length;
 
   const failed = trials.filter((t) => t.status === 'failed');
   const failureTest = failureLine(res?.failures);
@@ -71,7 +72,9 @@ export function scenarioView(
     morePairs: res?.morePairs ?? null,
     reasons: res?.reasons ?? (man?.error ? [man.error] : res ? [] : ['the judge has no result for this scenario']),
     gates: res?.gates ?? [],
-    look: res?.look ? `sequential look ${res.look.index} of ${res.look.planned} (one-sided α ${fmtNum(res.look.alpha)})${res.look.stopped ? ', stopped early' : ''}` : '',
+    look: res?.look
+      ? `sequential look ${res.look.index} of ${res.look.planned} (one-sided α ${fmtNum(res.look.alpha)})${res.look.stopped ? ', stopped early' : ''}`
+      : '',
     trialFacts: trialFacts(trials, failed, excludeSuspect),
     failures: spread(failed, 5).map((t) => `${t.trial}: ${t.reason ?? 'failed'}`),
     failureTest: failureTest && { text: failureTest.text, cls: failureTest.regressed ? 'v-regressed' : '' },
@@ -119,10 +122,13 @@ function scenarioEnv(man: ManifestScenario | undefined, o: ScenarioOptions) {
 function metricTableRows(metrics: MetricResult[], man: ManifestScenario | undefined) {
   return metrics.map((m) => {
     const e = effectView(m, man);
-    const c = m.control?.median, k = m.canary?.median;
+    const c = m.control?.median,
+      k = m.canary?.median;
     const raw = finite(c) && finite(k) && c !== 0 ? ((k - c) / Math.abs(c)) * 100 : null;
     const dropped = [
-      m.control?.dropped ? `control −${m.control.dropped}${m.control.droppedWhy?.length ? ` (${m.control.droppedWhy.join(', ')})` : ''}` : '',
+      m.control?.dropped
+        ? `control −${m.control.dropped}${m.control.droppedWhy?.length ? ` (${m.control.droppedWhy.join(', ')})` : ''}`
+        : '',
       m.canary?.dropped ? `canary −${m.canary.dropped}${m.canary.droppedWhy?.length ? ` (${m.canary.droppedWhy.join(', ')})` : ''}` : '',
     ].filter(Boolean);
     return {

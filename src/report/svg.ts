@@ -10,10 +10,7 @@ export const r1 = (v: number) => Math.round(v * 10) / 10;
 export const FONT = 11;
 
 export function svgOpen(w: number, h: number, title: string, cls = 'chart'): string {
-  return (
-    `<svg class="${cls}" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img">` +
-    `<title>${escXml(title)}</title>`
-  );
+  return `<svg class="${cls}" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img">` + `<title>${escXml(title)}</title>`;
 }
 
 export function text(x: number, y: number, s: string, attrs = ''): string {
@@ -45,15 +42,30 @@ export function linearDomain(values: number[], opts: { includeZero?: boolean; pa
   return [lo, hi];
 }
 
-export function xAxis(x: ScaleLinear<number, number>, y: number, top: number, count: number, label?: string, fmt?: (v: number) => string): string {
+export function xAxis(
+  x: ScaleLinear<number, number>,
+  y: number,
+  top: number,
+  count: number,
+  label?: string,
+  fmt?: (v: number) => string,
+): string {
   const ticks = x.ticks(count);
   const f = fmt ?? x.tickFormat(count);
-  return axisX(ticks.map((t) => [x(t), f(t)]), x.range() as [number, number], y, top, label);
+  return axisX(
+    ticks.map((t) => [x(t), f(t)]),
+    x.range() as [number, number],
+    y,
+    top,
+    label,
+  );
 }
 
 /** Vertical grid + tick marks as two paths, labels as text: compact for reports with hundreds of charts. */
 function axisX(ticks: [number, string][], range: [number, number], y: number, top: number, label?: string): string {
-  let grid = '', marks = '', labels = '';
+  let grid = '',
+    marks = '',
+    labels = '';
   for (const [px0, lab] of ticks) {
     const px = r1(px0);
     grid += `M${px} ${r1(top)}V${r1(y)}`;
@@ -69,7 +81,8 @@ function axisX(ticks: [number, string][], range: [number, number], y: number, to
 export function yAxis(y: ScaleLinear<number, number>, x: number, right: number, count: number, label?: string): string {
   const ticks = y.ticks(count);
   const f = y.tickFormat(count);
-  let grid = '', labels = '';
+  let grid = '',
+    labels = '';
   for (const t of ticks) {
     const py = r1(y(t));
     grid += `M${r1(x)} ${py}H${r1(right)}`;
@@ -77,7 +90,13 @@ export function yAxis(y: ScaleLinear<number, number>, x: number, right: number, 
   }
   const [a, b] = y.range() as [number, number];
   let s = `<g class="axis"><path class="grid" d="${grid}"/><path d="M${r1(x)} ${r1(a)}V${r1(b)}"/>${labels}`;
-  if (label) s += text(4, (a + b) / 2, label, `class="axis-label" text-anchor="middle" transform="rotate(-90 ${r1(4 + FONT / 2)} ${r1((a + b) / 2)})" dy="${FONT / 2}"`);
+  if (label)
+    s += text(
+      4,
+      (a + b) / 2,
+      label,
+      `class="axis-label" text-anchor="middle" transform="rotate(-90 ${r1(4 + FONT / 2)} ${r1((a + b) / 2)})" dy="${FONT / 2}"`,
+    );
   return s + `</g>`;
 }
 
@@ -93,7 +112,8 @@ export function legend(items: { label: string; color: string; dash?: boolean; ho
   let s = `<g class="legend">`;
   let cx = x;
   for (const it of items) {
-    if (it.dash) s += `<line x1="${r1(cx)}" x2="${r1(cx + 14)}" y1="${r1(y - 3)}" y2="${r1(y - 3)}" stroke="${it.color}" stroke-width="2" stroke-dasharray="4 2"/>`;
+    if (it.dash)
+      s += `<line x1="${r1(cx)}" x2="${r1(cx + 14)}" y1="${r1(y - 3)}" y2="${r1(y - 3)}" stroke="${it.color}" stroke-width="2" stroke-dasharray="4 2"/>`;
     else if (it.hollow) s += `<circle cx="${r1(cx + 5)}" cy="${r1(y - 3)}" r="3.5" fill="#fff" stroke="${it.color}" stroke-width="1.5"/>`;
     else s += `<rect x="${r1(cx)}" y="${r1(y - 8)}" width="10" height="10" rx="2" fill="${it.color}"/>`;
     const lab = clip(it.label, 28);

@@ -80,22 +80,35 @@ export function readbackTable(v: unknown): TableView | null {
       const cols = keys.map((k) => new Map(flatten(v[k]).map((r) => [r.key, r.value])));
       const rowKeys: string[] = [];
       const seen = new Set<string>();
-      for (const c of cols) for (const k of c.keys()) if (!seen.has(k)) {
-        seen.add(k);
-        rowKeys.push(k);
-      }
+      for (const c of cols)
+        for (const k of c.keys())
+          if (!seen.has(k)) {
+            seen.add(k);
+            rowKeys.push(k);
+          }
       return {
         head: ['setting', ...keys],
         rows: rowKeys.map((rk) => {
           const vals = cols.map((c) => c.get(rk) ?? '–');
           const differs = keys.length > 1 && new Set(vals).size > 1;
-          return { cells: [{ text: rk, cls: 'mono' }, ...vals.map((t) => ({ text: t, cls: 'mono' }))], cls: differs ? 'differs' : undefined };
+          return {
+            cells: [{ text: rk, cls: 'mono' }, ...vals.map((t) => ({ text: t, cls: 'mono' }))],
+            cls: differs ? 'differs' : undefined,
+          };
         }),
       };
     }
   }
   const rows = flatten(v);
-  return { head: ['setting', 'value'], rows: rows.map((r) => ({ cells: [{ text: r.key, cls: 'mono' }, { text: r.value, cls: 'mono' }] })) };
+  return {
+    head: ['setting', 'value'],
+    rows: rows.map((r) => ({
+      cells: [
+        { text: r.key, cls: 'mono' },
+        { text: r.value, cls: 'mono' },
+      ],
+    })),
+  };
 }
 
 /** Fidelity: a checks table when it has `checks: {metric, configured, measured, tolerance, ok}[]`, plus key/value for the rest. */
@@ -115,7 +128,11 @@ export function fidelityView(v: unknown): { checks: TableView | null; kv: KvRow[
           { text: scalarText(c.configured), cls: 'num' },
           { text: scalarText(c.measured), cls: 'num' },
           { text: scalarText(c.tolerance), cls: 'num' },
-          c.ok === false ? { text: '✗ out of tolerance', cls: 'v-regressed' } : c.ok === true ? { text: '✓', cls: 'v-pass' } : { text: '–' },
+          c.ok === false
+            ? { text: '✗ out of tolerance', cls: 'v-regressed' }
+            : c.ok === true
+              ? { text: '✓', cls: 'v-pass' }
+              : { text: '–' },
         ],
       })),
     };
@@ -136,7 +153,10 @@ export function judgeSettingsRows(judge: NonNullable<ManifestScenario['judge']>)
     { key: 'exclude suspect trials', value: scalarText(judge.excludeSuspect) },
     {
       key: 'sequential',
-      value: judge.sequential && judge.sequentialPlan ? `yes, ${judge.sequentialPlan.looks} looks every ${judge.sequentialPlan.pairsPerLook} pairs` : scalarText(judge.sequential),
+      value:
+        judge.sequential && judge.sequentialPlan
+          ? `yes, ${judge.sequentialPlan.looks} looks every ${judge.sequentialPlan.pairsPerLook} pairs`
+          : scalarText(judge.sequential),
     },
     ...(judge.metrics ?? []).map((s) => ({
       key: `metric ${s.name}`,

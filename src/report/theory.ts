@@ -36,7 +36,7 @@ export interface Theory {
 
 export function mathisMbit(mssBytes: number, rttMs: number, loss: number): number | null {
   if (!(mssBytes > 0) || !(rttMs > 0) || !(loss > 0)) return null;
-  return ((mssBytes * 8) / (rttMs / 1000)) * Math.sqrt(3 / (2 * loss)) / 1e6;
+  return (((mssBytes * 8) / (rttMs / 1000)) * Math.sqrt(3 / (2 * loss))) / 1e6;
 }
 
 export function windowCapMbit(windowBytes: number, rttMs: number): number | null {
@@ -75,8 +75,7 @@ export function theoryFor(sc: ManifestScenario | undefined): Theory | null {
       mbit: mathis,
       note: `MSS/RTT·√(3/(2p)), p=${(loss! * 100).toPrecision(3)} %: Reno-style loss-based bound, a reference for CUBIC, not a limit for BBR`,
     });
-  if (windowLimited)
-    lines.push({ key: 'window', label: 'rwnd/RTT cap', mbit: wcap!, note: `window ${buffer} B / RTT ${rttMs} ms` });
+  if (windowLimited) lines.push({ key: 'window', label: 'rwnd/RTT cap', mbit: wcap!, note: `window ${buffer} B / RTT ${rttMs} ms` });
 
   const bounds = [...lines];
   let ceiling: number | null = null;

@@ -9,7 +9,10 @@ import { fileProblem, fsError, lstatOrNull, mkdirExclusive, shown } from './file
  * no leading dot, at most 64 characters, never empty. `../../tmp/x` becomes `tmp_x`-like, never a path.
  */
 export function safeName(name: string): string {
-  let s = name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._-]+/, '').replace(/_+$/, '');
+  let s = name
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/^[._-]+/, '')
+    .replace(/_+$/, '');
   if (s.length > 64) s = s.slice(0, 64);
   return s || 'run';
 }
@@ -124,6 +127,12 @@ export function checkMergeOutput(inputs: string[], out: string): void {
   for (const d of inputs) {
     const real = realish(d);
     if (within(realOut, real))
-      throw new InputError([{ file: shown(out), path: '', message: `is ${realOut === real ? 'one of the inputs' : 'inside the input'} ${shown(d)}: merge into a new folder` }]);
+      throw new InputError([
+        {
+          file: shown(out),
+          path: '',
+          message: `is ${realOut === real ? 'one of the inputs' : 'inside the input'} ${shown(d)}: merge into a new folder`,
+        },
+      ]);
   }
 }

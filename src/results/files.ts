@@ -8,7 +8,19 @@
  * refuses (permissions, disk full, I/O error).
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { EnvError, InputError, type NetabError } from '../errors.js';
 
@@ -61,7 +73,8 @@ export function oneLine(s: string, max = 120): string {
 
 function describeKind(st: { isDirectory(): boolean; isSymbolicLink(): boolean; isFIFO(): boolean; isSocket(): boolean }): string {
   if (st.isDirectory()) return 'is a directory, not a file';
-  if (st.isSymbolicLink()) return 'is a symbolic link; netab does not follow links inside a run directory (replace it with the file itself)';
+  if (st.isSymbolicLink())
+    return 'is a symbolic link; netab does not follow links inside a run directory (replace it with the file itself)';
   if (st.isFIFO()) return 'is a FIFO, not a regular file';
   if (st.isSocket()) return 'is a socket, not a regular file';
   return 'is a device or special file, not a regular file';

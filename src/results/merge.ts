@@ -35,8 +35,12 @@ export function mergeRuns(dirs: string[], out: string): RunManifest {
   for (const r of runs) {
     if (!r.m.suite) bad(r.dir, 'not part of a suite run (no suite block in manifest.json)');
     else if (r.m.suite.hash !== first.m.suite?.hash)
-      bad(r.dir, `belongs to suite "${r.m.suite.name}" (hash ${r.m.suite.hash}), not "${first.m.suite?.name}" (hash ${first.m.suite?.hash}) of ${first.dir}`);
-    if (r.m.netabVersion !== first.m.netabVersion) bad(r.dir, `was run by netab ${r.m.netabVersion}, ${first.dir} by ${first.m.netabVersion}`);
+      bad(
+        r.dir,
+        `belongs to suite "${r.m.suite.name}" (hash ${r.m.suite.hash}), not "${first.m.suite?.name}" (hash ${first.m.suite?.hash}) of ${first.dir}`,
+      );
+    if (r.m.netabVersion !== first.m.netabVersion)
+      bad(r.dir, `was run by netab ${r.m.netabVersion}, ${first.dir} by ${first.m.netabVersion}`);
     if (r.m.aa !== first.m.aa) bad(r.dir, 'A/A and A/B runs cannot be merged');
   }
   if (problems.length) throw new InputError(problems);
@@ -79,10 +83,18 @@ export function mergeRuns(dirs: string[], out: string): RunManifest {
     ...first.m,
     createdAt: new Date().toISOString(),
     scenarios: first.m.suite!.scenarioIds.map((id) => byId.get(id)!.s),
-    suite: { ...first.m.suite!, shard: undefined, mergedFrom: runs.map((r) => resolve(r.dir)), mergeWarnings: mergeWarnings.length ? mergeWarnings : undefined },
+    suite: {
+      ...first.m.suite!,
+      shard: undefined,
+      mergedFrom: runs.map((r) => resolve(r.dir)),
+      mergeWarnings: mergeWarnings.length ? mergeWarnings : undefined,
+    },
     attempts: runs.flatMap((r) => r.m.attempts ?? []),
     interrupted: runs.some((r) => r.m.interrupted),
-    finishedAt: runs.map((r) => r.m.finishedAt ?? '').sort().pop(),
+    finishedAt: runs
+      .map((r) => r.m.finishedAt ?? '')
+      .sort()
+      .pop(),
   };
   const store = RunStore.create(out);
   try {
@@ -90,7 +102,10 @@ export function mergeRuns(dirs: string[], out: string): RunManifest {
     for (const r of ordered) {
       store.appendAll(r.records);
       for (const f of r.telemetry)
-        writeFileExclusive(join(store.dir, RUN_FILES.telemetry, f), readRegularFile(join(r.dir, RUN_FILES.telemetry, f), LIMITS.telemetryBytes));
+        writeFileExclusive(
+          join(store.dir, RUN_FILES.telemetry, f),
+          readRegularFile(join(r.dir, RUN_FILES.telemetry, f), LIMITS.telemetryBytes),
+        );
     }
   } finally {
     store.close();

@@ -20,14 +20,18 @@ function checkRecord(v: unknown): { record: TrialRecord | null; problem?: string
   if (typeof v.type !== 'string') return { record: null, problem: 'has no "type": not a netab record' };
   if (v.type !== 'trial') return { record: null }; // room for other record kinds
   if (typeof v.scenario !== 'string' || v.scenario === '') return { record: null, problem: 'trial record without a scenario id' };
-  if (v.arm !== 'control' && v.arm !== 'canary') return { record: null, problem: `arm must be "control" or "canary" (got ${oneLine(JSON.stringify(v.arm) ?? 'nothing', 40)})` };
-  if (!Number.isInteger(v.pair) || (v.pair as number) < 0) return { record: null, problem: `pair must be a whole number ≥ 0 (got ${oneLine(JSON.stringify(v.pair) ?? 'nothing', 40)})` };
-  if (v.status !== 'ok' && v.status !== 'failed') return { record: null, problem: `status must be "ok" or "failed" (got ${oneLine(JSON.stringify(v.status) ?? 'nothing', 40)})` };
+  if (v.arm !== 'control' && v.arm !== 'canary')
+    return { record: null, problem: `arm must be "control" or "canary" (got ${oneLine(JSON.stringify(v.arm) ?? 'nothing', 40)})` };
+  if (!Number.isInteger(v.pair) || (v.pair as number) < 0)
+    return { record: null, problem: `pair must be a whole number ≥ 0 (got ${oneLine(JSON.stringify(v.pair) ?? 'nothing', 40)})` };
+  if (v.status !== 'ok' && v.status !== 'failed')
+    return { record: null, problem: `status must be "ok" or "failed" (got ${oneLine(JSON.stringify(v.status) ?? 'nothing', 40)})` };
   if (v.warmup !== undefined && typeof v.warmup !== 'boolean') return { record: null, problem: 'warmup must be true or false' };
   if (v.metrics !== undefined) {
     if (!isObject(v.metrics)) return { record: null, problem: `metrics must be an object (got ${kindOf(v.metrics)})` };
     for (const [k, x] of Object.entries(v.metrics))
-      if (x !== null && typeof x !== 'number') return { record: null, problem: `metric ${oneLine(JSON.stringify(k), 40)} must be a number or null (got ${kindOf(x)})` };
+      if (x !== null && typeof x !== 'number')
+        return { record: null, problem: `metric ${oneLine(JSON.stringify(k), 40)} must be a number or null (got ${kindOf(x)})` };
   }
   const rec = v as unknown as TrialRecord;
   if (rec.metrics === undefined) rec.metrics = {};
@@ -103,13 +107,26 @@ export class ResultsParser {
         return;
       }
       const f = jsonFailure(text, e);
-      throw fileProblem(this.source, `not valid JSON (${f.reason}); only a cut-short last line is tolerated: remove or repair line ${n}`, n);
+      throw fileProblem(
+        this.source,
+        `not valid JSON (${f.reason}); only a cut-short last line is tolerated: remove or repair line ${n}`,
+        n,
+      );
     }
     const { record, problem } = checkRecord(v);
-    if (problem) throw fileProblem(this.source, problem.startsWith('holds') || problem.startsWith('has') ? problem : `bad trial record: ${problem}`, n);
+    if (problem)
+      throw fileProblem(
+        this.source,
+        problem.startsWith('holds') || problem.startsWith('has') ? problem : `bad trial record: ${problem}`,
+        n,
+      );
     if (!record) return;
     if (this.o.scenarios && !this.o.scenarios.has(record.scenario))
-      throw fileProblem(this.source, `a trial of scenario ${oneLine(JSON.stringify(record.scenario), 80)}, which manifest.json does not list`, n);
+      throw fileProblem(
+        this.source,
+        `a trial of scenario ${oneLine(JSON.stringify(record.scenario), 80)}, which manifest.json does not list`,
+        n,
+      );
     // a later attempt, or a replacement of a suspect pair (extra.replacement.round), may re-run a
     // trial (the judge keeps the latest); the same trial twice in the same attempt and round means the
     // results were appended twice (a second run into the same folder, a merge into an input)

@@ -87,13 +87,19 @@ type Problem = { path: string; message: string };
 function manifestProblem(m: Record<string, unknown>): Problem | null {
   if (m.format !== RUN_FORMAT) {
     if (m.format === undefined) return { path: 'format', message: `missing: not a netab run manifest (expected "${RUN_FORMAT}")` };
-    return { path: 'format', message: `${oneLine(JSON.stringify(m.format), 60)} is not a format this netab reads (${RUN_FORMAT}); was it written by another netab version?` };
+    return {
+      path: 'format',
+      message: `${oneLine(JSON.stringify(m.format), 60)} is not a format this netab reads (${RUN_FORMAT}); was it written by another netab version?`,
+    };
   }
-  if (typeof m.runId !== 'string' || m.runId === '') return { path: 'runId', message: `must be a non-empty string (got ${kindOf(m.runId)})` };
+  if (typeof m.runId !== 'string' || m.runId === '')
+    return { path: 'runId', message: `must be a non-empty string (got ${kindOf(m.runId)})` };
   if (typeof m.seed !== 'number' || !Number.isFinite(m.seed)) return { path: 'seed', message: `must be a number (got ${kindOf(m.seed)})` };
   if (m.aa !== undefined && typeof m.aa !== 'boolean') return { path: 'aa', message: `must be true or false (got ${kindOf(m.aa)})` };
-  if (m.environment !== undefined && !isObject(m.environment)) return { path: 'environment', message: `must be an object (got ${kindOf(m.environment)})` };
-  if (m.attempts !== undefined && !Array.isArray(m.attempts)) return { path: 'attempts', message: `must be a list (got ${kindOf(m.attempts)})` };
+  if (m.environment !== undefined && !isObject(m.environment))
+    return { path: 'environment', message: `must be an object (got ${kindOf(m.environment)})` };
+  if (m.attempts !== undefined && !Array.isArray(m.attempts))
+    return { path: 'attempts', message: `must be a list (got ${kindOf(m.attempts)})` };
   if (!Array.isArray(m.scenarios)) return { path: 'scenarios', message: `must be a list of scenarios (got ${kindOf(m.scenarios)})` };
   const ids = new Set<string>();
   for (const [i, s] of m.scenarios.entries()) {
@@ -102,13 +108,17 @@ function manifestProblem(m: Record<string, unknown>): Problem | null {
     if (typeof s.id !== 'string' || s.id === '') return { path: `${at}.id`, message: `must be a non-empty string (got ${kindOf(s.id)})` };
     if (ids.has(s.id)) return { path: `${at}.id`, message: `scenario ${oneLine(JSON.stringify(s.id), 80)} is listed twice` };
     ids.add(s.id);
-    if (s.hash !== undefined && typeof s.hash !== 'string') return { path: `${at}.hash`, message: `must be a string (got ${kindOf(s.hash)})` };
-    if (s.params !== undefined && !isObject(s.params)) return { path: `${at}.params`, message: `must be an object (got ${kindOf(s.params)})` };
+    if (s.hash !== undefined && typeof s.hash !== 'string')
+      return { path: `${at}.hash`, message: `must be a string (got ${kindOf(s.hash)})` };
+    if (s.params !== undefined && !isObject(s.params))
+      return { path: `${at}.params`, message: `must be an object (got ${kindOf(s.params)})` };
     if (s.judge !== undefined) {
       if (!isObject(s.judge)) return { path: `${at}.judge`, message: `must be an object (got ${kindOf(s.judge)})` };
-      if (s.judge.metrics !== undefined && !Array.isArray(s.judge.metrics)) return { path: `${at}.judge.metrics`, message: `must be a list (got ${kindOf(s.judge.metrics)})` };
+      if (s.judge.metrics !== undefined && !Array.isArray(s.judge.metrics))
+        return { path: `${at}.judge.metrics`, message: `must be a list (got ${kindOf(s.judge.metrics)})` };
       for (const [j, x] of ((s.judge.metrics as unknown[] | undefined) ?? []).entries())
-        if (!isObject(x) || typeof x.name !== 'string') return { path: `${at}.judge.metrics[${j}]`, message: 'must be an object with a name' };
+        if (!isObject(x) || typeof x.name !== 'string')
+          return { path: `${at}.judge.metrics[${j}]`, message: 'must be an object with a name' };
     }
   }
   if (m.suite !== undefined) {
@@ -116,10 +126,17 @@ function manifestProblem(m: Record<string, unknown>): Problem | null {
     if (!isObject(su)) return { path: 'suite', message: `must be an object (got ${kindOf(su)})` };
     if (typeof su.name !== 'string') return { path: 'suite.name', message: `must be a string (got ${kindOf(su.name)})` };
     if (typeof su.hash !== 'string') return { path: 'suite.hash', message: `must be a string (got ${kindOf(su.hash)})` };
-    if (!Array.isArray(su.scenarioIds) || su.scenarioIds.some((x) => typeof x !== 'string')) return { path: 'suite.scenarioIds', message: 'must be a list of scenario ids' };
+    if (!Array.isArray(su.scenarioIds) || su.scenarioIds.some((x) => typeof x !== 'string'))
+      return { path: 'suite.scenarioIds', message: 'must be a list of scenario ids' };
     if (su.shard !== undefined) {
       const sh = su.shard;
-      if (!isObject(sh) || !Number.isInteger(sh.index) || !Number.isInteger(sh.count) || (sh.index as number) < 1 || (sh.index as number) > (sh.count as number))
+      if (
+        !isObject(sh) ||
+        !Number.isInteger(sh.index) ||
+        !Number.isInteger(sh.count) ||
+        (sh.index as number) < 1 ||
+        (sh.index as number) > (sh.count as number)
+      )
         return { path: 'suite.shard', message: 'must be {index, count} with 1 ≤ index ≤ count' };
     }
   }
@@ -136,7 +153,14 @@ export function checkManifest(m: Record<string, unknown>, file: string = RUN_FIL
 /** --resume needs every scenario's expanded definition in the manifest. */
 export function checkResumable(m: RunManifest, file: string): void {
   for (const [i, s] of m.scenarios.entries())
-    if (!isObject(s.scenario)) throw fileProblem(file, 'has no expanded scenario here: this run cannot be resumed (start a new run)', undefined, undefined, `scenarios[${i}].scenario`);
+    if (!isObject(s.scenario))
+      throw fileProblem(
+        file,
+        'has no expanded scenario here: this run cannot be resumed (start a new run)',
+        undefined,
+        undefined,
+        `scenarios[${i}].scenario`,
+      );
 }
 
 /** Check that `dir` exists and is a directory (a link to one is fine: the user named it). */
@@ -171,10 +195,15 @@ export function readManifest(dir: string): RunManifest {
 function verdictProblem(v: Record<string, unknown>): Problem | null {
   if (v.format !== VERDICT_FORMAT) {
     if (v.format === undefined) return { path: 'format', message: `missing: not a netab verdict (expected "${VERDICT_FORMAT}")` };
-    return { path: 'format', message: `${oneLine(JSON.stringify(v.format), 60)} is not a format this netab reads (${VERDICT_FORMAT}); re-judge the run with \`netab judge DIR\`` };
+    return {
+      path: 'format',
+      message: `${oneLine(JSON.stringify(v.format), 60)} is not a format this netab reads (${VERDICT_FORMAT}); re-judge the run with \`netab judge DIR\``,
+    };
   }
-  if (v.decision !== 'promote' && v.decision !== 'hold' && v.decision !== 'rollback') return { path: 'decision', message: 'must be promote, hold or rollback' };
-  if (!Array.isArray(v.reasons) || v.reasons.some((r) => typeof r !== 'string')) return { path: 'reasons', message: 'must be a list of strings' };
+  if (v.decision !== 'promote' && v.decision !== 'hold' && v.decision !== 'rollback')
+    return { path: 'decision', message: 'must be promote, hold or rollback' };
+  if (!Array.isArray(v.reasons) || v.reasons.some((r) => typeof r !== 'string'))
+    return { path: 'reasons', message: 'must be a list of strings' };
   if (!Array.isArray(v.scenarios)) return { path: 'scenarios', message: `must be a list (got ${kindOf(v.scenarios)})` };
   for (const [i, s] of v.scenarios.entries()) {
     if (!isObject(s) || typeof s.id !== 'string') return { path: `scenarios[${i}]`, message: 'must be an object with an id' };
@@ -209,7 +238,11 @@ export function listTelemetry(dir: string): string[] {
   const tdir = join(dir, RUN_FILES.telemetry);
   const st = lstatOrNull(tdir);
   if (!st) return [];
-  if (!st.isDirectory()) throw fileProblem(tdir, st.isSymbolicLink() ? 'is a symbolic link; netab does not follow links inside a run directory' : 'is not a directory');
+  if (!st.isDirectory())
+    throw fileProblem(
+      tdir,
+      st.isSymbolicLink() ? 'is a symbolic link; netab does not follow links inside a run directory' : 'is not a directory',
+    );
   let names: string[];
   try {
     names = readdirSync(tdir);
@@ -218,7 +251,11 @@ export function listTelemetry(dir: string): string[] {
   }
   for (const n of names) {
     const f = lstatOrNull(join(tdir, n));
-    if (f && !f.isFile()) throw fileProblem(join(tdir, n), f.isSymbolicLink() ? 'is a symbolic link; netab does not follow links inside a run directory' : 'is not a regular file');
+    if (f && !f.isFile())
+      throw fileProblem(
+        join(tdir, n),
+        f.isSymbolicLink() ? 'is a symbolic link; netab does not follow links inside a run directory' : 'is not a regular file',
+      );
   }
   return names.sort();
 }

@@ -44,7 +44,11 @@ export class RunStore {
     const t = join(this.dir, RUN_FILES.telemetry);
     const st = lstatOrNull(t);
     if (!st) mkdirExclusive(t);
-    else if (!st.isDirectory()) throw fileProblem(t, st.isSymbolicLink() ? 'is a symbolic link; netab does not follow links inside a run directory' : 'is not a directory');
+    else if (!st.isDirectory())
+      throw fileProblem(
+        t,
+        st.isSymbolicLink() ? 'is a symbolic link; netab does not follow links inside a run directory' : 'is not a directory',
+      );
   }
 
   writeManifest(m: RunManifest): void {
@@ -98,7 +102,11 @@ export function telemetryName(trialId: string): string {
 export function repairTornTail(file: string): string | null {
   const st = lstatOrNull(file);
   if (!st) return null;
-  if (!st.isFile()) throw fileProblem(file, st.isSymbolicLink() ? 'is a symbolic link; netab does not follow links inside a run directory' : 'is not a regular file');
+  if (!st.isFile())
+    throw fileProblem(
+      file,
+      st.isSymbolicLink() ? 'is a symbolic link; netab does not follow links inside a run directory' : 'is not a regular file',
+    );
   let fd: number;
   try {
     fd = openSync(file, constants.O_RDWR | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -125,7 +133,8 @@ export function repairTornTail(file: string): string | null {
       }
       end = start;
     }
-    if (cut < 0 && end > 0) throw fileProblem(file, `its last line is longer than ${LIMITS.lineBytes} bytes: not a trial record netab wrote`);
+    if (cut < 0 && end > 0)
+      throw fileProblem(file, `its last line is longer than ${LIMITS.lineBytes} bytes: not a trial record netab wrote`);
     if (cut < 0) cut = 0;
     const tail = Buffer.alloc(size - cut);
     readSync(fd, tail, 0, tail.length, cut);

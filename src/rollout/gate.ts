@@ -217,7 +217,9 @@ function stamp(d = new Date()): string {
 }
 
 /** The samples of both arms and the spec, from the files or from Prometheus; `source` says which, for the record. */
-async function gatherSamples(o: GateOptions): Promise<{ control: Sample[]; canary: Sample[]; spec: GateSpec; source: Record<string, unknown> }> {
+async function gatherSamples(
+  o: GateOptions,
+): Promise<{ control: Sample[]; canary: Sample[]; spec: GateSpec; source: Record<string, unknown> }> {
   let control: Sample[];
   let canary: Sample[];
   let spec: GateSpec;
@@ -262,7 +264,13 @@ async function gatherSamples(o: GateOptions): Promise<{ control: Sample[]; canar
 }
 
 /** manifest.json of a gate folder: one scenario (the stage) whose judge settings are the spec's. */
-function gateManifest(id: string, spec: GateSpec, source: Record<string, unknown>, verdict: Verdict, o: GateOptions): RunManifest & { gate: unknown } {
+function gateManifest(
+  id: string,
+  spec: GateSpec,
+  source: Record<string, unknown>,
+  verdict: Verdict,
+  o: GateOptions,
+): RunManifest & { gate: unknown } {
   return {
     format: 'netab-run/1',
     runId: id,

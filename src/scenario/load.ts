@@ -155,4 +155,3 @@ export function loadScenarioText(
 function isPrefix(a: string[], b: string[]): boolean {
   return b.length <= a.length && b.every((x, i) => a[i] === x);
 }
-

@@ -243,7 +243,12 @@ function resolveMetrics(d: ScenarioFile, workload: Workload): MetricSpec[] {
 }
 
 /** Judge settings and the number of pairs (which the look schedule and min_pairs depend on). */
-function resolveJudge(d: ScenarioFile, workload: Workload, metrics: MetricSpec[], opts: LoadOptions): { judge: JudgeSettings; pairs: number } {
+function resolveJudge(
+  d: ScenarioFile,
+  workload: Workload,
+  metrics: MetricSpec[],
+  opts: LoadOptions,
+): { judge: JudgeSettings; pairs: number } {
   const wm = WORKLOAD_METRICS[workload.type]!;
   const j = d.judge ?? {};
   const primary = j.primary ?? wm.primary;
@@ -315,7 +320,8 @@ export function resolveScenario(
           meanOnMs: d.cross_traffic.on ? parseTime(d.cross_traffic.on.mean) : CROSS_TRAFFIC_DEFAULTS.meanOnMs,
           shape: d.cross_traffic.on?.shape ?? CROSS_TRAFFIC_DEFAULTS.shape,
           meanOffMs: d.cross_traffic.off ? parseTime(d.cross_traffic.off.mean) : CROSS_TRAFFIC_DEFAULTS.meanOffMs,
-          requestBytes: d.cross_traffic.request !== undefined ? Math.max(16, parseSize(d.cross_traffic.request)) : CROSS_TRAFFIC_DEFAULTS.requestBytes,
+          requestBytes:
+            d.cross_traffic.request !== undefined ? Math.max(16, parseSize(d.cross_traffic.request)) : CROSS_TRAFFIC_DEFAULTS.requestBytes,
         }
       : undefined,
     trials: {

@@ -5,7 +5,19 @@
  */
 import { z } from 'zod/v4';
 import { FORBIDDEN_KEYS } from './source.js';
-import { Buffer, DelayTime, DurationTime, MarginPercent, OffsetTime, Percent, Rate, RtoMinTime, Size, ToleranceTime, time } from './schema-units.js';
+import {
+  Buffer,
+  DelayTime,
+  DurationTime,
+  MarginPercent,
+  OffsetTime,
+  Percent,
+  Rate,
+  RtoMinTime,
+  Size,
+  ToleranceTime,
+  time,
+} from './schema-units.js';
 import { CongestionControl, SAFE_NAME_RULE, SafeName, SysctlKey, Sysctls, label } from './schema-names.js';
 
 const Distribution = z.enum(['uniform', 'normal', 'pareto', 'paretonormal']);

@@ -8,7 +8,8 @@
 export function assertFinite(fn: string, name: string, values: ArrayLike<number>): void {
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`${fn}: ${name}[${i}] is ${String(v)}; only finite numbers are accepted`);
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new RangeError(`${fn}: ${name}[${i}] is ${String(v)}; only finite numbers are accepted`);
   }
 }
 

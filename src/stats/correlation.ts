@@ -70,8 +70,7 @@ export function theilSenListed(x: readonly number[], y: readonly number[]): numb
   if (!count) return NaN;
   const slopes = new Float64Array(count);
   let k = 0;
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j < n; j++) if (x[j]! > x[i]!) slopes[k++] = (y[j]! - y[i]!) / (x[j]! - x[i]!);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (x[j]! > x[i]!) slopes[k++] = (y[j]! - y[i]!) / (x[j]! - x[i]!);
   slopes.sort();
   return medianSorted(slopes as unknown as number[]);
 }
@@ -117,7 +116,21 @@ export function theilSenSelected(
     Y = Math.max(Y, Math.abs(ys[i]!));
   }
   if (!(((2 * Y) / dxMin) * X < 2 ** 1000)) return theilSenListed(x, y); // slopes · x could overflow
-  const ctx: Ctx = { n, xs, ys, total, X, Y, dxMin, z: new Float64Array(n), idx: new Int32Array(n), tmp: new Int32Array(n), seed: seed | 0, windowMax, sample };
+  const ctx: Ctx = {
+    n,
+    xs,
+    ys,
+    total,
+    X,
+    Y,
+    dxMin,
+    z: new Float64Array(n),
+    idx: new Int32Array(n),
+    tmp: new Int32Array(n),
+    seed: seed | 0,
+    windowMax,
+    sample,
+  };
   const h = Math.floor(total / 2);
   if (total % 2 === 1) return selectRanks(ctx, h, h)[0];
   const [a, b] = selectRanks(ctx, h - 1, h);
@@ -223,11 +236,11 @@ function sampleSlopes(c: Ctx, L: number, H: number, want: number, maxDraws: numb
     st = (st + 0x6d2b79f5) | 0;
     let t = Math.imul(st ^ (st >>> 15), st | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    let a = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * n | 0;
+    let a = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n) | 0;
     st = (st + 0x6d2b79f5) | 0;
     t = Math.imul(st ^ (st >>> 15), st | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    let b = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * n | 0;
+    let b = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n) | 0;
     const xa = xs[a]!;
     const xb = xs[b]!;
     if (xa === xb) continue;

@@ -21,7 +21,17 @@ export {
   type RankTestResult,
   type LocationInterval,
 } from './signedrank.js';
-export { rankSumPmf, rankSumConditionalPmf, rankSumCdf, rankSumSfGe, rankSumQuantile, rankSumTest, rankSumInterval, pairwiseDifferences, hodgesLehmannTwoSample } from './ranksum.js';
+export {
+  rankSumPmf,
+  rankSumConditionalPmf,
+  rankSumCdf,
+  rankSumSfGe,
+  rankSumQuantile,
+  rankSumTest,
+  rankSumInterval,
+  pairwiseDifferences,
+  hodgesLehmannTwoSample,
+} from './ranksum.js';
 export { holm, consecutiveBonferroni } from './multiplicity.js';
 export { fisherExact, type FisherResult } from './fisher.js';
 export { assertFinite, assertFiniteNumber, assertOpenUnit } from './check.js';

@@ -2,7 +2,8 @@
 
 function assertP(fn: string, p: ReadonlyArray<number | null>): void {
   p.forEach((v, i) => {
-    if (v !== null && !(typeof v === 'number' && v >= 0 && v <= 1)) throw new RangeError(`${fn}: p[${i}] is ${String(v)}; p-values must be in [0, 1] (or null: not tested)`);
+    if (v !== null && !(typeof v === 'number' && v >= 0 && v <= 1))
+      throw new RangeError(`${fn}: p[${i}] is ${String(v)}; p-values must be in [0, 1] (or null: not tested)`);
   });
 }
 
@@ -39,7 +40,10 @@ export function holm(p: ReadonlyArray<number | null>): Array<number | null> {
  * local tests and controls the familywise error rate strongly at α. Equal weights 1/|J| give Holm.
  * `null` entries are not tested and stay null.
  */
-export function consecutiveBonferroni(p: ReadonlyArray<number | null>, weights: (remaining: ReadonlyArray<boolean>) => ArrayLike<number>): Array<number | null> {
+export function consecutiveBonferroni(
+  p: ReadonlyArray<number | null>,
+  weights: (remaining: ReadonlyArray<boolean>) => ArrayLike<number>,
+): Array<number | null> {
   assertP('consecutiveBonferroni', p);
   const remaining = p.map((v) => v !== null);
   const out: Array<number | null> = p.map(() => null);

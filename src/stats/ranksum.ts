@@ -169,7 +169,7 @@ export function rankSumTest(x: readonly number[], y: readonly number[], opts: Ra
   }
   const N = nx + ny;
   let z = w - (nx * ny) / 2;
-  const sigma = Math.sqrt((nx * ny) / 12 * (N + 1 - tieSum(ties) / (N * (N - 1))));
+  const sigma = Math.sqrt(((nx * ny) / 12) * (N + 1 - tieSum(ties) / (N * (N - 1))));
   const corr = !correction ? 0 : alternative === 'two-sided' ? Math.sign(z) * 0.5 : alternative === 'greater' ? 0.5 : -0.5;
   if (sigma === 0) return { statistic: w, n: N, p: 1, method: 'normal', z: null, zeros: 0, ties: hasTies };
   z = (z - corr) / sigma;
@@ -196,7 +196,12 @@ export function hodgesLehmannTwoSample(x: readonly number[], y: readonly number[
 }
 
 /** Hodges-Lehmann shift (x minus y) and its two-sided interval at level `conf`. */
-export function rankSumInterval(x: readonly number[], y: readonly number[], conf: number, opts: { method?: 'auto' | 'exact' | 'normal' } = {}): LocationInterval {
+export function rankSumInterval(
+  x: readonly number[],
+  y: readonly number[],
+  conf: number,
+  opts: { method?: 'auto' | 'exact' | 'normal' } = {},
+): LocationInterval {
   assertFinite('rankSumInterval', 'x', x);
   assertFinite('rankSumInterval', 'y', y);
   assertOpenUnit('rankSumInterval', 'conf', conf);
@@ -207,7 +212,12 @@ export function rankSumInterval(x: readonly number[], y: readonly number[], conf
   const diffs = differenceOrderStatistics(x, y);
   const estimate = diffs.median();
   const hasTies = new Set(x).size !== nx || new Set(y).size !== ny;
-  const method = opts.method === 'exact' || opts.method === 'normal' ? opts.method : nx < EXACT_LIMIT && ny < EXACT_LIMIT && !hasTies ? 'exact' : 'normal';
+  const method =
+    opts.method === 'exact' || opts.method === 'normal'
+      ? opts.method
+      : nx < EXACT_LIMIT && ny < EXACT_LIMIT && !hasTies
+        ? 'exact'
+        : 'normal';
   const tail = (1 - conf) / 2;
   if (method === 'exact') {
     const q = rankSumQuantile(tail, nx, ny);

@@ -268,7 +268,11 @@ export function invertStepStatistic(jumps: readonly number[], z: (d: number) => 
  * Hodges-Lehmann estimate and two-sided confidence interval at level `conf` (e.g. 0.90) for the
  * pseudo-median of x (the paired location shift when x are paired differences).
  */
-export function signedRankInterval(x: readonly number[], conf: number, opts: { method?: 'auto' | 'exact' | 'normal' } = {}): LocationInterval {
+export function signedRankInterval(
+  x: readonly number[],
+  conf: number,
+  opts: { method?: 'auto' | 'exact' | 'normal' } = {},
+): LocationInterval {
   assertFinite('signedRankInterval', 'x', x);
   assertOpenUnit('signedRankInterval', 'conf', conf);
   const n = x.length;

@@ -110,7 +110,11 @@ export async function createRouterLinks(req: TestbedRequest, routers: Record<str
 }
 
 /** Routes between routers: every host subnet not attached to a router goes via the next hop. */
-export async function installRouterRoutes(t: Topology, routers: Record<string, string>, hostNets: { net: string; router: string }[]): Promise<void> {
+export async function installRouterRoutes(
+  t: Topology,
+  routers: Record<string, string>,
+  hostNets: { net: string; router: string }[],
+): Promise<void> {
   const hops = nextHops(t);
   await settleAll(
     t.routers.map((r) => {
@@ -126,4 +130,3 @@ export async function installRouterRoutes(t: Topology, routers: Record<string, s
     }),
   );
 }
-

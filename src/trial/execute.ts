@@ -33,7 +33,13 @@ function cpuTimes(): { idle: number; total: number } {
 }
 
 /** Run one trial and append its record to the run (telemetry too, when a link reported any). */
-export async function executeTrial(env: TrialEnv, pair: number, position: 0 | 1, arm: Arm, replacement?: Replacement): Promise<TrialRecord> {
+export async function executeTrial(
+  env: TrialEnv,
+  pair: number,
+  position: 0 | 1,
+  arm: Arm,
+  replacement?: Replacement,
+): Promise<TrialRecord> {
   const { s, tb, ctx, store, opts, profiles, servers } = env;
   if (opts.signal?.aborted) throw new Aborted();
   const started = new Date();

@@ -88,7 +88,11 @@ export async function runOneScenario(
 }
 
 /** Apply each arm's profile to its hosts (the peer pair gets control's) and read every setting back. */
-async function applyTunings(s: Scenario, tb: Testbed, profiles: Record<Arm, TuningProfile>): Promise<Record<string, Record<string, Readback>>> {
+async function applyTunings(
+  s: Scenario,
+  tb: Testbed,
+  profiles: Record<Arm, TuningProfile>,
+): Promise<Record<string, Record<string, Readback>>> {
   const readback: Record<string, Record<string, Readback>> = {};
   for (const arm of ['control', 'canary'] as const) {
     readback[arm] = {};

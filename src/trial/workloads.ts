@@ -37,7 +37,16 @@ export async function runWorkloadTrial(c: TrialContext): Promise<TrialOutput> {
     : null;
   try {
     const { s, tb, arm, profiles, signal, servers } = c;
-    const out = await workloadDef(s.workload).trial(s.workload, { s, arm, hosts: tb.hosts, peer: tb.peer, profiles, pairSeed: seed, signal, servers });
+    const out = await workloadDef(s.workload).trial(s.workload, {
+      s,
+      arm,
+      hosts: tb.hosts,
+      peer: tb.peer,
+      profiles,
+      pairSeed: seed,
+      signal,
+      servers,
+    });
     if (handle) out.extra = { ...out.extra, crossTraffic: await handle.stop() };
     return out;
   } finally {

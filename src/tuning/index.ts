@@ -34,7 +34,8 @@ export async function ensureAllowed(names: string[], resources: Resources): Prom
     const avail = readFileSync(AVAILABLE, 'utf8').trim().split(/\s+/);
     if (!avail.includes(m)) await run(['modprobe', `tcp_${m}`], { reject: false });
     const avail2 = readFileSync(AVAILABLE, 'utf8').trim().split(/\s+/);
-    if (!avail2.includes(m)) throw new TuningError(`congestion control "${m}" is not available in this kernel (available: ${avail2.join(' ')})`);
+    if (!avail2.includes(m))
+      throw new TuningError(`congestion control "${m}" is not available in this kernel (available: ${avail2.join(' ')})`);
   }
   const before = allowed.join(' ');
   const next = [...allowed, ...missing].join(' ');

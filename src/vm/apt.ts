@@ -53,10 +53,13 @@ export async function resolveKernelPackage(log: (s: string) => void): Promise<{ 
     r = await show(KERNEL_METAPACKAGE);
   }
   const dep = parseKernelDependency(r.stdout);
-  if (!dep) throw new VmError('setup-failed', `cannot tell which kernel ${KERNEL_METAPACKAGE} depends on (apt-cache show: ${r.stderr.trim() || 'no Depends'})`);
+  if (!dep)
+    throw new VmError(
+      'setup-failed',
+      `cannot tell which kernel ${KERNEL_METAPACKAGE} depends on (apt-cache show: ${r.stderr.trim() || 'no Depends'})`,
+    );
   if (dep.version) return { name: dep.name, version: dep.version };
   const v = /^Version:\s*(\S+)/m.exec((await show(dep.name)).stdout);
   if (!v) throw new VmError('setup-failed', `no version for ${dep.name} in apt-cache`);
   return { name: dep.name, version: v[1]! };
 }
-

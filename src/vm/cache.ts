@@ -19,7 +19,15 @@ export async function exists(p: string): Promise<boolean> {
 /** Hash of what this netab version puts into the initramfs (scripts, module list, layout). */
 export function guestHash(): string {
   return createHash('sha256')
-    .update(JSON.stringify({ format: CACHE_FORMAT, init: INIT_SCRIPT, stage2: STAGE2_SCRIPT, modprobe: MODPROBE_WRAPPER, modules: INITRAMFS_MODULES }))
+    .update(
+      JSON.stringify({
+        format: CACHE_FORMAT,
+        init: INIT_SCRIPT,
+        stage2: STAGE2_SCRIPT,
+        modprobe: MODPROBE_WRAPPER,
+        modules: INITRAMFS_MODULES,
+      }),
+    )
     .digest('hex')
     .slice(0, 20);
 }

@@ -45,7 +45,12 @@ export async function vmDoctor(opts: { cacheDir?: string; live?: boolean } = {})
   if (!img) problems.push(`no VM image in ${cacheDir}: run \`netab vm setup\``);
   else problems.push(...(await imageProblems(img)).map((p) => `${p}: run \`netab vm setup\``));
   const device = await kvmDevicePresent();
-  let kvm: VmDoctorReport['kvm'] = { device, works: null, detail: device ? 'not tested yet' : '/dev/kvm not present or not accessible', live: false };
+  let kvm: VmDoctorReport['kvm'] = {
+    device,
+    works: null,
+    detail: device ? 'not tested yet' : '/dev/kvm not present or not accessible',
+    live: false,
+  };
   if (img) {
     const recorded = [...img.probes].reverse().find((p) => p.accelerator === 'kvm');
     if (recorded) kvm = { device, works: recorded.ok, detail: recorded.detail, live: false };

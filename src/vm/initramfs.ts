@@ -52,7 +52,12 @@ export async function listTree(dir: string): Promise<string[]> {
 }
 
 /** Build <kernelDir>/initramfs.cpio: static busybox, the modules in dependency order, the guest scripts. */
-export async function buildInitramfs(kdir: string, root: string, release: string, log: (s: string) => void): Promise<{ path: string; modules: string[] }> {
+export async function buildInitramfs(
+  kdir: string,
+  root: string,
+  release: string,
+  log: (s: string) => void,
+): Promise<{ path: string; modules: string[] }> {
   const stage = join(kdir, `.initramfs-${process.pid}`);
   await rm(stage, { recursive: true, force: true });
   for (const d of ['bin', 'dev', 'proc', 'sys', 'newroot', 'netab', 'lib/netab-modules']) await mkdir(join(stage, d), { recursive: true });
@@ -61,7 +66,10 @@ export async function buildInitramfs(kdir: string, root: string, release: string
   const bbBuf = await readFile(bb).catch(() => null);
   if (!bbBuf || !isStaticElf(bbBuf)) throw new VmError('setup-failed', `${bb} is not a static busybox (apt-get install busybox-static)`);
   await writeFile(join(stage, 'bin', 'busybox'), bbBuf, { mode: 0o755 });
-  const applets = (await run([bb, '--list'])).stdout.split('\n').map((s) => s.trim()).filter((s) => /^[\w.[-]+$/.test(s) && s !== 'busybox');
+  const applets = (await run([bb, '--list'])).stdout
+    .split('\n')
+    .map((s) => s.trim())
+    .filter((s) => /^[\w.[-]+$/.test(s) && s !== 'busybox');
   for (const a of applets) await symlink('busybox', join(stage, 'bin', a));
 
   const lists: string[][] = [];

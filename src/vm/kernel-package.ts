@@ -19,7 +19,11 @@ export async function findKernelTree(cacheDir: string, pkg: { name: string; vers
 }
 
 /** Download + unpack the kernel package into <cache>/kernel/<release>/root (skipped when already there). */
-export async function ensureKernelTree(cacheDir: string, pkg: { name: string; version: string }, log: (s: string) => void): Promise<string> {
+export async function ensureKernelTree(
+  cacheDir: string,
+  pkg: { name: string; version: string },
+  log: (s: string) => void,
+): Promise<string> {
   const paths = cachePaths(cacheDir);
   const want = `${pkg.name} ${pkg.version}\n`;
   const have = await findKernelTree(cacheDir, pkg);
@@ -49,7 +53,8 @@ export async function ensureKernelTree(cacheDir: string, pkg: { name: string; ve
     await symlink('../usr/lib/modules', join(root, 'lib', 'modules'));
   }
   const releases = (await readdir(join(root, 'lib', 'modules')).catch(() => [] as string[])).filter((d) => !d.startsWith('.'));
-  if (releases.length !== 1) throw new VmError('setup-failed', `expected one kernel release in ${deb}, found: ${releases.join(', ') || 'none'}`);
+  if (releases.length !== 1)
+    throw new VmError('setup-failed', `expected one kernel release in ${deb}, found: ${releases.join(', ') || 'none'}`);
   const release = releases[0]!;
   log(`depmod -b <cache> ${release}`);
   await run(['depmod', '-b', root, release], { timeoutMs: 300_000 });

@@ -43,7 +43,10 @@ export function hasPvhNote(elf: Buffer): boolean {
       const namesz = elf.readUInt32LE(p);
       const descsz = elf.readUInt32LE(p + 4);
       const type = elf.readUInt32LE(p + 8);
-      const name = elf.subarray(p + 12, p + 12 + namesz).toString('latin1').replace(/\0+$/, '');
+      const name = elf
+        .subarray(p + 12, p + 12 + namesz)
+        .toString('latin1')
+        .replace(/\0+$/, '');
       if (name === 'Xen' && type === XEN_ELFNOTE_PHYS32_ENTRY) return true;
       p += 12 + align4(namesz) + align4(descsz);
     }

@@ -64,7 +64,11 @@ export async function probeBoot(p: {
           ? 'qemu reported a KVM failure'
           : `qemu exited ${q.exitCode}`;
     const err = q.stderrTail.trim().split('\n').filter(Boolean).slice(-3).join(' | ');
-    return { ...base, ok: false, detail: [why, err && `qemu: ${err}`, consoleTail && `console: ${consoleTail}`].filter(Boolean).join('; ') };
+    return {
+      ...base,
+      ok: false,
+      detail: [why, err && `qemu: ${err}`, consoleTail && `console: ${consoleTail}`].filter(Boolean).join('; '),
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -102,7 +106,11 @@ export async function bootTests(
     }
   }
   if (!chosen) {
-    throw new VmError('boot-failed', `the VM did not boot in any configuration`, probes.map((p) => `${p.machine}/${p.kernelFormat}/${p.accelerator}: ${p.detail}`).join('\n'));
+    throw new VmError(
+      'boot-failed',
+      `the VM did not boot in any configuration`,
+      probes.map((p) => `${p.machine}/${p.kernelFormat}/${p.accelerator}: ${p.detail}`).join('\n'),
+    );
   }
   let accelerator: Accelerator = 'tcg';
   if (await kvmDevicePresent()) {
@@ -121,7 +129,14 @@ export async function bootTests(
     log(`  ${p.ok ? 'ok' : 'failed'}: ${p.detail}`);
     if (p.ok) accelerator = 'kvm';
   } else {
-    probes.push({ machine: chosen.machine, kernelFormat: chosen.kernelFormat, accelerator: 'kvm', ok: false, ms: 0, detail: '/dev/kvm not present or not accessible' });
+    probes.push({
+      machine: chosen.machine,
+      kernelFormat: chosen.kernelFormat,
+      accelerator: 'kvm',
+      ok: false,
+      ms: 0,
+      detail: '/dev/kvm not present or not accessible',
+    });
   }
   return { chosen, accelerator, probes };
 }

@@ -56,23 +56,19 @@ export function kernelCmdline(mode: 'run' | 'probe', accelerator: Accelerator): 
   // (e.g. PID 1 dying) into qemu exiting instead of a hang. Under TCG the TSC is derived from one
   // host clock for all vCPUs: tsc=reliable stops the kernel from dropping it for the (emulated, slow)
   // HPET when the vCPUs' TSCs look unsynchronised.
-  return ['console=ttyS0', 'quiet', 'loglevel=0', 'panic=-1', ...(accelerator === 'tcg' ? ['tsc=reliable'] : []), `netab.mode=${mode}`].join(' ');
+  return [
+    'console=ttyS0',
+    'quiet',
+    'loglevel=0',
+    'panic=-1',
+    ...(accelerator === 'tcg' ? ['tsc=reliable'] : []),
+    `netab.mode=${mode}`,
+  ].join(' ');
 }
 
 export function buildQemuArgv(s: QemuSpec): string[] {
   for (const p of [s.kernel, s.initrd]) if (/[,\n\r\0]/.test(p)) throw new Error(`qemu cannot take this path (comma or newline): ${p}`);
-  const argv = [
-    s.qemu,
-    '-name',
-    'netab-vm',
-    '-nodefaults',
-    '-no-user-config',
-    '-display',
-    'none',
-    '-no-reboot',
-    '-M',
-    s.machine,
-  ];
+  const argv = [s.qemu, '-name', 'netab-vm', '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot', '-M', s.machine];
   if (s.accelerator === 'kvm') argv.push('-accel', 'kvm', '-cpu', 'host');
   else argv.push('-accel', s.cpus > 1 ? 'tcg,thread=multi' : 'tcg', '-cpu', 'max');
   argv.push(

@@ -89,7 +89,11 @@ function pickAccelerator(image: VmImage, opt?: Accelerator): Accelerator {
 }
 
 /** The guest environment, the real work dir and the cwd of a vmRun request; throws VmError('invalid' / 'not-ready'). */
-async function checkRunRequest(image: VmImage, argv: string[], opts: VmRunOptions): Promise<{ env: Record<string, string>; workDir: string; cwd: string }> {
+async function checkRunRequest(
+  image: VmImage,
+  argv: string[],
+  opts: VmRunOptions,
+): Promise<{ env: Record<string, string>; workDir: string; cwd: string }> {
   const env = guestEnv(opts.env);
   validateRunInput(argv, env);
   if (!isAbsolute(opts.workDir)) throw new VmError('invalid', `vmRun: workDir must be an absolute path: ${opts.workDir}`);
@@ -120,7 +124,11 @@ async function exitStatus(
     return [con && `guest console:\n${con}`, err && `qemu stderr:\n${err}`].filter(Boolean).join('\n');
   };
   if (q.stoppedFor === 'timeout') {
-    throw new VmError('timeout', `VM run timed out after ${((timeoutMs ?? 0) / 1000).toFixed(1)} s (${started ? 'command was running' : 'still booting'})`, await diag());
+    throw new VmError(
+      'timeout',
+      `VM run timed out after ${((timeoutMs ?? 0) / 1000).toFixed(1)} s (${started ? 'command was running' : 'still booting'})`,
+      await diag(),
+    );
   }
   if (q.stoppedFor === 'kill-when') {
     throw new VmError('boot-failed', 'KVM failed to run the guest (try NETAB_VM_ACCEL=tcg or `netab vm setup --force`)', await diag());
@@ -128,7 +136,9 @@ async function exitStatus(
   if (exitCode === null) {
     throw new VmError(
       started ? 'no-exit-status' : 'boot-failed',
-      started ? `the guest command ended without an exit status (qemu exit ${q.exitCode})` : `the VM did not boot (qemu exit ${q.exitCode})`,
+      started
+        ? `the guest command ended without an exit status (qemu exit ${q.exitCode})`
+        : `the VM did not boot (qemu exit ${q.exitCode})`,
       await diag(),
     );
   }
@@ -136,7 +146,12 @@ async function exitStatus(
 }
 
 /** qemu's argv for a run: the image, the host root read-only, the control and work dirs writable. */
-function runArgv(image: VmImage, accelerator: Accelerator, opts: VmRunOptions, d: { ctl: string; workDir: string; consoleLog: string }): string[] {
+function runArgv(
+  image: VmImage,
+  accelerator: Accelerator,
+  opts: VmRunOptions,
+  d: { ctl: string; workDir: string; consoleLog: string },
+): string[] {
   const { ctl, workDir, consoleLog } = d;
   return buildQemuArgv({
     qemu: image.qemu,

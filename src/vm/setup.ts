@@ -51,13 +51,17 @@ async function setup(opts: VmSetupOptions): Promise<VmImage> {
   } catch (e) {
     // offline and already prepared: keep what we have
     if (previous) {
-      log(`cannot resolve ${KERNEL_METAPACKAGE} (${(e as Error).message.split('\n')[0]}); keeping ${previous.packageName} ${previous.packageVersion}`);
+      log(
+        `cannot resolve ${KERNEL_METAPACKAGE} (${(e as Error).message.split('\n')[0]}); keeping ${previous.packageName} ${previous.packageVersion}`,
+      );
       pkg = { name: previous.packageName, version: previous.packageVersion };
     } else throw e;
   }
   const stamp = computeStamp({ packageName: pkg.name, packageVersion: pkg.version, qemuVersion: qi.version, cacheDir });
   if (!opts.force && previous?.stamp === stamp && !(await imageProblems(previous)).length) {
-    log(`VM image up to date: ${previous.kernelVersion} (${previous.kernelFormat}, ${previous.machine}, ${previous.accelerator}) in ${cacheDir}`);
+    log(
+      `VM image up to date: ${previous.kernelVersion} (${previous.kernelFormat}, ${previous.machine}, ${previous.accelerator}) in ${cacheDir}`,
+    );
     return previous;
   }
 

@@ -50,8 +50,7 @@ export function reduceIperf(j: IperfJson, counters?: { outSegs: number; retransS
     cwnd.push(cw.length ? +(cw.reduce((a, b) => a + b, 0) / SERIES_MSS).toFixed(1) : NaN);
   }
   rtts.sort((a, b) => a - b);
-  const retrans =
-    counters && counters.outSegs > 0 ? counters.retransSegs / counters.outSegs : null;
+  const retrans = counters && counters.outSegs > 0 ? counters.retransSegs / counters.outSegs : null;
   return {
     metrics: {
       goodput,
@@ -110,9 +109,22 @@ async function bulkClient(
   const before = await tcpCounters(ep.senderNs);
   const client = await run(
     [
-      'iperf3', '-c', ep.receiverAddr, '-p', String(IPERF_PORT), '-J',
-      '-t', String(w.durationS + w.omitS), '-O', String(w.omitS), '-P', String(w.flows),
-      '-i', String(w.intervalS), '--connect-timeout', '3000',
+      'iperf3',
+      '-c',
+      ep.receiverAddr,
+      '-p',
+      String(IPERF_PORT),
+      '-J',
+      '-t',
+      String(w.durationS + w.omitS),
+      '-O',
+      String(w.omitS),
+      '-P',
+      String(w.flows),
+      '-i',
+      String(w.intervalS),
+      '--connect-timeout',
+      '3000',
     ],
     { netns: ep.senderNs, timeoutMs: opts.timeoutMs, reject: false, signal: opts.signal },
   );

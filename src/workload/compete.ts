@@ -52,7 +52,10 @@ interface IvStream {
 export interface IperfRun {
   error?: string;
   start?: { connected?: { socket: number }[] };
-  end?: { sender_tcp_congestion?: string; streams?: { receiver?: { socket?: number; bytes: number; seconds?: number; bits_per_second: number } }[] };
+  end?: {
+    sender_tcp_congestion?: string;
+    streams?: { receiver?: { socket?: number; bytes: number; seconds?: number; bits_per_second: number } }[];
+  };
   server_output_json?: { error?: string; intervals?: { streams: IvStream[] }[] };
 }
 
@@ -115,7 +118,10 @@ export function reduceCompete(control: number[], canary: number[], controlAlone:
 }
 
 async function startServer(ep: BulkEndpoints, port: number, intervalS: string, signal?: AbortSignal) {
-  const server = spawn(['iperf3', '-s', '-1', '-J', '-i', intervalS, '-p', String(port), '-B', ep.receiverAddr], { netns: ep.receiverNs, signal });
+  const server = spawn(['iperf3', '-s', '-1', '-J', '-i', intervalS, '-p', String(port), '-B', ep.receiverAddr], {
+    netns: ep.receiverNs,
+    signal,
+  });
   try {
     await waitListening(ep.receiverNs, port, 5000, signal);
   } catch (e) {
@@ -135,8 +141,21 @@ async function iperfClient(
 ): Promise<IperfRun> {
   const r = await run(
     [
-      'iperf3', '-c', ep.receiverAddr, '-p', String(port), '-J', '--get-server-output',
-      '-t', seconds.toFixed(3), '-P', String(flows), '-i', intervalS, '--connect-timeout', '3000',
+      'iperf3',
+      '-c',
+      ep.receiverAddr,
+      '-p',
+      String(port),
+      '-J',
+      '--get-server-output',
+      '-t',
+      seconds.toFixed(3),
+      '-P',
+      String(flows),
+      '-i',
+      intervalS,
+      '--connect-timeout',
+      '3000',
     ],
     { netns: ep.senderNs, timeoutMs: opts.timeoutMs, reject: false, signal: opts.signal },
   );
@@ -145,7 +164,9 @@ async function iperfClient(
     j = JSON.parse(r.stdout) as IperfRun;
   } catch {
     throw new Error(
-      r.timedOut ? `iperf3 client timed out after ${opts.timeoutMs} ms` : `iperf3 client exit ${r.exitCode}: ${(r.stderr || r.stdout).trim().slice(0, 300)}`,
+      r.timedOut
+        ? `iperf3 client timed out after ${opts.timeoutMs} ms`
+        : `iperf3 client exit ${r.exitCode}: ${(r.stderr || r.stdout).trim().slice(0, 300)}`,
     );
   }
   if (j.error) throw new Error(`iperf3 (port ${port}): ${j.error}`);
@@ -205,7 +226,10 @@ export async function runCompeteTrial(arms: CompeteArms, w: CompeteWorkload, opt
     can.catch(() => {});
     const [cj, kj] = await Promise.all([ctl, can]);
     const after = await Promise.all([tcpCounters(arms.control.senderNs), tcpCounters(arms.canary.senderNs)]);
-    for (const [arm, j] of [['control', cj], ['canary', kj]] as const) {
+    for (const [arm, j] of [
+      ['control', cj],
+      ['canary', kj],
+    ] as const) {
       const want = opts.expectCC?.[arm];
       const got = j.end?.sender_tcp_congestion;
       if (want && got && want !== got) throw new Error(`${arm} sender used ${got}, the profile says ${want}`);

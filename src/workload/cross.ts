@@ -25,7 +25,11 @@ export function paretoSample(u: number, mean: number, shape: number): number {
  * off period; draws alternate off (exponential), on (Pareto, cut at the end of the schedule). One
  * mulberry32 stream per source: seed + source index.
  */
-export function onOffSchedule(c: Pick<CrossTraffic, 'sources' | 'meanOnMs' | 'shape' | 'meanOffMs'>, durationMs: number, seed: number): OnPeriod[][] {
+export function onOffSchedule(
+  c: Pick<CrossTraffic, 'sources' | 'meanOnMs' | 'shape' | 'meanOffMs'>,
+  durationMs: number,
+  seed: number,
+): OnPeriod[][] {
   if (!(c.shape > 1)) throw new Error(`cross traffic: Pareto shape must be > 1, got ${c.shape}`);
   const out: OnPeriod[][] = [];
   for (let s = 0; s < c.sources; s++) {

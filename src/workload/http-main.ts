@@ -54,18 +54,28 @@ if (mode === 'server') {
       let tReq = t0;
       let tFirst: bigint | null = null;
       let bytes = 0;
-      const req = request({ host: c.addr, port: c.port, path: c.path, method: 'GET', agent: false, headers: { connection: 'close' } }, (res) => {
-        res.on('data', (d: Buffer) => {
-          tFirst ??= now();
-          bytes += d.length;
-        });
-        res.on('end', () => {
-          const tEnd = now();
-          transfers.push({ connectMs: ms(t0, tConn), ttfbMs: ms(tReq, tFirst ?? tEnd), fctMs: ms(tReq, tEnd), totalMs: ms(t0, tEnd), bytes, status: res.statusCode ?? 0 });
-          resolve();
-        });
-        res.on('error', reject);
-      });
+      const req = request(
+        { host: c.addr, port: c.port, path: c.path, method: 'GET', agent: false, headers: { connection: 'close' } },
+        (res) => {
+          res.on('data', (d: Buffer) => {
+            tFirst ??= now();
+            bytes += d.length;
+          });
+          res.on('end', () => {
+            const tEnd = now();
+            transfers.push({
+              connectMs: ms(t0, tConn),
+              ttfbMs: ms(tReq, tFirst ?? tEnd),
+              fctMs: ms(tReq, tEnd),
+              totalMs: ms(t0, tEnd),
+              bytes,
+              status: res.statusCode ?? 0,
+            });
+            resolve();
+          });
+          res.on('error', reject);
+        },
+      );
       req.on('socket', (s) => {
         s.setNoDelay(true);
         s.once('connect', () => {

@@ -19,13 +19,22 @@ export function httpScript(): string {
   return join(projectRoot(), 'dist', 'workload', 'http-main.js');
 }
 
-export async function runHttpTrial(ep: TransferEndpoints, w: HttpWorkload, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<TrialOutput> {
+export async function runHttpTrial(
+  ep: TransferEndpoints,
+  w: HttpWorkload,
+  opts: { timeoutMs: number; signal?: AbortSignal },
+): Promise<TrialOutput> {
   await Promise.all([flushTcpMetrics(ep.serverNs), flushTcpMetrics(ep.clientNs)]);
   const server = w.external ? null : await startTransferServer(ep.serverNs, ep.serverAddr, w.port, opts.signal, httpScript());
   try {
     const before = await tcpCounters(ep.serverNs);
     const r = await run(
-      [process.execPath, httpScript(), 'client', JSON.stringify({ addr: ep.serverAddr, port: w.port, path: w.path, requests: w.requests, gapMs: w.gapMs })],
+      [
+        process.execPath,
+        httpScript(),
+        'client',
+        JSON.stringify({ addr: ep.serverAddr, port: w.port, path: w.path, requests: w.requests, gapMs: w.gapMs }),
+      ],
       { netns: ep.clientNs, timeoutMs: opts.timeoutMs, signal: opts.signal, reject: false },
     );
     const after = await tcpCounters(ep.serverNs);
@@ -36,8 +45,12 @@ export async function runHttpTrial(ep: TransferEndpoints, w: HttpWorkload, opts:
       throw new Error(`http client exit ${r.exitCode}${r.timedOut ? ' (timed out)' : ''}: ${(r.stderr || r.stdout).trim().slice(0, 300)}`);
     }
     const bad = (res.transfers ?? []).filter((t) => t.status !== 200);
-    if (bad.length) throw new Error(`http: ${bad.length} of ${res.transfers!.length} responses were not 200 (first: ${bad[0]!.status}) for ${w.path}`);
-    return reduceFct(res, { outSegs: (after.OutSegs ?? 0) - (before.OutSegs ?? 0), retransSegs: (after.RetransSegs ?? 0) - (before.RetransSegs ?? 0) });
+    if (bad.length)
+      throw new Error(`http: ${bad.length} of ${res.transfers!.length} responses were not 200 (first: ${bad[0]!.status}) for ${w.path}`);
+    return reduceFct(res, {
+      outSegs: (after.OutSegs ?? 0) - (before.OutSegs ?? 0),
+      retransSegs: (after.RetransSegs ?? 0) - (before.RetransSegs ?? 0),
+    });
   } finally {
     await server?.stop();
   }

@@ -62,8 +62,7 @@ export function transferScript(): string {
  */
 export function sampleSizes(sizes: SizeWeight[], n: number, seed: number): number[] {
   if (sizes.length === 0) throw new Error('fct: no sizes');
-  for (const s of sizes)
-    if (!(s.bytes >= 1) || !(s.weight >= 0)) throw new Error(`fct: bad size entry ${JSON.stringify(s)}`);
+  for (const s of sizes) if (!(s.bytes >= 1) || !(s.weight >= 0)) throw new Error(`fct: bad size entry ${JSON.stringify(s)}`);
   if (sizes.length === 1) return Array(n).fill(sizes[0]!.bytes) as number[];
   const total = sizes.reduce((a, s) => a + s.weight, 0);
   if (!(total > 0)) throw new Error('fct: size weights sum to 0');
@@ -91,7 +90,12 @@ const r3 = (x: number) => Math.round(x * 1000) / 1000;
 export function summarise(xs: number[]): { p50: number | null; p99: number | null; mean: number | null; n: number } {
   if (xs.length === 0) return { p50: null, p99: null, mean: null, n: 0 };
   const s = [...xs].sort((a, b) => a - b);
-  return { p50: r3(quantileSorted(s, 0.5)), p99: r3(quantileSorted(s, 0.99)), mean: r3(s.reduce((a, b) => a + b, 0) / s.length), n: s.length };
+  return {
+    p50: r3(quantileSorted(s, 0.5)),
+    p99: r3(quantileSorted(s, 0.99)),
+    mean: r3(s.reduce((a, b) => a + b, 0) / s.length),
+    n: s.length,
+  };
 }
 
 export interface Counters {
@@ -316,7 +320,11 @@ export async function runTransfer(
 }
 
 function withServer(out: TrialOutput, server: Record<string, unknown> | null): TrialOutput {
-  if (server) out.extra = { ...out.extra, server: { connections: server.connections, requests: server.requests, bytesSent: server.bytesSent, errors: server.errors } };
+  if (server)
+    out.extra = {
+      ...out.extra,
+      server: { connections: server.connections, requests: server.requests, bytesSent: server.bytesSent, errors: server.errors },
+    };
   return out;
 }
 
@@ -354,8 +362,16 @@ export async function runPageloadTrial(ep: TransferEndpoints, w: PageloadWorkloa
 /** Registry entries fct, rr, pageload: the server on the arm's sender, the client on its receiver; both arms of a pair draw the same sizes. */
 const ends = (c: WorkloadRun) => serverClientEnds(c.hosts[c.arm]);
 const options = (c: WorkloadRun): TransferOptions => ({ timeoutMs: c.s.trials.timeoutMs, signal: c.signal, seed: c.pairSeed });
-export const fct: WorkloadDef<FctWorkload> = { type: 'fct', metrics: WORKLOAD_METRICS.fct!, trial: (w, c) => runFctTrial(ends(c), w, options(c)) };
-export const rr: WorkloadDef<RrWorkload> = { type: 'rr', metrics: WORKLOAD_METRICS.rr!, trial: (w, c) => runRrTrial(ends(c), w, options(c)) };
+export const fct: WorkloadDef<FctWorkload> = {
+  type: 'fct',
+  metrics: WORKLOAD_METRICS.fct!,
+  trial: (w, c) => runFctTrial(ends(c), w, options(c)),
+};
+export const rr: WorkloadDef<RrWorkload> = {
+  type: 'rr',
+  metrics: WORKLOAD_METRICS.rr!,
+  trial: (w, c) => runRrTrial(ends(c), w, options(c)),
+};
 export const pageload: WorkloadDef<PageloadWorkload> = {
   type: 'pageload',
   metrics: WORKLOAD_METRICS.pageload!,

@@ -32,7 +32,10 @@ judge:
 
 /** Start a run, wait until trials are under way, then send `signal`. */
 async function interruptMidTrial(file: string, out: string, signal: NodeJS.Signals): Promise<{ code: number | null; stderr: string }> {
-  const p = spawn(process.execPath, [BIN, 'run', file, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: 'true' } });
+  const p = spawn(process.execPath, [BIN, 'run', file, '--out', out], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, CI: 'true' },
+  });
   let stderr = '';
   let sent = false;
   return new Promise((resolve) => {

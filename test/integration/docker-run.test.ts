@@ -12,7 +12,8 @@ import { netabCli, netabNamespaces, requirePrereqs } from '../helpers.js';
 
 const BIN = join(process.cwd(), 'bin', 'netab.js');
 const dockerUp = spawnSync('docker', ['info'], { stdio: 'ignore' }).status === 0;
-if (!dockerUp && process.env.CI) throw new Error('docker integration tests need a running Docker engine under CI (scripts/docker-engine.mjs)');
+if (!dockerUp && process.env.CI)
+  throw new Error('docker integration tests need a running Docker engine under CI (scripts/docker-engine.mjs)');
 const ok = requirePrereqs() && dockerUp;
 
 const netab = (args: string[]) => netabCli(args);
@@ -70,7 +71,10 @@ judge: { exclude_suspect: false }
     );
     const r = await netab(['run', f, '--out', join(root, 'http'), '-q']);
     expect([0, 1, 4]).toContain(r.status);
-    const recs = readFileSync(join(root, 'http', 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const recs = readFileSync(join(root, 'http', 'results.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(recs).toHaveLength(10);
     for (const x of recs) {
       expect(x.status, x.reason).toBe('ok');

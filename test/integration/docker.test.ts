@@ -120,7 +120,8 @@ describe.runIf(available)('docker backend, real dockerd and containers', () => {
     // belt and braces: nothing of these runs may survive a failed assertion
     const d = dockerClient();
     for (const id of runIds) {
-      for (const c of await d.listContainers({ all: true, filters: { label: [`netab.run=${id}`] } })) await d.getContainer(c.Id).remove({ force: true });
+      for (const c of await d.listContainers({ all: true, filters: { label: [`netab.run=${id}`] } }))
+        await d.getContainer(c.Id).remove({ force: true });
       for (const n of await d.listNetworks({ filters: { label: [`netab.run=${id}`] } })) await d.getNetwork(n.Id).remove();
       for (const n of (await run(['ip', 'netns', 'list'])).stdout.split('\n').map((l) => l.split(/\s+/)[0]!)) {
         if (n.startsWith(`nb-${id}-`)) await run(['ip', 'netns', 'del', n], { reject: false });
@@ -165,7 +166,8 @@ describe.runIf(available)('docker backend, real dockerd and containers', () => {
         expect(i.State.Running).toBe(true);
       }
       // per-arm congestion control passed as HostConfig.Sysctls (the profile applies to senders)
-      const sysctlsOf = async (role: string) => (await d.getContainer(tb.containers.find((c) => c.role === role)!.id).inspect()).HostConfig.Sysctls;
+      const sysctlsOf = async (role: string) =>
+        (await d.getContainer(tb.containers.find((c) => c.role === role)!.id).inspect()).HostConfig.Sysctls;
       expect(await sysctlsOf('c-snd')).toMatchObject({ 'net.ipv4.tcp_congestion_control': 'cubic' });
       expect(await sysctlsOf('k-snd')).toMatchObject({ 'net.ipv4.tcp_congestion_control': 'bbr' });
       expect(await sysctlsOf('r-left')).toMatchObject({ 'net.ipv4.ip_forward': '1' });
@@ -201,9 +203,12 @@ describe.runIf(available)('docker backend, real dockerd and containers', () => {
   it('an HTTP endpoint container (busybox httpd in the endpoint image) answers from the sender namespace', async () => {
     const { runId, resources } = fresh();
     try {
-      const tb = await createDockerTestbed({ scenario, engine, runId, resources, seed: 1, log }, {
-        endpoints: { receiver: { image: endpointImageTag(), command: ENDPOINT_HTTP_COMMAND, port: ENDPOINT_HTTP_PORT } },
-      });
+      const tb = await createDockerTestbed(
+        { scenario, engine, runId, resources, seed: 1, log },
+        {
+          endpoints: { receiver: { image: endpointImageTag(), command: ENDPOINT_HTTP_COMMAND, port: ENDPOINT_HTTP_PORT } },
+        },
+      );
       const h = tb.hosts.control;
       const url = `http://${h.receiver.addr}:${ENDPOINT_HTTP_PORT}`;
       const wget = await run(['busybox', 'wget', '-q', '-O-', `${url}/hello.txt`], { netns: h.sender.ns, timeoutMs: 15_000 });
@@ -220,9 +225,12 @@ describe.runIf(available)('docker backend, real dockerd and containers', () => {
 
   it('a missing image fails with exit code 3 before anything is created', async () => {
     const { runId, resources } = fresh();
-    const p = createDockerTestbed({ scenario, engine, runId, resources, seed: 1, log }, {
-      endpoints: { receiver: { image: 'netab/no-such-image:0', port: 80 } },
-    });
+    const p = createDockerTestbed(
+      { scenario, engine, runId, resources, seed: 1, log },
+      {
+        endpoints: { receiver: { image: 'netab/no-such-image:0', port: 80 } },
+      },
+    );
     await expect(p).rejects.toBeInstanceOf(DockerError);
     await expect(p).rejects.toMatchObject({ exitCode: 3, message: expect.stringContaining('netab/no-such-image:0') });
     expect(await resources.close()).toEqual([]);
@@ -231,9 +239,12 @@ describe.runIf(available)('docker backend, real dockerd and containers', () => {
 
   it('a container that exits early fails mid-setup with its output, and leaves nothing', async () => {
     const { runId, resources } = fresh();
-    const p = createDockerTestbed({ scenario, engine, runId, resources, seed: 1, log }, {
-      endpoints: { receiver: { image: endpointImageTag(), command: ['sh', '-c', 'echo boom >&2; exit 7'] } },
-    });
+    const p = createDockerTestbed(
+      { scenario, engine, runId, resources, seed: 1, log },
+      {
+        endpoints: { receiver: { image: endpointImageTag(), command: ['sh', '-c', 'echo boom >&2; exit 7'] } },
+      },
+    );
     await expect(p).rejects.toThrow(/netab-[0-9a-f]{6}-(c|k)-rcv .*exited early \(exit code 7\).*\n?.*boom/s);
     await expect(p).rejects.toMatchObject({ exitCode: 3 });
     // networks and other containers existed by then
@@ -244,7 +255,10 @@ describe.runIf(available)('docker backend, real dockerd and containers', () => {
 
   it('an unreachable engine is one clear error with exit code 3', async () => {
     const { runId, resources } = fresh();
-    const p = createDockerTestbed({ scenario, engine, runId, resources, seed: 1, log }, { docker: dockerClient({ socketPath: '/nonexistent/docker.sock' }) });
+    const p = createDockerTestbed(
+      { scenario, engine, runId, resources, seed: 1, log },
+      { docker: dockerClient({ socketPath: '/nonexistent/docker.sock' }) },
+    );
     await expect(p).rejects.toMatchObject({ exitCode: 3, message: expect.stringMatching(/Docker engine not reachable.*ENOENT/) });
     expect(await resources.close()).toEqual([]);
   });
@@ -256,16 +270,44 @@ describe.runIf(available)('docker backend, real dockerd and containers', () => {
     runIds.push(dead, live);
     const mk = async (runId: string, pid: number, third: number) => {
       const labels = { netab: '1', 'netab.run': runId, 'netab.pid': String(pid), 'netab.host': (await import('node:os')).hostname() };
-      await d.createNetwork({ Name: `netab-${runId}-gc`, Internal: true, Labels: labels, IPAM: { Config: [{ Subnet: `198.18.${third}.0/24` }] } });
-      const c = await d.createContainer({ name: `netab-${runId}-gc`, Image: endpointImageTag(), Cmd: ['sleep', 'infinity'], Labels: labels, HostConfig: { NetworkMode: 'none' } });
+      await d.createNetwork({
+        Name: `netab-${runId}-gc`,
+        Internal: true,
+        Labels: labels,
+        IPAM: { Config: [{ Subnet: `198.18.${third}.0/24` }] },
+      });
+      const c = await d.createContainer({
+        name: `netab-${runId}-gc`,
+        Image: endpointImageTag(),
+        Cmd: ['sleep', 'infinity'],
+        Labels: labels,
+        HostConfig: { NetworkMode: 'none' },
+      });
       await c.start();
     };
     // a pid that is certainly not running: above pid_max
     await mk(dead, 4_194_304 + 1, 250);
     await mk(live, process.ppid, 251);
-    await run(['iptables', '-w', '-I', 'DOCKER-USER', '-i', `nb${dead}-9`, '-o', `nb${dead}-9`, '-m', 'comment', '--comment', `netab run ${dead}`, '-j', 'ACCEPT']);
+    await run([
+      'iptables',
+      '-w',
+      '-I',
+      'DOCKER-USER',
+      '-i',
+      `nb${dead}-9`,
+      '-o',
+      `nb${dead}-9`,
+      '-m',
+      'comment',
+      '--comment',
+      `netab run ${dead}`,
+      '-j',
+      'ACCEPT',
+    ]);
     const removed = await dockerGc({ log });
-    expect(removed).toEqual(expect.arrayContaining([`container netab-${dead}-gc`, `network netab-${dead}-gc`, `iptables rule nb${dead}-9 (run ${dead})`]));
+    expect(removed).toEqual(
+      expect.arrayContaining([`container netab-${dead}-gc`, `network netab-${dead}-gc`, `iptables rule nb${dead}-9 (run ${dead})`]),
+    );
     expect(await leftovers(dead)).toEqual([]);
     expect((await leftovers(live)).sort()).toEqual([`container /netab-${live}-gc`, `network netab-${live}-gc`]);
     expect(logs.join('\n')).toContain(`run ${live} left alone`);
@@ -275,7 +317,9 @@ describe.runIf(available)('docker backend, real dockerd and containers', () => {
     const runId = newRunId();
     runIds.push(runId);
     // a separate process builds the testbed from the compiled modules, then dies without cleaning up
-    const child = spawn(process.execPath, ['--input-type=module', '-e', CRASH_CHILD, runId, SCENARIO], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', CRASH_CHILD, runId, SCENARIO], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (b: Buffer) => (out += b));
     child.stderr.on('data', (b: Buffer) => (out += b));

@@ -44,7 +44,11 @@ function readmeWorkflow(): Workflow {
 /** A `run:` step as GitHub runs it (bash -e), printing into `log`; resolves with the exit status. */
 function bash(cmd: string, cwd: string, log: string[]): Promise<number | null> {
   return new Promise((resolve) => {
-    const p = spawn('bash', ['--noprofile', '--norc', '-e', '-c', cmd], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: 'true' } });
+    const p = spawn('bash', ['--noprofile', '--norc', '-e', '-c', cmd], {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, CI: 'true' },
+    });
     const add = (d: Buffer) => log.push(d.toString());
     p.stdout.on('data', add);
     p.stderr.on('data', add);

@@ -19,8 +19,14 @@ type Res = typeof import('../../src/exec/resources.js');
 let gcMod: Gc;
 let res: Res;
 
-const hex = () => Math.floor(Math.random() * 0xffffff).toString(16).padStart(6, '0');
-const namespaces = () => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0]!);
+const hex = () =>
+  Math.floor(Math.random() * 0xffffff)
+    .toString(16)
+    .padStart(6, '0');
+const namespaces = () =>
+  execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => l.split(' ')[0]!);
 const addNs = (n: string) => execFileSync('ip', ['netns', 'add', n]);
 const delNs = (n: string) => execFileSync('ip', ['netns', 'del', n], { stdio: 'ignore' });
 
@@ -32,7 +38,17 @@ async function deadPid(): Promise<number> {
 }
 
 function writeState(s: Record<string, unknown>): void {
-  writeFileSync(join(stateDir, `${s.runId as string}.json`), JSON.stringify({ startedAt: new Date().toISOString(), namespaces: [], pids: [], sysctls: [], docker: { containers: [], networks: [] }, ...s }));
+  writeFileSync(
+    join(stateDir, `${s.runId as string}.json`),
+    JSON.stringify({
+      startedAt: new Date().toISOString(),
+      namespaces: [],
+      pids: [],
+      sysctls: [],
+      docker: { containers: [], networks: [] },
+      ...s,
+    }),
+  );
 }
 
 const alive = (pid: number) => {
@@ -93,7 +109,12 @@ describe.runIf(ok)('netab gc ownership', () => {
       expect(res.pidStartTime(reused.pid!)).toMatch(/^\d+$/);
       const [a, b] = [hex(), hex()];
       // run a recorded `reused.pid` with another start time: the pid now belongs to someone else
-      writeState({ runId: a, pid: await deadPid(), pids: [reused.pid], pidStarts: { [reused.pid!]: String(Number(res.pidStartTime(reused.pid!)) - 1) } });
+      writeState({
+        runId: a,
+        pid: await deadPid(),
+        pids: [reused.pid],
+        pidStarts: { [reused.pid!]: String(Number(res.pidStartTime(reused.pid!)) - 1) },
+      });
       writeState({ runId: b, pid: await deadPid(), pids: [mine.pid], pidStarts: { [mine.pid!]: start } });
       const removed = await gcMod.gc();
       expect(removed).toContain(`process ${mine.pid}`);

@@ -60,7 +60,9 @@ describe.runIf(ok)('Ctrl+C of `npm run quickstart` through its process group', (
     let log = '';
     p.stdout.on('data', (d: Buffer) => (log += d.toString()));
     p.stderr.on('data', (d: Buffer) => (log += d.toString()));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => p.on('exit', (code, signal) => resolve({ code, signal })));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      p.on('exit', (code, signal) => resolve({ code, signal })),
+    );
     let done: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     void exited.then((r) => (done = r));
     try {
@@ -91,7 +93,10 @@ describe.runIf(ok)('Ctrl+C of `npm run quickstart` through its process group', (
       expect(existsSync(`/run/netab/${runId}.json`)).toBe(false);
       let containers = '';
       try {
-        containers = execFileSync('docker', ['ps', '-aq', '--filter', `label=netab.run=${runId}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+        containers = execFileSync('docker', ['ps', '-aq', '--filter', `label=netab.run=${runId}`], {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'ignore'],
+        });
       } catch {
         /* no docker: no container */
       }

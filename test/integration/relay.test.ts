@@ -107,7 +107,11 @@ describe.runIf(enabled)('userspace relay over real namespaces', () => {
    * print 0.1 ms steps at 10-99 ms and whole ms from 100 ms).
    */
   async function meanRtt(count: number): Promise<{ min: number; avg: number; sent: number; received: number }> {
-    const r = await run(['ping', '-n', '-q', '-c', String(count), '-i', '0.01', '-W', '2', TB.b.overlay], { netns: tb.nsA, reject: false, timeoutMs: 120_000 });
+    const r = await run(['ping', '-n', '-q', '-c', String(count), '-i', '0.01', '-W', '2', TB.b.overlay], {
+      netns: tb.nsA,
+      reject: false,
+      timeoutMs: 120_000,
+    });
     const m = /(\d+) packets transmitted, (\d+) received/.exec(r.stdout);
     const a = /= ([\d.]+)\/([\d.]+)\/([\d.]+)\//.exec(r.stdout);
     if (!m || !a) throw new Error(`unexpected ping output:\n${r.stdout}\n${r.stderr}`);
@@ -217,7 +221,8 @@ describe.runIf(enabled)('userspace relay over real namespaces', () => {
     const lost = p.sent - p.received;
     expect(lost).toBeGreaterThan(s.forward.corruptions * 0.5);
     expect(lost).toBeLessThanOrEqual(s.forward.corruptions);
-    const csum = (after.IcmpInCsumErrors ?? 0) - (before.IcmpInCsumErrors ?? 0) + (after.IpExtInCsumErrors ?? 0) - (before.IpExtInCsumErrors ?? 0);
+    const csum =
+      (after.IcmpInCsumErrors ?? 0) - (before.IcmpInCsumErrors ?? 0) + (after.IpExtInCsumErrors ?? 0) - (before.IpExtInCsumErrors ?? 0);
     expect(csum).toBeGreaterThan(0);
   });
 
@@ -235,7 +240,10 @@ describe.runIf(enabled)('userspace relay over real namespaces', () => {
     // the rate counts inner Ethernet frames (netem's accounting): mss + 12 (TS) + 20 + 20 + 14 per segment
     const frameShare = mss / (mss + 66);
     const delivered = goodput / frameShare / rate;
-    expect(delivered, `goodput ${(goodput / 1e6).toFixed(2)} Mbit/s, ${(delivered * 100).toFixed(1)} % of the rate in frame bytes`).toBeGreaterThanOrEqual(0.95);
+    expect(
+      delivered,
+      `goodput ${(goodput / 1e6).toFixed(2)} Mbit/s, ${(delivered * 100).toFixed(1)} % of the rate in frame bytes`,
+    ).toBeGreaterThanOrEqual(0.95);
     expect(delivered).toBeLessThanOrEqual(1.005);
     expect(goodput / rate).toBeGreaterThan(0.9);
     expect(s.forward.maxBacklogBytes).toBeGreaterThan(0);

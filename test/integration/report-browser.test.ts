@@ -145,7 +145,9 @@ describe('report.html in headless Chromium', () => {
       const shot = join(runDir, 'report.png');
       await page.screenshot({ path: shot, fullPage: true });
       expect(existsSync(shot)).toBe(true);
-      console.log(`report screenshot: ${shot}${process.env.NETAB_REPORT_KEEP ? '' : ' (removed after the test; NETAB_REPORT_KEEP=1 keeps it)'}`);
+      console.log(
+        `report screenshot: ${shot}${process.env.NETAB_REPORT_KEEP ? '' : ' (removed after the test; NETAB_REPORT_KEEP=1 keeps it)'}`,
+      );
       await page.close();
     },
     60_000,

@@ -69,7 +69,10 @@ describe.runIf(ok)('suites on real namespaces', () => {
   it('SIGKILL mid-suite, then --resume completes it without repeating finished trials', async () => {
     const dir = join(root, 'killed');
     await new Promise<void>((resolve) => {
-      const p = spawn(process.execPath, [BIN, 'run', SUITE, '--out', dir, '--seed', '9'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CI: 'true' } });
+      const p = spawn(process.execPath, [BIN, 'run', SUITE, '--out', dir, '--seed', '9'], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, CI: 'true' },
+      });
       let err = '';
       p.stderr.on('data', (d: Buffer) => {
         err += d.toString();
@@ -85,7 +88,10 @@ describe.runIf(ok)('suites on real namespaces', () => {
     const r = await netab(['run', '--resume', dir, '-q']);
     expect(r.stderr).toMatch(/resuming .*: \d+ trials already recorded/);
     expect([0, 4]).toContain(r.status);
-    const after = read(dir, 'results.jsonl').trim().split('\n').map((l) => JSON.parse(l));
+    const after = read(dir, 'results.jsonl')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const keys = after.map((x) => `${x.scenario}#${x.pair}-${x.arm}`);
     expect(new Set(keys).size).toBe(keys.length); // nothing repeated
     expect(keys.length).toBe(30);

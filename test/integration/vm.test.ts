@@ -134,7 +134,10 @@ describe('netab run --vm (qemu, stock Debian kernel)', () => {
     expect(existsSync('/tmp/netab-pwned')).toBe(false);
     expect(existsSync('/etc/netab-vm-overlay-test')).toBe(false);
     // 20 ms netem each way: ~40 ms RTT (the first ping pays for ARP and cold caches)
-    const rtts = [...ping.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1])).slice(1).sort((a, b) => a - b);
+    const rtts = [...ping.matchAll(/time=([\d.]+) ms/g)]
+      .map((m) => Number(m[1]))
+      .slice(1)
+      .sort((a, b) => a - b);
     expect(rtts.length).toBeGreaterThanOrEqual(5);
     const median = rtts[Math.floor(rtts.length / 2)]!;
     console.log(`[vm] veth+netem 20ms/20ms RTTs: ${rtts.join(' ')} (median ${median})`);
@@ -176,13 +179,14 @@ describe('netab run --vm (qemu, stock Debian kernel)', () => {
       });
     });
     // qemu is up (its argv names the run directory it shares)
-    const qemus = () => processesMentioning(out).filter((p) => {
-      try {
-        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('qemu-system');
-      } catch {
-        return false;
-      }
-    });
+    const qemus = () =>
+      processesMentioning(out).filter((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('qemu-system');
+        } catch {
+          return false;
+        }
+      });
     const until = Date.now() + 10_000;
     while (qemus().length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
     expect(qemus().length).toBeGreaterThan(0);

@@ -40,7 +40,10 @@ judge: { expect_improvement: true, exclude_suspect: false, metrics: { fct_p99: f
       'it-fct',
     );
     const med = (arm: string) => {
-      const v = records.filter((r) => r.arm === arm).map((r) => r.metrics.fct_p50!).sort((a, b) => a - b);
+      const v = records
+        .filter((r) => r.arm === arm)
+        .map((r) => r.metrics.fct_p50!)
+        .sort((a, b) => a - b);
       return v[Math.floor(v.length / 2)]!;
     };
     // 3 round trips (10 + 20 + 2 segments) vs 2 (30 + 2) after the request, at 100 ms RTT

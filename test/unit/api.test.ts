@@ -5,10 +5,27 @@ import { EXIT, InputError, plan, schema, validate } from '../../src/api.js';
 
 describe('netab API', () => {
   it("import('netab') resolves through package.json exports to the built API (after npx tsc)", () => {
-    const r = spawnSync(process.execPath, ['-e', "import('netab').then((m) => console.log(Object.keys(m).join(' ')))"], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['-e', "import('netab').then((m) => console.log(Object.keys(m).join(' ')))"], {
+      encoding: 'utf8',
+    });
     expect(r.status, r.stderr).toBe(0);
     const names = r.stdout.trim().split(' ');
-    for (const n of ['run', 'resume', 'validate', 'plan', 'judge', 'report', 'merge', 'gc', 'doctor', 'gate', 'exportRun', 'rolloutPlan', 'InputError', 'EXIT'])
+    for (const n of [
+      'run',
+      'resume',
+      'validate',
+      'plan',
+      'judge',
+      'report',
+      'merge',
+      'gc',
+      'doctor',
+      'gate',
+      'exportRun',
+      'rolloutPlan',
+      'InputError',
+      'EXIT',
+    ])
       expect(names, n).toContain(n);
   });
 

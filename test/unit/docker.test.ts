@@ -47,7 +47,11 @@ describe('tar writer', () => {
 describe('parsing', () => {
   it('ldd output: resolved libraries and the loader, not the vdso', () => {
     const out = `\tlinux-vdso.so.1 (0x00007ffd)\n\tlibiperf.so.0 => /lib/x86_64-linux-gnu/libiperf.so.0 (0x00007f)\n\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007f)\n\t/lib64/ld-linux-x86-64.so.2 (0x00007f)\n`;
-    expect(parseLdd(out)).toEqual(['/lib/x86_64-linux-gnu/libiperf.so.0', '/lib/x86_64-linux-gnu/libc.so.6', '/lib64/ld-linux-x86-64.so.2']);
+    expect(parseLdd(out)).toEqual([
+      '/lib/x86_64-linux-gnu/libiperf.so.0',
+      '/lib/x86_64-linux-gnu/libc.so.6',
+      '/lib64/ld-linux-x86-64.so.2',
+    ]);
     expect(parseLdd('\tnot a dynamic executable\n')).toEqual([]);
   });
 
@@ -64,10 +68,14 @@ describe('parsing', () => {
 });
 
 describe('Docker errors', () => {
-  const http = (statusCode: number, message: string) => Object.assign(new Error(`(HTTP code ${statusCode}) ${message}`), { statusCode, json: { message } });
+  const http = (statusCode: number, message: string) =>
+    Object.assign(new Error(`(HTTP code ${statusCode}) ${message}`), { statusCode, json: { message } });
 
   it('classify with Docker message inside and exit code 3', () => {
-    const unreachable = toDockerError(Object.assign(new Error('connect ENOENT /var/run/docker.sock'), { code: 'ENOENT' }), 'create network x');
+    const unreachable = toDockerError(
+      Object.assign(new Error('connect ENOENT /var/run/docker.sock'), { code: 'ENOENT' }),
+      'create network x',
+    );
     expect(unreachable).toBeInstanceOf(DockerError);
     expect(unreachable.exitCode).toBe(3);
     expect(unreachable.message).toMatch(/Docker engine not reachable .* create network x \(connect ENOENT .*\).*docker-engine\.mjs/);
@@ -75,7 +83,10 @@ describe('Docker errors', () => {
     const image = toDockerError(http(404, 'No such image: foo:1'), 'create container c (image foo:1)');
     expect(image.message).toMatch(/not in the local Docker engine and netab does not pull images \(Docker: No such image: foo:1\)/);
 
-    const clash = toDockerError(http(409, 'Conflict. The container name "/netab-abcdef-c-snd" is already in use'), 'create container netab-abcdef-c-snd');
+    const clash = toDockerError(
+      http(409, 'Conflict. The container name "/netab-abcdef-c-snd" is already in use'),
+      'create container netab-abcdef-c-snd',
+    );
     expect(clash.message).toMatch(/already in use.*netab gc/);
     expect(clash.statusCode).toBe(409);
 
@@ -93,7 +104,13 @@ describe('Docker errors', () => {
 
 describe('addressing, names, sysctls', () => {
   it('slot 0 is exactly hostSubnet(i); later slots move up by four /24s, gateway .254', () => {
-    expect(dockerHostSubnet(1)).toEqual({ net: '198.18.1.0/24', router: '198.18.1.1', host: '198.18.1.2', gateway: '198.18.1.254', index: 1 });
+    expect(dockerHostSubnet(1)).toEqual({
+      net: '198.18.1.0/24',
+      router: '198.18.1.1',
+      host: '198.18.1.2',
+      gateway: '198.18.1.254',
+      index: 1,
+    });
     expect(dockerHostSubnet(3, 2).net).toBe('198.18.11.0/24');
     expect(dockerHostSubnet(3, MAX_SLOTS - 1).net).toBe('198.18.255.0/24');
     expect(containerName('abcdef', 'r-left')).toBe('netab-abcdef-r-left');
@@ -113,18 +130,44 @@ describe('addressing, names, sysctls', () => {
     expect(aa.canary!.sender!['net.ipv4.tcp_congestion_control']).toBe('cubic');
     expect(aa.canary!.sender!['net.ipv4.tcp_slow_start_after_idle']).toBeUndefined();
 
-    const c = containerSysctls({ 'net.ipv4.tcp_slow_start_after_idle': '0', 'net.core.rmem_max': '1', 'net.ipv4.tcp_no_such_knob': '1', 'kernel.shmmax': '1' });
+    const c = containerSysctls({
+      'net.ipv4.tcp_slow_start_after_idle': '0',
+      'net.core.rmem_max': '1',
+      'net.ipv4.tcp_no_such_knob': '1',
+      'kernel.shmmax': '1',
+    });
     expect(c).toEqual({ 'net.ipv4.tcp_slow_start_after_idle': '0' });
   });
 
   it('iptables rule: intra-bridge only, tagged with the run', () => {
-    expect(bridgeRule('nbabcdef-0', 'abcdef')).toEqual(['-i', 'nbabcdef-0', '-o', 'nbabcdef-0', '-m', 'comment', '--comment', 'netab run abcdef', '-j', 'ACCEPT']);
-    expect(RULE_COMMENT_RE.exec('-A DOCKER-USER -i nbabcdef-0 -o nbabcdef-0 -m comment --comment "netab run abcdef" -j ACCEPT')?.[1]).toBe('abcdef');
+    expect(bridgeRule('nbabcdef-0', 'abcdef')).toEqual([
+      '-i',
+      'nbabcdef-0',
+      '-o',
+      'nbabcdef-0',
+      '-m',
+      'comment',
+      '--comment',
+      'netab run abcdef',
+      '-j',
+      'ACCEPT',
+    ]);
+    expect(RULE_COMMENT_RE.exec('-A DOCKER-USER -i nbabcdef-0 -o nbabcdef-0 -m comment --comment "netab run abcdef" -j ACCEPT')?.[1]).toBe(
+      'abcdef',
+    );
   });
 });
 
 describe('gc liveness', () => {
-  const state = (pid: number): RunState => ({ runId: 'abcdef', pid, startedAt: '', namespaces: [], pids: [], sysctls: [], docker: { containers: [], networks: [] } });
+  const state = (pid: number): RunState => ({
+    runId: 'abcdef',
+    pid,
+    startedAt: '',
+    namespaces: [],
+    pids: [],
+    sysctls: [],
+    docker: { containers: [], networks: [] },
+  });
   const labels = (pid: number, host = hostname()) => ({ 'netab.pid': String(pid), 'netab.host': host });
   const DEAD = 4_194_305;
 

@@ -37,9 +37,15 @@ describe('runBatch', () => {
   });
 
   it('runs the lines in one ip process and stops at the first failing one, naming the lines', async () => {
-    const ok = await runBatch('ip', [['ip', 'link', 'show', 'dev', 'lo'], ['ip', 'addr', 'show', 'dev', 'lo']]);
+    const ok = await runBatch('ip', [
+      ['ip', 'link', 'show', 'dev', 'lo'],
+      ['ip', 'addr', 'show', 'dev', 'lo'],
+    ]);
     expect(ok!.stdout.match(/link\/loopback/g)).toHaveLength(2);
-    const err = await runBatch('ip', [['ip', 'link', 'show', 'dev', 'lo'], ['ip', 'link', 'show', 'dev', 'nbnosuchdev0']]).catch((e: Error) => e);
+    const err = await runBatch('ip', [
+      ['ip', 'link', 'show', 'dev', 'lo'],
+      ['ip', 'link', 'show', 'dev', 'nbnosuchdev0'],
+    ]).catch((e: Error) => e);
     expect(err).toBeInstanceOf(Error);
     expect(String(err)).toMatch(/ip -batch - <<< "link show dev lo" "link show dev nbnosuchdev0"/);
     expect(String(err)).toMatch(/nbnosuchdev0/);

@@ -51,8 +51,12 @@ describe('sequential mode (4 looks × 10 pairs, CV 5 %)', () => {
   const plan = { looks: 4, pairsPerLook: 10 };
 
   it('A/A: false-ROLLBACK rate ≤ α under repeated looks, also at the boundary', () => {
-    expect(simulateSequential({ runs: 500, pairs: 40, cv: 0.05, ratio: 1, seed: 201, sequential: plan }).rollbackRate).toBeLessThanOrEqual(ALPHA);
-    expect(simulateSequential({ runs: 500, pairs: 40, cv: 0.05, ratio: 0.98, seed: 202, sequential: plan }).rollbackRate).toBeLessThanOrEqual(atMostAlpha(500));
+    expect(simulateSequential({ runs: 500, pairs: 40, cv: 0.05, ratio: 1, seed: 201, sequential: plan }).rollbackRate).toBeLessThanOrEqual(
+      ALPHA,
+    );
+    expect(
+      simulateSequential({ runs: 500, pairs: 40, cv: 0.05, ratio: 0.98, seed: 202, sequential: plan }).rollbackRate,
+    ).toBeLessThanOrEqual(atMostAlpha(500));
   });
 
   it('clear-cut regression: ROLLBACK ≥ 95 % using well under the fixed 40 pairs, offline replay agrees', () => {
@@ -62,7 +66,10 @@ describe('sequential mode (4 looks × 10 pairs, CV 5 %)', () => {
   });
 
   it('clear-cut improvement with expectImprovement: PROMOTE ≥ 95 %, mean pairs < 25', () => {
-    const r = simulateSequential({ runs: 300, pairs: 40, cv: 0.05, ratio: 1.1, seed: 204, expectImprovement: true, sequential: plan }, true);
+    const r = simulateSequential(
+      { runs: 300, pairs: 40, cv: 0.05, ratio: 1.1, seed: 204, expectImprovement: true, sequential: plan },
+      true,
+    );
     expect(r.promoteRate).toBeGreaterThanOrEqual(0.95);
     expect(r.meanPairs).toBeLessThan(25);
   });

@@ -7,7 +7,16 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { exitCodeFor, judgeRecords, judgeRun, parseResults, readRun, sequentialLook, thresholdFor, writeVerdict } from '../../src/judge/index.js';
+import {
+  exitCodeFor,
+  judgeRecords,
+  judgeRun,
+  parseResults,
+  readRun,
+  sequentialLook,
+  thresholdFor,
+  writeVerdict,
+} from '../../src/judge/index.js';
 import { checkAlpha, checkMargin, parseAlphaOption, parseMarginOption, reachability } from '../../src/judge/plan.js';
 import { InputError } from '../../src/errors.js';
 import type { JudgeSettings, ManifestScenario, MetricSpec, RunManifest, TrialRecord } from '../../src/results/types.js';
@@ -15,9 +24,33 @@ import type { JudgeSettings, ManifestScenario, MetricSpec, RunManifest, TrialRec
 const NOW = '2025-06-01T00:00:00.000Z';
 const C8 = [100, 102, 98, 101, 99, 103, 97, 100];
 
-const goodput: MetricSpec = { name: 'goodput', unit: 'Mbit/s', direction: 'higher', scale: 'log', margin: { kind: 'relative', value: 0.02 }, critical: true, required: true };
-const rtt: MetricSpec = { name: 'rtt_p50', unit: 'ms', direction: 'lower', scale: 'log', margin: { kind: 'relative', value: 0.1 }, critical: false, required: false };
-const retrans: MetricSpec = { name: 'retrans', unit: 'ratio', direction: 'lower', scale: 'linear', margin: { kind: 'absolute', value: 0.005 }, critical: false, required: false };
+const goodput: MetricSpec = {
+  name: 'goodput',
+  unit: 'Mbit/s',
+  direction: 'higher',
+  scale: 'log',
+  margin: { kind: 'relative', value: 0.02 },
+  critical: true,
+  required: true,
+};
+const rtt: MetricSpec = {
+  name: 'rtt_p50',
+  unit: 'ms',
+  direction: 'lower',
+  scale: 'log',
+  margin: { kind: 'relative', value: 0.1 },
+  critical: false,
+  required: false,
+};
+const retrans: MetricSpec = {
+  name: 'retrans',
+  unit: 'ratio',
+  direction: 'lower',
+  scale: 'linear',
+  margin: { kind: 'absolute', value: 0.005 },
+  critical: false,
+  required: false,
+};
 
 function settings(o: Partial<JudgeSettings> = {}): JudgeSettings {
   return {
@@ -64,7 +97,10 @@ function trial(scenario: string, pair: number, arm: 'control' | 'canary', metric
 }
 
 function records(scenario: string, pairs: PairIn[], firstPair = 0): TrialRecord[] {
-  return pairs.flatMap((p, i) => [trial(scenario, firstPair + i, 'control', p.control, p.controlExtra), trial(scenario, firstPair + i, 'canary', p.canary, p.canaryExtra)]);
+  return pairs.flatMap((p, i) => [
+    trial(scenario, firstPair + i, 'control', p.control, p.controlExtra),
+    trial(scenario, firstPair + i, 'canary', p.canary, p.canaryExtra),
+  ]);
 }
 
 function manifest(scenarios: Array<{ id: string; judge: JudgeSettings }>): RunManifest {
@@ -93,9 +129,11 @@ function fromD(d: number[], control = C8, rttValue: number | null = 20): PairIn[
 
 const REGRESS_CONTROL = [100, 102, 98, 101, 99, 103, 97, 100];
 const REGRESS_CANARY = [89, 93, 88, 90, 90, 91, 87, 92];
-const regressPairs = (): PairIn[] => REGRESS_CONTROL.map((c, i) => ({ control: { goodput: c, rtt_p50: 20 }, canary: { goodput: REGRESS_CANARY[i]!, rtt_p50: 20 } }));
+const regressPairs = (): PairIn[] =>
+  REGRESS_CONTROL.map((c, i) => ({ control: { goodput: c, rtt_p50: 20 }, canary: { goodput: REGRESS_CANARY[i]!, rtt_p50: 20 } }));
 
-const judgeOne = (pairs: PairIn[], s = settings(), id = 'bulk') => judgeRecords(manifest([{ id, judge: s }]), records(id, pairs), { now: NOW });
+const judgeOne = (pairs: PairIn[], s = settings(), id = 'bulk') =>
+  judgeRecords(manifest([{ id, judge: s }]), records(id, pairs), { now: NOW });
 
 describe('thresholds', () => {
   it('relative margin on the log scale is ln(1 - m); absolute and linear ones as documented', () => {
@@ -227,7 +265,8 @@ describe('metric verdicts', () => {
     expect(m.control.droppedWhy).toEqual(['suspect trial excluded: 1']);
     expect(m.pairs).toBe(8);
     expect(s.failures!.canary).toEqual({ trials: 10, failed: 0, noData: 1 });
-    const dropped = 'Dropped values: goodput: control 1 (suspect trial excluded: 1), canary 1 (moved no data: 1); rtt_p50: control 1 (suspect trial excluded: 1), canary 1 (moved no data: 1).';
+    const dropped =
+      'Dropped values: goodput: control 1 (suspect trial excluded: 1), canary 1 (moved no data: 1); rtt_p50: control 1 (suspect trial excluded: 1), canary 1 (moved no data: 1).';
     expect(s.reasons).toContain(dropped);
     expect(v.reasons).toContain(`Scenario "bulk": ${dropped}`);
     expect(v.decision).toBe('promote'); // 1 of 10 is within the 20 % per-arm limit, and the rest pass
@@ -335,7 +374,9 @@ describe('rollout decision', () => {
     expect(v.decision).toBe('rollback');
     expect(v.reasons[0]).toBe('ROLLBACK: 1 of 1 scenario regressed ("bulk").');
     // R: -10.023 % (90 % CI -10.946 % to -9.091 %), p = 2 · 1/256
-    expect(v.reasons[1]).toBe('Scenario "bulk": goodput regressed by -10.0 % (90 % CI -10.9 % to -9.1 %), beyond the -2 % margin (adjusted p = 0.0039).');
+    expect(v.reasons[1]).toBe(
+      'Scenario "bulk": goodput regressed by -10.0 % (90 % CI -10.9 % to -9.1 %), beyond the -2 % margin (adjusted p = 0.0039).',
+    );
     expect(v.format).toBe('netab-verdict/1');
     expect(v.judgedAt).toBe(NOW);
     expect(v.alpha).toBe(0.05);
@@ -387,7 +428,9 @@ describe('rollout decision', () => {
     const flat = judgeOne(fromD([0.004, -0.003, 0.002, -0.005, 0.001, 0.003, -0.002, 0.0005]), s);
     expect(flat.scenarios[0]!.verdict).toBe('PASS');
     expect(flat.decision).toBe('hold');
-    expect(flat.reasons.some((r) => r.startsWith('Scenario "bulk": the primary metric goodput did not show the expected improvement'))).toBe(true);
+    expect(
+      flat.reasons.some((r) => r.startsWith('Scenario "bulk": the primary metric goodput did not show the expected improvement')),
+    ).toBe(true);
     const better = fromD([0.08, 0.12, 0.1, 0.09, 0.11, 0.105, 0.095, 0.1]);
     // scenario b does not measure goodput at all (not in its metric list): no requirement there
     const sb = settings({ expectImprovement: true, metrics: [rtt], primary: 'goodput' });
@@ -405,7 +448,10 @@ describe('rollout decision', () => {
   });
 
   it('overrides: a wider margin turns the regression into PASS territory', () => {
-    const v = judgeRecords(manifest([{ id: 'bulk', judge: settings() }]), records('bulk', regressPairs()), { now: NOW, margin: { kind: 'relative', value: 0.2 } });
+    const v = judgeRecords(manifest([{ id: 'bulk', judge: settings() }]), records('bulk', regressPairs()), {
+      now: NOW,
+      margin: { kind: 'relative', value: 0.2 },
+    });
     expect(v.scenarios[0]!.metrics[0]!.verdict).toBe('PASS');
     expect(v.scenarios[0]!.metrics[0]!.label).toBe('worse but within tolerance');
     const strict = judgeRecords(manifest([{ id: 'bulk', judge: settings() }]), records('bulk', regressPairs()), { now: NOW, alpha: 0.001 });
@@ -436,7 +482,9 @@ describe('data-quality gates', () => {
     expect(s.failures!.verdict).toBe('NOT_SIGNIFICANT');
     // critical family {failures, goodput} at 1/2 each; goodput improved (margin p near 1): failures first, 2p
     expect(s.failures!.pAdjusted!).toBeCloseTo((2 * 53768) / 184756, 14);
-    expect(s.reasons).toContain('Failures: canary failed 3 of 10 trials, control 1 of 10; one-sided Fisher exact p = 0.29, adjusted p = 0.58 > 0.05: not significant.');
+    expect(s.reasons).toContain(
+      'Failures: canary failed 3 of 10 trials, control 1 of 10; one-sided Fisher exact p = 0.29, adjusted p = 0.58 > 0.05: not significant.',
+    );
     expect(s.metrics[0]!.verdict).toBe('IMPROVED');
     expect(s.metrics[0]!.canary.droppedWhy).toEqual(['failed trial: 3', 'suspect trial excluded: 1']);
     expect(s.verdict).toBe('INCONCLUSIVE');
@@ -463,7 +511,9 @@ describe('data-quality gates', () => {
     const v = judgeOne(fromD(d, control), settings({ metrics: [goodput] }));
     const s = v.scenarios[0]!;
     expect(s.gates).toEqual(['drift']);
-    expect(s.reasons.find((r) => r.startsWith('Data quality: control goodput drifts'))).toMatch(/Spearman rho = 1\.00, p = < 1e-12, below 0\.05; it moved \+11\.0 % over the run/);
+    expect(s.reasons.find((r) => r.startsWith('Data quality: control goodput drifts'))).toMatch(
+      /Spearman rho = 1\.00, p = < 1e-12, below 0\.05; it moved \+11\.0 % over the run/,
+    );
     expect(v.decision).toBe('hold');
   });
 
@@ -477,7 +527,10 @@ describe('data-quality gates', () => {
 
   it('warm-up pairs are ignored and a resumed attempt replaces the earlier record', () => {
     const base = records('bulk', regressPairs(), 1);
-    const warm = records('bulk', [{ control: { goodput: 100, rtt_p50: 20 }, canary: { goodput: 300, rtt_p50: 20 } }]).map((r) => ({ ...r, warmup: true }));
+    const warm = records('bulk', [{ control: { goodput: 100, rtt_p50: 20 }, canary: { goodput: 300, rtt_p50: 20 } }]).map((r) => ({
+      ...r,
+      warmup: true,
+    }));
     const stale = { ...base[1]!, goodput: undefined, metrics: { goodput: 500, rtt_p50: 20 }, attempt: 1 };
     const fresh = base.map((r) => (r === base[1] ? { ...r, attempt: 2 } : r));
     const v = judgeRecords(manifest([{ id: 'bulk', judge: settings() }]), [...warm, stale, ...fresh], { now: NOW });
@@ -494,12 +547,20 @@ describe('sequential mode', () => {
   const recs = records('bulk', fromD(d40, ctl40));
 
   it('in a run of 2 scenarios, look 1 (α₁ = 0.0016) cannot clear 2 × 1/1024 with 10 pairs; look 2 stops', () => {
-    const look1 = sequentialLook(recs.filter((r) => r.pair < 10), seq, { index: 1, planned: 4, scenarios: 2 });
+    const look1 = sequentialLook(
+      recs.filter((r) => r.pair < 10),
+      seq,
+      { index: 1, planned: 4, scenarios: 2 },
+    );
     expect(look1.alphaLook).toBeCloseTo((0.05 * Math.expm1(1)) / Math.expm1(4), 15);
     expect(look1.stop).toBe(false);
     expect(look1.decisionSoFar).toBe('hold');
     expect(look1.scenario.metrics[0]!.pMarginAdjusted).toBe(2 / 1024);
-    const look2 = sequentialLook(recs.filter((r) => r.pair < 20), seq, { index: 2, planned: 4, scenarios: 2 });
+    const look2 = sequentialLook(
+      recs.filter((r) => r.pair < 20),
+      seq,
+      { index: 2, planned: 4, scenarios: 2 },
+    );
     expect(look2.alphaLook).toBeCloseTo((0.05 * (Math.expm1(2) - Math.expm1(1))) / Math.expm1(4), 15);
     expect(look2.stop).toBe(true);
     expect(look2.decisionSoFar).toBe('rollback');
@@ -512,16 +573,29 @@ describe('sequential mode', () => {
     expect(v.decision).toBe('rollback');
     expect(v.scenarios[0]!.look?.index).toBe(1);
     expect(v.scenarios[0]!.reasons).toContain('Sequential: stopped at look 1; the 30 pairs recorded after it are not used.');
-    expect(v.reasons[1]).toMatch(/^Scenario "bulk": goodput regressed by -9\.9 % \(99\.68 % CI -10\.8 % to -9\.1 %\), beyond the -2 % margin \(adjusted p = 9\.8e-4\)\.$/);
+    expect(v.reasons[1]).toMatch(
+      /^Scenario "bulk": goodput regressed by -9\.9 % \(99\.68 % CI -10\.8 % to -9\.1 %\), beyond the -2 % margin \(adjusted p = 9\.8e-4\)\.$/,
+    );
     // in a run of two sequential scenarios the replay stops at look 2, as the online looks did
-    const two = judgeRecords(manifest([{ id: 'bulk', judge: seq }, { id: 'b2', judge: seq }]), [...recs, ...records('b2', fromD(d40, ctl40))], { now: NOW });
+    const two = judgeRecords(
+      manifest([
+        { id: 'bulk', judge: seq },
+        { id: 'b2', judge: seq },
+      ]),
+      [...recs, ...records('b2', fromD(d40, ctl40))],
+      { now: NOW },
+    );
     expect(two.scenarios.map((s) => s.look?.index)).toEqual([2, 2]);
     expect(two.decision).toBe('rollback');
   });
 
   it('a single metric stops at look 1 (exact p = 1/1024 ≤ α₁)', () => {
     const one = settings({ metrics: [goodput], sequential: true, sequentialPlan: { looks: 4, pairsPerLook: 10 } });
-    const look1 = sequentialLook(recs.filter((r) => r.pair < 10), one, { index: 1, planned: 4 });
+    const look1 = sequentialLook(
+      recs.filter((r) => r.pair < 10),
+      one,
+      { index: 1, planned: 4 },
+    );
     expect(look1.decisionSoFar).toBe('rollback');
     expect(look1.stop).toBe(true);
   });
@@ -545,7 +619,12 @@ describe('run directory I/O', () => {
   it('readRun / judgeRun / writeVerdict round trip', () => {
     const dir = mkdtempSync(join(tmpdir(), 'netab-judge-'));
     writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest([{ id: 'bulk', judge: settings() }])));
-    writeFileSync(join(dir, 'results.jsonl'), records('bulk', regressPairs()).map((x) => JSON.stringify(x)).join('\n') + '\n{"type":"tri');
+    writeFileSync(
+      join(dir, 'results.jsonl'),
+      records('bulk', regressPairs())
+        .map((x) => JSON.stringify(x))
+        .join('\n') + '\n{"type":"tri',
+    );
     const { records: recs, warnings } = readRun(dir);
     expect(recs).toHaveLength(16);
     expect(warnings).toHaveLength(1);
@@ -566,7 +645,10 @@ describe('issue #13: failures are evidence', () => {
   /** n pairs of a clean A/A-like run (goodput within ±0.5 %), canary trials listed in `bad` fail or move no data. */
   function failing(n: number, bad: Record<number, 'failed' | 'noData'>): TrialRecord[] {
     const d = Array.from({ length: n }, (_, i) => 0.005 * Math.sin(i * 2.1));
-    const pairs = fromD(d, Array.from({ length: n }, (_, i) => 100 + (i % 5)));
+    const pairs = fromD(
+      d,
+      Array.from({ length: n }, (_, i) => 100 + (i % 5)),
+    );
     for (const [i, how] of Object.entries(bad)) {
       const p = pairs[Number(i)]!;
       if (how === 'failed') p.canaryExtra = { status: 'failed', reason: 'iperf3: timeout' };
@@ -576,7 +658,9 @@ describe('issue #13: failures are evidence', () => {
   }
 
   it('3 of 10 canary trials failed or moved no data, control none: HOLD, never PROMOTE, counts named', () => {
-    const v = judgeRecords(manifest([{ id: 'bulk', judge: bulkSettings() }]), failing(10, { 1: 'failed', 4: 'noData', 7: 'failed' }), { now: NOW });
+    const v = judgeRecords(manifest([{ id: 'bulk', judge: bulkSettings() }]), failing(10, { 1: 'failed', 4: 'noData', 7: 'failed' }), {
+      now: NOW,
+    });
     const s = v.scenarios[0]!;
     expect(s.failures).toEqual({
       control: { trials: 10, failed: 0, noData: 0 },
@@ -596,12 +680,22 @@ describe('issue #13: failures are evidence', () => {
     expect(v.reasons).toContain(
       'Scenario "bulk": Failures: canary failed 3 of 10 trials (2 failed, 1 moved no data), control 0 of 10; one-sided Fisher exact p = 0.11 (at best 0.11 with these counts, so it cannot reach 0.05 and is not in the multiplicity family): not significant.',
     );
-    const dropped = 'Scenario "bulk": Dropped values: goodput: canary 3 (failed trial: 2, moved no data: 1); rtt_p50: canary 3 (failed trial: 2, moved no data: 1).';
+    const dropped =
+      'Scenario "bulk": Dropped values: goodput: canary 3 (failed trial: 2, moved no data: 1); rtt_p50: canary 3 (failed trial: 2, moved no data: 1).';
     expect(v.reasons.filter((r) => r === dropped)).toHaveLength(1);
   });
 
   it('8 of 20 canary trials failed or moved no data, control none: ROLLBACK naming the counts', () => {
-    const bad: Record<number, 'failed' | 'noData'> = { 0: 'failed', 2: 'failed', 5: 'noData', 8: 'failed', 11: 'noData', 13: 'failed', 16: 'noData', 19: 'failed' };
+    const bad: Record<number, 'failed' | 'noData'> = {
+      0: 'failed',
+      2: 'failed',
+      5: 'noData',
+      8: 'failed',
+      11: 'noData',
+      13: 'failed',
+      16: 'noData',
+      19: 'failed',
+    };
     const v = judgeRecords(manifest([{ id: 'bulk', judge: bulkSettings() }]), failing(20, bad), { now: NOW });
     const s = v.scenarios[0]!;
     // Fisher: C(20,8)/C(40,8) = 125970/76904685; critical family {failures, goodput}: weight 1/2 each
@@ -643,7 +737,12 @@ describe('issue #13: the 32 KB receive-buffer canary on a 100 ms path', () => {
     const kept = [0.03502, 0.03497, 0.03511, 0.03489, 0.03505, 0.03494]; // canary/control: -96.5 %
     const pairs: PairIn[] = control.map((c, i) => ({
       control: { goodput: c, retrans: 0.0004 + 0.0001 * (i % 3), rtt_p50: 101.2 + 0.3 * i, rtt_p99: 104 + 0.5 * (i % 4) },
-      canary: { goodput: c * kept[i]!, retrans: 0.0003 + 0.0001 * ((i + 1) % 3), rtt_p50: 100.9 + 0.3 * ((i + 2) % 6), rtt_p99: 103.8 + 0.5 * ((i + 1) % 4) },
+      canary: {
+        goodput: c * kept[i]!,
+        retrans: 0.0003 + 0.0001 * ((i + 1) % 3),
+        rtt_p50: 100.9 + 0.3 * ((i + 2) % 6),
+        rtt_p99: 103.8 + 0.5 * ((i + 1) % 4),
+      },
     }));
     const v = judgeOne(pairs, settings({ metrics: bulk }), 'rcvbuf-32k');
     const s = v.scenarios[0]!;
@@ -656,7 +755,9 @@ describe('issue #13: the 32 KB receive-buffer canary on a 100 ms path', () => {
     expect(g.verdict).toBe('REGRESSED');
     expect(s.verdict).toBe('REGRESSED');
     expect(v.decision).toBe('rollback');
-    expect(v.reasons[1]).toBe('Scenario "rcvbuf-32k": goodput regressed by -96.5 % (90 % CI -96.5 % to -96.5 %), beyond the -2 % margin (adjusted p = 0.023).');
+    expect(v.reasons[1]).toBe(
+      'Scenario "rcvbuf-32k": goodput regressed by -96.5 % (90 % CI -96.5 % to -96.5 %), beyond the -2 % margin (adjusted p = 0.023).',
+    );
     // and the plan for it was reachable
     expect(reachability(settings({ metrics: bulk }), 6).rollbackReachable).toBe(true);
   });
@@ -717,7 +818,9 @@ describe('issue #13: reachability of every decision', () => {
     const strict = reachability(settings({ metrics: bulk, alpha: 0.01 }), 6);
     expect(strict.promoteReachable).toBe(false); // 6 pairs: no bounded 98 % interval (2^-6 > 0.01)
     expect(strict.minPairs.promote).toBe(7);
-    expect(strict.problems[1]).toBe('with 6 pairs PROMOTE is unreachable: 6 pairs cannot give a bounded 98 % interval; use at least 7 pairs');
+    expect(strict.problems[1]).toBe(
+      'with 6 pairs PROMOTE is unreachable: 6 pairs cannot give a bounded 98 % interval; use at least 7 pairs',
+    );
   });
 
   it('fewer pairs than min_pairs: nothing reachable', () => {
@@ -755,6 +858,8 @@ describe('issue #13: margins and alpha validated', () => {
     expect(() => judgeRecords(m, recs, { margin: { kind: 'relative', value: Number.NaN } })).toThrow(InputError);
     expect(() => judgeRecords(m, recs, { alpha: 0.5 })).toThrow(InputError);
     const bad = manifest([{ id: 'bulk', judge: settings({ metrics: [{ ...goodput, margin: { kind: 'relative', value: 0 } }] }) }]);
-    expect(() => judgeRecords(bad, recs)).toThrow(/manifest scenario "bulk": metric goodput: a relative margin must be above 0 % and below 100 % \(got 0 %\)/);
+    expect(() => judgeRecords(bad, recs)).toThrow(
+      /manifest scenario "bulk": metric goodput: a relative margin must be above 0 % and below 100 % \(got 0 %\)/,
+    );
   });
 });

@@ -14,25 +14,81 @@ describe('tc argv builder', () => {
   });
   it('uniform distribution is netem default and not spelled out', () => {
     expect(tcCommands('l0', { delayMs: 10, jitterMs: 1, distribution: 'uniform' })[0]).toEqual([
-      ...Q, 'root', 'handle', '1:', 'netem', 'limit', '100000', 'delay', '10000us', '1000us',
+      ...Q,
+      'root',
+      'handle',
+      '1:',
+      'netem',
+      'limit',
+      '100000',
+      'delay',
+      '10000us',
+      '1000us',
     ]);
   });
   it('random loss with correlation', () => {
     expect(tcCommands('l0', { loss: 0.01, lossCorrelation: 0.5 })[0]).toEqual([
-      ...Q, 'root', 'handle', '1:', 'netem', 'limit', '100000', 'loss', 'random', '1%', '50%',
+      ...Q,
+      'root',
+      'handle',
+      '1:',
+      'netem',
+      'limit',
+      '100000',
+      'loss',
+      'random',
+      '1%',
+      '50%',
     ]);
   });
   it('Gilbert-Elliott loss', () => {
     expect(tcCommands('l0', { gemodel: { p: 0.01, r: 0.3, lossBad: 1, lossGood: 0 } })[0]).toEqual([
-      ...Q, 'root', 'handle', '1:', 'netem', 'limit', '100000', 'loss', 'gemodel', '1%', '30%', '100%', '0%',
+      ...Q,
+      'root',
+      'handle',
+      '1:',
+      'netem',
+      'limit',
+      '100000',
+      'loss',
+      'gemodel',
+      '1%',
+      '30%',
+      '100%',
+      '0%',
     ]);
   });
   it('duplicate, corrupt, reorder with gap', () => {
     expect(
-      tcCommands('l0', { delayMs: 5, duplicate: 0.001, duplicateCorrelation: 0.1, corrupt: 0.0005, reorder: 0.25, reorderCorrelation: 0.5, reorderGap: 5 })[0],
+      tcCommands('l0', {
+        delayMs: 5,
+        duplicate: 0.001,
+        duplicateCorrelation: 0.1,
+        corrupt: 0.0005,
+        reorder: 0.25,
+        reorderCorrelation: 0.5,
+        reorderGap: 5,
+      })[0],
     ).toEqual([
-      ...Q, 'root', 'handle', '1:', 'netem', 'limit', '100000', 'delay', '5000us',
-      'duplicate', '0.1%', '10%', 'corrupt', '0.05%', 'reorder', '25%', '50%', 'gap', '5',
+      ...Q,
+      'root',
+      'handle',
+      '1:',
+      'netem',
+      'limit',
+      '100000',
+      'delay',
+      '5000us',
+      'duplicate',
+      '0.1%',
+      '10%',
+      'corrupt',
+      '0.05%',
+      'reorder',
+      '25%',
+      '50%',
+      'gap',
+      '5',
     ]);
   });
   it('reorder gap defaults to 1', () => {

@@ -13,7 +13,12 @@ describe('bulk workload reduction', () => {
     const j = JSON.parse(readFileSync('test/fixtures/iperf3-bulk.json', 'utf8'));
     const out = reduceIperf(j, { outSegs: 1000, retransSegs: 16 });
     expect(out.metrics).toEqual({ goodput: 20192.565067804902, retrans: 0.016, rtt_p50: 0.076, rtt_p99: 0.08874 });
-    expect(out.series).toEqual({ t: [0.5, 1], goodput: [expect.any(Number), expect.any(Number)], rtt: [0.089, 0.063], cwnd: [723.6, 633.1] });
+    expect(out.series).toEqual({
+      t: [0.5, 1],
+      goodput: [expect.any(Number), expect.any(Number)],
+      rtt: [0.089, 0.063],
+      cwnd: [723.6, 633.1],
+    });
     expect(out.extra!.senderCongestion).toBe('bbr');
   });
   it('no counters -> no retransmit ratio; iperf3 error -> throws', () => {

@@ -199,7 +199,7 @@ describe('bottleneck queue', () => {
 });
 
 describe('reorder', () => {
-  it("gap semantics: with gap g, g-1 packets are delayed, then each goes early with probability P", () => {
+  it('gap semantics: with gap g, g-1 packets are delayed, then each goes early with probability P', () => {
     const { per } = feed({ delayMs: 10, reorder: 1, reorderGap: 3 }, 9);
     expect(per.map((p) => (p[0]!.reordered ? 'I' : 'D')).join('')).toBe('DDIDDIDDI');
     expect(per[2]![0]!.releaseNs).toBe(per[2]![0]!.departNs); // immediate
@@ -257,7 +257,7 @@ describe('duplicate and corrupt', () => {
     expect(m.counters.duplicates).toBe(0);
   });
 
-  it("netem: the copy makes its own pass and can be lost there", () => {
+  it('netem: the copy makes its own pass and can be lost there', () => {
     const n = 200_000;
     const { per, m } = feed({ duplicate: 0.5, loss: 0.2 }, n, { seed: 21 });
     const copies = per.reduce((a, p) => a + p.filter((e) => e.duplicate).length, 0);

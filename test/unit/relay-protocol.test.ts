@@ -91,6 +91,8 @@ describe('relay config', () => {
     expect(() => validateImpairment({ gemodel: { p: 0.1 } }, 'f')).toThrow(/gemodel\.r/);
     expect(() => validateImpairment({ distribution: 'gamma' }, 'f')).toThrow(/distribution/);
     expect(() => validateImpairment({ rateBps: 0 }, 'f')).toThrow(/rateBps/);
-    expect(validateImpairment({ delayMs: 10, jitterMs: 1, distribution: 'pareto', reorderGap: 5, reorder: 0.1 }, 'f')).toMatchObject({ reorderGap: 5 });
+    expect(validateImpairment({ delayMs: 10, jitterMs: 1, distribution: 'pareto', reorderGap: 5, reorder: 0.1 }, 'f')).toMatchObject({
+      reorderGap: 5,
+    });
   });
 });

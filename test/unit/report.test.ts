@@ -30,7 +30,9 @@ const FIXED_TIME = new Date('2025-01-02T00:00:00Z');
 /** Undo HTML entity escaping, to compare rendered text (Handlebars also escapes = ' and `). */
 function text(html: string): string {
   return html.replace(/&(#x[0-9a-f]+|#\d+|amp|lt|gt|quot);/gi, (_, e: string) =>
-    e[0] === '#' ? String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : Number(e.slice(1))) : ({ amp: '&', lt: '<', gt: '>', quot: '"' } as Record<string, string>)[e.toLowerCase()]!,
+    e[0] === '#'
+      ? String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : Number(e.slice(1)))
+      : ({ amp: '&', lt: '<', gt: '>', quot: '"' } as Record<string, string>)[e.toLowerCase()]!,
   );
 }
 
@@ -117,7 +119,17 @@ describe('renderJunit', () => {
   it('gives a scenario ERROR without metric results an error testcase and drops XML-invalid characters', () => {
     const v: Verdict = {
       ...data.verdict,
-      scenarios: [{ id: 'bad\u0001', name: 'broken \u0007 setup', params: {}, verdict: 'ERROR', pairs: 0, metrics: [], reasons: ['netns setup failed: "ip" exited 2 & <stderr>'] }],
+      scenarios: [
+        {
+          id: 'bad\u0001',
+          name: 'broken \u0007 setup',
+          params: {},
+          verdict: 'ERROR',
+          pairs: 0,
+          metrics: [],
+          reasons: ['netns setup failed: "ip" exited 2 & <stderr>'],
+        },
+      ],
     };
     const root = parseXml(renderJunit(v));
     const cases = all(root, 'testcase');
@@ -144,7 +156,9 @@ describe('renderMarkdown', () => {
     expect(rows).toHaveLength(2 + 3);
     const cols = (l: string) => l.replace(/\\\|/g, '').split('|').length;
     for (const r of rows) expect(cols(r)).toBe(cols(rows[0]!));
-    expect(rows[0]).toBe('| Scenario | path.delay | path.loss | label | Verdict | ★ goodput ↑ (Mbit/s) | rtt\\_p50 ↓ (ms) | retrans\\_ratio ↓ (ratio) |');
+    expect(rows[0]).toBe(
+      '| Scenario | path.delay | path.loss | label | Verdict | ★ goodput ↑ (Mbit/s) | rtt\\_p50 ↓ (ms) | retrans\\_ratio ↓ (ratio) |',
+    );
     expect(rows[1]).toMatch(/^\| --- \| --- \| --- \| --- \| --- \| :---: \| :---: \| :---: \|$/);
     expect(rows[3]).toContain('🔴 -8.0 % \\[-10.2, -5.8\\]');
     expect(rows[3]).toContain('⚪ NODATA');
@@ -169,7 +183,9 @@ describe('renderHtml', () => {
     const m = out.indexOf('data-testid="matrix"');
     expect(d).toBeGreaterThan(0);
     expect(m).toBeGreaterThan(d);
-    expect(text(out)).toContain('Roll back: the canary tuning made things worse, because scenario grid[delay=40ms,loss=1%]: critical metric goodput REGRESSED.');
+    expect(text(out)).toContain(
+      'Roll back: the canary tuning made things worse, because scenario grid[delay=40ms,loss=1%]: critical metric goodput REGRESSED.',
+    );
     const matrix = out.slice(m, out.indexOf('</table>', m));
     expect(matrix.match(/<tr>/g)).toHaveLength(1 + 3);
     expect(matrix).toContain('class="cell v-regressed"');
@@ -219,7 +235,9 @@ describe('renderHtml', () => {
     expect(out).toContain('6.1.0-28-amd64');
     expect(out).toContain('engine</th><td>netem (kernel netem available');
     expect(out).toContain('✗ out of tolerance');
-    expect(out).toMatch(/<tr class="differs"><td class="mono">client\.net\.ipv4\.tcp_congestion_control<\/td><td class="mono">cubic<\/td><td class="mono">bbr<\/td><\/tr>/);
+    expect(out).toMatch(
+      /<tr class="differs"><td class="mono">client\.net\.ipv4\.tcp_congestion_control<\/td><td class="mono">cubic<\/td><td class="mono">bbr<\/td><\/tr>/,
+    );
     expect(out).toMatch(/<th>seed<\/th><td>1234<\/td>/);
     expect(out).toContain('sha256:677269645b64656c61793d31306d732c6c6f73733d30255d0000000000000000');
     expect(text(out)).toContain(`<code>netab run scenarios/grid.yaml --pairs 20 --label 'it'\\''s <ok>'</code>`);
@@ -229,7 +247,8 @@ describe('renderHtml', () => {
 
   it('spends a small chart budget on the scenarios that did not pass first', () => {
     const out = renderHtml(data, { generatedAt: FIXED_TIME, chartBudgetBytes: 1 });
-    const section = (id: string) => out.slice(out.indexOf(`<section class="scenario" id="${id}">`), out.indexOf('</section>', out.indexOf(`id="${id}"`)));
+    const section = (id: string) =>
+      out.slice(out.indexOf(`<section class="scenario" id="${id}">`), out.indexOf('</section>', out.indexOf(`id="${id}"`)));
     // s2 is REGRESSED: drawn first; s1 (IMPROVED) and s3 (ERROR, ranked after REGRESSED) are over budget
     expect(section('s2')).toContain('<svg ');
     expect(section('s1')).not.toContain('<svg ');
@@ -247,7 +266,19 @@ describe('renderHtml', () => {
   it('lists manifest scenarios the judge never saw, and survives missing optional fields', () => {
     const manifest: RunManifest = {
       ...data.manifest,
-      scenarios: [...data.manifest.scenarios, { ...data.manifest.scenarios[0]!, id: 'late', name: 'late one', status: 'failed', error: 'topology: veth create failed', path: undefined, fidelity: undefined, readback: undefined }],
+      scenarios: [
+        ...data.manifest.scenarios,
+        {
+          ...data.manifest.scenarios[0]!,
+          id: 'late',
+          name: 'late one',
+          status: 'failed',
+          error: 'topology: veth create failed',
+          path: undefined,
+          fidelity: undefined,
+          readback: undefined,
+        },
+      ],
     };
     const out = renderHtml({ manifest, verdict: data.verdict, trials: [] }, { generatedAt: FIXED_TIME });
     expect(out).toContain('late one');
@@ -262,9 +293,30 @@ describe('failure test, multiplicity and re-runs', () => {
     const verdict: Verdict = structuredClone(data.verdict);
     const manifest: RunManifest = structuredClone(data.manifest);
     verdict.multiplicity = { scheme: 'gatekeeping', criticalShare: 2 / 3, tests: 12, scenarios: 3 };
-    verdict.scenarios[0]!.failures = { control: { trials: 10, failed: 0, noData: 0 }, canary: { trials: 10, failed: 0, noData: 0 }, p: 1, pMin: 1, pAdjusted: null, verdict: 'NOT_SIGNIFICANT' };
-    verdict.scenarios[1]!.failures = { control: { trials: 10, failed: 0, noData: 0 }, canary: { trials: 10, failed: 2, noData: 1 }, p: 0.1053, pMin: 0.1053, pAdjusted: null, verdict: 'NOT_SIGNIFICANT' };
-    verdict.scenarios[2]!.failures = { control: { trials: 20, failed: 0, noData: 0 }, canary: { trials: 20, failed: 8, noData: 0 }, p: 0.0016, pMin: 0.0016, pAdjusted: 0.0033, verdict: 'REGRESSED' };
+    verdict.scenarios[0]!.failures = {
+      control: { trials: 10, failed: 0, noData: 0 },
+      canary: { trials: 10, failed: 0, noData: 0 },
+      p: 1,
+      pMin: 1,
+      pAdjusted: null,
+      verdict: 'NOT_SIGNIFICANT',
+    };
+    verdict.scenarios[1]!.failures = {
+      control: { trials: 10, failed: 0, noData: 0 },
+      canary: { trials: 10, failed: 2, noData: 1 },
+      p: 0.1053,
+      pMin: 0.1053,
+      pAdjusted: null,
+      verdict: 'NOT_SIGNIFICANT',
+    };
+    verdict.scenarios[2]!.failures = {
+      control: { trials: 20, failed: 0, noData: 0 },
+      canary: { trials: 20, failed: 8, noData: 0 },
+      p: 0.0016,
+      pMin: 0.0016,
+      pAdjusted: 0.0033,
+      verdict: 'REGRESSED',
+    };
     manifest.scenarios[1]!.replacements = {
       budget: 4,
       used: 2,
@@ -280,14 +332,22 @@ describe('failure test, multiplicity and re-runs', () => {
   it('report.html: one line per scenario for the failure test and the re-runs, the scheme in the facts', () => {
     const d = withExtras();
     const out = renderHtml(d, { generatedAt: FIXED_TIME });
-    const lines = [...out.matchAll(/<p class="failure-test ([^"]*)" data-testid="failure-test">([^<]*)<\/p>/g)].map((m) => [m[1], text(m[2]!)]);
+    const lines = [...out.matchAll(/<p class="failure-test ([^"]*)" data-testid="failure-test">([^<]*)<\/p>/g)].map((m) => [
+      m[1],
+      text(m[2]!),
+    ]);
     // no failures and not significant: nothing to say for the first scenario
     expect(lines).toEqual([
-      ['', 'Failures: canary failed 3 of 10 trials (2 failed, 1 moved no data), control 0 of 10 (one-sided Fisher p 0.105, not in the multiplicity family): not significant'],
+      [
+        '',
+        'Failures: canary failed 3 of 10 trials (2 failed, 1 moved no data), control 0 of 10 (one-sided Fisher p 0.105, not in the multiplicity family): not significant',
+      ],
       ['v-regressed', 'Failures: canary failed 8 of 20 trials, control 0 of 20 (one-sided Fisher p 0.0016, adjusted 0.0033): regressed'],
     ]);
     const reruns = [...out.matchAll(/data-testid="replacements">([^<]*)<\/p>/g)].map((m) => text(m[1]!));
-    expect(reruns).toEqual([`Re-runs: 2 suspect pairs re-run (budget 4): pair 4 (lateness 31 ms), pair 9 (stall ${XSS}, round 2); 1 suspect pair left as they were (budget spent)`]);
+    expect(reruns).toEqual([
+      `Re-runs: 2 suspect pairs re-run (budget 4): pair 4 (lateness 31 ms), pair 9 (stall ${XSS}, round 2); 1 suspect pair left as they were (budget spent)`,
+    ]);
     expect(out).not.toMatch(/<script/i);
     expect(text(out)).toContain('rollback tests adjusted by gatekeeping: 12 tests in 3 scenarios, critical family first (share 0.667)');
     // in the scenario's own section, after its facts
@@ -331,14 +391,32 @@ describe('charts', () => {
     expect(dist.match(/h0/g)).toHaveLength(200);
     expect(dist).toContain('200 points per arm shown (quantile sample)');
     expect(dist).toContain('n=10000');
-    const order = runOrderChart([{ label: 'control', color: '#000', points: values.map((y, x) => ({ x, y })) }], { title: 't', unit: 'u', maxPoints: 300 });
+    const order = runOrderChart([{ label: 'control', color: '#000', points: values.map((y, x) => ({ x, y })) }], {
+      title: 't',
+      unit: 'u',
+      maxPoints: 300,
+    });
     expect(order.match(/<circle/g) ?? []).toHaveLength(0);
     expect(order).toContain('binned: median and 10–90 % band');
     expect(order.length).toBeLessThan(20_000);
   });
 
   it('escapes labels inside SVG', () => {
-    const svg = timeSeriesChart([{ label: XSS, color: '#000', points: [[0, 1], [1, 2]], legend: true }], [{ value: 2, label: '<b>x</b>', color: '#000' }], { title: XSS, yLabel: '&' });
+    const svg = timeSeriesChart(
+      [
+        {
+          label: XSS,
+          color: '#000',
+          points: [
+            [0, 1],
+            [1, 2],
+          ],
+          legend: true,
+        },
+      ],
+      [{ value: 2, label: '<b>x</b>', color: '#000' }],
+      { title: XSS, yLabel: '&' },
+    );
     expect(svg).not.toContain('<script');
     expect(svg).not.toContain('<b>');
     expect(svg).toContain('&lt;script&gt;');
@@ -348,7 +426,7 @@ describe('charts', () => {
 describe('theory', () => {
   it('computes BDP, the Mathis bound and the window cap', () => {
     expect(bdpBytes(100, 20)).toBeCloseTo(250_000, 6);
-    expect(mathisMbit(1448, 80, 0.01)).toBeCloseTo(((1448 * 8) / 0.08) * Math.sqrt(150) / 1e6, 9);
+    expect(mathisMbit(1448, 80, 0.01)).toBeCloseTo((((1448 * 8) / 0.08) * Math.sqrt(150)) / 1e6, 9);
     expect(mathisMbit(1448, 80, 0.01)).toBeCloseTo(1.7734, 3);
     expect(windowCapMbit(65536, 50)).toBeCloseTo(10.48576, 5);
     const t = theoryFor(data.manifest.scenarios[1])!;

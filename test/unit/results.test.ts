@@ -83,21 +83,49 @@ describe('manifest.json: one format check', () => {
     ['null', (d) => writeFileSync(join(d, 'manifest.json'), 'null'), /manifest\.json: holds null, not the run manifest \(a JSON object\)$/],
     ['an array', (d) => writeFileSync(join(d, 'manifest.json'), '[1]'), /manifest\.json: holds an array, not the run manifest/],
     ['a string', (d) => writeFileSync(join(d, 'manifest.json'), '"netab-run/1"'), /manifest\.json: holds a string, not the run manifest/],
-    ['no format', (d) => writeFileSync(join(d, 'manifest.json'), '{"runId":"r"}'), /manifest\.json: format: missing: not a netab run manifest \(expected "netab-run\/1"\)$/],
-    ['another format version', (d) => writeFileSync(join(d, 'manifest.json'), '{"format":"netab-run/2"}'), /manifest\.json: format: "netab-run\/2" is not a format this netab reads \(netab-run\/1\)/],
-    ['a directory', (d) => (unlinkSync(join(d, 'manifest.json')), mkdirSync(join(d, 'manifest.json'))), /manifest\.json: is a directory, not a file$/],
-    ['scenarios not a list', (d) => writeFileSync(join(d, 'manifest.json'), JSON.stringify({ format: 'netab-run/1', runId: 'r', seed: 1, scenarios: null })), /manifest\.json: scenarios: must be a list of scenarios \(got null\)$/],
+    [
+      'no format',
+      (d) => writeFileSync(join(d, 'manifest.json'), '{"runId":"r"}'),
+      /manifest\.json: format: missing: not a netab run manifest \(expected "netab-run\/1"\)$/,
+    ],
+    [
+      'another format version',
+      (d) => writeFileSync(join(d, 'manifest.json'), '{"format":"netab-run/2"}'),
+      /manifest\.json: format: "netab-run\/2" is not a format this netab reads \(netab-run\/1\)/,
+    ],
+    [
+      'a directory',
+      (d) => (unlinkSync(join(d, 'manifest.json')), mkdirSync(join(d, 'manifest.json'))),
+      /manifest\.json: is a directory, not a file$/,
+    ],
+    [
+      'scenarios not a list',
+      (d) => writeFileSync(join(d, 'manifest.json'), JSON.stringify({ format: 'netab-run/1', runId: 'r', seed: 1, scenarios: null })),
+      /manifest\.json: scenarios: must be a list of scenarios \(got null\)$/,
+    ],
     [
       'a scenario without an id',
-      (d) => writeFileSync(join(d, 'manifest.json'), JSON.stringify({ format: 'netab-run/1', runId: 'r', seed: 1, scenarios: [{ id: 'a' }, { name: 'b' }] })),
+      (d) =>
+        writeFileSync(
+          join(d, 'manifest.json'),
+          JSON.stringify({ format: 'netab-run/1', runId: 'r', seed: 1, scenarios: [{ id: 'a' }, { name: 'b' }] }),
+        ),
       /manifest\.json: scenarios\[1\]\.id: must be a non-empty string \(got undefined\)$/,
     ],
     [
       'judge.metrics not a list',
-      (d) => writeFileSync(join(d, 'manifest.json'), JSON.stringify({ format: 'netab-run/1', runId: 'r', seed: 1, scenarios: [{ id: 'a', judge: { metrics: 'goodput' } }] })),
+      (d) =>
+        writeFileSync(
+          join(d, 'manifest.json'),
+          JSON.stringify({ format: 'netab-run/1', runId: 'r', seed: 1, scenarios: [{ id: 'a', judge: { metrics: 'goodput' } }] }),
+        ),
       /manifest\.json: scenarios\[0\]\.judge\.metrics: must be a list \(got a string\)$/,
     ],
-    ['seed missing', (d) => writeFileSync(join(d, 'manifest.json'), JSON.stringify({ format: 'netab-run/1', runId: 'r', scenarios: [] })), /manifest\.json: seed: must be a number \(got undefined\)$/],
+    [
+      'seed missing',
+      (d) => writeFileSync(join(d, 'manifest.json'), JSON.stringify({ format: 'netab-run/1', runId: 'r', scenarios: [] })),
+      /manifest\.json: seed: must be a number \(got undefined\)$/,
+    ],
   ];
   for (const [name, damage, re] of cases) {
     it(`${name}: InputError naming manifest.json`, () => {
@@ -124,7 +152,9 @@ describe('manifest.json: one format check', () => {
     cpSync(join(d, 'manifest.json'), real);
     unlinkSync(join(d, 'manifest.json'));
     symlinkSync(real, join(d, 'manifest.json'));
-    expect(thrown(() => readManifest(d)).text).toMatch(/manifest\.json: is a symbolic link; netab does not follow links inside a run directory/);
+    expect(thrown(() => readManifest(d)).text).toMatch(
+      /manifest\.json: is a symbolic link; netab does not follow links inside a run directory/,
+    );
   });
 
   it('a FIFO does not hang the reader', () => {
@@ -141,7 +171,9 @@ describe('manifest.json: one format check', () => {
     const keep = LIMITS.manifestBytes;
     LIMITS.manifestBytes = 1000;
     try {
-      expect(thrown(() => readManifest(d)).text).toMatch(/manifest\.json: is 8834 bytes, more than the 1000 bytes netab reads for this file$/);
+      expect(thrown(() => readManifest(d)).text).toMatch(
+        /manifest\.json: is 8834 bytes, more than the 1000 bytes netab reads for this file$/,
+      );
     } finally {
       LIMITS.manifestBytes = keep;
     }
@@ -182,17 +214,41 @@ describe('results.jsonl: one policy', () => {
   });
 
   const bad: Array<[string, string, string]> = [
-    ['garbage mid-file', `${L1}\nnot json\n${L2}\n`, `${src}:2:1: not valid JSON (Unexpected token 'o'); only a cut-short last line is tolerated: remove or repair line 2`],
-    ['garbage on the last line, newline-terminated (not a torn write)', `${L1}\n${L2}\n{"type":\n`, `${src}:3:1: not valid JSON (it ends in the middle of a value (cut short?)); only a cut-short last line is tolerated: remove or repair line 3`],
-    ['a torn line followed by more appends', `${L1}\n{"type":"tri${L2}\n`, `${src}:2:1: not valid JSON (Expected ',' or '}' after property value); only a cut-short last line is tolerated: remove or repair line 2`],
+    [
+      'garbage mid-file',
+      `${L1}\nnot json\n${L2}\n`,
+      `${src}:2:1: not valid JSON (Unexpected token 'o'); only a cut-short last line is tolerated: remove or repair line 2`,
+    ],
+    [
+      'garbage on the last line, newline-terminated (not a torn write)',
+      `${L1}\n${L2}\n{"type":\n`,
+      `${src}:3:1: not valid JSON (it ends in the middle of a value (cut short?)); only a cut-short last line is tolerated: remove or repair line 3`,
+    ],
+    [
+      'a torn line followed by more appends',
+      `${L1}\n{"type":"tri${L2}\n`,
+      `${src}:2:1: not valid JSON (Expected ',' or '}' after property value); only a cut-short last line is tolerated: remove or repair line 2`,
+    ],
     ['null', `${L1}\nnull\n`, `${src}:2:1: holds null, not a trial record (a JSON object)`],
     ['an array', `[1,2]\n${L1}\n`, `${src}:1:1: holds an array, not a trial record (a JSON object)`],
     ['no type', `${L1}\n{"scenario":"a"}\n`, `${src}:2:1: has no "type": not a netab record`],
-    ['a bad arm', `${L1.replace('"arm":"canary"', '"arm":"both"')}\n`, `${src}:1:1: bad trial record: arm must be "control" or "canary" (got "both")`],
+    [
+      'a bad arm',
+      `${L1.replace('"arm":"canary"', '"arm":"both"')}\n`,
+      `${src}:1:1: bad trial record: arm must be "control" or "canary" (got "both")`,
+    ],
     ['a bad pair', `${L1.replace('"pair":0', '"pair":-1')}\n`, `${src}:1:1: bad trial record: pair must be a whole number ≥ 0 (got -1)`],
     ['no status', `${L1.replace('"status":"ok",', '')}\n`, `${src}:1:1: bad trial record: status must be "ok" or "failed" (got nothing)`],
-    ['a metric as a string', `${L1.replace('"goodput":99.3568', '"goodput":"fast"')}\n`, `${src}:1:1: bad trial record: metric "goodput" must be a number or null (got a string)`],
-    ['the same trial twice in one attempt', `${L1}\n${L2}\n${L1}\n`, `${src}:3:1: repeats trial grid[delay=10ms,loss=0%]#0-canary of line 1 in the same attempt (results appended twice?)`],
+    [
+      'a metric as a string',
+      `${L1.replace('"goodput":99.3568', '"goodput":"fast"')}\n`,
+      `${src}:1:1: bad trial record: metric "goodput" must be a number or null (got a string)`,
+    ],
+    [
+      'the same trial twice in one attempt',
+      `${L1}\n${L2}\n${L1}\n`,
+      `${src}:3:1: repeats trial grid[delay=10ms,loss=0%]#0-canary of line 1 in the same attempt (results appended twice?)`,
+    ],
   ];
   for (const [name, text, msg] of bad) {
     it(`${name}: InputError naming the line`, () => {
@@ -240,9 +296,13 @@ describe('results.jsonl: one policy', () => {
   it('in a run directory: file:line in the message, a trial of an unknown scenario refused', () => {
     const d = runCopy();
     const lines = readFileSync(join(d, 'results.jsonl'), 'utf8').split('\n');
-    lines[5] = lines[5]!.replace('"scenario":"grid[delay=10ms,loss=0%]"', '"scenario":"other"').replace(/"trial":"[^"]*"/, '"trial":"other#2-canary"');
+    lines[5] = lines[5]!
+      .replace('"scenario":"grid[delay=10ms,loss=0%]"', '"scenario":"other"')
+      .replace(/"trial":"[^"]*"/, '"trial":"other#2-canary"');
     writeFileSync(join(d, 'results.jsonl'), lines.join('\n'));
-    expect(thrown(() => readRunDir(d)).text).toBe(`${join(d, 'results.jsonl')}:6:1: a trial of scenario "other", which manifest.json does not list`);
+    expect(thrown(() => readRunDir(d)).text).toBe(
+      `${join(d, 'results.jsonl')}:6:1: a trial of scenario "other", which manifest.json does not list`,
+    );
   });
 
   it('in a run directory: missing is a warning, a directory or a link is an error', () => {
@@ -286,7 +346,9 @@ describe('verdict.json', () => {
     writeFileSync(join(d, 'verdict.json'), 'null');
     expect(thrown(() => readVerdict(d)).text).toBe(`${join(d, 'verdict.json')}: holds null, not the verdict (a JSON object)`);
     writeFileSync(join(d, 'verdict.json'), '{"format":"netab-verdict/0"}');
-    expect(thrown(() => readVerdict(d)).text).toMatch(/verdict\.json: format: "netab-verdict\/0" is not a format this netab reads \(netab-verdict\/1\); re-judge the run/);
+    expect(thrown(() => readVerdict(d)).text).toMatch(
+      /verdict\.json: format: "netab-verdict\/0" is not a format this netab reads \(netab-verdict\/1\); re-judge the run/,
+    );
     writeFileSync(join(d, 'verdict.json'), '{"format":"netab-verdict/1","decision":"ship it"}');
     expect(thrown(() => readVerdict(d)).text).toBe(`${join(d, 'verdict.json')}: decision: must be promote, hold or rollback`);
     unlinkSync(join(d, 'verdict.json'));
@@ -308,7 +370,9 @@ describe('writing: atomic, never through a link', () => {
     const victim = join(tmp, `victim${++n}`);
     writeFileSync(victim, 'precious');
     symlinkSync(victim, join(d, 'verdict.json'));
-    expect(thrown(() => writeFileAtomic(join(d, 'verdict.json'), 'x')).text).toMatch(/verdict\.json: is a symbolic link; .*: netab will not replace it$/);
+    expect(thrown(() => writeFileAtomic(join(d, 'verdict.json'), 'x')).text).toMatch(
+      /verdict\.json: is a symbolic link; .*: netab will not replace it$/,
+    );
     expect(readFileSync(victim, 'utf8')).toBe('precious');
     expect(lstatSync(join(d, 'verdict.json')).isSymbolicLink()).toBe(true);
     expect(readdirSync(d)).toEqual(['verdict.json']);
@@ -317,7 +381,9 @@ describe('writing: atomic, never through a link', () => {
   it('refuses a directory as the target', () => {
     const d = fresh();
     mkdirSync(join(d, 'report.html'));
-    expect(thrown(() => writeFileAtomic(join(d, 'report.html'), 'x')).text).toBe(`${join(d, 'report.html')}: is a directory, not a file: netab will not replace it`);
+    expect(thrown(() => writeFileAtomic(join(d, 'report.html'), 'x')).text).toBe(
+      `${join(d, 'report.html')}: is a directory, not a file: netab will not replace it`,
+    );
   });
 
   it('RunStore.append refuses a symlinked results.jsonl; the target is untouched', () => {
@@ -382,7 +448,9 @@ describe('run directories: created exclusively, always inside the output folder'
     expect(thrown(() => checkOutDir(full)).text).toBe(msg);
     expect(thrown(() => RunStore.create(full)).text).toBe(msg);
     writeFileSync(join(d, 'file'), 'x');
-    expect(thrown(() => RunStore.create(join(d, 'file'))).text).toBe(`${join(d, 'file')}: exists and is not a directory: choose another folder`);
+    expect(thrown(() => RunStore.create(join(d, 'file'))).text).toBe(
+      `${join(d, 'file')}: exists and is not a directory: choose another folder`,
+    );
     symlinkSync(join(d, 'empty'), join(d, 'link'));
     expect(thrown(() => RunStore.create(join(d, 'link'))).text).toBe(`${join(d, 'link')}: is a symbolic link: give the folder itself`);
   });
@@ -415,13 +483,29 @@ describe('run directories: created exclusively, always inside the output folder'
 function shard(dir: string, index: number, count: number, ids: string[], all: string[], extraLines = ''): void {
   mkdirSync(join(dir, 'telemetry'), { recursive: true });
   const m = {
-    format: 'netab-run/1', runId: `r${index}`, netabVersion: '0.1.0', createdAt: 'x', command: [], sourceFile: 's', seed: 1,
-    backend: 'netns', aa: false, environment: { kernel: 'k', hostname: 'h', node: 'v20', netem: false },
+    format: 'netab-run/1',
+    runId: `r${index}`,
+    netabVersion: '0.1.0',
+    createdAt: 'x',
+    command: [],
+    sourceFile: 's',
+    seed: 1,
+    backend: 'netns',
+    aa: false,
+    environment: { kernel: 'k', hostname: 'h', node: 'v20', netem: false },
     scenarios: ids.map((id) => ({ id, name: id, params: {}, hash: `h-${id}`, scenario: {}, judge: { alpha: 0.05, metrics: [] } })),
     suite: { name: 'x', hash: 'H', files: [], scenarioIds: all, shard: { index, count } },
   };
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(m));
-  const recs = ids.map((id) => ({ type: 'trial', scenario: id, trial: `${id}#0-control`, pair: 0, arm: 'control', status: 'ok', attempt: 1 }));
+  const recs = ids.map((id) => ({
+    type: 'trial',
+    scenario: id,
+    trial: `${id}#0-control`,
+    pair: 0,
+    arm: 'control',
+    status: 'ok',
+    attempt: 1,
+  }));
   writeFileSync(join(dir, 'results.jsonl'), recs.map((r) => JSON.stringify(r)).join('\n') + '\n' + extraLines);
   for (const id of ids) writeFileSync(join(dir, 'telemetry', `${id}#0-control.json`), '{}\n');
 }
@@ -439,8 +523,12 @@ describe('merge through the layer', () => {
     const before = readFileSync(join(s1, 'results.jsonl'), 'utf8');
     expect(thrown(() => mergeRuns([s1, s2], s1)).text).toBe(`${s1}: is one of the inputs ${s1}: merge into a new folder`);
     symlinkSync(s2, join(root, 'alias'));
-    expect(thrown(() => mergeRuns([s1, s2], join(root, 'alias'))).text).toBe(`${join(root, 'alias')}: is one of the inputs ${s2}: merge into a new folder`);
-    expect(thrown(() => mergeRuns([s1, s2], join(root, 'alias', 'sub'))).text).toBe(`${join(root, 'alias', 'sub')}: is inside the input ${s2}: merge into a new folder`);
+    expect(thrown(() => mergeRuns([s1, s2], join(root, 'alias'))).text).toBe(
+      `${join(root, 'alias')}: is one of the inputs ${s2}: merge into a new folder`,
+    );
+    expect(thrown(() => mergeRuns([s1, s2], join(root, 'alias', 'sub'))).text).toBe(
+      `${join(root, 'alias', 'sub')}: is inside the input ${s2}: merge into a new folder`,
+    );
     expect(thrown(() => checkMergeOutput([join(root, 'alias')], s2)).cls).toBe('InputError');
     expect(readFileSync(join(s1, 'results.jsonl'), 'utf8')).toBe(before);
     expect(existsSync(join(s2, 'sub'))).toBe(false);
@@ -449,7 +537,9 @@ describe('merge through the layer', () => {
   it('a non-empty output is refused (appending would double the results)', () => {
     const { root, s1, s2 } = two();
     mergeRuns([s1, s2], join(root, 'out'));
-    expect(thrown(() => mergeRuns([s1, s2], join(root, 'out'))).text).toBe(`${join(root, 'out')}: is not empty: use --resume DIR to continue it or choose another folder`);
+    expect(thrown(() => mergeRuns([s1, s2], join(root, 'out'))).text).toBe(
+      `${join(root, 'out')}: is not empty: use --resume DIR to continue it or choose another folder`,
+    );
     expect(readRecords(join(root, 'out'))).toHaveLength(3);
   });
 
@@ -479,7 +569,9 @@ describe('merge through the layer', () => {
   it('a symlinked telemetry file in a shard is refused, not copied', () => {
     const { root, s1, s2 } = two();
     symlinkSync('/etc/hostname', join(s2, 'telemetry', 'z.json'));
-    expect(thrown(() => mergeRuns([s1, s2], join(root, 'out'))).text).toMatch(/telemetry\/z\.json: is a symbolic link; netab does not follow links/);
+    expect(thrown(() => mergeRuns([s1, s2], join(root, 'out'))).text).toMatch(
+      /telemetry\/z\.json: is a symbolic link; netab does not follow links/,
+    );
     expect(existsSync(join(root, 'out'))).toBe(false);
   });
 });
@@ -500,9 +592,21 @@ describe('CLI on damaged run directories: exit 2, one line naming the file, no s
   const at = (d: string, f: string, rest: string) => new RegExp(`^(netab: )?${esc(join(d, f))}${rest}`);
   const damaged: Case[] = [
     { name: 'missing manifest', damage: (d) => unlinkSync(join(d, 'manifest.json')), first: (d) => at(d, 'manifest.json', ': not found') },
-    { name: 'empty manifest', damage: (d) => writeFileSync(join(d, 'manifest.json'), ''), first: (d) => at(d, 'manifest.json', ': is empty') },
-    { name: 'null manifest', damage: (d) => writeFileSync(join(d, 'manifest.json'), 'null'), first: (d) => at(d, 'manifest.json', ': holds null') },
-    { name: 'other format version', damage: (d) => writeFileSync(join(d, 'manifest.json'), '{"format":"netab-run/9"}'), first: (d) => at(d, 'manifest.json', ': format: "netab-run/9" is not a format') },
+    {
+      name: 'empty manifest',
+      damage: (d) => writeFileSync(join(d, 'manifest.json'), ''),
+      first: (d) => at(d, 'manifest.json', ': is empty'),
+    },
+    {
+      name: 'null manifest',
+      damage: (d) => writeFileSync(join(d, 'manifest.json'), 'null'),
+      first: (d) => at(d, 'manifest.json', ': holds null'),
+    },
+    {
+      name: 'other format version',
+      damage: (d) => writeFileSync(join(d, 'manifest.json'), '{"format":"netab-run/9"}'),
+      first: (d) => at(d, 'manifest.json', ': format: "netab-run/9" is not a format'),
+    },
     {
       name: 'manifest is a directory',
       damage: (d) => (unlinkSync(join(d, 'manifest.json')), mkdirSync(join(d, 'manifest.json'))),
@@ -535,8 +639,16 @@ describe('CLI on damaged run directories: exit 2, one line naming the file, no s
     },
   ];
   const reportOnly: Case[] = [
-    { name: 'missing verdict', damage: (d) => unlinkSync(join(d, 'verdict.json')), first: (d) => at(d, 'verdict.json', ': not found: judge the run first') },
-    { name: 'null verdict', damage: (d) => writeFileSync(join(d, 'verdict.json'), 'null'), first: (d) => at(d, 'verdict.json', ': holds null') },
+    {
+      name: 'missing verdict',
+      damage: (d) => unlinkSync(join(d, 'verdict.json')),
+      first: (d) => at(d, 'verdict.json', ': not found: judge the run first'),
+    },
+    {
+      name: 'null verdict',
+      damage: (d) => writeFileSync(join(d, 'verdict.json'), 'null'),
+      first: (d) => at(d, 'verdict.json', ': holds null'),
+    },
     {
       name: 'verdict is a directory',
       damage: (d) => (unlinkSync(join(d, 'verdict.json')), mkdirSync(join(d, 'verdict.json'))),
@@ -607,7 +719,10 @@ describe('CLI on damaged run directories: exit 2, one line naming the file, no s
   it('merge X --out X, and via a link: refused', async () => {
     const root = fresh('merge');
     shard(join(root, 's1'), 1, 1, ['a'], ['a']);
-    await expectClean(['merge', join(root, 's1'), '--out', join(root, 's1')], new RegExp(`^${esc(join(root, 's1'))}: is one of the inputs`));
+    await expectClean(
+      ['merge', join(root, 's1'), '--out', join(root, 's1')],
+      new RegExp(`^${esc(join(root, 's1'))}: is one of the inputs`),
+    );
     symlinkSync(join(root, 's1'), join(root, 'l'));
     await expectClean(['merge', join(root, 's1'), '--out', join(root, 'l')], new RegExp(`^${esc(join(root, 'l'))}: is one of the inputs`));
     expect(readFileSync(join(root, 's1', 'results.jsonl'), 'utf8').split('\n')).toHaveLength(2);

@@ -5,7 +5,19 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { cumulativeStdNormalProbability, probit } from 'simple-statistics';
-import { holm, lookAlpha, normCdf, theilSenSlope, normIsf, normPdf, normQuantile, normSf, obrienFleming, spearman, studentTSf } from '../../src/stats/index.js';
+import {
+  holm,
+  lookAlpha,
+  normCdf,
+  theilSenSlope,
+  normIsf,
+  normPdf,
+  normQuantile,
+  normSf,
+  obrienFleming,
+  spearman,
+  studentTSf,
+} from '../../src/stats/index.js';
 
 const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/stats/${name}`, import.meta.url), 'utf8'));
 
@@ -62,12 +74,20 @@ describe('Student t survival function vs scipy.stats.t.sf and R pt', () => {
 });
 
 describe('Spearman rank correlation vs scipy.stats.spearmanr', () => {
-  for (const c of fixture('other.json').spearman as Array<{ name: string; x: number[]; y: number[]; rho: number; p: number; theilSen: number }>) {
+  for (const c of fixture('other.json').spearman as Array<{
+    name: string;
+    x: number[];
+    y: number[];
+    rho: number;
+    p: number;
+    theilSen: number;
+  }>) {
     it(`${c.name} (and the Theil-Sen slope vs scipy.stats.theilslopes)`, () => {
       expect(Math.abs(theilSenSlope(c.x, c.y) - c.theilSen)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(c.theilSen)));
       const r = spearman(c.x, c.y);
       expect(Math.abs(r.rho - c.rho)).toBeLessThanOrEqual(1e-12);
-      if (c.p === 0) expect(r.p).toBeLessThan(1e-30); // scipy: t = ∞; here ρ = 1 - 2ε
+      if (c.p === 0)
+        expect(r.p).toBeLessThan(1e-30); // scipy: t = ∞; here ρ = 1 - 2ε
       else expect(rel(r.p, c.p)).toBeLessThanOrEqual(1e-9);
     });
   }

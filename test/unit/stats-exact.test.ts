@@ -38,7 +38,11 @@ function closeRel(actual: number, expected: number, tol = 1e-12): void {
 }
 
 describe("Fisher's exact test vs scipy.stats.fisher_exact", () => {
-  for (const row of fx.fisher as Array<{ table: [number, number, number, number]; greater: { p: number; pMin: number }; less: { p: number; pMin: number } }>) {
+  for (const row of fx.fisher as Array<{
+    table: [number, number, number, number];
+    greater: { p: number; pMin: number };
+    less: { p: number; pMin: number };
+  }>) {
     it(`[[${row.table[0]}, ${row.table[1]}], [${row.table[2]}, ${row.table[3]}]]`, () => {
       const [a, b, c, d] = row.table;
       const g = fisherExact(a, b, c, d, 'greater');
@@ -63,7 +67,12 @@ describe("Fisher's exact test vs scipy.stats.fisher_exact", () => {
 });
 
 describe('signed-rank test conditional on ties vs enumeration of all sign patterns', () => {
-  for (const c of fx.signedRankConditional as Array<{ name: string; d: number[]; mu0: Record<string, number>; muMinus: Record<string, number> }>) {
+  for (const c of fx.signedRankConditional as Array<{
+    name: string;
+    d: number[];
+    mu0: Record<string, number>;
+    muMinus: Record<string, number>;
+  }>) {
     it(c.name, () => {
       for (const [mu, ref] of [
         [0, c.mu0],
@@ -87,7 +96,13 @@ describe('signed-rank test conditional on ties vs enumeration of all sign patter
 });
 
 describe('rank-sum test conditional on ties vs enumeration of all assignments', () => {
-  for (const c of fx.rankSumConditional as Array<{ name: string; x: number[]; y: number[]; mu0: Record<string, number>; muMinus: Record<string, number> }>) {
+  for (const c of fx.rankSumConditional as Array<{
+    name: string;
+    x: number[];
+    y: number[];
+    mu0: Record<string, number>;
+    muMinus: Record<string, number>;
+  }>) {
     it(c.name, () => {
       for (const [mu, ref] of [
         [0, c.mu0],
@@ -104,7 +119,13 @@ describe('rank-sum test conditional on ties vs enumeration of all assignments', 
 });
 
 describe('gatekeeping adjustment vs a brute-force closed test', () => {
-  for (const c of fx.gatekeeping as Array<{ name: string; p: Array<number | null>; groups: Array<[number, 'c' | 'o']>; shares: number[]; adjusted: Array<number | null> }>) {
+  for (const c of fx.gatekeeping as Array<{
+    name: string;
+    p: Array<number | null>;
+    groups: Array<[number, 'c' | 'o']>;
+    shares: number[];
+    adjusted: Array<number | null>;
+  }>) {
     it(c.name, () => {
       const tests = c.p.map((p, i) => ({ scenario: c.groups[i]![0], critical: c.groups[i]![1] === 'c', p }));
       const adj = gatekeeping(tests, c.shares);

@@ -154,7 +154,8 @@ describe('exact null distributions vs R', () => {
     });
   }
   it('qsignrank', () => {
-    for (const { p, n, q } of dist.signedRankQuantile as Array<{ p: number; n: number; q: number }>) expect(signedRankQuantile(p, n), `q(${p}, ${n})`).toBe(q);
+    for (const { p, n, q } of dist.signedRankQuantile as Array<{ p: number; n: number; q: number }>)
+      expect(signedRankQuantile(p, n), `q(${p}, ${n})`).toBe(q);
   });
   for (const { nx, ny, cdf } of dist.rankSumCdf as Array<{ nx: number; ny: number; cdf: number[] }>) {
     it(`pwilcox(0:${cdf.length - 1}, ${nx}, ${ny})`, () => {

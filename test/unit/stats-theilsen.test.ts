@@ -19,8 +19,10 @@ function dataset(seed: number, n: number): { x: number[]; y: number[] } {
     const xi = kind === 1 ? Math.floor(u() * (n / 3)) : kind === 2 ? Math.floor(u() * 4) : kind === 5 ? i * 0.1 : i;
     const drift = seed % 3 === 0 ? 0.01 * xi : seed % 3 === 1 ? -0.003 * xi : 0;
     let yi = 100 + drift + 5 * z();
-    if (kind === 3) yi = Math.round(yi); // heavy ties in y: many exact zero slopes
-    else if (kind === 4) yi = u() < 0.7 ? 0 : Math.round(u() * 3); // mostly zeros (a count metric)
+    if (kind === 3)
+      yi = Math.round(yi); // heavy ties in y: many exact zero slopes
+    else if (kind === 4)
+      yi = u() < 0.7 ? 0 : Math.round(u() * 3); // mostly zeros (a count metric)
     else yi = Math.round(yi * 1000) / 1000; // values as netab stores them
     x.push(xi);
     y.push(yi);
@@ -58,9 +60,22 @@ describe('theilSenSlope by selection', () => {
 
   it('handles constant y, constant x and two points', () => {
     const x = Array.from({ length: 3000 }, (_, i) => i);
-    expect(Object.is(theilSenSlope(x, x.map(() => 7)), 0)).toBe(true);
+    expect(
+      Object.is(
+        theilSenSlope(
+          x,
+          x.map(() => 7),
+        ),
+        0,
+      ),
+    ).toBe(true);
     expect(theilSenSlope(x, x)).toBe(1);
-    expect(theilSenSlope(x.map(() => 1), x)).toBeNaN();
+    expect(
+      theilSenSlope(
+        x.map(() => 1),
+        x,
+      ),
+    ).toBeNaN();
     expect(theilSenSelected([0, 1], [1, 3])).toBe(2);
     expect(theilSenSelected([0, 0], [1, 3])).toBeNaN();
   });

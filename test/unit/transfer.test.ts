@@ -82,7 +82,16 @@ describe('size distribution (seeded)', () => {
 
   it('rejects an empty list, zero total weight and bad entries', () => {
     expect(() => sampleSizes([], 1, 1)).toThrow('no sizes');
-    expect(() => sampleSizes([{ bytes: 1, weight: 0 }, { bytes: 2, weight: 0 }], 1, 1)).toThrow('sum to 0');
+    expect(() =>
+      sampleSizes(
+        [
+          { bytes: 1, weight: 0 },
+          { bytes: 2, weight: 0 },
+        ],
+        1,
+        1,
+      ),
+    ).toThrow('sum to 0');
     expect(() => sampleSizes([{ bytes: 0, weight: 1 }], 1, 1)).toThrow('bad size entry');
   });
 });
@@ -99,7 +108,13 @@ describe('reductions', () => {
   const fct: ClientResult = {
     mode: 'fct',
     clock: 'hrtime',
-    transfers: [1, 2, 3, 4, 100].map((f, i) => ({ bytes: 1000 * (i + 1), connectMs: 10 + i, ttfbMs: f / 2, fctMs: f, totalMs: f + 10 + i })),
+    transfers: [1, 2, 3, 4, 100].map((f, i) => ({
+      bytes: 1000 * (i + 1),
+      connectMs: 10 + i,
+      ttfbMs: f / 2,
+      fctMs: f,
+      totalMs: f + 10 + i,
+    })),
   };
 
   it('fct: fct_p50, fct_p99, ttfb_p50, retrans and per-transfer series', () => {
@@ -111,21 +126,37 @@ describe('reductions', () => {
       ttfb: [0.5, 1, 1.5, 2, 50],
       connect: [10, 11, 12, 13, 14],
     });
-    expect(out.extra).toMatchObject({ transfers: 5, bytes: 15000, fctMean: 22, connectP50: 12, totalP50: 15, outSegs: 100, retransSegs: 2 });
+    expect(out.extra).toMatchObject({
+      transfers: 5,
+      bytes: 15000,
+      fctMean: 22,
+      connectP50: 12,
+      totalP50: 15,
+      outSegs: 100,
+      retransSegs: 2,
+    });
     expect(() => reduceFct({ mode: 'fct', clock: 'hrtime', error: 'ECONNREFUSED connect' })).toThrow('transfer client: ECONNREFUSED');
   });
 
   it('rr: rr_p50, rr_p99', () => {
-    const r: ClientResult = { mode: 'rr', clock: 'hrtime', connectMs: 100, exchanges: [101, 102, 100, 150].map((l) => ({ latencyMs: l, ttfbMs: l - 1 })) };
+    const r: ClientResult = {
+      mode: 'rr',
+      clock: 'hrtime',
+      connectMs: 100,
+      exchanges: [101, 102, 100, 150].map((l) => ({ latencyMs: l, ttfbMs: l - 1 })),
+    };
     const out = reduceRr(r);
     expect(out.metrics).toEqual({ rr_p50: 101.5, rr_p99: 148.56, retrans: null });
     expect(out.series).toEqual({ rr: [101, 102, 100, 150] });
     expect(out.extra).toMatchObject({ exchanges: 4, connectMs: 100, ttfbP50: 100.5, rrMean: 113.25 });
   });
 
-  it('pageload: plt is the mean over the trial\'s page loads', () => {
+  it("pageload: plt is the mean over the trial's page loads", () => {
     const page = (plt: number) => ({ pltMs: plt, connectMs: [100, 101, 102], objects: [] });
-    const out = reducePageload({ mode: 'pageload', clock: 'hrtime', pages: [page(200), page(230), page(215.5)] }, { outSegs: 40, retransSegs: 0 });
+    const out = reducePageload(
+      { mode: 'pageload', clock: 'hrtime', pages: [page(200), page(230), page(215.5)] },
+      { outSegs: 40, retransSegs: 0 },
+    );
     expect(out.metrics).toEqual({ plt: 215.167, retrans: 0 });
     expect(out.series).toEqual({ plt: [200, 230, 215.5] });
     expect(out.extra).toMatchObject({ pages: 3, pltP50: 215.5, connectionsPerPage: 3, connectP50: 101 });
@@ -159,9 +190,24 @@ describe('compete', () => {
   const run: IperfRun = {
     server_output_json: {
       intervals: [
-        { streams: [{ socket: 5, start: 0, end: 0.5, bytes: 1000 }, { socket: 7, start: 0, end: 0.5, bytes: 0 }] },
-        { streams: [{ socket: 5, start: 0.5, end: 1, bytes: 2000 }, { socket: 7, start: 0.5, end: 1, bytes: 0 }] },
-        { streams: [{ socket: 5, start: 1, end: 1.5, bytes: 3000 }, { socket: 7, start: 1, end: 1.5, bytes: 1000 }] },
+        {
+          streams: [
+            { socket: 5, start: 0, end: 0.5, bytes: 1000 },
+            { socket: 7, start: 0, end: 0.5, bytes: 0 },
+          ],
+        },
+        {
+          streams: [
+            { socket: 5, start: 0.5, end: 1, bytes: 2000 },
+            { socket: 7, start: 0.5, end: 1, bytes: 0 },
+          ],
+        },
+        {
+          streams: [
+            { socket: 5, start: 1, end: 1.5, bytes: 3000 },
+            { socket: 7, start: 1, end: 1.5, bytes: 1000 },
+          ],
+        },
       ],
     },
     end: { streams: [{ receiver: { bytes: 6000, bits_per_second: 32000 } }, { receiver: { bytes: 1000, bits_per_second: 5333 } }] },

@@ -72,7 +72,13 @@ describe('kernel helpers', () => {
   it('parses modprobe --show-depends output in order', () => {
     const out = 'insmod /r/lib/modules/v/kernel/fs/netfs/netfs.ko \ninsmod /r/x/9pnet.ko opt=1\nbuiltin crc32c\ninsmod /r/x/9p.ko\n';
     expect(parseShowDepends(out)).toEqual(['/r/lib/modules/v/kernel/fs/netfs/netfs.ko', '/r/x/9pnet.ko', '/r/x/9p.ko']);
-    expect(mergeOrdered([['a', 'b'], ['b', 'c'], ['a', 'd']])).toEqual(['a', 'b', 'c', 'd']);
+    expect(
+      mergeOrdered([
+        ['a', 'b'],
+        ['b', 'c'],
+        ['a', 'd'],
+      ]),
+    ).toEqual(['a', 'b', 'c', 'd']);
   });
 
   it("reads linux-image-amd64's dependency", () => {
@@ -142,11 +148,36 @@ describe('guest run protocol', () => {
   it('gives the guest a clean env with the host PATH (modprobe shim first), caller values last', () => {
     expect(guestEnv({ PATH: '/x' }, {}).PATH).toBe('/run/netab/bin:/x');
     const e = guestEnv({ FOO: 'bar', HOME: '/custom' }, { PATH: '/host/bin:/usr/bin', SECRET: 's', LANG: 'C.UTF-8' });
-    expect(e).toEqual({ PATH: '/run/netab/bin:/host/bin:/usr/bin', HOME: '/custom', USER: 'root', LOGNAME: 'root', LANG: 'C.UTF-8', NETAB_IN_VM: '1', FOO: 'bar' });
+    expect(e).toEqual({
+      PATH: '/run/netab/bin:/host/bin:/usr/bin',
+      HOME: '/custom',
+      USER: 'root',
+      LOGNAME: 'root',
+      LANG: 'C.UTF-8',
+      NETAB_IN_VM: '1',
+      FOO: 'bar',
+    });
   });
 
   it('round-trips awkward argv/env values through the files and the guest sh snippet', async () => {
-    const argv = ['printf', '%s\\0', 'a b', "it's", '"q"', '$(touch /tmp/netab-pwned)', '`id`', 'x\\ny', 'tail\n\n', '\ttab', ' lead', '-', '', '*', 'ünï ☃', 'trail.'];
+    const argv = [
+      'printf',
+      '%s\\0',
+      'a b',
+      "it's",
+      '"q"',
+      '$(touch /tmp/netab-pwned)',
+      '`id`',
+      'x\\ny',
+      'tail\n\n',
+      '\ttab',
+      ' lead',
+      '-',
+      '',
+      '*',
+      'ünï ☃',
+      'trail.',
+    ];
     const env = { FOO: 'x y "z" $HOME', MULTI: 'l1\nl2\n', EMPTY: '' };
     const ctl = join(dir, 'ctl');
     await writeControlFiles(ctl, { workDir: '/w', cwd: '/tmp/some dir', argv, env });

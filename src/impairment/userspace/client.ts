@@ -47,7 +47,10 @@ export class RelayClient {
       onLine: (l) => this.onLine(l),
       onStderrLine: opts.onStderr,
     });
-    const t = setTimeout(() => this.readyReject(new Error(`relay in ${netns} not ready after ${opts.readyTimeoutMs ?? 10000} ms`)), opts.readyTimeoutMs ?? 10000);
+    const t = setTimeout(
+      () => this.readyReject(new Error(`relay in ${netns} not ready after ${opts.readyTimeoutMs ?? 10000} ms`)),
+      opts.readyTimeoutMs ?? 10000,
+    );
     void this.ready.then(
       () => clearTimeout(t),
       () => clearTimeout(t),

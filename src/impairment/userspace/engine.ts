@@ -42,8 +42,44 @@ export class UserspaceEngine implements LinkEngine {
     await run(['ip', '-n', L, 'link', 'set', 'lo', 'up']);
     const u = underlay(j);
     const ua = `u${j}`;
-    await run(['ip', 'link', 'add', ua, 'netns', a.ns, 'mtu', String(UNDERLAY_MTU), 'type', 'veth', 'peer', 'name', 'ua', 'netns', L, 'mtu', String(UNDERLAY_MTU)]);
-    await run(['ip', 'link', 'add', 'ub', 'netns', L, 'mtu', String(UNDERLAY_MTU), 'type', 'veth', 'peer', 'name', ua, 'netns', b.ns, 'mtu', String(UNDERLAY_MTU)]);
+    await run([
+      'ip',
+      'link',
+      'add',
+      ua,
+      'netns',
+      a.ns,
+      'mtu',
+      String(UNDERLAY_MTU),
+      'type',
+      'veth',
+      'peer',
+      'name',
+      'ua',
+      'netns',
+      L,
+      'mtu',
+      String(UNDERLAY_MTU),
+    ]);
+    await run([
+      'ip',
+      'link',
+      'add',
+      'ub',
+      'netns',
+      L,
+      'mtu',
+      String(UNDERLAY_MTU),
+      'type',
+      'veth',
+      'peer',
+      'name',
+      ua,
+      'netns',
+      b.ns,
+      'mtu',
+      String(UNDERLAY_MTU),
+    ]);
     const plumb: [string, string, string][] = [
       [a.ns, ua, `${u.a}/30`],
       [L, 'ua', `${u.la}/30`],
@@ -61,8 +97,27 @@ export class UserspaceEngine implements LinkEngine {
     ];
     for (const [end, local, remote] of vx) {
       await run([
-        'ip', '-n', end.ns, 'link', 'add', end.ifname, 'mtu', '1500', 'type', 'vxlan', 'id', String(100 + j),
-        'local', local, 'remote', remote, 'dstport', String(VXLAN_PORT), 'dev', ua, 'nolearning',
+        'ip',
+        '-n',
+        end.ns,
+        'link',
+        'add',
+        end.ifname,
+        'mtu',
+        '1500',
+        'type',
+        'vxlan',
+        'id',
+        String(100 + j),
+        'local',
+        local,
+        'remote',
+        remote,
+        'dstport',
+        String(VXLAN_PORT),
+        'dev',
+        ua,
+        'nolearning',
       ]);
       await run(['ip', '-n', end.ns, 'addr', 'add', end.addr, 'dev', end.ifname]);
       await run(['ip', '-n', end.ns, 'link', 'set', end.ifname, 'up']);

@@ -172,14 +172,37 @@ export function validateImpairment(i: unknown, where: string): LinkImpairment {
   if (typeof i !== 'object' || Array.isArray(i)) throw new Error(`${where} must be an object`);
   const o = i as Record<string, unknown>;
   const known = new Set([
-    'delayMs', 'jitterMs', 'jitterCorrelation', 'distribution', 'loss', 'lossCorrelation', 'gemodel', 'reorder',
-    'reorderCorrelation', 'reorderGap', 'duplicate', 'duplicateCorrelation', 'corrupt', 'corruptCorrelation', 'rateBps',
+    'delayMs',
+    'jitterMs',
+    'jitterCorrelation',
+    'distribution',
+    'loss',
+    'lossCorrelation',
+    'gemodel',
+    'reorder',
+    'reorderCorrelation',
+    'reorderGap',
+    'duplicate',
+    'duplicateCorrelation',
+    'corrupt',
+    'corruptCorrelation',
+    'rateBps',
     'bufferBytes',
   ]);
   for (const k of Object.keys(o)) if (!known.has(k)) throw new Error(`${where}.${k}: unknown field`);
   nonneg(`${where}.delayMs`, o.delayMs);
   nonneg(`${where}.jitterMs`, o.jitterMs);
-  for (const k of ['jitterCorrelation', 'loss', 'lossCorrelation', 'reorder', 'reorderCorrelation', 'duplicate', 'duplicateCorrelation', 'corrupt', 'corruptCorrelation'])
+  for (const k of [
+    'jitterCorrelation',
+    'loss',
+    'lossCorrelation',
+    'reorder',
+    'reorderCorrelation',
+    'duplicate',
+    'duplicateCorrelation',
+    'corrupt',
+    'corruptCorrelation',
+  ])
     prob(`${where}.${k}`, o[k]);
   if (o.distribution !== undefined && !DISTS.includes(o.distribution as JitterDistribution))
     throw new Error(`${where}.distribution must be one of ${DISTS.join(', ')}`);
@@ -204,7 +227,8 @@ function endpoint(v: unknown, where: string): RelayEndpoint {
   if (typeof v !== 'object' || v === null) throw new Error(`${where} must be {listen, peer, port?}`);
   const e = v as Record<string, unknown>;
   for (const k of ['listen', 'peer'])
-    if (typeof e[k] !== 'string' || !/^\d{1,3}(\.\d{1,3}){3}$/.test(e[k] as string)) throw new Error(`${where}.${k} must be an IPv4 address`);
+    if (typeof e[k] !== 'string' || !/^\d{1,3}(\.\d{1,3}){3}$/.test(e[k] as string))
+      throw new Error(`${where}.${k} must be an IPv4 address`);
   if (e.port !== undefined && (!Number.isInteger(e.port) || (e.port as number) < 1 || (e.port as number) > 65535))
     throw new Error(`${where}.port must be a UDP port`);
   return { listen: e.listen as string, peer: e.peer as string, port: (e.port as number | undefined) ?? VXLAN_PORT };

@@ -64,39 +64,41 @@ export function newDirection(
  */
 export function directionStats(d: Direction, w: Float64Array, wBase: Float64Array, ctrl: Int32Array, warnings: string[]): DirectionStats {
   const late = (dir: 0 | 1, k: number) => w[dir * W_DIR_STRIDE + k]! - wBase[dir * W_DIR_STRIDE + k]!;
-    const c = d.model.counters;
-    const base = d.index * W_DIR_STRIDE;
-    const hist = new Float64Array(W_DIR_STRIDE - W_HIST);
-    for (let i = 0; i < hist.length; i++) hist[i] = w[base + W_HIST + i]! - wBase[base + W_HIST + i]!;
-    const lateMax = Atomics.load(ctrl, C_LATE_MAX + d.index) / 1e4;
-    const latenessMs = summarise(hist, 0, late(d.index, W_LATE_SUM_MS), lateMax);
-    const kernel = Math.max(0, d.kernelDropsLast - d.kernelDropsBase);
-    const s: DirectionStats = {
-      packetsIn: d.packetsIn,
-      bytesIn: d.bytesIn,
-      packetsOut: late(d.index, W_PACKETS),
-      bytesOut: late(d.index, W_BYTES),
-      drops: { loss: c.dropsLoss, queue: c.dropsQueue, relay: d.relayDrops + late(d.index, W_ERRORS), kernel },
-      foreign: d.foreign,
-      duplicates: c.duplicates,
-      reorders: c.reorders,
-      outOfOrder: c.outOfOrder,
-      corruptions: c.corruptions,
-      queueDelayMs: d.model.queueDelay.summary(),
-      latenessMs,
-      earlySends: late(d.index, W_EARLY),
-      maxBacklogBytes: c.maxBacklogBytes,
-      socket: {
-        rxQueueMaxBytes: d.rxQueueMax,
-        rxQueueBytes: d.rxQueueLast,
-        samples: d.samples,
-        samplesBacklogged: d.samplesBacklogged,
-      },
-    };
-    if (latenessMs.count > 0 && latenessMs.p99 > 1) warnings.push(`${d.name}: send lateness p99 ${latenessMs.p99} ms > 1 ms`);
-    if (kernel > 0) warnings.push(`${d.name}: ${kernel} datagrams dropped by the kernel (relay receive buffer full)`);
-    if (s.drops.relay > 0) warnings.push(`${d.name}: ${s.drops.relay} datagrams dropped inside the relay`);
-    if (d.samples >= 10 && d.samplesBacklogged / d.samples > 0.5)
-      warnings.push(`${d.name}: receive queue non-empty in ${Math.round((100 * d.samplesBacklogged) / d.samples)} % of samples (relay short of CPU)`);
-    return s;
+  const c = d.model.counters;
+  const base = d.index * W_DIR_STRIDE;
+  const hist = new Float64Array(W_DIR_STRIDE - W_HIST);
+  for (let i = 0; i < hist.length; i++) hist[i] = w[base + W_HIST + i]! - wBase[base + W_HIST + i]!;
+  const lateMax = Atomics.load(ctrl, C_LATE_MAX + d.index) / 1e4;
+  const latenessMs = summarise(hist, 0, late(d.index, W_LATE_SUM_MS), lateMax);
+  const kernel = Math.max(0, d.kernelDropsLast - d.kernelDropsBase);
+  const s: DirectionStats = {
+    packetsIn: d.packetsIn,
+    bytesIn: d.bytesIn,
+    packetsOut: late(d.index, W_PACKETS),
+    bytesOut: late(d.index, W_BYTES),
+    drops: { loss: c.dropsLoss, queue: c.dropsQueue, relay: d.relayDrops + late(d.index, W_ERRORS), kernel },
+    foreign: d.foreign,
+    duplicates: c.duplicates,
+    reorders: c.reorders,
+    outOfOrder: c.outOfOrder,
+    corruptions: c.corruptions,
+    queueDelayMs: d.model.queueDelay.summary(),
+    latenessMs,
+    earlySends: late(d.index, W_EARLY),
+    maxBacklogBytes: c.maxBacklogBytes,
+    socket: {
+      rxQueueMaxBytes: d.rxQueueMax,
+      rxQueueBytes: d.rxQueueLast,
+      samples: d.samples,
+      samplesBacklogged: d.samplesBacklogged,
+    },
+  };
+  if (latenessMs.count > 0 && latenessMs.p99 > 1) warnings.push(`${d.name}: send lateness p99 ${latenessMs.p99} ms > 1 ms`);
+  if (kernel > 0) warnings.push(`${d.name}: ${kernel} datagrams dropped by the kernel (relay receive buffer full)`);
+  if (s.drops.relay > 0) warnings.push(`${d.name}: ${s.drops.relay} datagrams dropped inside the relay`);
+  if (d.samples >= 10 && d.samplesBacklogged / d.samples > 0.5)
+    warnings.push(
+      `${d.name}: receive queue non-empty in ${Math.round((100 * d.samplesBacklogged) / d.samples)} % of samples (relay short of CPU)`,
+    );
+  return s;
 }

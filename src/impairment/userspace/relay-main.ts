@@ -103,7 +103,7 @@ async function main(): Promise<void> {
   await relay.start(fatal);
   if (exiting) return;
   started = true;
-  process.stdout.write(READY_LINE + "\n");
+  process.stdout.write(READY_LINE + '\n');
   for (const l of pending.splice(0)) handle(l);
 }
 

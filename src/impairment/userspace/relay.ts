@@ -41,7 +41,6 @@ import {
   type SharedViews,
 } from './shared.js';
 
-
 export class Relay {
   private readonly cfg: ResolvedRelayConfig;
   private readonly originNs = process.hrtime.bigint();
@@ -110,8 +109,7 @@ export class Relay {
         if (m.type === 'ready') {
           this.senderTid = m.tid ?? null;
           resolve();
-        }
-        else if (m.type === 'error') {
+        } else if (m.type === 'error') {
           const err = new Error(m.message ?? 'sender thread error');
           reject(err);
           this.onFatal(err);
@@ -165,7 +163,9 @@ export class Relay {
     for (const tid of tids) {
       const r = await run(['chrt', '-f', '-p', String(prio), String(tid)], { reject: false, timeoutMs: 5000 });
       if (r.exitCode !== 0) {
-        process.stderr.write(`relay: could not make thread ${tid} SCHED_FIFO ${prio} (${r.stderr.trim() || r.exitCode}); running at nice ${this.cfg.nice}\n`);
+        process.stderr.write(
+          `relay: could not make thread ${tid} SCHED_FIFO ${prio} (${r.stderr.trim() || r.exitCode}); running at nice ${this.cfg.nice}\n`,
+        );
         return;
       }
     }

@@ -118,7 +118,4 @@ export interface SenderInit {
   nice: number | null;
 }
 
-export const nowFrom =
-  (origin: bigint) =>
-  (): number =>
-    Number(process.hrtime.bigint() - origin);
+export const nowFrom = (origin: bigint) => (): number => Number(process.hrtime.bigint() - origin);

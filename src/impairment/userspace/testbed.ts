@@ -111,7 +111,29 @@ export class Testbed {
       [nsB, TB.b.underlay, TB.lb, 'b0', TB.b.overlay],
     ];
     for (const [ns, local, remote, dev, addr] of vx) {
-      await run(['ip', '-n', ns, 'link', 'add', 'vx0', 'mtu', '1500', 'type', 'vxlan', 'id', '42', 'local', local, 'remote', remote, 'dstport', '4789', 'dev', dev, 'nolearning']);
+      await run([
+        'ip',
+        '-n',
+        ns,
+        'link',
+        'add',
+        'vx0',
+        'mtu',
+        '1500',
+        'type',
+        'vxlan',
+        'id',
+        '42',
+        'local',
+        local,
+        'remote',
+        remote,
+        'dstport',
+        '4789',
+        'dev',
+        dev,
+        'nolearning',
+      ]);
       await run(['ip', '-n', ns, 'addr', 'add', `${addr}/30`, 'dev', 'vx0']);
       await run(['ip', '-n', ns, 'link', 'set', 'vx0', 'up']);
       await run(['ethtool', '-K', 'vx0', 'tx', 'off', 'tso', 'off', 'gso', 'off', 'gro', 'off'], { netns: ns });

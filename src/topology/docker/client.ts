@@ -35,10 +35,7 @@ export interface EngineInfo {
 export async function pingDocker(d: Docker = dockerClient(), timeoutMs = 5000): Promise<EngineInfo> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, rej) => {
-    timer = setTimeout(
-      () => rej(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })),
-      timeoutMs,
-    );
+    timer = setTimeout(() => rej(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })), timeoutMs);
   });
   try {
     const v = await call('reach the Docker engine', Promise.race([d.version(), timeout]));

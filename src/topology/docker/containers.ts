@@ -64,7 +64,13 @@ export async function createContainers(
 }
 
 /** Attach each container's network namespace as its plan's netns name; lo up, no IPv6. */
-export async function attachNamespaces(d: Docker, plans: Plan[], containers: DockerContainer[], resources: Resources, attached: string[]): Promise<void> {
+export async function attachNamespaces(
+  d: Docker,
+  plans: Plan[],
+  containers: DockerContainer[],
+  resources: Resources,
+  attached: string[],
+): Promise<void> {
   const byRole = new Map(containers.map((c) => [c.role, c]));
   for (const p of plans) {
     const c = byRole.get(p.role)!;
@@ -74,14 +80,19 @@ export async function attachNamespaces(d: Docker, plans: Plan[], containers: Doc
     if (r.exitCode !== 0) {
       attached.pop();
       // the container may have died between inspect and attach
-      const info = await d.getContainer(c.id).inspect().catch(() => null);
+      const info = await d
+        .getContainer(c.id)
+        .inspect()
+        .catch(() => null);
       if (info && !info.State.Running) await exitedEarly(d, c.id, p);
       throw new DockerError(`cannot attach the namespace of ${p.name} (pid ${c.pid}) as ${p.ns}: ${r.stderr.trim()}`);
     }
     await run(['ip', '-n', p.ns, 'link', 'set', 'lo', 'up']);
-    await run(['sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'], { netns: p.ns, reject: false });
+    await run(['sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'], {
+      netns: p.ns,
+      reject: false,
+    });
   }
-
 }
 
 /** Detach the namespaces (last attached first). */

@@ -36,7 +36,9 @@ export function dockerMessage(e: unknown): string {
 
 export function isUnreachable(e: unknown): boolean {
   const code = (e as DockerodeError)?.code;
-  return code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'EACCES' || code === 'ECONNRESET' || code === 'ETIMEDOUT' || code === 'EPIPE';
+  return (
+    code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'EACCES' || code === 'ECONNRESET' || code === 'ETIMEDOUT' || code === 'EPIPE'
+  );
 }
 
 export function dockerHostDescription(): string {

@@ -71,7 +71,12 @@ async function leftovers(d: Docker): Promise<RunLeftovers[]> {
 
 async function attachedNamespaces(): Promise<Set<string>> {
   const r = await run(['ip', 'netns', 'list'], { reject: false });
-  return new Set(r.stdout.split('\n').map((l) => l.trim().split(/\s+/)[0] ?? '').filter(Boolean));
+  return new Set(
+    r.stdout
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/)[0] ?? '')
+      .filter(Boolean),
+  );
 }
 
 async function sweep(d: Docker, opts: { force: boolean; log: (s: string) => void }): Promise<string[]> {
@@ -147,7 +152,10 @@ export async function dockerGc(opts: DockerGcOptions = {}): Promise<string[]> {
 /** The sweep at the start of a docker testbed: dead runs only, never fatal. */
 export async function sweepDeadRuns(d: Docker, log: (s: string) => void): Promise<string[]> {
   try {
-    return await sweep(d, { force: false, log: (s) => (s.startsWith('removed ') ? log(`docker: leftover of a crashed run ${s}`) : undefined) });
+    return await sweep(d, {
+      force: false,
+      log: (s) => (s.startsWith('removed ') ? log(`docker: leftover of a crashed run ${s}`) : undefined),
+    });
   } catch (e) {
     log(`docker: sweeping leftovers of crashed runs failed: ${dockerMessage(e)}`);
     return [];

@@ -206,15 +206,12 @@ export async function buildEndpointImage(
   await call(`import the endpoint image ${tag}`, async () => {
     const stream = await d.importImage(Readable.from([tar]), { repo, tag: version, changes } as object);
     await new Promise<void>((resolve, reject) => {
-      d.modem.followProgress(
-        stream,
-        (err: Error | null, out: { error?: string; errorDetail?: { message?: string } }[]) => {
-          const bad = out?.find((o) => o.error || o.errorDetail);
-          if (err) reject(err);
-          else if (bad) reject(new Error(bad.errorDetail?.message ?? bad.error));
-          else resolve();
-        },
-      );
+      d.modem.followProgress(stream, (err: Error | null, out: { error?: string; errorDetail?: { message?: string } }[]) => {
+        const bad = out?.find((o) => o.error || o.errorDetail);
+        if (err) reject(err);
+        else if (bad) reject(new Error(bad.errorDetail?.message ?? bad.error));
+        else resolve();
+      });
     });
   });
   const info = await imagePresent(tag, d);
@@ -245,7 +242,12 @@ export async function endpointImageStatus(d: Docker = dockerClient()): Promise<D
     const i = await inspectImage(d, tag);
     if (i) lines.push(`docker: endpoint image ${tag} present (${i.id.slice(7, 19)}, ${(i.sizeBytes / 1e6).toFixed(1)} MB)`);
     else lines.push(`docker: endpoint image ${tag} not built yet (built on first docker run, or \`netab docker build-image\`)`);
-    return { engine, image: i ? { tag, present: true, id: i.id, sizeBytes: i.sizeBytes, created: i.created } : { tag, present: false }, lines, ok: true };
+    return {
+      engine,
+      image: i ? { tag, present: true, id: i.id, sizeBytes: i.sizeBytes, created: i.created } : { tag, present: false },
+      lines,
+      ok: true,
+    };
   } catch (e) {
     const error = dockerMessage(e);
     lines.push(`docker: cannot inspect ${tag}: ${error}`);

@@ -22,7 +22,15 @@ import { offloadsOff } from '../links.js';
 import { ARM_HOSTS, createRouterLinks, installRouterRoutes, nsName, routerOf } from '../plan.js';
 import type { Arm, Host, Role, Testbed, TestbedRequest, TopologyBackend } from '../types.js';
 import { dockerClient, pingDocker, type Docker } from './client.js';
-import { attachNamespaces, createContainers, detachNamespaces, devWithAddr, removeContainers, waitServers, type DockerContainer } from './containers.js';
+import {
+  attachNamespaces,
+  createContainers,
+  detachNamespaces,
+  devWithAddr,
+  removeContainers,
+  waitServers,
+  type DockerContainer,
+} from './containers.js';
 import { DockerError } from './errors.js';
 import { markRunLive, sweepDeadRuns, unmarkRunLive } from './gc.js';
 import { buildEndpointImage, endpointImageTag, imagePresent } from './image.js';
@@ -33,7 +41,14 @@ import { dockerHostSubnet, dockerSysctlsFor, planContainers, type DockerScenario
 export { DockerError } from './errors.js';
 export { dockerClient, pingDocker } from './client.js';
 export { dockerGc } from './gc.js';
-export { buildEndpointImage, dockerBuildImageCommand, endpointImageStatus, endpointImageTag, ENDPOINT_HTTP_COMMAND, ENDPOINT_HTTP_PORT } from './image.js';
+export {
+  buildEndpointImage,
+  dockerBuildImageCommand,
+  endpointImageStatus,
+  endpointImageTag,
+  ENDPOINT_HTTP_COMMAND,
+  ENDPOINT_HTTP_PORT,
+} from './image.js';
 export { dockerSysctlsFor } from './plan.js';
 
 export const dockerBackend: TopologyBackend = {
@@ -78,13 +93,24 @@ export async function createDockerTestbed(req: TestbedRequest, opts: DockerTestb
   // images first: nothing is created when one is missing
   const defaultImage = endpointImageTag();
   const hostImage = ep.image ?? defaultImage;
-  await ensureImages(d, defaultImage, [hostImage, ...(ep.receiver ? [ep.receiver.image] : []), ...(ep.sender ? [ep.sender.image] : [])], log);
+  await ensureImages(
+    d,
+    defaultImage,
+    [hostImage, ...(ep.receiver ? [ep.receiver.image] : []), ...(ep.sender ? [ep.sender.image] : [])],
+    log,
+  );
 
   // undo steps, registered before anything exists; they also find by label what a failed call left
   const containerIds: string[] = [];
   const networks: DockerNetwork[] = [];
   const attached: string[] = [];
-  resources.defer(`remove Docker networks of run ${runId}`, () => removeNetworks(d, runId, networks.map((n) => n.id)));
+  resources.defer(`remove Docker networks of run ${runId}`, () =>
+    removeNetworks(
+      d,
+      runId,
+      networks.map((n) => n.id),
+    ),
+  );
   resources.defer(`remove Docker containers of run ${runId}`, () => removeContainers(d, runId, containerIds));
   resources.defer(`detach namespaces of run ${runId}`, () => detachNamespaces(attached));
 

@@ -44,7 +44,8 @@ export async function createNetworks(
 ): Promise<number> {
   // skip slots whose subnets Docker already holds (a concurrent docker run), retry on a lost race
   const taken = new Set<string>();
-  for (const n of await call('list Docker networks', d.listNetworks())) for (const c of n.IPAM?.Config ?? []) if (c.Subnet) taken.add(c.Subnet);
+  for (const n of await call('list Docker networks', d.listNetworks()))
+    for (const c of n.IPAM?.Config ?? []) if (c.Subnet) taken.add(c.Subnet);
   for (let slot = 0; slot < MAX_SLOTS; slot++) {
     if (ARM_HOSTS.some((_, i) => taken.has(dockerHostSubnet(i, slot).net))) continue;
     // the four networks in parallel; every call settles before a failure is acted on
@@ -77,7 +78,10 @@ export async function createNetworks(
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (!failed) {
       created.push(...results.map((r) => (r as PromiseFulfilledResult<DockerNetwork>).value));
-      if (slot > 0) log(`docker: host subnets 198.18.${slot * ARM_HOSTS.length}-${slot * ARM_HOSTS.length + ARM_HOSTS.length - 1}.0/24 (lower ones are in use)`);
+      if (slot > 0)
+        log(
+          `docker: host subnets 198.18.${slot * ARM_HOSTS.length}-${slot * ARM_HOSTS.length + ARM_HOSTS.length - 1}.0/24 (lower ones are in use)`,
+        );
       return slot;
     }
     const got = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.id] : []));
@@ -92,4 +96,3 @@ export async function createNetworks(
   }
   throw new DockerError(`no free host subnets in 198.18.0.0/16 for the Docker networks (${MAX_SLOTS} concurrent runs?): run \`netab gc\``);
 }
-

@@ -76,7 +76,8 @@ export async function gc(opts: { force?: boolean; log?: (s: string) => void } = 
   }
   for (const r of removed) log(`removed ${r}`);
   const foreign = (await listNamespaces()).filter((n) => NS_RE.test(n) && !owned.has(n));
-  for (const ns of foreign) log(`namespace ${ns} looks like netab's but no run recorded it: left alone (\`ip netns delete ${ns}\` if it is a leftover)`);
+  for (const ns of foreign)
+    log(`namespace ${ns} looks like netab's but no run recorded it: left alone (\`ip netns delete ${ns}\` if it is a leftover)`);
   return removed;
 }
 

@@ -53,20 +53,36 @@ export async function createTestbed(req: TestbedRequest): Promise<Testbed> {
       const sn = hostSubnet(i);
       await run(['ip', 'link', 'add', `h${i}`, 'netns', rns, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
       await settleAll<unknown>([
-        runBatch('ip', [
-          ['ip', 'addr', 'add', `${sn.router}/24`, 'dev', `h${i}`],
-          ['ip', 'link', 'set', `h${i}`, 'up'],
-        ], { netns: rns }),
-        runBatch('ip', [
-          ['ip', 'link', 'set', 'lo', 'up'],
-          ['ip', 'addr', 'add', `${sn.host}/24`, 'dev', 'eth0'],
-          ['ip', 'link', 'set', 'eth0', 'up'],
-          ['ip', 'route', 'add', 'default', 'via', sn.router, 'dev', 'eth0'],
-        ], { netns: ns }),
+        runBatch(
+          'ip',
+          [
+            ['ip', 'addr', 'add', `${sn.router}/24`, 'dev', `h${i}`],
+            ['ip', 'link', 'set', `h${i}`, 'up'],
+          ],
+          { netns: rns },
+        ),
+        runBatch(
+          'ip',
+          [
+            ['ip', 'link', 'set', 'lo', 'up'],
+            ['ip', 'addr', 'add', `${sn.host}/24`, 'dev', 'eth0'],
+            ['ip', 'link', 'set', 'eth0', 'up'],
+            ['ip', 'route', 'add', 'default', 'via', sn.router, 'dev', 'eth0'],
+          ],
+          { netns: ns },
+        ),
         offloadsOff(ns, 'eth0'),
         offloadsOff(rns, `h${i}`),
       ]);
-      const host: Host = { arm: h.arm === 'peer' ? 'control' : h.arm, role: h.role, ns, addr: sn.host, gateway: sn.router, dev: 'eth0', router };
+      const host: Host = {
+        arm: h.arm === 'peer' ? 'control' : h.arm,
+        role: h.role,
+        ns,
+        addr: sn.host,
+        gateway: sn.router,
+        dev: 'eth0',
+        router,
+      };
       return { h, host };
     }),
   );
