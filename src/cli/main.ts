@@ -3,7 +3,7 @@
  * Exit codes: 0 promote, 1 rollback, 2 invalid input or usage, 3 environment or infrastructure
  * error, 4 hold, 130 interrupted.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import * as api from '../api.js';
 import { EXIT, InputError } from '../errors.js';
 import type { Scenario } from '../scenario/model.js';

@@ -109,7 +109,7 @@ export async function run(argv: string[], opts: RunOptions = {}): Promise<RunRes
   return result;
 }
 
-const BATCH_TOKEN = /^[A-Za-z0-9_.:\/@%+=-]+$/;
+const BATCH_TOKEN = /^[A-Za-z0-9_.:/@%+=-]+$/;
 
 /**
  * Several `ip` (or `tc`) commands in one process: `ip [-n NS] -batch -`, the commands on stdin, one

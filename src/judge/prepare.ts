@@ -109,7 +109,7 @@ export function collectTrials(all: readonly TrialRecord[], scenarioId: string, s
   let superseded = 0;
   let warmup = 0;
   for (const r of all) {
-    if (!r || r.type !== 'trial' || r.scenario !== scenarioId) continue;
+    if (r?.type !== 'trial' || r.scenario !== scenarioId) continue;
     if (r.warmup) {
       warmup++;
       continue;
@@ -156,7 +156,7 @@ export interface MetricData {
   paired: Array<{ pair: number; control: number; canary: number }>;
 }
 
-function valueOf(t: ScenarioTrials, r: TrialRecord, spec: MetricSpec): number | DropReason {
+function metricValueOf(t: ScenarioTrials, r: TrialRecord, spec: MetricSpec): number | DropReason {
   const o = t.outcome.get(r);
   if (o === 'failed' || r.status !== 'ok') return 'failed trial';
   if (o === 'noData') return 'moved no data';
@@ -180,7 +180,7 @@ export function metricData(t: ScenarioTrials, spec: MetricSpec): MetricData {
     for (const a of ['control', 'canary'] as const) {
       const r = slot[a];
       if (!r) continue;
-      const v = valueOf(t, r, spec);
+      const v = metricValueOf(t, r, spec);
       const target = out[a];
       if (typeof v === 'number') {
         target.values.push(v);

@@ -14,8 +14,8 @@ export function escXml(value: unknown): string {
 
 /** Remove code points that are not allowed in XML 1.0 (C0 controls except tab/LF/CR, lone surrogates, U+FFFE/F). */
 export function stripInvalidXml(s: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
   return s.replace(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
     /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g,
     '',
   );

@@ -83,7 +83,7 @@ export function armProfiles(m: RunManifest): ArmProfiles {
   let firstId = '';
   for (const s of m.scenarios ?? []) {
     const sc = s.scenario as { control?: unknown; canary?: unknown; endpointSysctls?: Record<string, string> } | undefined;
-    if (!sc || !sc.canary || !sc.control)
+    if (!sc?.canary || !sc.control)
       throw new InputError(
         `manifest.json: scenario "${s.id}" records no control/canary tuning profiles (scenario.control, scenario.canary)`,
       );

@@ -4,7 +4,6 @@
  * (`netab schema > netab.schema.json`).
  */
 import { z } from 'zod/v4';
-import { FORBIDDEN_KEYS } from './source.js';
 import {
   Buffer,
   DelayTime,
@@ -16,7 +15,6 @@ import {
   RtoMinTime,
   Size,
   ToleranceTime,
-  time,
 } from './schema-units.js';
 import { CongestionControl, SAFE_NAME_RULE, SafeName, SysctlKey, Sysctls, label } from './schema-names.js';
 

@@ -236,11 +236,11 @@ function sampleSlopes(c: Ctx, L: number, H: number, want: number, maxDraws: numb
     st = (st + 0x6d2b79f5) | 0;
     let t = Math.imul(st ^ (st >>> 15), st | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    let a = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n) | 0;
+    const a = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n) | 0;
     st = (st + 0x6d2b79f5) | 0;
     t = Math.imul(st ^ (st >>> 15), st | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    let b = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n) | 0;
+    const b = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n) | 0;
     const xa = xs[a]!;
     const xb = xs[b]!;
     if (xa === xb) continue;

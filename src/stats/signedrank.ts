@@ -22,7 +22,7 @@
  * When the requested confidence cannot be reached (too few observations) the corresponding limit is
  * ±Infinity (R instead returns the extreme Walsh average with a warning).
  */
-import { midranks, sortNumbers, tieSum } from './ranks.js';
+import { midranks, tieSum } from './ranks.js';
 import { normCdf, normIsf, normSf } from './normal.js';
 import { assertFinite, assertFiniteNumber, assertOpenUnit } from './check.js';
 import { walshOrderStatistics } from './walsh.js';

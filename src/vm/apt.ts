@@ -13,6 +13,7 @@ export const isRoot = () => process.getuid?.() === 0;
 
 /** Which of `pkgs` dpkg doesn't list as installed. */
 export async function missingPackages(pkgs: string[] = REQUIRED_PACKAGES): Promise<string[]> {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax, not a template
   const r = await run(['dpkg-query', '-W', '-f', '${Package}\\t${db:Status-Abbrev}\\n', ...pkgs], { reject: false });
   const installed = new Set(
     r.stdout

@@ -17,7 +17,7 @@ export const CROSS_PORT = 5402;
 /** Inverse CDF of Pareto(xm, α) with mean m: xm = m(α-1)/α, x = xm / (1-u)^(1/α), u in [0, 1). */
 export function paretoSample(u: number, mean: number, shape: number): number {
   const xm = (mean * (shape - 1)) / shape;
-  return xm / Math.pow(1 - u, 1 / shape);
+  return xm / (1 - u) ** (1 / shape);
 }
 
 /**

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { netabCli, netabNamespaces, requirePrereqs } from '../helpers.js';
 
-const BIN = join(process.cwd(), 'bin', 'netab.js');
+const _BIN = join(process.cwd(), 'bin', 'netab.js');
 const dockerUp = spawnSync('docker', ['info'], { stdio: 'ignore' }).status === 0;
 if (!dockerUp && process.env.CI)
   throw new Error('docker integration tests need a running Docker engine under CI (scripts/docker-engine.mjs)');

@@ -69,7 +69,7 @@ async function ping(tb: Testbed, count: number, interval: string): Promise<Ping>
   return { sent: Number(m[1]), received: Number(m[2]), duplicates: Number(m[3] ?? 0), times, seqs };
 }
 
-function median(xs: number[]): number {
+function _median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const n = s.length;
   return n % 2 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;

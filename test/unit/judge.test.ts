@@ -220,7 +220,7 @@ describe('metric verdicts', () => {
   });
 
   it('ERROR for a required metric without values', () => {
-    const pairs = C8.map((c) => ({ control: { goodput: null, rtt_p50: 20 }, canary: { goodput: null, rtt_p50: 20 } }));
+    const pairs = C8.map((_c) => ({ control: { goodput: null, rtt_p50: 20 }, canary: { goodput: null, rtt_p50: 20 } }));
     const v = judgeOne(pairs);
     expect(v.scenarios[0]!.metrics[0]!.verdict).toBe('ERROR');
     expect(v.scenarios[0]!.verdict).toBe('ERROR');

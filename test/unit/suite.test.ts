@@ -18,7 +18,7 @@ describe('suites', () => {
     expect(suite.files).toEqual([`${SUITE}/a-lossy.yaml`, `${SUITE}/b-lossier.yaml`, `${SUITE}/c-longer.yaml`]);
     expect(suite.hash).toMatch(/^[0-9a-f]{16}$/);
     expect(scenarios[1]!.canary.cc).toBe('bbr');
-    expect(scenarios[1]!.trials).toEqual({ pairs: 5, warmup: 0, timeoutMs: 36600, replaceBudget: 0.25 });
+    expect(scenarios[1]!.trials).toEqual({ pairs: 6, warmup: 0, timeoutMs: 36600, replaceBudget: 0.25 });
     expect(scenarios[1]!.links.bottleneck!.forward.loss).toBe(0.05);
   });
 

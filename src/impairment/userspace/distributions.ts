@@ -60,7 +60,7 @@ function clip(x: number): number {
 
 /** netem/pareto.c before the s16 clip: Pareto(shape 3, scale 1) quantile at u, minus its mean 1.5, times 4/3. */
 function paretoRaw(u: number): number {
-  return (Math.pow(1 - u, -1 / 3) - 1.5) * (4 / 3);
+  return ((1 - u) ** (-1 / 3) - 1.5) * (4 / 3);
 }
 
 /** Standardised deviate for a uniform u in [0, 1); delay = mu + sigma * deviate. */

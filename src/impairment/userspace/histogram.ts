@@ -15,7 +15,7 @@ const R20 = [1, 1.12, 1.25, 1.4, 1.6, 1.8, 2, 2.24, 2.5, 2.8, 3.15, 3.55, 4, 4.5
 function buildEdges(): Float64Array {
   const edges: number[] = [];
   for (let exp = -3; exp < 5; exp++) {
-    const scale = Math.pow(10, exp);
+    const scale = 10 ** exp;
     for (const m of R20) edges.push(Number((m * scale).toPrecision(4)));
   }
   edges.push(1e5);
@@ -69,9 +69,18 @@ export function summarise(counts: ArrayLike<number>, offset: number, sum: number
       cum += c;
       const edge = Math.min(bucketUpperMs(i), max);
       buckets.push([i < HIST_EDGES_MS.length ? HIST_EDGES_MS[i]! : null, c]);
-      if (!got50 && cum >= t50) (p50 = edge), (got50 = true);
-      if (!got99 && cum >= t99) (p99 = edge), (got99 = true);
-      if (!got999 && cum >= t999) (p999 = edge), (got999 = true);
+      if (!got50 && cum >= t50) {
+        p50 = edge;
+        got50 = true;
+      }
+      if (!got99 && cum >= t99) {
+        p99 = edge;
+        got99 = true;
+      }
+      if (!got999 && cum >= t999) {
+        p999 = edge;
+        got999 = true;
+      }
     }
   }
   return {
