@@ -139,11 +139,6 @@ export async function runBatch(
   return r;
 }
 
-/** Run several commands one after another (each its own argv), stopping at the first failure. */
-export async function runAll(cmds: string[][], opts: RunOptions = {}): Promise<void> {
-  for (const c of cmds) await run(c, opts);
-}
-
 /** The program's path when it is an executable file on PATH, else null. */
 export async function which(program: string): Promise<string | null> {
   // a PATH lookup in-process (no shell: a process start costs 0.1-0.3 s inside the emulated VM)

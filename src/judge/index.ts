@@ -6,24 +6,13 @@
 import { EXIT } from '../errors.js';
 import type { Decision } from '../results/types.js';
 
-export { judgeRecords, resolveSettings, decide, scenarioDecision, type JudgeOverrides } from './judge.js';
-export { sequentialLook, type SequentialLookSpec, type SequentialDecision } from './sequential.js';
-export { readRun, judgeRun, writeVerdict, parseResults, type RunData } from './run.js';
-export { thresholdFor, toPct } from './metric.js';
-export {
-  reachability,
-  parseMarginOption,
-  parseAlphaOption,
-  checkMargin,
-  checkAlpha,
-  criticalShare,
-  gatekeeping,
-  CRITICAL_SHARE,
-  type Reachability,
-  type FamilyTest,
-} from './plan.js';
-export { trialOutcome, type TrialOutcome } from './prepare.js';
-export { simulate, syntheticRun, simulateSequential, type SimulationOptions, type SimulationSummary } from './simulate.js';
+export { judgeRecords, decide, type JudgeOverrides } from './judge.js';
+export { sequentialLook } from './sequential.js';
+export { readRun, judgeRun, writeVerdict, parseResults } from './run.js';
+export { thresholdFor } from './metric.js';
+export { reachability } from './plan.js';
+('./prepare.js');
+export { simulate, syntheticRun, simulateSequential } from './simulate.js';
 
 /** Process exit code for a decision: promote 0, rollback 1, hold 4. */
 export function exitCodeFor(decision: Decision): number {

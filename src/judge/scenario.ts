@@ -365,9 +365,3 @@ export function droppedSentence(sa: ScenarioAnalysis): string | null {
   if (!parts.length && !other.length) return null;
   return `Dropped values${parts.length ? `: ${parts.join('; ')}` : ''}${other.length ? `${parts.length ? '. Also ignored' : ': none; ignored'} ${other.join(', ')}` : ''}.`;
 }
-
-/** "goodput: -10.3 % (90 % CI -12.1 % to -8.4 %)" for a scenario's metric, used in decision reasons. */
-export function metricSummary(sa: ScenarioAnalysis, name: string): string | null {
-  const a = sa.metrics.find((m) => m.spec.name === name);
-  return a ? `${name} ${effectText(a)}` : null;
-}

@@ -1,2 +1,2 @@
 /** Input errors: each names file, line, column and field path. The CLI prints them and exits 2. */
-export { formatProblem, InputError, type InputProblem } from '../errors.js';
+export { InputError, type InputProblem } from '../errors.js';

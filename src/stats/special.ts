@@ -63,8 +63,3 @@ export function studentTSf(t: number, df: number): number {
   const twoTail = regularizedBeta(x, df / 2, 0.5, xc);
   return t > 0 ? twoTail / 2 : 1 - twoTail / 2;
 }
-
-/** P(T ≤ t) for Student's t with `df` degrees of freedom. */
-export function studentTCdf(t: number, df: number): number {
-  return studentTSf(-t, df);
-}

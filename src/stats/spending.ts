@@ -32,9 +32,6 @@ export const obrienFleming: SpendingFunction = (t, alpha) => {
   return 2 * normCdf(-normIsf(alpha / 2) / Math.sqrt(u));
 };
 
-/** Lan-DeMets Pocock-type: f(t) = α·ln(1 + (e - 1)t). */
-export const pocock: SpendingFunction = (t, alpha) => alpha * Math.log(1 + (Math.E - 1) * Math.min(1, Math.max(0, t)));
-
 /** netab's default: Hwang-Shih-DeCani with γ = -4. */
 export const defaultSpending: SpendingFunction = hwangShihDeCani(-4);
 

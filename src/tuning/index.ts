@@ -8,7 +8,7 @@ import { run } from '../exec/index.js';
 import type { Resources } from '../exec/resources.js';
 import type { RouteOpts, TuningProfile } from '../scenario/model.js';
 
-export { checkSysctls, probeKernel, type CheckSysctlsOptions, type KernelSysctlProbe } from './check.js';
+export { checkSysctls, type KernelSysctlProbe } from './check.js';
 
 export class TuningError extends EnvError {}
 

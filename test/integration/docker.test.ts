@@ -4,6 +4,7 @@
  * container, failures mid-setup, gc of a crashed run, and nothing left behind after each.
  * Outside CI an unavailable engine skips the suite; under CI=true it fails it.
  */
+import type { BulkWorkload } from '../../src/scenario/workloads.js';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -176,7 +177,7 @@ describe.runIf(available)('docker backend, real dockerd and containers', () => {
         const i = await d.getNetwork(n.id).inspect();
         expect(i.Internal).toBe(true);
         expect(i.Labels).toMatchObject({ netab: '1', 'netab.run': runId });
-        expect(i.IPAM.Config[0].Subnet).toMatch(/^198\.18\.\d+\.0\/24$/);
+        expect(i.IPAM?.Config?.[0]?.Subnet).toMatch(/^198\.18\.\d+\.0\/24$/);
       }
       // one intra-bridge ACCEPT rule per host link, so routed traffic passes Docker's isolation
       expect((await leftovers(runId)).filter((x) => x.startsWith('iptables'))).toHaveLength(4);
@@ -187,7 +188,7 @@ describe.runIf(available)('docker backend, real dockerd and containers', () => {
 
       const out = await runBulkTrial(
         { senderNs: h.sender.ns, receiverNs: h.receiver.ns, receiverAddr: h.receiver.addr },
-        scenario.workload,
+        scenario.workload as BulkWorkload,
         { timeoutMs: 30_000, expectCC: 'cubic' },
       );
       expect(out.metrics.goodput).toBeGreaterThan(1);

@@ -149,7 +149,7 @@ export interface RelayStats {
   warnings: string[];
 }
 
-export interface StatsReply {
+interface StatsReply {
   id: number | string | null;
   stats: RelayStats;
 }
