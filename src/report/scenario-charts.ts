@@ -9,14 +9,13 @@ import {
   ARM_COLORS,
   barChart,
   distributionChart,
-  forestPlot,
   runOrderChart,
   timeSeriesChart,
   type Bar,
-  type ForestRow,
   type LineSeries,
   type RefLine,
 } from './charts.js';
+import { type ForestRow, forestPlot } from './forest.js';
 import { effectView, fmtBytes, fmtEffect, fmtInterval, fmtNum, verdictStyle } from './format.js';
 import { MINUS, type KvRow } from './tables.js';
 import type { Theory } from './theory.js';
