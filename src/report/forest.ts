@@ -1,4 +1,4 @@
-
+/** The forest plot: one row per metric, the effect and its interval against the margin band. */
 import { scaleLinear } from 'd3-scale';
 import { clip, linearDomain, r1, svgOpen, text, xAxis, type ChartOpts } from './svg.js';
 
