@@ -70,6 +70,7 @@ function exitWith(code: number): void {
   exitCode = code;
 }
 
+// Long by design: one declarative commander block per command; each action is a call into src/api.
 export function buildProgram(): Command {
   const program = new Command();
   program

@@ -202,6 +202,7 @@ export interface FinishOptions {
  *   INCONCLUSIVE otherwise, and whenever a data-quality gate fired (the statistical verdict is kept
  *                in the reasons).
  */
+// Long by design: the decision rules in the order docs/judge.md states them, kept as one rulebook.
 export function finishScenario(sa: ScenarioAnalysis, o: FinishOptions): ScenarioResult {
   const { input } = sa;
   const { settings } = input;

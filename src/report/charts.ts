@@ -119,6 +119,7 @@ export interface OrderSeries {
   points: OrderPoint[];
 }
 
+// Long by design: one SVG built top to bottom (scales, axes, series, legend).
 export function runOrderChart(series: OrderSeries[], opts: ChartOpts & { unit: string; xLabel?: string }): string {
   const W = opts.width ?? 460;
   const maxPts = opts.maxPoints ?? 300;

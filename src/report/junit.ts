@@ -35,6 +35,7 @@ function metricDetails(m: MetricResult): string {
   ].join('\n');
 }
 
+// Long by design: the JUnit document written out element by element.
 export function renderJunit(verdict: Verdict, opts: JunitOptions = {}): string {
   const man = new Map((opts.manifest?.scenarios ?? []).map((s) => [s.id, s]));
   const seconds = new Map<string, number>();

@@ -14,6 +14,7 @@ import { checkMergeOutput, checkOutDir } from './create.js';
 import { RunStore } from './store.js';
 import type { ManifestScenario, RunManifest } from './types.js';
 
+// Long by design: every shard is checked against the others before anything is written.
 export function mergeRuns(dirs: string[], out: string): RunManifest {
   if (dirs.length === 0) throw new InputError([{ file: 'merge', path: '', message: 'no run directories given' }]);
   checkMergeOutput(dirs, out);

@@ -34,6 +34,7 @@ export function safeStem(stem: string): string {
  * `defaults` (from a suite file) fill top-level keys the scenario does not set itself; `defaultsFrom`
  * is the suite file they come from (problems with them are located there, under `defaults.`).
  */
+// Long by design: the loading steps in order, each stopping with every problem found so far.
 export function loadScenarioText(
   text: string,
   file: string,

@@ -129,6 +129,7 @@ export function nodePos(src: { lc: LineCounter }, node: Node | null | undefined)
  * (forbidden keys, bad numbers, alias limits) are returned so a caller can report them together
  * with schema problems. A key with a problem is left out of the data.
  */
+// Long by design: one pass over the YAML nodes whose limits (aliases, depth, values) share closure state.
 export function parseYaml(text: string, file: string): { src: YamlSource; problems: InputProblem[] } {
   const lc = new LineCounter();
   let doc: Document;

@@ -107,6 +107,7 @@ interface SuiteFile {
  * Read a suite file with the scenario files' located parser: its scenario files (relative to it),
  * a safe name and defaults (each checked against the scenario schema, located in the suite file).
  */
+// Long by design: one check per suite.yaml field, each with its location.
 function readSuiteFile(file: string): SuiteFile {
   const { src, problems } = parseYaml(readInputFile(file, 'suite file'), file);
   const at = (path: (string | number)[], message: string, key = false): InputProblem => {

@@ -187,6 +187,7 @@ const delay = (ms: number, signal?: AbortSignal) =>
     );
   });
 
+// Long by design: alone, then together, then the measurements, in the order the trial runs them.
 export async function runCompeteTrial(arms: CompeteArms, w: CompeteWorkload, opts: CompeteOptions): Promise<TrialOutput> {
   const ivS = (Math.max(100, w.intervalMs) / 1000).toFixed(3);
   const dur = w.durationMs / 1000;

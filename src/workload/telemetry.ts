@@ -82,6 +82,7 @@ const num = (s: string | undefined): number | undefined => {
 /** "32ms" / "12ms(0.5%)" -> 32 / 12 */
 const msOf = (s: string): number | undefined => num(/^([0-9.]+)ms/.exec(s)?.[1]);
 
+// Long by design: one case per `ss -tin` field, in the order ss prints them.
 function parseInfo(sample: SsSample, line: string): void {
   const tokens = line.trim().split(/\s+/);
   for (let i = 0; i < tokens.length; i++) {

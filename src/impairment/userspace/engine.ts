@@ -31,6 +31,7 @@ export function underlay(j: number): { a: string; la: string; lb: string; b: str
 export class UserspaceEngine implements LinkEngine {
   readonly name = 'userspace' as const;
 
+  // Long by design: the link set-up steps in order, each registered for teardown before it runs.
   async createLink(req: LinkRequest): Promise<LinkHandle> {
     const script = relayScript();
     if (!existsSync(script)) throw new Error(`the relay is not built (${script} missing): run \`npm run build\``);

@@ -80,6 +80,7 @@ export interface DockerTestbedOptions {
 }
 
 /** Build the scenario's topology out of containers; same contract as the netns createTestbed. */
+// Long by design: the testbed steps in order, each registered for teardown before it runs.
 export async function createDockerTestbed(req: TestbedRequest, opts: DockerTestbedOptions = {}): Promise<DockerTestbed> {
   const { scenario, engine, runId, resources, log } = req;
   const d = opts.docker ?? dockerClient();

@@ -11,6 +11,7 @@ import type { Arm, Host, Role, Testbed, TestbedRequest, TopologyBackend } from '
 
 export const netnsBackend: TopologyBackend = { name: 'netns', create: createTestbed };
 
+// Long by design: the testbed steps in order, each registered for teardown before it runs.
 export async function createTestbed(req: TestbedRequest): Promise<Testbed> {
   const { scenario, engine, runId, resources } = req;
   const t = scenario.topology;
