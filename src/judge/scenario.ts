@@ -26,7 +26,7 @@
 import { fisherExact, spearman, theilSenSlope } from '../stats/index.js';
 import type { ArmFailures, FailureResult, JudgeSettings, MetricResult, ScenarioResult, ScenarioVerdict } from '../results/types.js';
 import { pct, pval } from './format.js';
-import { analyzeMetric, decideMetric, effectText, type MetricAnalysis, morePairsFor } from './metric.js';
+import { analyzeMetric, decideMetric, type MetricAnalysis, morePairsFor } from './metric.js';
 import { metricData, type ScenarioTrials, whyList } from './prepare.js';
 
 export interface ScenarioInput {
