@@ -77,13 +77,15 @@ describe.runIf(ok)('suites on real namespaces', () => {
       p.stderr.on('data', (d: Buffer) => {
         err += d.toString();
         // killed during the second scenario
-        if (/\[2\/3 b-lossier\] trial 3\/10/.test(err)) p.kill('SIGKILL');
+        if (/\[2\/3 b-lossier\] trial 3\/\d+/.test(err)) p.kill('SIGKILL');
       });
       p.on('exit', () => resolve());
     });
-    const before = trialKeys(dir);
-    expect(before.length).toBeGreaterThanOrEqual(13);
-    expect(before.length).toBeLessThan(30);
+    // 3 scenarios x 6 pairs x 2 arms (the suite's pairs: 6, the fewest that keep ROLLBACK reachable)
+    const TOTAL = 36;
+    const before = new Set(trialKeys(dir));
+    expect(before.size).toBeGreaterThanOrEqual(13);
+    expect(before.size).toBeLessThan(TOTAL);
     await netab(['gc']);
     const r = await netab(['run', '--resume', dir, '-q']);
     expect(r.stderr).toMatch(/resuming .*: \d+ trials already recorded/);
@@ -92,10 +94,15 @@ describe.runIf(ok)('suites on real namespaces', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
-    const keys = after.map((x) => `${x.scenario}#${x.pair}-${x.arm}`);
+    // a suspect pair re-run at the end is a new record of the same trial with extra.replacement.round
+    const keys = after.map((x) => `${x.scenario}#${x.pair}-${x.arm}#${x.extra?.replacement?.round ?? 0}`);
     expect(new Set(keys).size).toBe(keys.length); // nothing repeated
-    expect(keys.length).toBe(30);
-    expect(after.filter((x) => x.attempt === 2).length).toBe(30 - before.length);
+    const trials = new Set(after.map((x) => `${x.scenario}#${x.pair}-${x.arm}`));
+    expect(trials.size).toBe(TOTAL);
+    const resumed = new Set(after.filter((x) => x.attempt === 2).map((x) => `${x.scenario}#${x.pair}-${x.arm}`));
+    for (const k of before)
+      if (resumed.has(k)) expect(after.some((x) => `${x.scenario}#${x.pair}-${x.arm}` === k && x.extra?.replacement)).toBe(true);
+    expect([...trials].filter((k) => !before.has(k)).every((k) => resumed.has(k))).toBe(true);
     const m = JSON.parse(read(dir, 'manifest.json'));
     expect(m.attempts.map((a: { attempt: number }) => a.attempt)).toEqual([1, 2]);
     expect(netabNamespaces()).toEqual([]);
