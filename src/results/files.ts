@@ -106,28 +106,9 @@ export function bytesText(n: number): string {
 
 /** Read a whole regular file of at most maxBytes (checked before and while reading). */
 export function readRegularFile(file: string, maxBytes: number): Buffer {
-  const { fd, size } = openRegularForRead(file);
-  try {
-    if (size > maxBytes) throw fileProblem(file, `is ${bytesText(size)}, more than the ${bytesText(maxBytes)} netab reads for this file`);
-    const chunks: Buffer[] = [];
-    let total = 0;
-    const buf = Buffer.allocUnsafe(Math.min(Math.max(size, 4096), MiB));
-    for (;;) {
-      let n: number;
-      try {
-        n = readSync(fd, buf, 0, buf.length, null);
-      } catch (e) {
-        throw fsError(file, e, 'read');
-      }
-      if (n === 0) break;
-      total += n;
-      if (total > maxBytes) throw fileProblem(file, `is more than the ${bytesText(maxBytes)} netab reads for this file`);
-      chunks.push(Buffer.from(buf.subarray(0, n)));
-    }
-    return Buffer.concat(chunks, total);
-  } finally {
-    closeSync(fd);
-  }
+  const chunks: Buffer[] = [];
+  streamRegularFile(file, maxBytes, (b) => chunks.push(Buffer.from(b)));
+  return Buffer.concat(chunks);
 }
 
 /**
