@@ -210,6 +210,26 @@ export function estimateSeconds(s: Scenario): number {
   return 4 + (s.fidelity.enabled ? 5 : 0) + (s.trials.pairs + s.trials.warmup) * 2 * perTrial;
 }
 
+/**
+ * The seed a scenario runs with: its own `seed:` (from its file, else the suite's defaults; `--seed`
+ * overrides both at load time), else the run's seed. Each scenario of a suite or a multi-file run
+ * keeps its own; the manifest records it per scenario, so `--seed <that>` reproduces one scenario.
+ */
+export function scenarioSeed(s: Pick<Scenario, 'seed'>, runSeed: number): number {
+  return s.seed ?? runSeed;
+}
+
+/**
+ * The run-level seed: `--seed`, else the one seed every scenario shares, else random. It fills in
+ * for scenarios without their own (recorded as manifest.seed).
+ */
+export function runSeed(scenarios: Pick<Scenario, 'seed'>[], cli?: number, random = () => Math.floor(Math.random() * 2 ** 31)): number {
+  if (cli !== undefined) return cli;
+  const seeds = new Set(scenarios.map((s) => s.seed));
+  const only = seeds.size === 1 ? [...seeds][0] : undefined;
+  return only ?? random();
+}
+
 export function suiteHash(scenarios: Scenario[]): string {
   const h = createHash('sha256');
   for (const s of scenarios) h.update(`${s.id}\0${s.hash}\n`);
