@@ -7,7 +7,7 @@
  * Heavy parts (the pipeline, docker, the VM, reports) are loaded on first use, so a CLI call that needs
  * none of them stays quick.
  */
-import { InputError } from './errors.js';
+import { InputError, type InputProblem } from './errors.js';
 import type { GateOptions } from './rollout/gate.js';
 import type { ExportOptions } from './rollout/export.js';
 import type { PlanOptions } from './rollout/plan.js';
@@ -16,7 +16,7 @@ import type { ReportPaths } from './report/index.js';
 import type { SuiteInfo } from './results/types.js';
 import type { Scenario } from './scenario/model.js';
 import { jsonSchema } from './scenario/schema.js';
-import { estimateSeconds, loadSuite, parseShard, runSeed, shardScenarios } from './scenario/suite.js';
+import { estimateSeconds, loadSuite, parseShard, runSeed, shardScenarios, validationUnits } from './scenario/suite.js';
 import type { Check } from './api/doctor.js';
 import type { RunReporting, RunResult } from './api/run.js';
 
@@ -87,11 +87,26 @@ export async function runInVm(paths: string[], o: { out?: string; resume?: strin
   return vmRunCommand(paths, o, argv);
 }
 
-/** Load and check scenario files (and, with `kernel`, their sysctls against this kernel): the expanded scenarios. */
+/**
+ * Load and check scenario files (and, with `kernel`, their sysctls against this kernel): the expanded
+ * scenarios. A folder is checked with every folder below it, each suite (or set of loose files) on
+ * its own; the problems of all of them are reported together.
+ */
 export async function validate(paths: string[], o: { kernel?: boolean; warn?: (line: string) => void } = {}): Promise<Scenario[]> {
-  const scenarios = loadSuite(paths, {}).scenarios;
   const { preflight } = await import('./api/preflight.js');
-  await preflight(scenarios, { kernel: o.kernel ?? true, warn: o.warn ?? stderrLine });
+  const scenarios: Scenario[] = [];
+  const problems: InputProblem[] = [];
+  for (const unit of validationUnits(paths)) {
+    try {
+      const ss = loadSuite(unit, {}).scenarios;
+      await preflight(ss, { kernel: o.kernel ?? true, warn: o.warn ?? stderrLine });
+      scenarios.push(...ss);
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      problems.push(...e.problems);
+    }
+  }
+  if (problems.length) throw new InputError(problems);
   return scenarios;
 }
 
