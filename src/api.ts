@@ -7,7 +7,7 @@
  * Heavy parts (the pipeline, docker, the VM, reports) are loaded on first use, so a CLI call that needs
  * none of them stays quick.
  */
-import { InputError } from './errors.js';
+import { InputError, type InputProblem } from './errors.js';
 import type { GateOptions } from './rollout/gate.js';
 import type { ExportOptions } from './rollout/export.js';
 import type { PlanOptions } from './rollout/plan.js';
@@ -16,7 +16,7 @@ import type { ReportPaths } from './report/index.js';
 import type { SuiteInfo } from './results/types.js';
 import type { Scenario } from './scenario/model.js';
 import { jsonSchema } from './scenario/schema.js';
-import { estimateSeconds, loadSuite, parseShard, shardScenarios } from './scenario/suite.js';
+import { estimateSeconds, loadSuite, parseShard, runSeed, shardScenarios, validationUnits } from './scenario/suite.js';
 import type { Check } from './api/doctor.js';
 import type { RunReporting, RunResult } from './api/run.js';
 
@@ -44,7 +44,7 @@ export interface RunOptions extends LoadOptions, RunReporting {
   out?: string;
   engine?: 'auto' | 'netem' | 'userspace';
   backend?: 'netns' | 'docker';
-  /** seed for pair order (default: the first scenario's seed, else random; recorded) */
+  /** seed of every scenario (pair order, relay randomness); default: each scenario's own `seed:`, else one random seed for the rest; recorded per scenario */
   seed?: number;
   /** "i/n": run only shard i of n */
   shard?: string;
@@ -62,7 +62,7 @@ const stderrLine = (s: string) => process.stderr.write(s + '\n');
 /** Load, check, run, judge and report scenario files, folders, globs or a suite. */
 export async function run(paths: string[], o: RunOptions = {}): Promise<RunResult> {
   if (paths.length === 0) throw new InputError('run needs a scenario file, folder or suite (or --resume DIR)');
-  const loaded = loadSuite(paths, { pairs: o.trials, engine: o.engine, backend: o.backend, filter: o.filter });
+  const loaded = loadSuite(paths, { pairs: o.trials, seed: o.seed, engine: o.engine, backend: o.backend, filter: o.filter });
   const { preflight } = await import('./api/preflight.js');
   await preflight(loaded.scenarios, { pairsFromCli: o.trials !== undefined, kernel: true, warn: o.warn ?? o.log ?? stderrLine });
   let scenarios = loaded.scenarios;
@@ -72,7 +72,7 @@ export async function run(paths: string[], o: RunOptions = {}): Promise<RunResul
     scenarios = shardScenarios(scenarios, sh.index, sh.count);
   }
   const { startRun } = await import('./api/run.js');
-  return startRun(scenarios, loaded.suite, { ...o, paths, seed: o.seed ?? scenarios[0]?.seed });
+  return startRun(scenarios, loaded.suite, { ...o, paths, seed: runSeed(scenarios, o.seed) });
 }
 
 /** Continue an interrupted run: finished trials are kept, only missing ones run. */
@@ -87,11 +87,26 @@ export async function runInVm(paths: string[], o: { out?: string; resume?: strin
   return vmRunCommand(paths, o, argv);
 }
 
-/** Load and check scenario files (and, with `kernel`, their sysctls against this kernel): the expanded scenarios. */
+/**
+ * Load and check scenario files (and, with `kernel`, their sysctls against this kernel): the expanded
+ * scenarios. A folder is checked with every folder below it, each suite (or set of loose files) on
+ * its own; the problems of all of them are reported together.
+ */
 export async function validate(paths: string[], o: { kernel?: boolean; warn?: (line: string) => void } = {}): Promise<Scenario[]> {
-  const scenarios = loadSuite(paths, {}).scenarios;
   const { preflight } = await import('./api/preflight.js');
-  await preflight(scenarios, { kernel: o.kernel ?? true, warn: o.warn ?? stderrLine });
+  const scenarios: Scenario[] = [];
+  const problems: InputProblem[] = [];
+  for (const unit of validationUnits(paths)) {
+    try {
+      const ss = loadSuite(unit, {}).scenarios;
+      await preflight(ss, { kernel: o.kernel ?? true, warn: o.warn ?? stderrLine });
+      scenarios.push(...ss);
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      problems.push(...e.problems);
+    }
+  }
+  if (problems.length) throw new InputError(problems);
   return scenarios;
 }
 

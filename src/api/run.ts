@@ -121,7 +121,10 @@ async function execute(scenarios: Scenario[], runDir: string, run: RunPlan, o: R
     log(
       `netab: found leftovers of earlier runs that did not clean up (${dead.map((r) => `run ${r.runId}`).join(', ')}); \`netab gc\` removes them`,
     );
-  log(`netab: run directory ${runDir} (seed ${run.seed})`);
+  const own = scenarios.filter((s) => s.seed !== undefined && s.seed !== run.seed).length;
+  log(
+    `netab: run directory ${runDir} (seed ${run.seed}${own ? `; ${own} scenario(s) with their own seed, recorded in manifest.json` : ''})`,
+  );
   try {
     const manifest = await runScenarios(scenarios, {
       runDir,

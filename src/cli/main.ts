@@ -99,7 +99,11 @@ Exit codes: 0 promote, 1 rollback, 2 invalid input or usage, 3 environment or in
     .addOption(new Option('--engine <engine>', 'impairment engine').choices(['auto', 'netem', 'userspace']))
     .addOption(new Option('--backend <backend>', 'testbed backend (overrides the scenario)').choices(['netns', 'docker']))
     .option('--trials <n>', 'measured pairs per scenario (overrides trials.pairs)', intArg('--trials'))
-    .option('--seed <n>', 'seed for pair order and impairment randomness (default: random, recorded)', intArg('--seed'))
+    .option(
+      '--seed <n>',
+      "seed of every scenario: pair order and impairment randomness (default: each scenario's own seed:, else random; recorded per scenario)",
+      intArg('--seed'),
+    )
     .option('--filter <regex>', 'only scenarios whose id or name matches')
     .option('--shard <i/n>', 'run only shard i of n (deterministic, balanced by estimated duration); combine with `netab merge`')
     .option('--resume <dir>', 'continue an interrupted run in DIR: finished trials are kept, only missing ones run')

@@ -110,6 +110,8 @@ function manifestProblem(m: Record<string, unknown>): Problem | null {
     ids.add(s.id);
     if (s.hash !== undefined && typeof s.hash !== 'string')
       return { path: `${at}.hash`, message: `must be a string (got ${kindOf(s.hash)})` };
+    if (s.seed !== undefined && !(Number.isSafeInteger(s.seed) && (s.seed as number) >= 0))
+      return { path: `${at}.seed`, message: `must be a whole number >= 0 (got ${kindOf(s.seed)})` };
     if (s.params !== undefined && !isObject(s.params))
       return { path: `${at}.params`, message: `must be an object (got ${kindOf(s.params)})` };
     if (s.judge !== undefined) {

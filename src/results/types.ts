@@ -39,6 +39,8 @@ export interface ManifestScenario {
   error?: string;
   /** The scenario file it came from (suites hold many files). */
   file?: string;
+  /** The seed this scenario ran with (pair order, relay randomness, shared per-pair draws); older runs: manifest.seed. */
+  seed?: number;
   /** Estimated wall time, seconds (plan, shard balancing, ETA). */
   estimateS?: number;
   /**

@@ -163,19 +163,24 @@ function resolveWorkload(w: ScenarioFile['workload'], d: ScenarioFile, backend: 
 }
 
 /** Expected seconds of one trial (timeouts, plans, ETAs): rough, on the generous side. */
-export function trialSeconds(w: Workload, rttMs: number): number {
+export function trialSeconds(w: Workload, rttMs: number, rateBps?: number): number {
   const rtt = Math.max(rttMs, 1) / 1000;
+  // time on the wire at the bottleneck rate (a 1 MB response at 1.5 Mbit/s takes 5.3 s, not 4 RTTs)
+  const wire = (bytes: number) => (rateBps ? (bytes * 8) / rateBps : 0);
   switch (w.type) {
     case 'bulk':
       return w.durationS + w.omitS + 1.2;
-    case 'fct':
-      return 1 + w.transfers * (4 * rtt + w.gapMs / 1000 + 0.02);
+    case 'fct': {
+      const total = w.sizes.reduce((a, x) => a + x.weight, 0);
+      const mean = w.sizes.reduce((a, x) => a + x.bytes * x.weight, 0) / total;
+      return 1 + w.transfers * (4 * rtt + wire(mean) + w.gapMs / 1000 + 0.02);
+    }
     case 'http':
       return 1 + w.requests * (5 * rtt + w.gapMs / 1000 + 0.02);
     case 'rr':
-      return 1 + w.count * (rtt + w.gapMs / 1000 + 0.001);
+      return 1 + w.count * (rtt + wire(w.requestBytes + w.responseBytes) + w.gapMs / 1000 + 0.001);
     case 'pageload':
-      return 1 + w.pages * (6 * rtt + w.gapMs / 1000 + 0.05);
+      return 1 + w.pages * (6 * rtt + wire(w.objects.reduce((a, b) => a + b, 0)) + w.gapMs / 1000 + 0.05);
     case 'compete':
       return 2 + ((w.durationMs + w.omitMs + w.staggerMs) / 1000) * (w.baseline ? 2 : 1);
   }
@@ -328,7 +333,7 @@ export function resolveScenario(
       pairs,
       warmup: d.trials?.warmup ?? TRIAL_DEFAULTS.warmup,
       timeoutMs:
-        d.trials?.timeout !== undefined ? parseTime(d.trials.timeout) : Math.round((30 + 3 * trialSeconds(workload, rttMs)) * 1000),
+        d.trials?.timeout !== undefined ? parseTime(d.trials.timeout) : Math.round((30 + 3 * trialSeconds(workload, rttMs, rate)) * 1000),
       replaceBudget: d.trials?.replace_budget !== undefined ? parsePercent(d.trials.replace_budget) : TRIAL_DEFAULTS.replaceBudget,
     },
     judge,

@@ -75,6 +75,29 @@ export function resolvePaths(paths: string[]): { files: string[]; problems: Inpu
   return { files: [...new Set(files)], problems };
 }
 
+/**
+ * `validate` on folders: each folder is checked as what `run` would make of it (its suite, or its
+ * loose *.yaml files), and so is every folder below it, each on its own (a suite's `quick/` variant
+ * reuses the full suite's scenario names). Files, globs and folders with nothing below them stay as given.
+ */
+export function validationUnits(paths: string[]): string[][] {
+  const units: string[][] = [];
+  const walk = (dir: string, depth: number): boolean => {
+    const names = (listDir(dir) ?? []).sort();
+    const own = names.includes('suite.yaml') || names.some((n) => /\.ya?ml$/.test(n));
+    if (own) units.push([dir]);
+    let below = false;
+    if (depth < 8)
+      for (const n of names) if (!n.startsWith('.') && isDirectory(join(dir, n))) below = walk(join(dir, n), depth + 1) || below;
+    return own || below;
+  };
+  for (const p of paths) {
+    if (/[*?]/.test(p) || !isDirectory(p)) units.push([p]);
+    else if (!walk(p, 0)) units.push([p]); // nothing to check: resolvePaths says so
+  }
+  return units;
+}
+
 /** where a scenario file sets its name (its start when it does not) */
 function nameAt(file: string): { line: number; col: number } {
   try {
@@ -206,8 +229,28 @@ function readSuiteFile(file: string): SuiteFile {
 
 /** Seconds one scenario is expected to take: setup, fidelity probe, and its trials. */
 export function estimateSeconds(s: Scenario): number {
-  const perTrial = trialSeconds(s.workload, s.path.rttMs);
+  const perTrial = trialSeconds(s.workload, s.path.rttMs, s.path.rateMbit !== undefined ? s.path.rateMbit * 1e6 : undefined);
   return 4 + (s.fidelity.enabled ? 5 : 0) + (s.trials.pairs + s.trials.warmup) * 2 * perTrial;
+}
+
+/**
+ * The seed a scenario runs with: its own `seed:` (from its file, else the suite's defaults; `--seed`
+ * overrides both at load time), else the run's seed. Each scenario of a suite or a multi-file run
+ * keeps its own; the manifest records it per scenario, so `--seed <that>` reproduces one scenario.
+ */
+export function scenarioSeed(s: Pick<Scenario, 'seed'>, runSeed: number): number {
+  return s.seed ?? runSeed;
+}
+
+/**
+ * The run-level seed: `--seed`, else the one seed every scenario shares, else random. It fills in
+ * for scenarios without their own (recorded as manifest.seed).
+ */
+export function runSeed(scenarios: Pick<Scenario, 'seed'>[], cli?: number, random = () => Math.floor(Math.random() * 2 ** 31)): number {
+  if (cli !== undefined) return cli;
+  const seeds = new Set(scenarios.map((s) => s.seed));
+  const only = seeds.size === 1 ? [...seeds][0] : undefined;
+  return only ?? random();
 }
 
 export function suiteHash(scenarios: Scenario[]): string {

@@ -5,7 +5,7 @@ import { hostCapabilities } from '../host.js';
 import { probeNetem } from '../impairment/index.js';
 import type { ManifestScenario, RunManifest } from '../results/types.js';
 import type { Scenario } from '../scenario/model.js';
-import { estimateSeconds } from '../scenario/suite.js';
+import { estimateSeconds, scenarioSeed } from '../scenario/suite.js';
 import { NETAB_VERSION } from '../version.js';
 import type { RunOptions } from './types.js';
 
@@ -14,7 +14,8 @@ async function versionOf(argv: string[]): Promise<string | undefined> {
   return (r.stdout + r.stderr).split('\n')[0]?.trim() || undefined;
 }
 
-function manifestScenario(s: Scenario): ManifestScenario {
+/** A scenario's manifest entry before it runs; `seed` is its own (see scenarioSeed). */
+export function manifestScenario(s: Scenario, runSeed: number): ManifestScenario {
   return {
     id: s.id,
     name: s.name,
@@ -26,6 +27,7 @@ function manifestScenario(s: Scenario): ManifestScenario {
     status: 'pending',
     file: s.file,
     estimateS: Math.round(estimateSeconds(s)),
+    seed: scenarioSeed(s, runSeed),
   };
 }
 
@@ -59,7 +61,7 @@ export async function startManifest(
           netem: probe.ok,
           vm: hostCapabilities().vm,
         },
-        scenarios: scenarios.map(manifestScenario),
+        scenarios: scenarios.map((s) => manifestScenario(s, opts.seed)),
         suite: opts.suite,
       };
   manifest.attempts = [...(prev?.attempts ?? []), { attempt, startedAt: new Date().toISOString(), command: opts.command }];

@@ -31,7 +31,10 @@ export async function runScenarios(scenarios: Scenario[], opts: RunOptions): Pro
     for (const [i, s] of scenarios.entries()) {
       if (opts.signal?.aborted) throw new Aborted();
       const ms = manifest.scenarios.find((m) => m.id === s.id)!;
-      const todo = trialPlan(s, opts.seed).filter((t) => !opts.resume?.done.has(`${s.id}#${t.pair}-${t.arm}`));
+      // each scenario keeps its own seed (a run made before per-scenario seeds: the run's seed)
+      const seed = ms.seed ?? opts.seed;
+      const sOpts: RunOptions = { ...opts, seed };
+      const todo = trialPlan(s, seed).filter((t) => !opts.resume?.done.has(`${s.id}#${t.pair}-${t.arm}`));
       if (todo.length === 0) {
         ms.status = 'done';
         continue;
@@ -40,7 +43,7 @@ export async function runScenarios(scenarios: Scenario[], opts: RunOptions): Pro
       ms.status = 'running';
       store.writeManifest(manifest);
       try {
-        await runOneScenario(s, ms, { netId, runId: manifest.runId, attempt, todo }, store, opts, () => store.writeManifest(manifest));
+        await runOneScenario(s, ms, { netId, runId: manifest.runId, attempt, todo }, store, sOpts, () => store.writeManifest(manifest));
         ms.status = 'done';
         delete ms.error;
       } catch (e) {
