@@ -26,6 +26,7 @@ function manifestScenario(s: Scenario): ManifestScenario {
     status: 'pending',
     file: s.file,
     estimateS: Math.round(estimateSeconds(s)),
+    ...(s.report ? { report: s.report } : {}),
   };
 }
 
