@@ -19,6 +19,7 @@ import {
 import { multiplicityLine } from './failures.js';
 import type { RunData } from './load.js';
 import { scenarioView } from './scenario.js';
+import { sweepPivots } from './sweep.js';
 import { judgeSettingsRows, type KvRow, metricHeader, MINUS, readbackTable, scalarText, style } from './tables.js';
 
 export interface RenderOptions {
@@ -137,6 +138,7 @@ export function buildView(data: RunData, opts: RenderOptions = {}) {
       ],
     },
     matrix: { paramKeys, metricCols, rows: matrixRows, hasParams: paramKeys.length > 0 },
+    sweeps: sweepPivots(verdict, manifest, { minus: MINUS }),
     legend: ['IMPROVED', 'PASS', 'INCONCLUSIVE', 'REGRESSED', 'NODATA', 'ERROR'].map((v) => style(v)),
     scenarios,
     env: envRows,
