@@ -113,6 +113,10 @@ function pivotLines(verdict: Verdict, manifest: RunManifest | null | undefined):
   for (const p of sweepPivots(verdict, manifest)) {
     lines.push(`### Sweep: ${escMd(p.metric)} ${p.arrow}${p.unit ? ` (${escMd(p.unit)})` : ''}${p.fixed ? `, ${escMd(p.fixed)}` : ''}`);
     lines.push('');
+    if (p.tooBig !== null) {
+      lines.push(`${p.tooBig} cells: too many to show here; every row is in sweep.csv.`, '');
+      continue;
+    }
     const head = [...p.rowDims.map((d) => escMd(d.label)), ...p.cols.map(escMd)];
     lines.push(`| ${head.join(' | ')} |`);
     lines.push(`| ${head.map((_, i) => (i < p.rowDims.length ? '---' : ':---:')).join(' | ')} |`);

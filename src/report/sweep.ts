@@ -145,6 +145,9 @@ export interface PivotCell {
   expected: string | null;
 }
 
+/** Most cells one pivot draws: coordinates that are not a product (suite files with their own values) can make R x C explode. */
+export const MAX_PIVOT_CELLS = 2500;
+
 export interface Pivot {
   metric: string;
   unit: string;
@@ -156,6 +159,8 @@ export interface Pivot {
   /** column headers: `label=value` per column dimension, or the metric name when there is none */
   cols: string[];
   rows: { heads: string[]; cells: PivotCell[] }[];
+  /** set instead of `rows` when rows x columns exceed MAX_PIVOT_CELLS: how many cells it would have */
+  tooBig: number | null;
 }
 
 interface Dim {
@@ -279,6 +284,8 @@ export function sweepPivots(
     for (const fv of tuples(g, fixed)) {
       const members = g.filter((e) => fixed.every((d, i) => d.of(e) === fv[i]));
       const at = new Map(members.map((e) => [JSON.stringify([rows.map((d) => d.of(e)), cols.map((d) => d.of(e))]), e]));
+      const rowKeys = tuples(members, rows);
+      const size = rowKeys.length * Math.max(1, colKeys.length);
       out.push({
         metric: primary,
         unit: spec?.unit ?? '',
@@ -288,10 +295,14 @@ export function sweepPivots(
         rowDims: rows.length ? rows.map(({ key, label }) => ({ key, label })) : [{ key: 'metric', label: 'metric' }],
         colDims: cols.map(({ key, label }) => ({ key, label })),
         cols: cols.length ? colKeys.map((t) => t.map((v, i) => `${cols[i]!.label}=${v}`).join(', ')) : [primary],
-        rows: tuples(members, rows).map((rt) => ({
-          heads: rows.length ? rt : [primary],
-          cells: colKeys.map((ct) => cell(at.get(JSON.stringify([rt, ct])), primary, minus, expected)),
-        })),
+        rows:
+          size > MAX_PIVOT_CELLS
+            ? []
+            : rowKeys.map((rt) => ({
+                heads: rows.length ? rt : [primary],
+                cells: colKeys.map((ct) => cell(at.get(JSON.stringify([rt, ct])), primary, minus, expected)),
+              })),
+        tooBig: size > MAX_PIVOT_CELLS ? size : null,
       });
     }
   }

@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { renderReports } from '../../src/report/index.js';
+import { renderMarkdown, renderReports } from '../../src/report/index.js';
 import { csvField, renderSweepCsv } from '../../src/report/sweep-csv.js';
-import { sweepPivots } from '../../src/report/sweep.js';
+import { MAX_PIVOT_CELLS, sweepPivots } from '../../src/report/sweep.js';
 import type { MetricResult, RunManifest, Verdict } from '../../src/results/types.js';
 import { fixtureScenarios, writeRun } from '../fixtures/report/generate.mjs';
 
@@ -297,6 +297,22 @@ describe('sweep pivots with three dimensions', () => {
     expect(ps[0]!.rowDims.map((d) => d.label)).toEqual(['scenario']);
     expect(ps[0]!.cols).toEqual(['delay=10ms', 'delay=50ms']);
     expect(ps[0]!.rows.map((r) => r.heads)).toEqual([['m'], ['other']]);
+  });
+});
+
+describe('pivot size', () => {
+  it('a pivot over MAX_PIVOT_CELLS cells is named, not drawn (sweep.csv still has every row)', () => {
+    const vals = (n: number, u: string) => Array.from({ length: n }, (_, i) => `${i + 1}${u}`);
+    const { verdict, manifest } = matrixRun({ a: vals(51, 'ms'), b: vals(50, 'mbit') });
+    const [p] = sweepPivots(verdict, manifest);
+    expect(MAX_PIVOT_CELLS).toBe(2500);
+    expect(p!.tooBig).toBe(51 * 50);
+    expect(p!.rows).toEqual([]);
+    expect(renderMarkdown(verdict, manifest)).toContain('2550 cells: too many to show here; every row is in sweep.csv.');
+    expect(renderSweepCsv(verdict, manifest)!.split('\r\n')).toHaveLength(1 + 2550 + 1);
+    // 50 x 50 = 2500 cells are drawn
+    const small = matrixRun({ a: vals(50, 'ms'), b: vals(50, 'mbit') });
+    expect(sweepPivots(small.verdict, small.manifest)[0]!.rows).toHaveLength(50);
   });
 });
 

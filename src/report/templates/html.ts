@@ -73,6 +73,7 @@ const sweeps = `<section class="sweep-section" id="sweep">
   <p class="hint">The primary metric's effect in % (canary vs control, <strong>+ means the canary is better</strong>) at each point of the matrix, with its confidence interval; colour is the judge's verdict. Every scenario × metric is in <code>sweep.csv</code> next to this report.</p>
   {{#each sweeps}}
   <h3>{{metric}} <span class="unit">{{arrow}} {{unit}}</span>{{#if fixed}} · {{fixed}}{{/if}}</h3>
+  {{#if tooBig}}<p class="muted">{{tooBig}} cells: too many to draw; every row is in <code>sweep.csv</code>.</p>{{else}}
   <div class="table-wrap">
   <table class="matrix pivot" data-testid="pivot">
     <thead><tr>{{#each rowDims}}<th class="param" title="{{key}}">{{label}}</th>{{/each}}{{#each cols}}<th class="metric">{{this}}</th>{{/each}}</tr></thead>
@@ -83,6 +84,7 @@ const sweeps = `<section class="sweep-section" id="sweep">
     </tbody>
   </table>
   </div>
+  {{/if}}
   {{/each}}
 </section>
 `;
