@@ -54,12 +54,12 @@ export async function renderReports(runDir: string, opts: ReportOptions = {}): P
     markdown: join(out, 'summary.md'),
     sweep: null,
   };
-  const csv = renderSweepCsv(data.verdict, data.manifest);
+  const csv = renderSweepCsv(data.verdict, data.manifest, opts.expected);
   if (csv !== null) {
     paths.sweep = join(out, 'sweep.csv');
     await writeAtomic(paths.sweep, csv);
   }
-  const md = renderMarkdown(data.verdict, data.manifest);
+  const md = renderMarkdown(data.verdict, data.manifest, opts.expected);
   await writeAtomic(paths.html, renderHtml(data, opts));
   await writeAtomic(paths.junit, renderJunit(data.verdict, { manifest: data.manifest, trials: data.trials }));
   await writeAtomic(paths.markdown, md);

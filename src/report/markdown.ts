@@ -5,9 +5,10 @@
 import type { ManifestScenario, MetricResult, RunManifest, Verdict } from '../results/types.js';
 import { failureLine, multiplicityLine, replacementLine } from './failures.js';
 import { decisionSentence, decisionView, effectView, escMd, fmtEffect, fmtInterval, shellQuote, verdictStyle } from './format.js';
-import { sweepPivots } from './sweep.js';
+import { type ExpectedFn, sweepPivots } from './sweep.js';
 
-export function renderMarkdown(verdict: Verdict, manifest?: RunManifest | null): string {
+/** `expected`: the sweep's theory hook (see sweep.ts). */
+export function renderMarkdown(verdict: Verdict, manifest?: RunManifest | null, expected?: ExpectedFn): string {
   const d = decisionView(verdict.decision);
   const man = new Map((manifest?.scenarios ?? []).map((s) => [s.id, s]));
   const out: string[] = [];
@@ -35,7 +36,7 @@ export function renderMarkdown(verdict: Verdict, manifest?: RunManifest | null):
   out.push('');
 
   out.push(...matrixLines(verdict, man));
-  out.push(...pivotLines(verdict, manifest));
+  out.push(...pivotLines(verdict, manifest, expected));
 
   // scenario reasons that explain non-passing verdicts
   const notable = verdict.scenarios.filter((s) => s.verdict !== 'PASS' && s.verdict !== 'IMPROVED' && (s.reasons ?? []).length);
@@ -108,9 +109,9 @@ function matrixLines(verdict: Verdict, man: Map<string, ManifestScenario>): stri
 }
 
 /** Each sweep's pivot of the primary metric: rows and columns labelled with the dimension values. */
-function pivotLines(verdict: Verdict, manifest: RunManifest | null | undefined): string[] {
+function pivotLines(verdict: Verdict, manifest: RunManifest | null | undefined, expected: ExpectedFn | undefined): string[] {
   const lines: string[] = [];
-  for (const p of sweepPivots(verdict, manifest)) {
+  for (const p of sweepPivots(verdict, manifest, { expected })) {
     lines.push(`### Sweep: ${escMd(p.metric)} ${p.arrow}${p.unit ? ` (${escMd(p.unit)})` : ''}${p.fixed ? `, ${escMd(p.fixed)}` : ''}`);
     lines.push('');
     if (p.tooBig !== null) {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -190,6 +190,15 @@ describe('sweep.csv of a 2x2 matrix run', () => {
       ['theory +12.5 %', 'theory +12.5 %'],
       [null, null],
     ]);
+    // wired end to end through renderReports' options
+    const out = join(tmp, 'hook-out');
+    mkdirSync(out);
+    await renderReports(dir, { githubStepSummary: false, outDir: out, expected });
+    expect(readFileSync(join(out, 'sweep.csv'), 'utf8').split('\r\n')[1]!.endsWith(',IMPROVED,12.5')).toBe(true);
+    expect(readFileSync(join(out, 'summary.md'), 'utf8')).toContain(
+      '| 10ms | 🟢 +10.0 % <sub>\\[+5.0, +15.0\\]</sub> <sub>theory +12.5 %</sub> | 🔴 -10.0 % <sub>\\[-12.5, -7.5\\]</sub> <sub>theory +12.5 %</sub> |',
+    );
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('<span class="ci">theory +12.5 %</span>');
   });
 
   it('a run without matrix coordinates writes no sweep.csv and no pivot', async () => {
