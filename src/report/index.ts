@@ -1,5 +1,6 @@
 /**
- * Reports for a run directory: report.html (self-contained), junit.xml, summary.md.
+ * Reports for a run directory: report.html (self-contained), junit.xml, summary.md, and sweep.csv
+ * for runs whose scenarios have matrix coordinates.
  * Reads only the run directory (manifest.json, results.jsonl, verdict.json, telemetry/) so a past
  * run can be re-rendered offline; never imports the judge.
  */
@@ -11,6 +12,7 @@ import { renderJunit } from './junit.js';
 import { loadRunDir } from './load.js';
 import { renderMarkdown } from './markdown.js';
 import type { RenderOptions } from './model.js';
+import { renderSweepCsv } from './sweep-csv.js';
 
 export { renderHtml } from './html.js';
 export { renderJunit } from './junit.js';
@@ -33,6 +35,8 @@ export interface ReportPaths {
   html: string;
   junit: string;
   markdown: string;
+  /** sweep.csv, when the run's scenarios have matrix coordinates */
+  sweep: string | null;
 }
 
 /** Through the run directory layer: temp O_EXCL|O_NOFOLLOW + fsync + rename, never through a link. */
@@ -40,7 +44,7 @@ async function writeAtomic(path: string, content: string): Promise<void> {
   writeFileAtomic(path, content);
 }
 
-/** Read a run directory and write report.html, junit.xml and summary.md into it (or opts.outDir). */
+/** Read a run directory and write report.html, junit.xml, summary.md (and sweep.csv) into it (or opts.outDir). */
 export async function renderReports(runDir: string, opts: ReportOptions = {}): Promise<ReportPaths> {
   const data = await loadRunDir(runDir);
   const out = opts.outDir ?? runDir;
@@ -48,8 +52,14 @@ export async function renderReports(runDir: string, opts: ReportOptions = {}): P
     html: join(out, 'report.html'),
     junit: join(out, 'junit.xml'),
     markdown: join(out, 'summary.md'),
+    sweep: null,
   };
-  const md = renderMarkdown(data.verdict, data.manifest);
+  const csv = renderSweepCsv(data.verdict, data.manifest, opts.expected);
+  if (csv !== null) {
+    paths.sweep = join(out, 'sweep.csv');
+    await writeAtomic(paths.sweep, csv);
+  }
+  const md = renderMarkdown(data.verdict, data.manifest, opts.expected);
   await writeAtomic(paths.html, renderHtml(data, opts));
   await writeAtomic(paths.junit, renderJunit(data.verdict, { manifest: data.manifest, trials: data.trials }));
   await writeAtomic(paths.markdown, md);

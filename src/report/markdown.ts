@@ -1,12 +1,14 @@
 /**
- * summary.md: the decision and the scenario x metric matrix in GitHub-flavoured Markdown,
+ * summary.md: the decision, the scenario x metric matrix and the sweep pivots in GitHub-flavoured Markdown,
  * suitable for $GITHUB_STEP_SUMMARY or a PR comment. All user text is Markdown- and HTML-escaped.
  */
 import type { ManifestScenario, MetricResult, RunManifest, Verdict } from '../results/types.js';
 import { failureLine, multiplicityLine, replacementLine } from './failures.js';
 import { decisionSentence, decisionView, effectView, escMd, fmtEffect, fmtInterval, shellQuote, verdictStyle } from './format.js';
+import { type ExpectedFn, sweepPivots } from './sweep.js';
 
-export function renderMarkdown(verdict: Verdict, manifest?: RunManifest | null): string {
+/** `expected`: the sweep's theory hook (see sweep.ts). */
+export function renderMarkdown(verdict: Verdict, manifest?: RunManifest | null, expected?: ExpectedFn): string {
   const d = decisionView(verdict.decision);
   const man = new Map((manifest?.scenarios ?? []).map((s) => [s.id, s]));
   const out: string[] = [];
@@ -34,6 +36,7 @@ export function renderMarkdown(verdict: Verdict, manifest?: RunManifest | null):
   out.push('');
 
   out.push(...matrixLines(verdict, man));
+  out.push(...pivotLines(verdict, manifest, expected));
 
   // scenario reasons that explain non-passing verdicts
   const notable = verdict.scenarios.filter((s) => s.verdict !== 'PASS' && s.verdict !== 'IMPROVED' && (s.reasons ?? []).length);
@@ -99,6 +102,45 @@ function matrixLines(verdict: Verdict, man: Map<string, ManifestScenario>): stri
     lines.push('');
     lines.push(
       'Effect of the canary vs control with its confidence interval; **+ means the canary is better** (a drop in a ↓ metric shows as +). 🟢 improved · ✅ pass · 🟡 inconclusive · 🔴 regressed · ⚪ no data · 🟣 error',
+    );
+    lines.push('');
+  }
+  return lines;
+}
+
+/** Each sweep's pivot of the primary metric: rows and columns labelled with the dimension values. */
+function pivotLines(verdict: Verdict, manifest: RunManifest | null | undefined, expected: ExpectedFn | undefined): string[] {
+  const lines: string[] = [];
+  for (const p of sweepPivots(verdict, manifest, { expected })) {
+    lines.push(`### Sweep: ${escMd(p.metric)} ${p.arrow}${p.unit ? ` (${escMd(p.unit)})` : ''}${p.fixed ? `, ${escMd(p.fixed)}` : ''}`);
+    lines.push('');
+    if (p.tooBig !== null) {
+      lines.push(`${p.tooBig} cells: too many to show here; every row is in sweep.csv.`, '');
+      continue;
+    }
+    const head = [...p.rowDims.map((d) => escMd(d.label)), ...p.cols.map(escMd)];
+    lines.push(`| ${head.join(' | ')} |`);
+    lines.push(`| ${head.map((_, i) => (i < p.rowDims.length ? '---' : ':---:')).join(' | ')} |`);
+    for (const r of p.rows) {
+      const cells = r.cells.map((c) =>
+        c.empty
+          ? c.text
+          : [
+              `${c.emoji} ${escMd(c.text)}`,
+              c.interval ? `<sub>${escMd(c.interval)}</sub>` : '',
+              c.expected ? `<sub>${escMd(c.expected)}</sub>` : '',
+            ]
+              .filter(Boolean)
+              .join(' '),
+      );
+      lines.push(`| ${[...r.heads.map(escMd), ...cells].join(' | ')} |`);
+    }
+    lines.push('');
+    const code = (k: string) => `\`${k.replace(/[`\r\n]/g, '')}\``;
+    const named = (ds: { key: string; label: string }[]) =>
+      ds.map((d) => (d.key === d.label ? code(d.key) : `${escMd(d.label)} (${code(d.key)})`)).join(', ');
+    lines.push(
+      `Effect on ${escMd(p.metric)} in %, canary vs control (+ means the canary is better), with its confidence interval; rows: ${named(p.rowDims)}${p.colDims.length ? `; columns: ${named(p.colDims)}` : ''}. Every row is in sweep.csv.`,
     );
     lines.push('');
   }

@@ -19,6 +19,7 @@ import {
 import { multiplicityLine } from './failures.js';
 import type { RunData } from './load.js';
 import { scenarioView } from './scenario.js';
+import { type ExpectedFn, sweepPivots } from './sweep.js';
 import { judgeSettingsRows, type KvRow, metricHeader, MINUS, readbackTable, scalarText, style } from './tables.js';
 
 export interface RenderOptions {
@@ -36,6 +37,8 @@ export interface RenderOptions {
   chartBudgetBytes?: number;
   /** timestamp printed in the footer (default: now) */
   generatedAt?: Date;
+  /** the theory hook of the sweep: expected effect % per scenario and metric (default: none) */
+  expected?: ExpectedFn;
 }
 
 type ScenarioRow = { res: ScenarioResult | null; man: ManifestScenario | undefined; id: string };
@@ -137,6 +140,7 @@ export function buildView(data: RunData, opts: RenderOptions = {}) {
       ],
     },
     matrix: { paramKeys, metricCols, rows: matrixRows, hasParams: paramKeys.length > 0 },
+    sweeps: sweepPivots(verdict, manifest, { minus: MINUS, expected: opts.expected }),
     legend: ['IMPROVED', 'PASS', 'INCONCLUSIVE', 'REGRESSED', 'NODATA', 'ERROR'].map((v) => style(v)),
     scenarios,
     env: envRows,

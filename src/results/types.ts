@@ -10,9 +10,9 @@
  */
 
 import type { Direction, JudgeSettings, MetricSpec } from '../scenario/judge.js';
-import type { SuiteInfo } from '../scenario/model.js';
+import type { ReportSettings, SuiteInfo } from '../scenario/model.js';
 
-export type { Direction, JudgeSettings, MetricSpec, SuiteInfo };
+export type { Direction, JudgeSettings, MetricSpec, ReportSettings, SuiteInfo };
 
 export type Arm = 'control' | 'canary';
 /** One expanded scenario as recorded in the manifest. */
@@ -49,6 +49,8 @@ export interface ManifestScenario {
    * pairs were left when the budget ran out. The judge uses each pair's latest records.
    */
   replacements?: { budget: number; used: number; pairs: { pair: number; round: number; reason: string }[]; unreplaced: number };
+  /** The file's `report:` settings (pivot names resolved to full matrix keys). */
+  report?: ReportSettings;
 }
 
 export interface Attempt {

@@ -7,6 +7,7 @@ import { basename, extname } from 'node:path';
 import { InputError, type InputProblem } from './errors.js';
 import { expandMatrix, MAX_MATRIX_POINTS, matrixSize, pointId } from './matrix.js';
 import type { Scenario } from './model.js';
+import { resolveReport } from './pivot.js';
 import { dedupe, flattenIssues, type Locator, locate, locateInPoint, preferSpecific, ResolveError, schemaProblems } from './problems.js';
 import { type LoadOptions, resolveScenario } from './resolve.js';
 import { resolveSchemaPath, ScenarioSchema } from './schema.js';
@@ -111,6 +112,9 @@ export function loadScenarioText(
     }
     paths[k] = r.keys;
   }
+  // report.pivot must name dimensions of this file's matrix
+  const rep = resolveReport(data.report, Object.keys(paths), 'this file');
+  for (const p of rep.problems) add(() => locate(l, p.path, p.message));
   const size = matrixSize(matrix);
   if (size > MAX_MATRIX_POINTS) {
     const factors = mkeys.map((k) => matrix![k]!.length).join(' x ');
@@ -140,7 +144,9 @@ export function loadScenarioText(
     if (seen.has(id)) continue;
     seen.add(id);
     try {
-      scenarios.push(resolveScenario(pr.data, { id, file, topology, params: point.params, opts }));
+      const s = resolveScenario(pr.data, { id, file, topology, params: point.params, opts });
+      if (rep.report) s.report = rep.report;
+      scenarios.push(s);
     } catch (e) {
       if (e instanceof ResolveError) {
         problems.push(locateInPoint(l, point, e.path, e.message));

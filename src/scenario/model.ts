@@ -71,6 +71,16 @@ export interface Scenario {
   };
   /** path summary along sender -> receiver, for the fidelity probe and the report's theory overlay */
   path: { rttMs: number; rateMbit?: number; loss?: number; bufferBytes?: number; mss: number };
+  /** `report:` settings of the file (presentation only: not part of the hash) */
+  report?: ReportSettings;
+}
+
+/**
+ * `report:` in a scenario or suite file. `pivot` names matrix dimensions by their full matrix key
+ * (the loader resolves short names like `delay` to `links.bottleneck.delay`).
+ */
+export interface ReportSettings {
+  pivot?: { rows?: string[]; cols?: string[] };
 }
 
 /** A suite: many scenario files judged as one; possibly one shard of it. */
@@ -86,4 +96,6 @@ export interface SuiteInfo {
   mergedFrom?: string[];
   /** set by `netab merge`: what was tolerated reading the shards (a cut-short last line), named in the verdict */
   mergeWarnings?: string[];
+  /** the suite file's `report:` settings */
+  report?: ReportSettings;
 }

@@ -302,6 +302,20 @@ export const ScenarioSchema = z
       )
       .optional()
       .describe('dotted path -> list of values; the file expands to the cartesian product'),
+    report: z
+      .object({
+        pivot: z
+          .object({
+            rows: z.array(label(256)).min(1).max(16).optional().describe('matrix dimensions as rows (a matrix key or its last part)'),
+            cols: z.array(label(256)).min(1).max(16).optional().describe('matrix dimensions as columns'),
+          })
+          .strict()
+          .optional()
+          .describe('the sweep pivot of the primary metric (default: the last dimension as columns, the others as rows)'),
+      })
+      .strict()
+      .optional()
+      .describe('report settings (presentation only)'),
   })
   .strict();
 

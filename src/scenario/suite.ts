@@ -10,14 +10,15 @@ import { isMap, isScalar, type Node } from 'yaml';
 import type { z } from 'zod/v4';
 import { InputError, type InputProblem } from './errors.js';
 import { loadScenarioText, safeStem } from './load.js';
-import type { Scenario, SuiteInfo } from './model.js';
+import type { ReportSettings, Scenario, SuiteInfo } from './model.js';
+import { resolveReport } from './pivot.js';
 import { describeIssues } from './problems.js';
 import { type LoadOptions, trialSeconds } from './resolve.js';
 import { ScenarioSchema } from './schema.js';
 import { safeNameProblem } from './schema-names.js';
 import { capProblems, MAX_PROBLEMS, nodePos, own, parseYaml, readInputFile, type YamlSource } from './source.js';
 
-export const SUITE_FILE_KEYS = ['name', 'description', 'files', 'defaults'];
+export const SUITE_FILE_KEYS = ['name', 'description', 'files', 'defaults', 'report'];
 /** scenario keys a suite may default */
 export const SUITE_DEFAULT_KEYS = ['control', 'canary', 'trials', 'judge', 'fidelity', 'engine', 'endpoints', 'workload', 'seed'];
 
@@ -121,6 +122,8 @@ interface SuiteFile {
   name: string;
   files: string[];
   defaults: Record<string, unknown>;
+  /** `report:` as written (its names are checked once the suite's dimensions are known) */
+  report?: ReportSettings;
   src: YamlSource;
   /** where each file is listed in the suite file */
   listedAt: Map<string, { file: string; line: number; col: number }>;
@@ -203,6 +206,13 @@ function readSuiteFile(file: string): SuiteFile {
       defaults[k] = v;
     }
   }
+  const report = own(m, 'report');
+  if (report !== undefined) {
+    const r = ScenarioSchema.shape.report.safeParse(report);
+    if (!r.success)
+      for (const f of describeIssues(r.error.issues, report).slice(0, MAX_PROBLEMS + 1))
+        problems.push(at(['report', ...f.path], f.message, f.key !== undefined));
+  }
   if (problems.length) throw new InputError(capProblems(problems));
   // each entry on its own, so a file's problems can point at the entry that listed it
   const resolved: string[] = [];
@@ -222,6 +232,7 @@ function readSuiteFile(file: string): SuiteFile {
     name: typeof name === 'string' ? name : safeStem(basename(dirname(resolve(file)))),
     files: [...new Set(resolved)],
     defaults,
+    report: report as ReportSettings | undefined,
     src,
     listedAt,
   };
@@ -269,10 +280,12 @@ export function loadSuite(paths: string[], opts: LoadOptions & { filter?: string
     listedAt?: { file: string; line: number; col: number };
   }[] = [];
   let name: string | undefined;
+  let reportFrom: SuiteFile | undefined;
   for (const f of listed) {
     if (isSuiteFile(f)) {
       const sf = readSuiteFile(f);
       name ??= sf.name;
+      if (sf.report && !reportFrom) reportFrom = sf;
       for (const file of sf.files) jobs.push({ file, defaults: sf.defaults, from: sf.src, listedAt: sf.listedAt.get(file) });
     } else jobs.push({ file: f, defaults: {} });
   }
@@ -308,6 +321,14 @@ export function loadSuite(paths: string[], opts: LoadOptions & { filter?: string
       });
     seen.set(s.id, s.file);
   }
+  // the suite's report.pivot names dimensions of at least one of its scenarios
+  const dims = [...new Set(all.flatMap((s) => Object.keys(s.params)))];
+  const rep = resolveReport(reportFrom?.report, dims, 'this suite');
+  for (const p of rep.problems) {
+    const src = reportFrom!.src;
+    const node = (src.doc.getIn(p.path, true) ?? src.doc.getIn(['report'], true)) as Node | undefined;
+    errs.push({ file: src.file, ...nodePos(src, node ?? null), path: p.path.join('.'), message: p.message });
+  }
   if (errs.length) throw new InputError(capProblems(errs, 0, stopped));
   let scenarios = all;
   if (opts.filter) {
@@ -329,6 +350,7 @@ export function loadSuite(paths: string[], opts: LoadOptions & { filter?: string
       hash: suiteHash(scenarios),
       files,
       scenarioIds: scenarios.map((s) => s.id),
+      ...(rep.report ? { report: rep.report } : {}),
     },
   };
 }

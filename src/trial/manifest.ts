@@ -28,6 +28,7 @@ export function manifestScenario(s: Scenario, runSeed: number): ManifestScenario
     file: s.file,
     estimateS: Math.round(estimateSeconds(s)),
     seed: scenarioSeed(s, runSeed),
+    ...(s.report ? { report: s.report } : {}),
   };
 }
 

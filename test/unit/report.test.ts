@@ -151,6 +151,7 @@ describe('renderMarkdown', () => {
 
   it('has a GFM matrix: header, separator, one row per scenario, same column count everywhere', () => {
     const rows = md()
+      .split('### Sweep')[0]!
       .split('\n')
       .filter((l) => l.startsWith('|'));
     expect(rows).toHaveLength(2 + 3);
@@ -256,7 +257,7 @@ describe('renderHtml', () => {
     expect(section('s1')).toContain('<th>bottleneck rate</th>'); // the theory table stays
     expect(text(out)).toContain('Charts left out for 2 scenario(s)');
     // the matrix still has every cell
-    expect(out.match(/class="cell v-/g)).toHaveLength(9);
+    expect(out.split('id="sweep"')[0]!.match(/class="cell v-/g)).toHaveLength(9);
   });
 
   it('is deterministic for a given generatedAt', () => {
@@ -456,7 +457,12 @@ describe('renderReports', () => {
     process.env.GITHUB_STEP_SUMMARY = summary;
     try {
       const paths = await renderReports(dir);
-      expect(paths).toEqual({ html: join(dir, 'report.html'), junit: join(dir, 'junit.xml'), markdown: join(dir, 'summary.md') });
+      expect(paths).toEqual({
+        html: join(dir, 'report.html'),
+        junit: join(dir, 'junit.xml'),
+        markdown: join(dir, 'summary.md'),
+        sweep: join(dir, 'sweep.csv'),
+      });
     } finally {
       if (prev === undefined) delete process.env.GITHUB_STEP_SUMMARY;
       else process.env.GITHUB_STEP_SUMMARY = prev;

@@ -21,6 +21,7 @@ export const layout = `<!DOCTYPE html>
 <main>
 {{> decision}}
 {{> matrix}}
+{{#if sweeps.length}}{{> sweeps}}{{/if}}
 {{#each scenarios}}{{> scenario}}{{/each}}
 {{> environment}}
 <footer>
@@ -64,6 +65,27 @@ const matrix = `<section class="matrix-section" id="matrix">
   </table>
   </div>
   <p class="legend">{{#each legend}}<span class="chip {{cls}}">{{symbol}} {{text}}</span>{{/each}}</p>
+</section>
+`;
+
+const sweeps = `<section class="sweep-section" id="sweep">
+  <h2>Sweep</h2>
+  <p class="hint">The primary metric's effect in % (canary vs control, <strong>+ means the canary is better</strong>) at each point of the matrix, with its confidence interval; colour is the judge's verdict. Every scenario × metric is in <code>sweep.csv</code> next to this report.</p>
+  {{#each sweeps}}
+  <h3>{{metric}} <span class="unit">{{arrow}} {{unit}}</span>{{#if fixed}} · {{fixed}}{{/if}}</h3>
+  {{#if tooBig}}<p class="muted">{{tooBig}} cells: too many to draw; every row is in <code>sweep.csv</code>.</p>{{else}}
+  <div class="table-wrap">
+  <table class="matrix pivot" data-testid="pivot">
+    <thead><tr>{{#each rowDims}}<th class="param" title="{{key}}">{{label}}</th>{{/each}}{{#each cols}}<th class="metric">{{this}}</th>{{/each}}</tr></thead>
+    <tbody>
+    {{#each rows}}
+    <tr>{{#each heads}}<th class="param">{{this}}</th>{{/each}}{{#each cells}}{{#if empty}}<td class="cell v-none" title="{{title}}">{{text}}</td>{{else}}<td class="cell {{cls}}" title="{{title}}"><span class="eff">{{symbol}} {{text}}</span><span class="ci">{{interval}}</span>{{#if expected}}<span class="ci">{{expected}}</span>{{/if}}</td>{{/if}}{{/each}}</tr>
+    {{/each}}
+    </tbody>
+  </table>
+  </div>
+  {{/if}}
+  {{/each}}
 </section>
 `;
 
@@ -174,4 +196,4 @@ const environment = `<section class="environment" id="environment">
 </section>
 `;
 
-export const partials: Record<string, string> = { decision, matrix, kvTable, table, scenario, environment };
+export const partials: Record<string, string> = { decision, matrix, sweeps, kvTable, table, scenario, environment };

@@ -40,6 +40,8 @@ table { border-collapse: collapse; }
 .matrix .eff { display: block; font-weight: 700; font-variant-numeric: tabular-nums; }
 .matrix .ci { display: block; font-size: 11px; opacity: .85; font-variant-numeric: tabular-nums; }
 .matrix td.verdict { font-weight: 600; white-space: nowrap; }
+.matrix.pivot { width: auto; }
+.matrix.pivot th.param { background: var(--soft); font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; white-space: nowrap; }
 .v-improved { background: #1a7f37; color: #fff; }
 .v-pass { background: #d1f0d8; color: #0f3d1c; }
 .v-regressed { background: #cf222e; color: #fff; }
