@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ecnCodepoint, markCe } from '../../src/impairment/userspace/ecn.js';
 import { LinkModel, newEmission } from '../../src/impairment/userspace/model.js';
 import { Xoshiro128 } from '../../src/impairment/userspace/prng.js';
+import { validateImpairment } from '../../src/impairment/userspace/protocol.js';
 import { RedQueue } from '../../src/impairment/userspace/red-queue.js';
 import type { Aqm } from '../../src/scenario/links.js';
 
@@ -144,5 +145,17 @@ describe('the link model with aqm', () => {
     expect(run(aqm, false, 9)).toEqual(run(aqm, false, 9));
     // the first (probabilistic) RED drops fall elsewhere under another seed
     expect(run(aqm, false, 9).dropped.slice(0, 5)).not.toEqual(run(aqm, false, 10).dropped.slice(0, 5));
+  });
+});
+
+describe('relay config: aqm', () => {
+  it('a resolved aqm passes; a malformed one names its field', () => {
+    expect(validateImpairment({ rateBps: 1e7, aqm }, 'forward')).toEqual({ rateBps: 1e7, aqm });
+    expect(() => validateImpairment({ aqm: { ...aqm, kind: 'codel' } }, 'forward')).toThrow(/^forward\.aqm must be \{kind: "red"/);
+    expect(() => validateImpairment({ aqm: { ...aqm, ecn: 'yes' } }, 'forward')).toThrow('forward.aqm.ecn must be a boolean');
+    expect(() => validateImpairment({ aqm: { ...aqm, minBytes: 60000 } }, 'reverse')).toThrow(
+      'reverse.aqm: minBytes must be below maxBytes',
+    );
+    expect(() => validateImpairment({ aqm: { ...aqm, maxP: 0 } }, 'forward')).toThrow('forward.aqm.maxP must be a number in (0, 1]');
   });
 });
