@@ -27,8 +27,11 @@ export interface ManifestScenario {
   /** The expanded scenario (normalised: units resolved to numbers). */
   scenario: unknown;
   judge: JudgeSettings;
-  /** Engine chosen for this scenario ('netem' | 'userspace') and why. */
-  engine?: { name: string; reason: string };
+  /**
+   * Engine chosen for this scenario ('netem' | 'userspace') and why; randomness: whether its random
+   * draws were seeded ("netem: seeded", "netem: not supported by this kernel/tc (...)", the relay's).
+   */
+  engine?: { name: string; reason: string; randomness?: string };
   /** Tunings as read back after applying them, per arm and host. */
   readback?: Record<string, unknown>;
   /** Fidelity probe: measured vs configured path, see impairment/fidelity. */

@@ -20,6 +20,12 @@ export const CROSS_TRAFFIC_DEFAULTS = { sources: 1, meanOnMs: 500, shape: 1.5, m
 /** a link's queue when it has a rate and no buffer */
 export const LINK_DEFAULTS = { buffer: '1bdp' } as const;
 
+/**
+ * aqm (RED) when min/max/probability are left out: max = buffer/2, min = max/3 (Floyd's guidance
+ * max_th = 3 * min_th, and tc-red's advice to keep the hard limit well above max), max_p 10 %.
+ */
+export const AQM_DEFAULTS = { maxOfBuffer: 1 / 2, probability: 0.1, ecn: false } as const;
+
 export const PROFILE_DEFAULTS = { applyTo: 'sender' } as const;
 
 export const SCENARIO_DEFAULTS = { backend: 'netns', engine: 'auto' } as const;

@@ -17,6 +17,21 @@ export interface GilbertElliott {
   lossGood: number;
 }
 
+/**
+ * RED on the bottleneck queue (tc-red(8) semantics, `adaptive` off): the average queue (EWMA of the
+ * backlog in bytes) between minBytes and maxBytes selects packets with a probability rising to maxP;
+ * above maxBytes every packet is selected. A selected packet is CE-marked when `ecn` and it is
+ * ECN-capable (ECT(0)/ECT(1)/CE), dropped otherwise. The queue's hard limit stays `bufferBytes`.
+ */
+export interface Aqm {
+  kind: 'red';
+  ecn: boolean;
+  minBytes: number;
+  maxBytes: number;
+  /** probability at maxBytes, 0..1 */
+  maxP: number;
+}
+
 /** Impairment of one direction of one link. Every field is optional; absent means "not impaired". */
 export interface LinkImpairment {
   /** one-way delay, milliseconds */
@@ -43,6 +58,8 @@ export interface LinkImpairment {
   rateBps?: number;
   /** bottleneck queue limit, bytes (tail drop); resolved from bytes/packets/bdp forms by the loader */
   bufferBytes?: number;
+  /** active queue management of the bottleneck queue (needs rateBps); resolved by the loader */
+  aqm?: Aqm;
 }
 
 export interface LinkSpec {

@@ -1,12 +1,12 @@
 /** A scenario's links normalised: each direction's impairment, the sender -> receiver path, buffers in bytes. */
-import { LINK_DEFAULTS } from './defaults.js';
-import type { GilbertElliott, LinkImpairment, LinkSpec } from './links.js';
+import { AQM_DEFAULTS, LINK_DEFAULTS } from './defaults.js';
+import type { Aqm, GilbertElliott, LinkImpairment, LinkSpec } from './links.js';
 import type { Topology } from './model.js';
 import { ResolveError } from './problems.js';
 import { type DirectionInput, type LinkInput, LinkSchema } from './schema.js';
 import { own } from './source.js';
 import { pathLinks } from './topology.js';
-import { formatSize, parseBuffer, parsePercent, parseRate, parseTime, RANGES } from './units.js';
+import { type BufferSpec, formatSize, parseBuffer, parsePercent, parseRate, parseTime, RANGES } from './units.js';
 
 /** bytes a full-size packet occupies in a qdisc (1500 MTU + 14 Ethernet header) */
 const PACKET_BYTES = 1514;
@@ -60,6 +60,8 @@ function direction(d: DirectionInput | undefined, where: (field: string) => stri
   if (out.jitterMs !== undefined && !out.delayMs) throw new ResolveError(where('jitter'), 'jitter needs a delay');
   if (d.buffer !== undefined && out.rateBps === undefined)
     throw new ResolveError(where('buffer'), 'buffer needs a rate (the queue forms at the bottleneck)');
+  if (d.aqm !== undefined && out.rateBps === undefined)
+    throw new ResolveError(where('aqm'), 'aqm needs a rate (it manages the bottleneck queue)');
   return out;
 }
 
@@ -131,13 +133,8 @@ export function resolveBuffers(
       const spec = (li?.[dir]?.buffer ?? li?.buffer) as string | undefined;
       const imp = links[l.name]![dir];
       if (imp.rateBps === undefined) continue;
-      const b = parseBuffer(spec ?? LINK_DEFAULTS.buffer);
       const bdp = (imp.rateBps * Math.max(rttMs, 1)) / 8 / 1000;
-      let bytes: number;
-      if (b.kind === 'bytes') bytes = b.bytes;
-      else if (b.kind === 'packets') bytes = b.packets * PACKET_BYTES;
-      else if (b.kind === 'bdp') bytes = b.factor * bdp;
-      else bytes = (b.factor * bdp) / Math.sqrt(flowsOnBottleneck);
+      const bytes = specBytes(parseBuffer(spec ?? LINK_DEFAULTS.buffer), bdp, flowsOnBottleneck);
       imp.bufferBytes = Math.max(2 * PACKET_BYTES, Math.round(bytes));
       if (!(imp.bufferBytes <= RANGES.buffer.max)) {
         const field =
@@ -151,6 +148,44 @@ export function resolveBuffers(
           `the ${dir} buffer of link ${l.name} comes to ${formatSize(imp.bufferBytes)} (${spec ?? '1bdp, the default'} at ${rttMs} ms RTT); at most ${formatSize(RANGES.buffer.max)}: give a smaller buffer`,
         );
       }
+      const aqm = (li?.[dir]?.aqm ?? li?.aqm) as DirectionInput['aqm'];
+      if (aqm) {
+        const at = (f: string) => (li?.[dir]?.aqm !== undefined ? ['links', l.name, dir, 'aqm', f] : ['links', l.name, 'aqm', f]);
+        imp.aqm = resolveAqm(aqm, imp.bufferBytes, (x) => specBytes(parseBuffer(x), bdp, flowsOnBottleneck), at);
+      }
     }
   }
+}
+
+function specBytes(b: BufferSpec, bdp: number, flowsOnBottleneck: number): number {
+  if (b.kind === 'bytes') return b.bytes;
+  if (b.kind === 'packets') return b.packets * PACKET_BYTES;
+  if (b.kind === 'bdp') return b.factor * bdp;
+  return (b.factor * bdp) / Math.sqrt(flowsOnBottleneck);
+}
+
+/** RED thresholds against the resolved queue limit (defaults: AQM_DEFAULTS); min < max <= buffer. */
+function resolveAqm(
+  a: NonNullable<DirectionInput['aqm']>,
+  bufferBytes: number,
+  bytesOf: (spec: string) => number,
+  at: (field: string) => string[],
+): Aqm {
+  const minIn = a.min !== undefined ? Math.round(bytesOf(a.min)) : undefined;
+  const maxIn = a.max !== undefined ? Math.round(bytesOf(a.max)) : undefined;
+  const maxBytes = maxIn ?? (minIn !== undefined ? Math.min(3 * minIn, bufferBytes) : Math.round(bufferBytes * AQM_DEFAULTS.maxOfBuffer));
+  const minBytes = minIn ?? Math.round(maxBytes / 3);
+  if (maxBytes > bufferBytes)
+    throw new ResolveError(
+      at('max'),
+      `aqm max ${formatSize(maxBytes)} is above the queue limit ${formatSize(bufferBytes)} (the buffer): give a smaller max or a larger buffer`,
+    );
+  if (!(minBytes >= 1 && minBytes < maxBytes))
+    throw new ResolveError(
+      at(a.min !== undefined ? 'min' : 'max'),
+      `aqm min (${formatSize(minBytes)}) must be at least 1 byte and below max (${formatSize(maxBytes)})`,
+    );
+  const maxP = a.probability !== undefined ? parsePercent(a.probability) : AQM_DEFAULTS.probability;
+  if (!(maxP > 0 && maxP <= 1)) throw new ResolveError(at('probability'), 'aqm probability must be more than 0% and at most 100%');
+  return { kind: 'red', ecn: a.ecn ?? AQM_DEFAULTS.ecn, minBytes, maxBytes, maxP };
 }

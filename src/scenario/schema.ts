@@ -42,6 +42,17 @@ const Reorder = z.union([
   z.object({ probability: Percent, correlation: Percent.optional(), gap: z.int().min(1).optional() }).strict(),
 ]);
 
+const Aqm = z
+  .object({
+    type: z.literal('red').describe('RED (the only type for now)'),
+    ecn: z.boolean().optional().describe('mark ECN-capable packets (CE) instead of dropping them (default false: RED drops)'),
+    min: Buffer.optional().describe('average queue where marking starts (default buffer/6)'),
+    max: Buffer.optional().describe('average queue where the probability reaches `probability` (default buffer/2)'),
+    probability: Percent.optional().describe('marking probability at `max` (default 10%)'),
+  })
+  .strict()
+  .describe('active queue management on the bottleneck queue (needs a rate)');
+
 const directionFields = {
   delay: DelayTime.optional().describe('one-way delay'),
   jitter: DelayTime.optional().describe('delay variation (netem jitter)'),
@@ -53,6 +64,7 @@ const directionFields = {
   corrupt: WithCorrelation.optional(),
   rate: Rate.optional().describe('bottleneck rate'),
   buffer: Buffer.optional().describe('bottleneck queue size (needs a rate); default 1bdp'),
+  aqm: Aqm.optional(),
 };
 
 export const Direction = z.object(directionFields).strict();

@@ -60,7 +60,7 @@ export async function executeTrial(
   const relayWarnings: string[] = [];
   for (const t of telemetry) {
     const st = t.stats as RelayStats | null;
-    if (!st) continue;
+    if (!st || !Array.isArray(st.warnings)) continue; // no telemetry, or a kernel link's red counters
     relayWarnings.push(...st.warnings.map((x) => `relay ${t.link}: ${x}`));
     deviations.push(...relaySuspicions(t.link, st, s.fidelity.latenessSuspectMs));
   }

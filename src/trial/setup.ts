@@ -42,8 +42,8 @@ export async function runOneScenario(
   opts.signal?.addEventListener('abort', onAbort);
   try {
     opts.progress.step('choosing impairment engine');
-    const { engine, reason } = await chooseEngine(s.engine, runId);
-    ms.engine = { name: engine.name, reason };
+    const { engine, reason, randomness } = await chooseEngine(s.engine, runId);
+    ms.engine = { name: engine.name, reason, randomness };
     save();
     // every congestion control any endpoint will select: profiles, route options and plain sysctls
     const ccs = [

@@ -10,6 +10,7 @@ import { startCrossTraffic } from '../workload/cross.js';
 import { serverClientEnds } from '../workload/hosts.js';
 import type { IperfServers } from '../workload/iperf.js';
 import { workloadDef } from '../workload/registry.js';
+import { ecnCounters, ecnDelta } from '../workload/telemetry.js';
 import type { TrialOutput } from '../workload/types.js';
 
 export interface TrialContext {
@@ -37,6 +38,9 @@ export async function runWorkloadTrial(c: TrialContext): Promise<TrialOutput> {
     : null;
   try {
     const { s, tb, arm, profiles, signal, servers } = c;
+    // the arm's ECN counters around the trial (CE marks its receiver saw): extra.ecn
+    const own = tb.hosts[arm];
+    const ecn0 = await ecnCounters(own.sender.ns, own.receiver.ns).catch(() => null);
     const out = await workloadDef(s.workload).trial(s.workload, {
       s,
       arm,
@@ -48,6 +52,8 @@ export async function runWorkloadTrial(c: TrialContext): Promise<TrialOutput> {
       servers,
     });
     if (handle) out.extra = { ...out.extra, crossTraffic: await handle.stop() };
+    const ecn1 = ecn0 && (await ecnCounters(own.sender.ns, own.receiver.ns).catch(() => null));
+    if (ecn0 && ecn1) out.extra = { ...out.extra, ecn: ecnDelta(ecn0, ecn1) };
     return out;
   } finally {
     await handle?.stop();

@@ -8,10 +8,13 @@
  *     (monotonic clock, ms since sampling started); stop() returns every sample
  *   - ssOnce(ns, filter): a single snapshot (short flows: taken while the last connection is held open)
  *   - ssSeries(samples): per-snapshot aggregates for a trial's `series` (cwnd summed, RTT averaged...)
+ *   - ecnCounters / ecnDelta: a trial's ECN counters from the endpoints' /proc/net/netstat (read
+ *     through the namespace anchors, no process started)
  *
  * Units: times in ms, rates in Mbit/s, cwnd/ssthresh in segments, byte counters in bytes.
  */
-import { run } from '../exec/index.js';
+import { readNsProcNet, run } from '../exec/index.js';
+import { parseSnmp } from './tcp.js';
 
 export interface SsSample {
   /** ms since sampleSs started (absent for a one-shot parse) */
@@ -310,5 +313,44 @@ export function ssSeries(samples: SsSample[], keep: (s: SsSample) => boolean = (
     out.pacing!.push(r3(sum(l, (s) => s.pacingRateMbit)));
     out.retrans!.push(sum(l, (s) => s.retrans ?? 0));
   }
+  return out;
+}
+
+/**
+ * ECN counters of one arm's endpoints (/proc/net/netstat): what the receiver's IP layer saw arrive
+ * (IpExt InCEPkts = CE marks on the data, InECT0Pkts / InECT1Pkts / InNoECTPkts) and what the
+ * sender's TCP was told (TcpExt TCPDeliveredCE: delivered segments the receiver echoed as CE-marked).
+ */
+export interface EcnCounters {
+  ceReceived: number;
+  ect0Received: number;
+  ect1Received: number;
+  notEctReceived: number;
+  deliveredCe: number;
+}
+
+/** Parse the receiver's and the sender's /proc/net/netstat text (pure). */
+export function parseEcnCounters(receiverNetstat: string, senderNetstat: string): EcnCounters {
+  const ip = parseSnmp(receiverNetstat, 'IpExt');
+  const tcp = parseSnmp(senderNetstat, 'TcpExt');
+  return {
+    ceReceived: ip.InCEPkts ?? 0,
+    ect0Received: ip.InECT0Pkts ?? 0,
+    ect1Received: ip.InECT1Pkts ?? 0,
+    notEctReceived: ip.InNoECTPkts ?? 0,
+    deliveredCe: tcp.TCPDeliveredCE ?? 0,
+  };
+}
+
+/** The ECN counters of a sender/receiver pair of namespaces now. */
+export async function ecnCounters(senderNs: string, receiverNs: string): Promise<EcnCounters> {
+  const [r, s] = await Promise.all([readNsProcNet(receiverNs, 'netstat'), readNsProcNet(senderNs, 'netstat')]);
+  return parseEcnCounters(r, s);
+}
+
+/** after - before, field by field */
+export function ecnDelta(before: EcnCounters, after: EcnCounters): EcnCounters {
+  const out = { ...after };
+  for (const k of Object.keys(out) as (keyof EcnCounters)[]) out[k] = after[k] - before[k];
   return out;
 }

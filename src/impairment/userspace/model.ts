@@ -13,7 +13,11 @@
  *                       bottleneck, reorder, delay (it cannot be duplicated again)
  *   5. bottleneck       FIFO at `rateBps`; departure = max(now, busyUntil) + bytes*8/rate; a packet
  *                       that has to wait is tail-dropped (cause "queue") when waiting bytes + its size
- *                       would exceed `bufferBytes` (default 1000 full frames, netem's default limit)
+ *                       would exceed `bufferBytes` (default 1000 full frames, netem's default limit).
+ *                       With `aqm` (RED, red-queue.ts) every packet first passes RED (one draw from
+ *                       the stream after each selection): a selected packet is CE-marked
+ *                       (`Emission.ce`, count `ceMarks`) when aqm.ecn and the caller says it is
+ *                       ECN-capable, else dropped (cause "aqm"); then the tail-drop check.
  *   6. reorder draw     netem's rule: with gap g (default 1), once g-1 packets have been delayed since
  *                       the last reorder, each packet skips the delay with probability `reorder`
  *   7. delay + jitter   release = departure + delay + sigma * deviate(distribution, correlated u),
@@ -26,6 +30,7 @@ import type { LinkImpairment } from '../types.js';
 import { CorrelatedUniform, Xoshiro128 } from './prng.js';
 import { deviate } from './distributions.js';
 import { Histogram } from './histogram.js';
+import { RedQueue } from './red-queue.js';
 
 /** netem's default queue limit is 1000 packets; in bytes we take 1000 full-size inner frames. */
 export const DEFAULT_BUFFER_BYTES = 1000 * 1514;
@@ -42,6 +47,8 @@ export interface Emission {
   duplicate: boolean;
   /** this emission skipped the delay (reorder model) */
   reordered: boolean;
+  /** RED selected this ECN-capable packet: the caller sets CE in its inner IP header */
+  ce: boolean;
 }
 
 /** Apply an emission's corruption to a packet copy whose inner frame starts at `innerOffset`. */
@@ -50,7 +57,7 @@ export function applyCorruption(buf: Uint8Array, innerOffset: number, e: Emissio
 }
 
 export function newEmission(): Emission {
-  return { departNs: 0, releaseNs: 0, corruptByte: -1, corruptMask: 0, duplicate: false, reordered: false };
+  return { departNs: 0, releaseNs: 0, corruptByte: -1, corruptMask: 0, duplicate: false, reordered: false, ce: false };
 }
 
 export interface ModelCounters {
@@ -61,6 +68,10 @@ export interface ModelCounters {
   bytesScheduled: number;
   dropsLoss: number;
   dropsQueue: number;
+  /** RED selected the packet and could not mark it (not ECN-capable, or aqm.ecn false) */
+  dropsAqm: number;
+  /** RED marked the packet CE instead of dropping it */
+  ceMarks: number;
   duplicates: number;
   reorders: number;
   outOfOrder: number;
@@ -76,6 +87,8 @@ function zeroCounters(): ModelCounters {
     bytesScheduled: 0,
     dropsLoss: 0,
     dropsQueue: 0,
+    dropsAqm: 0,
+    ceMarks: 0,
     duplicates: 0,
     reorders: 0,
     outOfOrder: 0,
@@ -107,6 +120,8 @@ export class LinkModel {
   private readonly corruptCor: CorrelatedUniform;
   private readonly reorderCor: CorrelatedUniform;
   private readonly jitterCor: CorrelatedUniform;
+  /** RED on the bottleneck queue (aqm with a rate), else null */
+  private readonly red: RedQueue | null;
 
   private geBad = false;
   private gapCounter = 0;
@@ -135,6 +150,7 @@ export class LinkModel {
     this.gap = this.reorderP > 0 ? Math.max(1, i.reorderGap ?? 1) : 0;
     this.nsPerByte = i.rateBps && i.rateBps > 0 ? 8e9 / i.rateBps : 0;
     this.bufferBytes = i.bufferBytes ?? DEFAULT_BUFFER_BYTES;
+    this.red = i.aqm && this.nsPerByte > 0 ? new RedQueue(i.aqm, this.nsPerByte) : null;
     // correlation states are created (and seeded from the stream) in a fixed order
     this.jitterCor = new CorrelatedUniform(i.jitterCorrelation ?? 0, this.prng);
     this.lossCor = new CorrelatedUniform(i.lossCorrelation ?? 0, this.prng);
@@ -159,11 +175,17 @@ export class LinkModel {
     this.queueDelay.reset();
   }
 
+  /** RED marks (rather than drops) ECN-capable packets: the caller should pass `ect` to process() */
+  get marksEcn(): boolean {
+    return this.red?.ecn === true;
+  }
+
   /**
    * One packet of `bytes` inner bytes arrives at `nowNs`. Writes 0, 1 or 2 emissions into
    * out[0..n) (out must hold at least 2 reusable objects) and returns n; 0 means dropped.
+   * `ect`: the packet is ECN-capable (ECT(0), ECT(1) or CE), so RED may mark it instead of dropping.
    */
-  process(nowNs: number, bytes: number, out: Emission[]): number {
+  process(nowNs: number, bytes: number, out: Emission[], ect = false): number {
     const c = this.counters;
     c.packetsIn++;
     c.bytesIn += bytes;
@@ -194,10 +216,10 @@ export class LinkModel {
           db = this.prng.below(bytes);
           dm = 1 << this.prng.below(8);
         }
-        n += this.schedule(nowNs, bytes, out[n]!, db, dm, true);
+        n += this.schedule(nowNs, bytes, out[n]!, db, dm, true, ect);
       }
     }
-    n += this.schedule(nowNs, bytes, out[n]!, corruptByte, corruptMask, false);
+    n += this.schedule(nowNs, bytes, out[n]!, corruptByte, corruptMask, false, ect);
     return n;
   }
 
@@ -246,11 +268,27 @@ export class LinkModel {
   }
 
   /** Bottleneck, reorder and delay for one copy; returns 1 if emitted into `e`, 0 if tail-dropped. */
-  private schedule(nowNs: number, bytes: number, e: Emission, corruptByte: number, corruptMask: number, duplicate: boolean): number {
+  private schedule(
+    nowNs: number,
+    bytes: number,
+    e: Emission,
+    corruptByte: number,
+    corruptMask: number,
+    duplicate: boolean,
+    ect: boolean,
+  ): number {
     const c = this.counters;
     let depart = nowNs;
+    let ce = false;
     if (this.nsPerByte > 0) {
       this.drain(nowNs);
+      if (this.red?.select(nowNs, this.backlog, this.busyUntil > nowNs ? null : this.busyUntil, this.prng)) {
+        if (!(this.red.ecn && ect)) {
+          c.dropsAqm++;
+          return 0;
+        }
+        ce = true;
+      }
       const start = this.busyUntil > nowNs ? this.busyUntil : nowNs;
       if (start > nowNs) {
         if (this.backlog + bytes > this.bufferBytes) {
@@ -281,6 +319,7 @@ export class LinkModel {
     if (release < this.maxRelease) c.outOfOrder++;
     else this.maxRelease = release;
     if (corruptMask !== 0) c.corruptions++;
+    if (ce) c.ceMarks++;
     c.packetsScheduled++;
     c.bytesScheduled += bytes;
     e.departNs = depart;
@@ -289,6 +328,7 @@ export class LinkModel {
     e.corruptMask = corruptMask;
     e.duplicate = duplicate;
     e.reordered = reordered;
+    e.ce = ce;
     return 1;
   }
 }

@@ -90,6 +90,8 @@ export interface DirectionStats {
     loss: number;
     /** bottleneck tail drop (backlog + size > bufferBytes) */
     queue: number;
+    /** RED (aqm) selected a packet it could not mark: not ECN-capable, or aqm.ecn false */
+    aqm: number;
     /** relay-internal: packet pool exhausted, oversize or not VXLAN, send errors */
     relay: number;
     /** kernel drops on the receiving socket (receive buffer full): loss the model did not decide */
@@ -105,6 +107,8 @@ export interface DirectionStats {
   outOfOrder: number;
   /** packets with one bit flipped */
   corruptions: number;
+  /** packets RED (aqm with ecn) marked CE instead of dropping */
+  ceMarks: number;
   /** sojourn in the bottleneck queue: departure - arrival (includes own serialisation), ms */
   queueDelayMs: HistogramSummary;
   /** actual send time - scheduled release time, ms: the relay's own timing error (early sends count as 0) */
@@ -188,6 +192,7 @@ export function validateImpairment(i: unknown, where: string): LinkImpairment {
     'corruptCorrelation',
     'rateBps',
     'bufferBytes',
+    'aqm',
   ]);
   for (const k of Object.keys(o)) if (!known.has(k)) throw new Error(`${where}.${k}: unknown field`);
   nonneg(`${where}.delayMs`, o.delayMs);
@@ -211,6 +216,7 @@ export function validateImpairment(i: unknown, where: string): LinkImpairment {
   if (o.rateBps !== undefined && (typeof o.rateBps !== 'number' || !(o.rateBps > 0)))
     throw new Error(`${where}.rateBps must be a positive number`);
   nonneg(`${where}.bufferBytes`, o.bufferBytes);
+  if (o.aqm !== undefined) validateAqm(o.aqm, `${where}.aqm`);
   if (o.gemodel !== undefined) {
     if (o.loss !== undefined && o.loss !== 0) throw new Error(`${where}: gemodel and loss are mutually exclusive`);
     const g = o.gemodel as Record<string, unknown>;
@@ -221,6 +227,17 @@ export function validateImpairment(i: unknown, where: string): LinkImpairment {
     }
   }
   return o as LinkImpairment;
+}
+
+function validateAqm(v: unknown, where: string): void {
+  const a = v as Record<string, unknown>;
+  if (typeof a !== 'object' || a === null || a.kind !== 'red')
+    throw new Error(`${where} must be {kind: "red", ecn, minBytes, maxBytes, maxP}`);
+  if (typeof a.ecn !== 'boolean') throw new Error(`${where}.ecn must be a boolean`);
+  for (const k of ['minBytes', 'maxBytes'])
+    if (typeof a[k] !== 'number' || !((a[k] as number) > 0)) throw new Error(`${where}.${k} must be a positive number`);
+  if (!((a.minBytes as number) < (a.maxBytes as number))) throw new Error(`${where}: minBytes must be below maxBytes`);
+  if (typeof a.maxP !== 'number' || !(a.maxP > 0 && a.maxP <= 1)) throw new Error(`${where}.maxP must be a number in (0, 1]`);
 }
 
 function endpoint(v: unknown, where: string): RelayEndpoint {

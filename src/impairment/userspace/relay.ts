@@ -5,8 +5,9 @@
  *   A --VXLAN--> L:a.listen:4789 --[model forward]--> sender --> b.peer:4789  (A -> B, "forward")
  *   B --VXLAN--> L:b.listen:4789 --[model reverse]--> sender --> a.peer:4789  (B -> A, "reverse")
  *
- * Per datagram: check the source, run the model (drop / 1 / 2 copies with release times), copy
- * each copy into a free shared slot (flipping the corrupt bit in the copy), publish it on the
+ * Per datagram: check the source, run the model (drop / 1 / 2 copies with release times; with RED
+ * marking, whether the inner packet is ECN-capable), copy each copy into a free shared slot
+ * (flipping the corrupt bit, setting CE when RED marked it), publish it on the
  * submit ring and wake the sender only if the copy is due before the sender's own wake-up time.
  */
 import dgram from 'node:dgram';
@@ -14,6 +15,7 @@ import os from 'node:os';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { LinkImpairment } from '../types.js';
+import { ecnCodepoint, markCe } from './ecn.js';
 import { LinkModel, applyCorruption, newEmission, type Emission } from './model.js';
 import { sampleUdpSockets } from './procnet.js';
 import { directionStats, newDirection, type Direction } from './relay-direction.js';
@@ -205,7 +207,8 @@ export class Relay {
       return;
     }
     d.bytesIn += len - VXLAN_HEADER_BYTES;
-    const n = d.model.process(this.now(), len - VXLAN_HEADER_BYTES, this.em);
+    const ect = d.model.marksEcn && ecnCodepoint(msg, VXLAN_HEADER_BYTES) > 0;
+    const n = d.model.process(this.now(), len - VXLAN_HEADER_BYTES, this.em, ect);
     const v = this.v;
     for (let i = 0; i < n; i++) {
       const e = this.em[i]!;
@@ -216,6 +219,7 @@ export class Relay {
       }
       const off = slot * SLOT_BYTES;
       v.pool.set(msg, off);
+      if (e.ce) markCe(v.pool, off + VXLAN_HEADER_BYTES, off + len);
       applyCorruption(v.pool, off + VXLAN_HEADER_BYTES, e);
       v.release[slot] = e.releaseNs;
       v.length[slot] = len;
