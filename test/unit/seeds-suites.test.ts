@@ -4,23 +4,15 @@
  * each quick suite's planned wall time is at most 20 minutes. The kernel sysctl check needs a
  * network namespace (root): `netab validate scenarios/seeds` covers it outside the unit tests.
  */
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { plan, validate } from '../../src/api.js';
-import { LinkSchema } from '../../src/scenario/schema.js';
 import { validationUnits } from '../../src/scenario/suite.js';
 
 const ROOT = 'scenarios/seeds';
 const SUITES = ['edge-toolbox', 'tcp-survey'];
 const QUICK_LIMIT_S = 20 * 60;
-
-// TODO(lead): remove AQM_PENDING and the stripping below once the branch adding the `aqm:` link key
-// is merged: ecn.yaml (and quick/ecn.yaml) then validate as they are. Until then only their
-// `aqm: { type: red, ecn: true }` line is left out of a copy of scenarios/seeds, nothing else.
-const AQM_PENDING = !Object.hasOwn(LinkSchema.shape, 'aqm');
-const NEEDS_AQM = ['tcp-survey/ecn.yaml', 'tcp-survey/quick/ecn.yaml'];
 
 function yamlFiles(dir: string): string[] {
   return readdirSync(dir)
@@ -31,22 +23,7 @@ function yamlFiles(dir: string): string[] {
     });
 }
 
-const tmp = mkdtempSync(join(tmpdir(), 'netab-seeds-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-/** scenarios/seeds as it validates on this branch (see AQM_PENDING) */
-const seeds = (() => {
-  if (!AQM_PENDING) return ROOT;
-  const copy = join(tmp, 'seeds');
-  cpSync(ROOT, copy, { recursive: true });
-  for (const f of NEEDS_AQM) {
-    const p = join(copy, f);
-    const text = readFileSync(p, 'utf8');
-    const without = text.replace(/^ {4}aqm: \{ type: red, ecn: true \}\n/m, '');
-    expect(without).not.toBe(text);
-    writeFileSync(p, without);
-  }
-  return copy;
-})();
+const seeds = ROOT;
 
 describe('scenarios/seeds', () => {
   const files = yamlFiles(ROOT).map((f) => relative(ROOT, f));
