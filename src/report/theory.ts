@@ -17,6 +17,7 @@ import {
   bdpBytes,
   bufferRuleBytes,
   DEFAULT_MSS,
+  expectedChangePct,
   expectedFctMs,
   HARD_CAP_MARGIN,
   mathisMbit,
@@ -238,6 +239,19 @@ export function theoryFor(sc: ManifestScenario | undefined, kernel?: string | nu
     lines: theoryLines(rate, arms, rttMs, loss),
     shortFlows: shortFlowTheory(sc, arms, { rttMs, mss, rate }),
   };
+}
+
+/**
+ * The change theory expects for a metric, canary vs control, in percent ((canary/control − 1)·100),
+ * for tables that put an expectation beside a measured effect (e.g. a sweep cell): goodput from
+ * min(rate, effective receive-window cap) per arm; fct_p50 from the expected fct of the sizes. null
+ * when theory has no expectation for the metric (loss-driven and BBR goodput, tails, RTT...).
+ */
+export function expectedEffectPct(t: Theory, metric: string): number | null {
+  const [c, k] = t.arms;
+  if (metric === 'goodput') return expectedChangePct(c?.expectedMbit, k?.expectedMbit);
+  if (metric === 'fct_p50' && t.shortFlows) return expectedChangePct(t.shortFlows[0]?.p50FctMs, t.shortFlows[1]?.p50FctMs);
+  return null;
 }
 
 /**

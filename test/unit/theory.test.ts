@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ManifestScenario } from '../../src/results/types.js';
-import { hardCapAlarm, theoryFor } from '../../src/report/theory.js';
+import { expectedEffectPct, hardCapAlarm, theoryFor } from '../../src/report/theory.js';
 import {
   bdpBytes,
   bufferRuleBytes,
@@ -172,6 +172,9 @@ describe('theoryFor: caps and references per arm', () => {
     expect(1.49).toBeGreaterThan(can!.windowCapLowMbit);
     expect(1.49).toBeLessThan(can!.windowCapMbit);
     expect(hardCapAlarm(1.49, can!.hardCapMbit)).toBeNull();
+    // the expected goodput effect of the cell: 1.6 / 50 − 1 = −96.8 %
+    expect(expectedEffectPct(t, 'goodput')).toBeCloseTo(-96.8, 9);
+    expect(expectedEffectPct(t, 'rtt_p50')).toBeNull();
     // control keeps the namespace default (6291456 B): its window is far above the 50 Mbit/s rate
     expect(ctl!.ends.rmem.source).toBe('read back, namespace default');
     expect(ctl!.hardCapMbit).toBe(50);
@@ -265,6 +268,7 @@ describe('short transfers: expected round trips beside the measured fct', () => 
     ]);
     // initial receive window: min(65535, 131072 · ½) / 1448 → 45 segments, above IW30
     expect(t.arms[1]!.rwnd0Segments).toBe(45);
+    expect(expectedEffectPct(t, 'fct_p50')).toBeCloseTo(-32.89473684210526, 9);
     expect(t.shortFlows!.map((s) => [s.arm, s.p50Flights, s.p50FctMs])).toEqual([
       ['control', 3, 547.2],
       ['canary', 2, 367.2],
