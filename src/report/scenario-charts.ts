@@ -82,7 +82,9 @@ export function metricCharts(metrics: MetricResult[], trials: TrialRecord[], exc
 /** Time series of the judged trials that carry them (bulk), a few trials per arm overlaid. */
 export function seriesSvgs(withSeries: TrialRecord[], theory: Theory | null, maxSeries: number): string[] {
   const seriesSvgs: string[] = [];
+  const drawn = new Set<string>();
   for (const def of seriesDefs(theory)) {
+    if (def.group && drawn.has(def.group)) continue;
     const lines: LineSeries[] = [];
     for (const arm of ['control', 'canary'] as const) {
       const ts = spread(
@@ -110,33 +112,58 @@ export function seriesSvgs(withSeries: TrialRecord[], theory: Theory | null, max
         });
       });
     }
-    if (lines.length) seriesSvgs.push(timeSeriesChart(lines, def.refs, { title: def.title, yLabel: def.yLabel }));
+    if (!lines.length) continue;
+    seriesSvgs.push(timeSeriesChart(lines, def.refs, { title: def.title, yLabel: def.yLabel }));
+    if (def.group) drawn.add(def.group);
   }
   return seriesSvgs;
 }
 
-function seriesDefs(theory: Theory | null): { key: string; tKey?: string; title: string; yLabel: string; refs: RefLine[] }[] {
-  // tKey: the series' own time axis (iperf3 client intervals: t; server intervals: rx_t; ss -tin samples: ss_t)
+interface SeriesDef {
+  key: string;
+  /** the series' own time axis (iperf3 client intervals: t; server intervals: rx_t; rx counters: wire_t; ss -tin: ss_t) */
+  tKey?: string;
+  /** of the defs sharing a group only the first with data is drawn */
+  group?: string;
+  title: string;
+  yLabel: string;
+  refs: RefLine[];
+}
+
+function seriesDefs(theory: Theory | null): SeriesDef[] {
   const rate = theory?.lines.filter((l) => l.key === 'rate').map((l) => ({ value: l.mbit, label: l.label, color: '#24292f' })) ?? [];
   const windowPackets = (theory?.arms ?? [])
     .filter((a) => theory!.bdpBytes === null || a.windowShare * a.ends.rmem.value[2] < theory!.bdpBytes)
     .map((a) => ({ value: (a.windowShare * a.ends.rmem.value[2]) / theory!.mss, label: `receive window (${a.arm})`, color: '#0969da' }));
+  const goodputRefs = (theory?.lines ?? []).map((l) => ({
+    value: l.mbit,
+    label: l.label,
+    color: l.key === 'rate' ? '#24292f' : l.key === 'response' ? '#8250df' : '#0969da',
+  }));
   return [
     {
+      // frames arriving at the receiver's interfaces: cannot outrun the bottleneck
+      key: 'wire_rx',
+      tKey: 'wire_t',
+      group: 'goodput',
+      title: 'goodput over time: arrivals at the receiver (rx counters)',
+      yLabel: 'Mbit/s',
+      refs: goodputRefs,
+    },
+    {
+      // in-order bytes the iperf3 server read: a retransmission filling a hole releases a burst
       key: 'rx_goodput',
       tKey: 'rx_t',
-      title: 'goodput at the receiver (iperf3 server intervals)',
+      group: 'goodput',
+      title: 'goodput over time: read by the receiver (iperf3 server)',
       yLabel: 'Mbit/s',
-      refs: (theory?.lines ?? []).map((l) => ({
-        value: l.mbit,
-        label: l.label,
-        color: l.key === 'rate' ? '#24292f' : l.key === 'response' ? '#8250df' : '#0969da',
-      })),
+      refs: goodputRefs,
     },
     {
       // runs before the receiver-side series: iperf3's client intervals count bytes written into the
       // socket buffer, which burst far above the link rate
       key: 'goodput',
+      group: 'goodput',
       title: 'sender write rate (iperf3 client intervals, not goodput)',
       yLabel: 'Mbit/s',
       refs: rate,

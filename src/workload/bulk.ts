@@ -11,7 +11,7 @@ import type { BulkWorkload } from '../scenario/workloads.js';
 import { bulkEnds, ccOf } from './hosts.js';
 import { IPERF_PORT, iperfServerArgv, type IperfServers } from './iperf.js';
 import { flushTcpMetrics, tcpCounters, waitListening } from './tcp.js';
-import { sampleSs, ssSeries } from './telemetry.js';
+import { sampleRxBytes, sampleSs, ssSeries } from './telemetry.js';
 import type { BulkEndpoints, TrialOutput, WorkloadDef } from './types.js';
 import { quantileSorted } from '../stats/quantile.js';
 
@@ -181,19 +181,29 @@ export const bulk: WorkloadDef<BulkWorkload> = {
     const signal = c.signal;
     const ends = bulkEnds(h);
     const o = { timeoutMs: c.s.trials.timeoutMs, signal, expectCC: ccOf(c.profiles[c.arm]), servers: c.servers };
-    // Inside the emulated VM every ss snapshot is a process start (~0.8 s there): a handful of
-    // samples per trial, taken on the CPUs the flows need. There, iperf3's own per-interval
-    // RTT/cwnd series (from the same tcp_info) stand alone.
-    if (inVm()) return runBulkTrial(ends, w, o);
-    // iperf3's data connections (not its control connection, which carries a few hundred bytes)
-    const sampler = sampleSs(h.sender.ns, ['dport', '=', `:${IPERF_PORT}`], 100, signal);
+    // what arrives at the receiver, every interval: the goodput-over-time chart's series
+    const rx = sampleRxBytes(h.receiver.ns, Math.round(w.intervalS * 1000), signal);
+    const withRx = async (out: TrialOutput) => {
+      const r = await rx.stop();
+      return r.t.length ? { ...out, series: { ...out.series, wire_t: r.t, wire_rx: r.mbit } } : out;
+    };
     try {
-      const out = await runBulkTrial(ends, w, o);
-      const ss = ssSeries(await sampler.stop(), (x) => (x.bytesAcked ?? 0) > 65536);
-      for (const [k, v] of Object.entries(ss)) if (v.length) out.series = { ...out.series, [`ss_${k}`]: v };
-      return out;
+      // Inside the emulated VM every ss snapshot is a process start (~0.8 s there): a handful of
+      // samples per trial, taken on the CPUs the flows need. There, iperf3's own per-interval
+      // RTT/cwnd series (from the same tcp_info) stand alone.
+      if (inVm()) return await withRx(await runBulkTrial(ends, w, o));
+      // iperf3's data connections (not its control connection, which carries a few hundred bytes)
+      const sampler = sampleSs(h.sender.ns, ['dport', '=', `:${IPERF_PORT}`], 100, signal);
+      try {
+        const out = await runBulkTrial(ends, w, o);
+        const ss = ssSeries(await sampler.stop(), (x) => (x.bytesAcked ?? 0) > 65536);
+        for (const [k, v] of Object.entries(ss)) if (v.length) out.series = { ...out.series, [`ss_${k}`]: v };
+        return await withRx(out);
+      } finally {
+        await sampler.stop();
+      }
     } finally {
-      await sampler.stop();
+      await rx.stop();
     }
   },
 };

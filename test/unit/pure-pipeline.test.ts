@@ -6,6 +6,7 @@ import { nextHops } from '../../src/topology/plan.js';
 import { hashString, pairOrders } from '../../src/trial/schedule.js';
 import { reduceIperf } from '../../src/workload/bulk.js';
 import { parseSnmp } from '../../src/workload/tcp.js';
+import { parseNetDevRx, rxRateSeries } from '../../src/workload/telemetry.js';
 import { quantileSorted } from '../../src/stats/quantile.js';
 
 describe('bulk workload reduction', () => {
@@ -38,6 +39,26 @@ describe('bulk workload reduction', () => {
   it('no counters -> no retransmit ratio; iperf3 error -> throws', () => {
     expect(reduceIperf({ end: {} }).metrics.retrans).toBeNull();
     expect(() => reduceIperf({ error: 'unable to connect to server' })).toThrow(/iperf3: unable to connect/);
+  });
+  it('bytes arriving at a namespace: /proc/net/dev without lo and ifb, rates between reads', () => {
+    const dev = [
+      'Inter-|   Receive                                                |  Transmit',
+      ' face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed',
+      '    lo:  82118130    3301    0    0    0     0          0         0 82118130    3301    0    0    0     0       0          0',
+      '  ifb0:     5000       4    0    0    0     0          0         0        0       0    0    0    0     0       0          0',
+      'veth-r1@if7: 1250000  900    0    0    0     0          0         0    64000    1000    0    0    0     0       0          0',
+      '  eth1:      250       2    0    0    0     0          0         0        0       0    0    0    0     0       0          0',
+    ].join('\n');
+    expect(parseNetDevRx(dev)).toBe(1_250_250);
+    // 125 000 B in 100 ms = 10 Mbit/s; 62 500 B in 50 ms = 10 Mbit/s; a counter reset is skipped
+    expect(
+      rxRateSeries([
+        { tMs: 0, bytes: 0 },
+        { tMs: 100, bytes: 125_000 },
+        { tMs: 150, bytes: 187_500 },
+        { tMs: 250, bytes: 10 },
+      ]),
+    ).toEqual({ t: [0.1, 0.15], mbit: [10, 10] });
   });
   it('parses /proc/net/snmp', () => {
     const t = 'Ip: Forwarding DefaultTTL\nIp: 1 64\nTcp: RtoAlgorithm OutSegs RetransSegs\nTcp: 1 1234 56\n';
