@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeProgress } from '../../src/cli/progress.js';
+import { judgeRun, writeVerdict } from '../../src/judge/run.js';
 import { loadRunDir, renderHtml } from '../../src/report/index.js';
 import { theoryFor } from '../../src/report/theory.js';
 import { readRecords } from '../../src/results/store.js';
@@ -65,13 +66,14 @@ describe.runIf(run)('theory: the 32 KB receive-buffer canary on a 100 ms path', 
       expect(g).toBeGreaterThan(can!.windowCapLowMbit / 2);
       expect(g).toBeLessThan(can!.rawWindowCapMbit * 1.05);
     }
-    // control is limited by the rate: 10 Mbit/s · 1448/1514 = 9.56 Mbit/s payload at most
+    // control is limited by the rate: 10 Mbit/s · 1448/1514 = 9.56 Mbit/s of payload, plus the 5 %
+    // hard-cap margin (measured 9.81: this relay's shaper let 10.26 Mbit/s of frames through)
     for (const g of gp('control')) expect(g).toBeLessThan(10 * 1.05);
     // goodput over time is what arrives at the receiver (rx counters, frames with headers: 1514 B
     // per 1448 B of payload): each 100 ms sample below the link rate plus 15 % (a read the event
-    // loop ran late; the sample's own time span is measured, so the error is the counter's, not
-    // the clock's). The iperf3 server's in-order reads reached 2.5x the rate here, right after a
-    // retransmission filled a hole; the sender's intervals on such links 2-7x.
+    // loop ran late; each sample's own time span is measured, so only the counter's timing errs).
+    // Measured: at most 10.73 (saturated: 9.81 payload = 10.26 on the wire). The iperf3 server's
+    // in-order reads reached 2.46x the rate, right after a retransmission filled a hole.
     for (const r of recs) {
       const wire = r.series!.wire_rx!;
       expect(wire.length).toBeGreaterThan(30);
@@ -79,11 +81,12 @@ describe.runIf(run)('theory: the 32 KB receive-buffer canary on a 100 ms path', 
       expect(Math.max(...wire)).toBeLessThan(10 * 1.15);
       expect(r.series!.rx_goodput!.length).toBeGreaterThan(30);
     }
+    writeVerdict(dir, judgeRun(dir));
     const html = renderHtml(await loadRunDir(dir), { generatedAt: new Date(0) });
     expect(html).toContain('rwnd cap (canary)');
     expect(html).toContain('2.56 Mbit/s for the whole buffer / RTT');
     expect(html).toContain('goodput over time: arrivals at the receiver (rx counters)');
-    expect(html).not.toContain('fidelity alarm');
+    expect(html).not.toContain('⚠ fidelity alarm');
     const wireMax = Math.max(...recs.flatMap((r) => r.series!.wire_rx!));
     const readMax = Math.max(...recs.flatMap((r) => r.series!.rx_goodput!));
     console.log(
