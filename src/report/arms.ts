@@ -69,11 +69,13 @@ export function measuredGoodput(metrics: MetricResult[], trials: TrialRecord[], 
       source = `metric ${gm.name}`;
     }
     if (!vals.length) {
+      // receiver-side intervals when recorded (older runs: the sender's)
+      const key = judgedTrials.some((t) => t.arm === arm && Array.isArray(t.series?.rx_goodput)) ? 'rx_goodput' : 'goodput';
       vals = judgedTrials
-        .filter((t) => t.arm === arm && Array.isArray(t.series?.goodput) && t.series!.goodput!.length)
-        .map((t) => t.series!.goodput!.filter(finite).reduce((a, b) => a + b, 0) / t.series!.goodput!.filter(finite).length)
-        .filter(finite);
-      source = 'mean of goodput series';
+        .map((t) => (t.arm === arm && Array.isArray(t.series?.[key]) ? t.series![key]!.filter(finite) : []))
+        .filter((v) => v.length)
+        .map((v) => v.reduce((a, b) => a + b, 0) / v.length);
+      source = `mean of ${key} series`;
     }
     const mi = medianIqr(vals);
     if (mi) out.push({ arm, ...mi, source });

@@ -108,6 +108,7 @@ export function buildView(data: RunData, opts: RenderOptions = {}) {
       budget,
       sharedJudge: sharedJudge !== null,
       sharedReadback: sharedReadback !== null,
+      kernel: manifest.environment?.vm?.kernel ?? manifest.environment?.kernel ?? null,
     });
 
   const aaLine = manifest.aa ? aaFalseAlarms(verdict) : null;

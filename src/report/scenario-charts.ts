@@ -4,20 +4,11 @@
  * strings from charts.ts; scenario.ts decides whether the size budget allows drawing them.
  */
 import type { ManifestScenario, MetricResult, TrialRecord } from '../results/types.js';
-import { armValues, finite, type measuredGoodput, spread } from './arms.js';
-import {
-  ARM_COLORS,
-  barChart,
-  distributionChart,
-  runOrderChart,
-  timeSeriesChart,
-  type Bar,
-  type LineSeries,
-  type RefLine,
-} from './charts.js';
+import { armValues, finite, spread } from './arms.js';
+import { ARM_COLORS, distributionChart, runOrderChart, timeSeriesChart, type LineSeries, type RefLine } from './charts.js';
 import { type ForestRow, forestPlot } from './forest.js';
-import { effectView, fmtBytes, fmtEffect, fmtInterval, fmtNum, verdictStyle } from './format.js';
-import { MINUS, type KvRow } from './tables.js';
+import { effectView, fmtEffect, fmtInterval, verdictStyle } from './format.js';
+import { MINUS } from './tables.js';
 import type { Theory } from './theory.js';
 
 /** Forest plots: one for the percent-scale metrics (shared axis), one per linear metric (own unit). */
@@ -91,7 +82,9 @@ export function metricCharts(metrics: MetricResult[], trials: TrialRecord[], exc
 /** Time series of the judged trials that carry them (bulk), a few trials per arm overlaid. */
 export function seriesSvgs(withSeries: TrialRecord[], theory: Theory | null, maxSeries: number): string[] {
   const seriesSvgs: string[] = [];
+  const drawn = new Set<string>();
   for (const def of seriesDefs(theory)) {
+    if (def.group && drawn.has(def.group)) continue;
     const lines: LineSeries[] = [];
     for (const arm of ['control', 'canary'] as const) {
       const ts = spread(
@@ -119,21 +112,61 @@ export function seriesSvgs(withSeries: TrialRecord[], theory: Theory | null, max
         });
       });
     }
-    if (lines.length) seriesSvgs.push(timeSeriesChart(lines, def.refs, { title: def.title, yLabel: def.yLabel }));
+    if (!lines.length) continue;
+    seriesSvgs.push(timeSeriesChart(lines, def.refs, { title: def.title, yLabel: def.yLabel }));
+    if (def.group) drawn.add(def.group);
   }
   return seriesSvgs;
 }
 
-function seriesDefs(theory: Theory | null): { key: string; tKey?: string; title: string; yLabel: string; refs: RefLine[] }[] {
-  // tKey: the series' own time axis (iperf3 intervals: t; ss -tin samples of bulk trials: ss_t)
+interface SeriesDef {
+  key: string;
+  /** the series' own time axis (iperf3 client intervals: t; server intervals: rx_t; rx counters: wire_t; ss -tin: ss_t) */
+  tKey?: string;
+  /** of the defs sharing a group only the first with data is drawn */
+  group?: string;
+  title: string;
+  yLabel: string;
+  refs: RefLine[];
+}
+
+function seriesDefs(theory: Theory | null): SeriesDef[] {
+  const rate = theory?.lines.filter((l) => l.key === 'rate').map((l) => ({ value: l.mbit, label: l.label, color: '#24292f' })) ?? [];
+  const windowPackets = (theory?.arms ?? [])
+    .filter((a) => theory!.bdpBytes === null || a.windowShare * a.ends.rmem.value[2] < theory!.bdpBytes)
+    .map((a) => ({ value: (a.windowShare * a.ends.rmem.value[2]) / theory!.mss, label: `receive window (${a.arm})`, color: '#0969da' }));
+  const goodputRefs = (theory?.lines ?? []).map((l) => ({
+    value: l.mbit,
+    label: l.label,
+    color: l.key === 'rate' ? '#24292f' : l.key === 'response' ? '#8250df' : '#0969da',
+  }));
   return [
     {
-      key: 'goodput',
-      title: 'goodput over time',
+      // frames arriving at the receiver's interfaces: cannot outrun the bottleneck
+      key: 'wire_rx',
+      tKey: 'wire_t',
+      group: 'goodput',
+      title: 'goodput over time: arrivals at the receiver (rx counters)',
       yLabel: 'Mbit/s',
-      refs: (theory?.lines ?? [])
-        .filter((l) => l.key !== 'ceiling')
-        .map((l) => ({ value: l.mbit, label: l.label, color: l.key === 'rate' ? '#24292f' : l.key === 'mathis' ? '#8250df' : '#0969da' })),
+      refs: goodputRefs,
+    },
+    {
+      // in-order bytes the iperf3 server read: a retransmission filling a hole releases a burst
+      key: 'rx_goodput',
+      tKey: 'rx_t',
+      group: 'goodput',
+      title: 'goodput over time: read by the receiver (iperf3 server)',
+      yLabel: 'Mbit/s',
+      refs: goodputRefs,
+    },
+    {
+      // runs before the receiver-side series: iperf3's client intervals count bytes written into the
+      // socket buffer, which burst far above the link rate
+      key: 'goodput',
+      group: 'goodput',
+      title: 'sender write rate (iperf3 client intervals, not goodput)',
+      yLabel: 'Mbit/s',
+      refs: rate,
     },
     {
       key: 'rtt',
@@ -152,24 +185,24 @@ function seriesDefs(theory: Theory | null): { key: string; tKey?: string; title:
       key: 'cwnd',
       title: 'cwnd over time',
       yLabel: 'packets',
-      refs:
-        theory?.bdpPackets != null
+      refs: [
+        ...(theory?.bdpPackets != null
           ? [
               { value: theory.bdpPackets, label: 'BDP', color: '#24292f' },
               ...(theory.bufferBytes !== null
                 ? [{ value: theory.bdpPackets + theory.bufferBytes / theory.mss, label: 'BDP + buffer', color: '#8250df' }]
                 : []),
             ]
-          : theory?.windowCapMbit != null && theory.bufferBytes !== null
-            ? [{ value: theory.bufferBytes / theory.mss, label: 'window cap', color: '#0969da' }]
-            : [],
+          : []),
+        ...windowPackets,
+      ],
     },
     {
       key: 'ss_delivery',
       tKey: 'ss_t',
       title: 'delivery rate over time (ss -tin, sender)',
       yLabel: 'Mbit/s',
-      refs: theory?.lines.filter((l) => l.key === 'rate').map((l) => ({ value: l.mbit, label: l.label, color: '#24292f' })) ?? [],
+      refs: rate,
     },
     {
       key: 'ss_pacing',
@@ -179,36 +212,4 @@ function seriesDefs(theory: Theory | null): { key: string; tKey?: string; title:
       refs: [],
     },
   ];
-}
-
-export function theoryBlock(t: Theory, gp: ReturnType<typeof measuredGoodput>, chart: boolean) {
-  const rows: KvRow[] = [];
-  if (t.rateMbit !== null) rows.push({ key: 'bottleneck rate', value: `${fmtNum(t.rateMbit)} Mbit/s` });
-  rows.push({ key: 'base RTT', value: `${fmtNum(t.rttMs)} ms` });
-  rows.push({ key: 'MSS', value: `${t.mss} B` });
-  if (t.bdpBytes !== null) rows.push({ key: 'BDP (rate × RTT)', value: `${fmtBytes(t.bdpBytes)} = ${fmtNum(t.bdpPackets)} packets` });
-  if (t.loss !== null) rows.push({ key: 'random loss', value: `${fmtNum(t.loss * 100)} %` });
-  if (t.bufferBytes !== null)
-    rows.push({ key: 'buffer', value: `${fmtBytes(t.bufferBytes)}${t.bufferBdp !== null ? ` = ${fmtNum(t.bufferBdp)} × BDP` : ''}` });
-  if (t.maxQueueDelayMs !== null) rows.push({ key: 'queueing delay, full buffer', value: `${fmtNum(t.maxQueueDelayMs)} ms` });
-  if (t.mathisMbit !== null) rows.push({ key: 'Mathis bound MSS/RTT·√(3/(2p))', value: `${fmtNum(t.mathisMbit)} Mbit/s` });
-  if (t.windowCapMbit !== null) rows.push({ key: 'rwnd/RTT cap (buffer-limited)', value: `${fmtNum(t.windowCapMbit)} Mbit/s` });
-  if (t.ceilingMbit !== null) rows.push({ key: 'expected ceiling', value: `${fmtNum(t.ceilingMbit)} Mbit/s (${t.limitedBy})` });
-  for (const g of gp)
-    rows.push({
-      key: `measured ${g.arm} (median)`,
-      value: `${fmtNum(g.med)} Mbit/s${t.ceilingMbit ? ` = ${fmtNum((g.med / t.ceilingMbit) * 100)} % of ceiling` : ''}`,
-    });
-  const bars: Bar[] = [
-    ...t.lines.map((l) => ({
-      label: l.label,
-      value: l.mbit,
-      color: l.key === 'mathis' ? '#8250df' : l.key === 'window' ? '#0969da' : '#57606a',
-      theory: true,
-    })),
-    ...gp.map((g) => ({ label: `measured ${g.arm}`, value: g.med, lo: g.q1, hi: g.q3, color: ARM_COLORS[g.arm] })),
-  ];
-  const svg = chart && bars.length ? barChart(bars, { title: 'theory vs measured goodput', unit: 'Mbit/s' }) : '';
-  const note = gp.length ? `measured: ${gp[0]!.source}, median with interquartile range` : 'no goodput measured in this scenario';
-  return { rows, svg, note };
 }

@@ -6,9 +6,10 @@ import type { ManifestScenario, MetricResult, ScenarioResult, TrialRecord } from
 import { finite, measuredGoodput, spread } from './arms.js';
 import { failureLine, replacementLine } from './failures.js';
 import { effectView, fmtEffect, fmtInterval, fmtMargin, fmtNum, fmtSigned, paramsText } from './format.js';
-import { forestSvgs, metricCharts, seriesSvgs, theoryBlock } from './scenario-charts.js';
+import { forestSvgs, metricCharts, seriesSvgs } from './scenario-charts.js';
 import { fidelityView, judgeSettingsRows, type KvRow, metricHeader, MINUS, readbackTable, style } from './tables.js';
 import { theoryFor } from './theory.js';
+import { theoryBlock } from './theory/view.js';
 
 export interface ScenarioOptions {
   maxPts: number;
@@ -18,6 +19,8 @@ export interface ScenarioOptions {
   budget: { used: number; max: number; omitted: number };
   sharedJudge: boolean;
   sharedReadback: boolean;
+  /** kernel the endpoints ran on (the VM's with --vm), for the receive-window rule */
+  kernel?: string | null;
 }
 
 export function scenarioView(
@@ -32,7 +35,7 @@ export function scenarioView(
   const params = res?.params ?? man?.params ?? {};
   const excludeSuspect = man?.judge?.excludeSuspect ?? true;
   const metrics = res?.metrics ?? [];
-  const theory = theoryFor(man);
+  const theory = theoryFor(man, o.kernel);
   const metricRows = metricTableRows(metrics, man);
 
   // charts only while the report's size budget lasts (scenarios come in order of interest)
@@ -49,7 +52,7 @@ export function scenarioView(
   let theoryView: { rows: KvRow[]; svg: string; note: string } | null = null;
   if (theory) {
     const gp = measuredGoodput(metrics, trials, excludeSuspect, judgedTrials);
-    theoryView = theoryBlock(theory, gp, drawCharts);
+    theoryView = theoryBlock(theory, gp, drawCharts, metrics);
   }
 
   if (drawCharts)

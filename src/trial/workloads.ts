@@ -10,7 +10,7 @@ import { startCrossTraffic } from '../workload/cross.js';
 import { serverClientEnds } from '../workload/hosts.js';
 import type { IperfServers } from '../workload/iperf.js';
 import { workloadDef } from '../workload/registry.js';
-import { ecnCounters, ecnDelta } from '../workload/telemetry.js';
+import { ecnCounters, ecnDelta } from '../workload/ecn.js';
 import type { TrialOutput } from '../workload/types.js';
 
 export interface TrialContext {

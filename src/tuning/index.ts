@@ -100,7 +100,22 @@ export interface Readback {
   sysctls: Record<string, string>;
   route: RouteOpts;
   routeLine: string;
+  /** what the report's theory needs, set or not (OBSERVED_SYSCTLS); a key the kernel lacks is absent */
+  observed?: Record<string, string>;
 }
+
+/**
+ * Read back with every endpoint whether a profile sets them or not: the receive window rule
+ * (tcp_rmem, tcp_adv_win_scale, the kernel release) and the congestion control in effect.
+ */
+export const OBSERVED_SYSCTLS = [
+  'kernel.osrelease',
+  'net.ipv4.tcp_rmem',
+  'net.ipv4.tcp_wmem',
+  'net.ipv4.tcp_adv_win_scale',
+  'net.ipv4.tcp_window_scaling',
+  'net.ipv4.tcp_congestion_control',
+];
 
 export interface Endpoint {
   ns: string;
@@ -124,14 +139,18 @@ export async function applyProfile(ep: Endpoint, profile: TuningProfile | null, 
 
 export async function readBack(ep: Endpoint, want: Record<string, string>, wantRoute: RouteOpts): Promise<Readback> {
   const keys = Object.keys(want);
-  const got: Record<string, string> = {};
-  if (keys.length) {
-    const r = await run(['sysctl', ...keys], { netns: ep.ns });
-    for (const line of r.stdout.split('\n')) {
-      const i = line.indexOf(' = ');
-      if (i > 0) got[line.slice(0, i)] = norm(line.slice(i + 3));
-    }
+  const all = [...new Set([...keys, ...OBSERVED_SYSCTLS])];
+  // one sysctl run for both; a key the kernel lacks fails only if it was wanted (missing below)
+  const r = await run(['sysctl', ...all], { netns: ep.ns, reject: false });
+  const read = Object.create(null) as Record<string, string>;
+  for (const line of r.stdout.split('\n')) {
+    const i = line.indexOf(' = ');
+    if (i > 0) read[line.slice(0, i)] = norm(line.slice(i + 3));
   }
+  const got: Record<string, string> = {};
+  for (const k of keys) if (read[k] !== undefined) got[k] = read[k];
+  const observed: Record<string, string> = {};
+  for (const k of OBSERVED_SYSCTLS) if (read[k] !== undefined) observed[k] = read[k];
   const bad: string[] = [];
   for (const k of keys) if (got[k] !== norm(want[k]!)) bad.push(`${k}: wanted "${norm(want[k]!)}", kernel says "${got[k] ?? '(missing)'}"`);
   const rl = (await run(['ip', '-n', ep.ns, 'route', 'show', 'default'])).stdout.trim();
@@ -142,5 +161,5 @@ export async function readBack(ep: Endpoint, want: Record<string, string>, wantR
     if (have !== v) bad.push(`route ${k}: wanted ${v}, route is "${rl}"`);
   }
   if (bad.length) throw new TuningError(`tuning did not take effect in ${ep.ns}:\n  ${bad.join('\n  ')}`);
-  return { sysctls: got, route, routeLine: rl };
+  return { sysctls: got, route, routeLine: rl, observed };
 }

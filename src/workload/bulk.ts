@@ -9,17 +9,22 @@ import { inVm } from '../host.js';
 import { WORKLOAD_METRICS } from '../scenario/metrics.js';
 import type { BulkWorkload } from '../scenario/workloads.js';
 import { bulkEnds, ccOf } from './hosts.js';
-import { IPERF_PORT, type IperfServers } from './iperf.js';
+import { IPERF_PORT, iperfServerArgv, type IperfServers } from './iperf.js';
 import { flushTcpMetrics, tcpCounters, waitListening } from './tcp.js';
-import { sampleSs, ssSeries } from './telemetry.js';
+import { sampleRxBytes, sampleSs, ssSeries } from './telemetry.js';
 import type { BulkEndpoints, TrialOutput, WorkloadDef } from './types.js';
 import { quantileSorted } from '../stats/quantile.js';
 
 const SERIES_MSS = 1448;
 
+interface IperfInterval {
+  sum: { start: number; end: number; bits_per_second: number; omitted?: boolean };
+  streams: { rtt?: number; snd_cwnd?: number }[];
+}
+
 interface IperfJson {
   error?: string;
-  intervals?: { sum: { start: number; end: number; bits_per_second: number }; streams: { rtt?: number; snd_cwnd?: number }[] }[];
+  intervals?: IperfInterval[];
   end?: {
     sum_received?: { bits_per_second: number; bytes: number };
     sum_sent?: { bits_per_second: number; bytes: number; retransmits?: number };
@@ -27,6 +32,20 @@ interface IperfJson {
     sender_tcp_congestion?: string;
     receiver_tcp_congestion?: string;
   };
+  /** the server's own report (client --get-server-output, server -J): receiver-side intervals */
+  server_output_json?: { intervals?: IperfInterval[] };
+}
+
+/**
+ * Seconds since the test started at the end of each interval: iperf3 restarts its clock after the
+ * omitted (-O) intervals, so the later ones are shifted by the end of the last omitted one.
+ */
+function intervalEnds(ivs: IperfInterval[]): number[] {
+  let omitEnd = 0;
+  return ivs.map((iv) => {
+    if (iv.sum.omitted) omitEnd = iv.sum.end;
+    return +((iv.sum.omitted ? 0 : omitEnd) + iv.sum.end).toFixed(3);
+  });
 }
 
 /** Reduce iperf3's JSON to trial metrics (pure; unit-tested). */
@@ -35,13 +54,11 @@ export function reduceIperf(j: IperfJson, counters?: { outSegs: number; retransS
   const end = j.end ?? {};
   const goodput = end.sum_received ? end.sum_received.bits_per_second / 1e6 : null;
   const rtts: number[] = [];
-  const t: number[] = [];
-  const gp: number[] = [];
+  const ivs = j.intervals ?? [];
+  const t = intervalEnds(ivs);
   const cwnd: number[] = [];
   const rttSeries: number[] = [];
-  for (const iv of j.intervals ?? []) {
-    t.push(+iv.sum.end.toFixed(3));
-    gp.push(+(iv.sum.bits_per_second / 1e6).toFixed(3));
+  for (const iv of ivs) {
     const srtts = iv.streams.map((s) => s.rtt).filter((x): x is number => typeof x === 'number' && x > 0);
     for (const r of srtts) rtts.push(r / 1000);
     rttSeries.push(srtts.length ? +(srtts.reduce((a, b) => a + b, 0) / srtts.length / 1000).toFixed(3) : NaN);
@@ -50,6 +67,12 @@ export function reduceIperf(j: IperfJson, counters?: { outSegs: number; retransS
     cwnd.push(cw.length ? +(cw.reduce((a, b) => a + b, 0) / SERIES_MSS).toFixed(1) : NaN);
   }
   rtts.sort((a, b) => a - b);
+  // goodput over time where it is delivered: the server's intervals count bytes the receiver read.
+  // (The client's count bytes written into the socket buffer: bursts of 2-7x the link rate.)
+  const rx = j.server_output_json?.intervals ?? [];
+  const rxSeries: Record<string, number[]> = rx.length
+    ? { rx_t: intervalEnds(rx), rx_goodput: rx.map((iv) => +(iv.sum.bits_per_second / 1e6).toFixed(3)) }
+    : {};
   const retrans = counters && counters.outSegs > 0 ? counters.retransSegs / counters.outSegs : null;
   return {
     metrics: {
@@ -58,7 +81,7 @@ export function reduceIperf(j: IperfJson, counters?: { outSegs: number; retransS
       rtt_p50: rtts.length ? quantileSorted(rtts, 0.5) : null,
       rtt_p99: rtts.length ? quantileSorted(rtts, 0.99) : null,
     },
-    series: { t, goodput: gp, rtt: rttSeries, cwnd },
+    series: { t, rtt: rttSeries, cwnd, ...rxSeries },
     extra: {
       bytesReceived: end.sum_received?.bytes,
       retransmits: end.sum_sent?.retransmits,
@@ -81,7 +104,7 @@ export async function runBulkTrial(
   if (opts.servers) {
     let ok = false;
     try {
-      await opts.servers.ensure(ep.receiverNs, ep.receiverAddr, opts.signal);
+      await opts.servers.ensure(ep.receiverNs, ep.receiverAddr, opts.signal, w.intervalS);
       const out = await bulkClient(ep, w, opts);
       ok = true;
       return out;
@@ -89,7 +112,7 @@ export async function runBulkTrial(
       if (!ok) await opts.servers.drop(ep.receiverNs, ep.receiverAddr);
     }
   }
-  const server = spawn(['iperf3', '-s', '-1', '-p', String(IPERF_PORT), '-B', ep.receiverAddr], { netns: ep.receiverNs });
+  const server = spawn(iperfServerArgv(ep.receiverAddr, w.intervalS, true), { netns: ep.receiverNs });
   const onAbort = () => void server.stop(200);
   opts.signal?.addEventListener('abort', onAbort);
   try {
@@ -125,6 +148,7 @@ async function bulkClient(
       String(w.intervalS),
       '--connect-timeout',
       '3000',
+      '--get-server-output',
     ],
     { netns: ep.senderNs, timeoutMs: opts.timeoutMs, reject: false, signal: opts.signal },
   );
@@ -157,19 +181,29 @@ export const bulk: WorkloadDef<BulkWorkload> = {
     const signal = c.signal;
     const ends = bulkEnds(h);
     const o = { timeoutMs: c.s.trials.timeoutMs, signal, expectCC: ccOf(c.profiles[c.arm]), servers: c.servers };
-    // Inside the emulated VM every ss snapshot is a process start (~0.8 s there): a handful of
-    // samples per trial, taken on the CPUs the flows need. There, iperf3's own per-interval
-    // RTT/cwnd series (from the same tcp_info) stand alone.
-    if (inVm()) return runBulkTrial(ends, w, o);
-    // iperf3's data connections (not its control connection, which carries a few hundred bytes)
-    const sampler = sampleSs(h.sender.ns, ['dport', '=', `:${IPERF_PORT}`], 100, signal);
+    // what arrives at the receiver, every interval: the goodput-over-time chart's series
+    const rx = sampleRxBytes(h.receiver.ns, Math.round(w.intervalS * 1000), signal);
+    const withRx = async (out: TrialOutput) => {
+      const r = await rx.stop();
+      return r.t.length ? { ...out, series: { ...out.series, wire_t: r.t, wire_rx: r.mbit } } : out;
+    };
     try {
-      const out = await runBulkTrial(ends, w, o);
-      const ss = ssSeries(await sampler.stop(), (x) => (x.bytesAcked ?? 0) > 65536);
-      for (const [k, v] of Object.entries(ss)) if (v.length) out.series = { ...out.series, [`ss_${k}`]: v };
-      return out;
+      // Inside the emulated VM every ss snapshot is a process start (~0.8 s there): a handful of
+      // samples per trial, taken on the CPUs the flows need. There, iperf3's own per-interval
+      // RTT/cwnd series (from the same tcp_info) stand alone.
+      if (inVm()) return await withRx(await runBulkTrial(ends, w, o));
+      // iperf3's data connections (not its control connection, which carries a few hundred bytes)
+      const sampler = sampleSs(h.sender.ns, ['dport', '=', `:${IPERF_PORT}`], 100, signal);
+      try {
+        const out = await runBulkTrial(ends, w, o);
+        const ss = ssSeries(await sampler.stop(), (x) => (x.bytesAcked ?? 0) > 65536);
+        for (const [k, v] of Object.entries(ss)) if (v.length) out.series = { ...out.series, [`ss_${k}`]: v };
+        return await withRx(out);
+      } finally {
+        await sampler.stop();
+      }
     } finally {
-      await sampler.stop();
+      await rx.stop();
     }
   },
 };

@@ -14,7 +14,6 @@
  * Units: times in ms, rates in Mbit/s, cwnd/ssthresh in segments, byte counters in bytes.
  */
 import { readNsProcNet, run } from '../exec/index.js';
-import { parseSnmp } from './tcp.js';
 
 export interface SsSample {
   /** ms since sampleSs started (absent for a one-shot parse) */
@@ -317,40 +316,64 @@ export function ssSeries(samples: SsSample[], keep: (s: SsSample) => boolean = (
 }
 
 /**
- * ECN counters of one arm's endpoints (/proc/net/netstat): what the receiver's IP layer saw arrive
- * (IpExt InCEPkts = CE marks on the data, InECT0Pkts / InECT1Pkts / InNoECTPkts) and what the
- * sender's TCP was told (TcpExt TCPDeliveredCE: delivered segments the receiver echoed as CE-marked).
+ * Bytes received per interface from /proc/net/dev text (pure): the loopback and IFB devices (which
+ * see the same packets a second time) are left out; the sum is what arrived at the namespace.
  */
-export interface EcnCounters {
-  ceReceived: number;
-  ect0Received: number;
-  ect1Received: number;
-  notEctReceived: number;
-  deliveredCe: number;
+export function parseNetDevRx(text: string): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const m = /^\s*([^:\s]+):\s*(\d+)/.exec(line);
+    if (!m || m[1] === 'lo' || m[1]!.startsWith('ifb')) continue;
+    sum += Number(m[2]);
+  }
+  return sum;
 }
 
-/** Parse the receiver's and the sender's /proc/net/netstat text (pure). */
-export function parseEcnCounters(receiverNetstat: string, senderNetstat: string): EcnCounters {
-  const ip = parseSnmp(receiverNetstat, 'IpExt');
-  const tcp = parseSnmp(senderNetstat, 'TcpExt');
+/**
+ * Sample the bytes arriving at namespace `ns` (its interfaces' rx counters, /proc/net/dev read
+ * through a process netab keeps there: a file read, no process start) every `everyMs` until stop();
+ * the series are t (s since start, at each read) and the arrival rate between reads (Mbit/s, frames
+ * with their headers). Unlike in-order bytes read by the application, which come in a burst when a
+ * retransmission fills a hole, arrivals cannot outrun the bottleneck.
+ */
+export function sampleRxBytes(ns: string, everyMs = 100, signal?: AbortSignal): { stop(): Promise<{ t: number[]; mbit: number[] }> } {
+  const t0 = process.hrtime.bigint();
+  const reads: { tMs: number; bytes: number }[] = [];
+  const halt = new AbortController();
+  const onAbort = () => halt.abort();
+  signal?.addEventListener('abort', onAbort);
+  const loop = (async () => {
+    while (!halt.signal.aborted) {
+      const text = await readNsProcNet(ns, 'dev').catch(() => '');
+      const tMs = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (text) reads.push({ tMs, bytes: parseNetDevRx(text) });
+      await pause(Math.max(1, everyMs), halt.signal);
+    }
+  })().catch(() => {});
+  let stopped: Promise<{ t: number[]; mbit: number[] }> | null = null;
   return {
-    ceReceived: ip.InCEPkts ?? 0,
-    ect0Received: ip.InECT0Pkts ?? 0,
-    ect1Received: ip.InECT1Pkts ?? 0,
-    notEctReceived: ip.InNoECTPkts ?? 0,
-    deliveredCe: tcp.TCPDeliveredCE ?? 0,
+    stop() {
+      stopped ??= (async () => {
+        signal?.removeEventListener('abort', onAbort);
+        halt.abort();
+        await loop;
+        return rxRateSeries(reads);
+      })();
+      return stopped;
+    },
   };
 }
 
-/** The ECN counters of a sender/receiver pair of namespaces now. */
-export async function ecnCounters(senderNs: string, receiverNs: string): Promise<EcnCounters> {
-  const [r, s] = await Promise.all([readNsProcNet(receiverNs, 'netstat'), readNsProcNet(senderNs, 'netstat')]);
-  return parseEcnCounters(r, s);
-}
-
-/** after - before, field by field */
-export function ecnDelta(before: EcnCounters, after: EcnCounters): EcnCounters {
-  const out = { ...after };
-  for (const k of Object.keys(out) as (keyof EcnCounters)[]) out[k] = after[k] - before[k];
-  return out;
+/** Rates between consecutive counter reads (pure): t at the later read, s; Mbit/s. */
+export function rxRateSeries(reads: { tMs: number; bytes: number }[]): { t: number[]; mbit: number[] } {
+  const t: number[] = [];
+  const mbit: number[] = [];
+  for (let i = 1; i < reads.length; i++) {
+    const dt = reads[i]!.tMs - reads[i - 1]!.tMs;
+    const db = reads[i]!.bytes - reads[i - 1]!.bytes;
+    if (!(dt > 0) || db < 0) continue;
+    t.push(Math.round(reads[i]!.tMs) / 1000);
+    mbit.push(Math.round(((db * 8) / (dt / 1000) / 1e6) * 1000) / 1000);
+  }
+  return { t, mbit };
 }

@@ -28,7 +28,7 @@ import type { RunManifest } from '../../src/results/types.js';
 import { loadScenarioText } from '../../src/scenario/load.js';
 import { runScenarios } from '../../src/trial/runner.js';
 import { vmSetup } from '../../src/vm/index.js';
-import type { EcnCounters } from '../../src/workload/telemetry.js';
+import type { EcnCounters } from '../../src/workload/ecn.js';
 import { netabCli, netabNamespaces, requirePrereqs } from '../helpers.js';
 
 const run = requirePrereqs();

@@ -1,6 +1,6 @@
 /** The per-trial ECN counters: IpExt of the receiver, TcpExt of the sender, as deltas. */
 import { describe, expect, it } from 'vitest';
-import { ecnDelta, parseEcnCounters } from '../../src/workload/telemetry.js';
+import { ecnDelta, parseEcnCounters } from '../../src/workload/ecn.js';
 
 // /proc/net/netstat shape (header line, value line per group), fields cut down
 const netstat = (ce: number, ect0: number, deliveredCe: number) =>

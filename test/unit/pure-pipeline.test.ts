@@ -6,6 +6,7 @@ import { nextHops } from '../../src/topology/plan.js';
 import { hashString, pairOrders } from '../../src/trial/schedule.js';
 import { reduceIperf } from '../../src/workload/bulk.js';
 import { parseSnmp } from '../../src/workload/tcp.js';
+import { parseNetDevRx, rxRateSeries } from '../../src/workload/telemetry.js';
 import { quantileSorted } from '../../src/stats/quantile.js';
 
 describe('bulk workload reduction', () => {
@@ -13,17 +14,51 @@ describe('bulk workload reduction', () => {
     const j = JSON.parse(readFileSync('test/fixtures/iperf3-bulk.json', 'utf8'));
     const out = reduceIperf(j, { outSegs: 1000, retransSegs: 16 });
     expect(out.metrics).toEqual({ goodput: 20192.565067804902, retrans: 0.016, rtt_p50: 0.076, rtt_p99: 0.08874 });
-    expect(out.series).toEqual({
-      t: [0.5, 1],
-      goodput: [expect.any(Number), expect.any(Number)],
-      rtt: [0.089, 0.063],
-      cwnd: [723.6, 633.1],
-    });
+    // no server output in this document: no receiver-side goodput series (the client's intervals
+    // count bytes written to the socket, not goodput, and are not kept as such)
+    expect(out.series).toEqual({ t: [0.5, 1], rtt: [0.089, 0.063], cwnd: [723.6, 633.1] });
     expect(out.extra!.senderCongestion).toBe('bbr');
+  });
+  it('goodput over time from the server side; omitted intervals on one clock since the start', () => {
+    const iv = (start: number, end: number, mbit: number, omitted: boolean) => ({
+      sum: { start, end, bits_per_second: mbit * 1e6, omitted },
+      streams: [{ rtt: 100000, snd_cwnd: 14480 }],
+    });
+    // -O 0.2 -t 0.4 -i 0.1: iperf3 restarts its clock after the omitted intervals
+    const client = [iv(0, 0.1, 300, true), iv(0.1, 0.2, 0, true), iv(0, 0.1, 250, false), iv(0.1, 0.2, 10, false)];
+    const server = [iv(0, 0.1, 40, true), iv(0.1, 0.2, 49, true), iv(0, 0.1, 48.7, false), iv(0.1, 0.2, 48.9, false)];
+    const out = reduceIperf({ intervals: client, end: {}, server_output_json: { intervals: server } });
+    expect(out.series).toEqual({
+      t: [0.1, 0.2, 0.3, 0.4],
+      rtt: [100, 100, 100, 100],
+      cwnd: [10, 10, 10, 10],
+      rx_t: [0.1, 0.2, 0.3, 0.4],
+      rx_goodput: [40, 49, 48.7, 48.9],
+    });
   });
   it('no counters -> no retransmit ratio; iperf3 error -> throws', () => {
     expect(reduceIperf({ end: {} }).metrics.retrans).toBeNull();
     expect(() => reduceIperf({ error: 'unable to connect to server' })).toThrow(/iperf3: unable to connect/);
+  });
+  it('bytes arriving at a namespace: /proc/net/dev without lo and ifb, rates between reads', () => {
+    const dev = [
+      'Inter-|   Receive                                                |  Transmit',
+      ' face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed',
+      '    lo:  82118130    3301    0    0    0     0          0         0 82118130    3301    0    0    0     0       0          0',
+      '  ifb0:     5000       4    0    0    0     0          0         0        0       0    0    0    0     0       0          0',
+      'veth-r1@if7: 1250000  900    0    0    0     0          0         0    64000    1000    0    0    0     0       0          0',
+      '  eth1:      250       2    0    0    0     0          0         0        0       0    0    0    0     0       0          0',
+    ].join('\n');
+    expect(parseNetDevRx(dev)).toBe(1_250_250);
+    // 125 000 B in 100 ms = 10 Mbit/s; 62 500 B in 50 ms = 10 Mbit/s; a counter reset is skipped
+    expect(
+      rxRateSeries([
+        { tMs: 0, bytes: 0 },
+        { tMs: 100, bytes: 125_000 },
+        { tMs: 150, bytes: 187_500 },
+        { tMs: 250, bytes: 10 },
+      ]),
+    ).toEqual({ t: [0.1, 0.15], mbit: [10, 10] });
   });
   it('parses /proc/net/snmp', () => {
     const t = 'Ip: Forwarding DefaultTTL\nIp: 1 64\nTcp: RtoAlgorithm OutSegs RetransSegs\nTcp: 1 1234 56\n';

@@ -223,10 +223,12 @@ describe('renderHtml', () => {
     const svgs = out.match(/<svg /g) ?? [];
     // 3 scenarios: forest (pct + linear), theory bars, 3 series charts, 2 charts per metric with values
     expect(svgs.length).toBeGreaterThanOrEqual(3 * 2 + 3 + 9 + 2 * 7);
-    expect(out).toContain('Mathis bound');
-    expect(out).toContain('1.77 Mbit/s'); // 1448 B, 80 ms, 1 %
-    expect(out).toContain('rwnd/RTT cap'); // 64 KiB window at 50 ms, no rate limit
-    expect(out).toContain('10.5 Mbit/s');
+    expect(out).toContain('CUBIC response (RFC 9438) (both arms)'); // a reference, not a ceiling
+    expect(out).toContain('1.77 Mbit/s'); // 1448 B, 80 ms, 1 %: CUBIC's Reno-friendly region = Mathis
+    expect(out).not.toContain('expected ceiling');
+    // no rate limit, a 64 KiB bottleneck buffer: the buffer caps nothing; the receive buffer does
+    // (6291456 B / 50 ms = 1007 Mbit/s; kernel 6.1: tcp_adv_win_scale 1, half of it)
+    expect(text(out)).toContain('<th>hard cap (both arms)</th><td>1007 Mbit/s (receive buffer / RTT)</td>');
     expect(out).toContain('BDP (rate × RTT)');
     expect(out).toContain('off scale: bottleneck rate 100');
   });
@@ -431,9 +433,10 @@ describe('theory', () => {
     expect(mathisMbit(1448, 80, 0.01)).toBeCloseTo(1.7734, 3);
     expect(windowCapMbit(65536, 50)).toBeCloseTo(10.48576, 5);
     const t = theoryFor(data.manifest.scenarios[1])!;
-    expect(t.limitedBy).toBe('Mathis bound');
+    expect(t.mathisMbit).toBeCloseTo(1.7734, 3);
+    expect(t.arms.map((a) => a.hardCapBy)).toEqual(['bottleneck rate', 'bottleneck rate']);
     expect(t.bdpPackets).toBeCloseTo(1_000_000 / 1448, 6);
-    expect(theoryFor(data.manifest.scenarios[2])!.limitedBy).toBe('rwnd/RTT cap');
+    expect(theoryFor(data.manifest.scenarios[2])!.arms[0]!.hardCapBy).toBe('receive buffer / RTT');
     expect(theoryFor({ ...data.manifest.scenarios[0]!, path: undefined })).toBeNull();
   });
 });
