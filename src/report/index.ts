@@ -13,6 +13,8 @@ import { loadRunDir } from './load.js';
 import { renderMarkdown } from './markdown.js';
 import type { RenderOptions } from './model.js';
 import { renderSweepCsv } from './sweep-csv.js';
+import { theoryExpectation } from './theory.js';
+import { METRIC_DEFAULTS } from '../scenario/metrics.js';
 
 export { renderHtml } from './html.js';
 export { renderJunit } from './junit.js';
@@ -54,12 +56,16 @@ export async function renderReports(runDir: string, opts: ReportOptions = {}): P
     markdown: join(out, 'summary.md'),
     sweep: null,
   };
-  const csv = renderSweepCsv(data.verdict, data.manifest, opts.expected);
+  // theory's expectation next to each sweep cell, unless the caller brings its own
+  const kernel = data.manifest.environment?.vm?.kernel ?? data.manifest.environment?.kernel ?? null;
+  const expected = opts.expected ?? theoryExpectation(data.manifest.scenarios, kernel, (m) => METRIC_DEFAULTS[m]?.direction);
+  opts = { ...opts, expected };
+  const csv = renderSweepCsv(data.verdict, data.manifest, expected);
   if (csv !== null) {
     paths.sweep = join(out, 'sweep.csv');
     await writeAtomic(paths.sweep, csv);
   }
-  const md = renderMarkdown(data.verdict, data.manifest, opts.expected);
+  const md = renderMarkdown(data.verdict, data.manifest, expected);
   await writeAtomic(paths.html, renderHtml(data, opts));
   await writeAtomic(paths.junit, renderJunit(data.verdict, { manifest: data.manifest, trials: data.trials }));
   await writeAtomic(paths.markdown, md);

@@ -272,3 +272,28 @@ export function toMbit(value: number, unit: string): number | null {
   const bits = /^(B\/s|Bps|byte\/s|bytes\/s)$/.test(m[2]!) ? 8 : 1;
   return (value * prefix * bits) / 1e6;
 }
+
+/**
+ * The sweep tables' theory hook: theory's expected effect of a scenario's metric, oriented like the
+ * judge's effect (+ = canary better): for a higher-is-better metric (canary/control − 1)·100, for a
+ * lower-is-better one (control/canary − 1)·100, which is how the judge reports a drop in fct.
+ */
+export function theoryExpectation(
+  scenarios: readonly ManifestScenario[],
+  kernel: string | null,
+  direction: (metric: string) => 'higher' | 'lower' | undefined,
+): (scenarioId: string, metric: string) => number | null {
+  const byId = new Map(scenarios.map((s) => [s.id, s]));
+  const memo = new Map<string, Theory | null>();
+  return (id, metric) => {
+    const sc = byId.get(id);
+    if (!sc) return null;
+    if (!memo.has(id)) memo.set(id, theoryFor(sc, kernel));
+    const t = memo.get(id);
+    const pct = t ? expectedEffectPct(t, metric) : null;
+    if (pct === null || !Number.isFinite(pct)) return null;
+    if (direction(metric) !== 'lower') return pct;
+    const ratio = 1 + pct / 100; // canary / control
+    return ratio > 0 ? (1 / ratio - 1) * 100 : null;
+  };
+}
