@@ -43,6 +43,34 @@ export interface LinkImpairment {
   rateBps?: number;
   /** bottleneck queue limit, bytes (tail drop); resolved from bytes/packets/bdp forms by the loader */
   bufferBytes?: number;
+  /** changes during each trial, relative to the workload's start (src/scenario/schedule.ts) */
+  schedule?: LinkSchedule;
+}
+
+/** The fields a schedule step can change, normalised like LinkImpairment's. */
+export interface ScheduledValues {
+  delayMs?: number;
+  jitterMs?: number;
+  loss?: number;
+  reorder?: number;
+  rateBps?: number;
+  bufferBytes?: number;
+}
+
+/** One step of a schedule: at `atMs` the values change (ramped linearly over `overMs`), or an outage starts. */
+export interface ScheduleStep {
+  atMs: number;
+  /** linear ramp from the values in effect at `atMs` to `set` over this long */
+  overMs?: number;
+  /** every arriving packet is dropped for this long */
+  outageMs?: number;
+  set: ScheduledValues;
+}
+
+export interface LinkSchedule {
+  steps: ScheduleStep[];
+  /** the schedule starts over every repeatMs (each cycle from the link's own values) */
+  repeatMs?: number;
 }
 
 export interface LinkSpec {

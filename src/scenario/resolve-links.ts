@@ -4,6 +4,7 @@ import type { GilbertElliott, LinkImpairment, LinkSpec } from './links.js';
 import type { Topology } from './model.js';
 import { ResolveError } from './problems.js';
 import { type DirectionInput, type LinkInput, LinkSchema } from './schema.js';
+import { resolveSchedule, resolveScheduleBuffers } from './schedule.js';
 import { own } from './source.js';
 import { pathLinks } from './topology.js';
 import { formatSize, parseBuffer, parsePercent, parseRate, parseTime, RANGES } from './units.js';
@@ -60,6 +61,8 @@ function direction(d: DirectionInput | undefined, where: (field: string) => stri
   if (out.jitterMs !== undefined && !out.delayMs) throw new ResolveError(where('jitter'), 'jitter needs a delay');
   if (d.buffer !== undefined && out.rateBps === undefined)
     throw new ResolveError(where('buffer'), 'buffer needs a rate (the queue forms at the bottleneck)');
+  const schedule = resolveSchedule(d.schedule, d.repeat, out, where);
+  if (schedule) out.schedule = schedule;
   return out;
 }
 
@@ -151,6 +154,7 @@ export function resolveBuffers(
           `the ${dir} buffer of link ${l.name} comes to ${formatSize(imp.bufferBytes)} (${spec ?? '1bdp, the default'} at ${rttMs} ms RTT); at most ${formatSize(RANGES.buffer.max)}: give a smaller buffer`,
         );
       }
+      if (li) resolveScheduleBuffers(mergeDirection(li, li[dir]).schedule, imp.schedule, imp, rttMs);
     }
   }
 }

@@ -16,6 +16,7 @@ import {
   Size,
   ToleranceTime,
 } from './schema-units.js';
+import { scheduleFields } from './schedule.js';
 import { CongestionControl, SAFE_NAME_RULE, SafeName, SysctlKey, Sysctls, label } from './schema-names.js';
 
 const Distribution = z.enum(['uniform', 'normal', 'pareto', 'paretonormal']);
@@ -53,6 +54,7 @@ const directionFields = {
   corrupt: WithCorrelation.optional(),
   rate: Rate.optional().describe('bottleneck rate'),
   buffer: Buffer.optional().describe('bottleneck queue size (needs a rate); default 1bdp'),
+  ...scheduleFields,
 };
 
 export const Direction = z.object(directionFields).strict();
