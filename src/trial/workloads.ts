@@ -35,21 +35,27 @@ export async function runWorkloadTrial(c: TrialContext): Promise<TrialOutput> {
   const handle = cross
     ? await startCrossTraffic(serverClientEnds(c.tb.peer!), c.s.crossTraffic!, c.s.trials.timeoutMs, seed, c.signal)
     : null;
+  // scheduled links: armed now, re-armed when the workload says its traffic starts (bulk), disarmed after
+  const scheduled = c.tb.links.filter((l) => l.schedule);
+  const arm = (trigger?: 'now' | 'data') => Promise.all(scheduled.map((l) => l.schedule!('start', trigger))).then(() => undefined);
   try {
-    const { s, tb, arm, profiles, signal, servers } = c;
+    await arm();
+    const { s, tb, arm: side, profiles, signal, servers } = c;
     const out = await workloadDef(s.workload).trial(s.workload, {
       s,
-      arm,
+      arm: side,
       hosts: tb.hosts,
       peer: tb.peer,
       profiles,
       pairSeed: seed,
       signal,
       servers,
+      ...(scheduled.length ? { started: arm } : {}),
     });
     if (handle) out.extra = { ...out.extra, crossTraffic: await handle.stop() };
     return out;
   } finally {
     await handle?.stop();
+    await Promise.all(scheduled.map((l) => l.schedule!('stop').catch(() => undefined)));
   }
 }

@@ -136,6 +136,11 @@ export class UserspaceEngine implements LinkEngine {
     resources.defer(`stop relay in ${L}`, () => relay.stop().then(() => undefined));
     if (relay.pid) resources.record((s) => s.pids.push(relay.pid!));
     await relay.ready;
-    return { name: req.name, telemetry: (reset) => relay.stats(reset).catch(() => null) };
+    const scheduled = Boolean(req.spec.forward.schedule || req.spec.reverse.schedule);
+    return {
+      name: req.name,
+      telemetry: (reset) => relay.stats(reset).catch(() => null),
+      ...(scheduled ? { schedule: (action: 'start' | 'stop', trigger?: 'now' | 'data') => relay.schedule(action, trigger) } : {}),
+    };
   }
 }

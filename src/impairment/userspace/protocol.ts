@@ -11,6 +11,10 @@
  *          {"cmd":"stats","id":N,"reset":true}   -> {"id":N,"stats":RelayStats}  (since the last reset)
  *          {"cmd":"set","id":N,"forward":{...},"reverse":{...},"seed":S}  -> {"id":N,"ok":true}
  *                       replaces the link model(s) given (fresh queue and random state)
+ *          {"cmd":"schedule","id":N,"action":"start"|"stop","trigger":"now"|"data"}  -> {"id":N,"ok":true}
+ *                       start: arms each direction's schedule with t0 = now (the workload starts), or
+ *                       with trigger "data" at the first forward datagram of >= 1000 inner bytes;
+ *                       stop: disarms it and puts the link's own values back (model-schedule.ts)
  *          {"cmd":"stop"}                        -> exits 0
  * Lifetime: exits 0 when stdin closes (the parent died), on SIGTERM/SIGINT/SIGHUP, and on "stop".
  */
@@ -62,6 +66,7 @@ export interface RelayConfig {
 export type RelayCommand =
   | { cmd: 'stats'; id?: number | string; reset?: boolean }
   | { cmd: 'set'; id?: number | string; forward?: LinkImpairment; reverse?: LinkImpairment; seed?: number }
+  | { cmd: 'schedule'; id?: number | string; action: 'start' | 'stop'; trigger?: 'now' | 'data' }
   | { cmd: 'stop'; id?: number | string };
 
 export interface HistogramSummary {
@@ -94,6 +99,18 @@ export interface DirectionStats {
     relay: number;
     /** kernel drops on the receiving socket (receive buffer full): loss the model did not decide */
     kernel: number;
+    /** dropped by a scheduled outage (present when the direction has a schedule) */
+    outage?: number;
+  };
+  /** the direction's schedule: each change as applied in this interval (tMs from the workload start) */
+  schedule?: {
+    armed: boolean;
+    /** start command -> armed (the first full-size forward packet with trigger "data"), ms */
+    armedAfterMs: number | null;
+    changes: { tMs: number; field: string; value: number }[];
+    /** bytes that left the bottleneck per bin of deliveredBinMs from the schedule's t0 (rated links) */
+    deliveredBinMs: number;
+    delivered: number[];
   };
   /** datagrams from an address other than the configured peer (ignored, not forwarded) */
   foreign: number;
@@ -188,6 +205,7 @@ export function validateImpairment(i: unknown, where: string): LinkImpairment {
     'corruptCorrelation',
     'rateBps',
     'bufferBytes',
+    'schedule',
   ]);
   for (const k of Object.keys(o)) if (!known.has(k)) throw new Error(`${where}.${k}: unknown field`);
   nonneg(`${where}.delayMs`, o.delayMs);
@@ -211,6 +229,7 @@ export function validateImpairment(i: unknown, where: string): LinkImpairment {
   if (o.rateBps !== undefined && (typeof o.rateBps !== 'number' || !(o.rateBps > 0)))
     throw new Error(`${where}.rateBps must be a positive number`);
   nonneg(`${where}.bufferBytes`, o.bufferBytes);
+  if (o.schedule !== undefined) validateSchedule(o.schedule, `${where}.schedule`);
   if (o.gemodel !== undefined) {
     if (o.loss !== undefined && o.loss !== 0) throw new Error(`${where}: gemodel and loss are mutually exclusive`);
     const g = o.gemodel as Record<string, unknown>;
@@ -221,6 +240,27 @@ export function validateImpairment(i: unknown, where: string): LinkImpairment {
     }
   }
   return o as LinkImpairment;
+}
+
+function validateSchedule(v: unknown, where: string): void {
+  const o = v as { steps?: unknown; repeatMs?: unknown } | null;
+  if (typeof o !== 'object' || o === null || !Array.isArray(o.steps)) throw new Error(`${where} must be {steps: [...], repeatMs?}`);
+  nonneg(`${where}.repeatMs`, o.repeatMs);
+  o.steps.forEach((st: unknown, i: number) => {
+    const s = st as { atMs?: unknown; overMs?: unknown; outageMs?: unknown; set?: Record<string, unknown> } | null;
+    if (typeof s !== 'object' || s === null || typeof s.set !== 'object' || s.set === null)
+      throw new Error(`${where}.steps.${i} must be {atMs, set}`);
+    if (typeof s.atMs !== 'number') throw new Error(`${where}.steps.${i}.atMs must be a number`);
+    for (const k of ['atMs', 'overMs', 'outageMs']) nonneg(`${where}.steps.${i}.${k}`, (s as Record<string, unknown>)[k]);
+    for (const [k, x] of Object.entries(s.set)) {
+      if (!['delayMs', 'jitterMs', 'loss', 'reorder', 'rateBps', 'bufferBytes'].includes(k))
+        throw new Error(`${where}.steps.${i}.set.${k}: unknown field`);
+      if (k === 'loss' || k === 'reorder') prob(`${where}.steps.${i}.set.${k}`, x);
+      else nonneg(`${where}.steps.${i}.set.${k}`, x);
+    }
+    if (s.set.rateBps !== undefined && !((s.set.rateBps as number) > 0))
+      throw new Error(`${where}.steps.${i}.set.rateBps must be positive`);
+  });
 }
 
 function endpoint(v: unknown, where: string): RelayEndpoint {

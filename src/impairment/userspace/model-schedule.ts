@@ -1,0 +1,124 @@
+/**
+ * A schedule inside the userspace link model (pure: the caller passes the clock). Armed at the
+ * workload's start (t0), it gives the model exact timing:
+ *   - delay, jitter, loss, reorder, buffer and outages take the values scheduled at each packet's
+ *     arrival time (every event due by then is applied before the packet is processed);
+ *   - the rate is integrated over the bottleneck's service time: a packet whose serialisation spans
+ *     a rate change is served at the old rate up to the change and at the new rate after it, so the
+ *     departures follow the schedule to the nanosecond whether or not packets arrive at the change.
+ * Ramps arrive here already cut into RAMP_STEP_MS steps (scenario/schedule.ts), the same steps the
+ * netem engine applies. An outage drops every packet that arrives in the window (netem `loss 100%`
+ * at enqueue): packets already queued still leave.
+ */
+import { type ScheduleEvent, type ScheduleField, scheduleEvents } from '../../scenario/schedule.js';
+import type { LinkImpairment } from '../types.js';
+
+/** a change as the model applied it: tMs from the workload start (repeat cycles included) */
+export interface AppliedChange {
+  tMs: number;
+  field: ScheduleField;
+  value: number;
+}
+
+/** what the schedule changes in the model */
+export interface ScheduleTarget {
+  setScheduled(field: Exclude<ScheduleField, 'outage'>, value: number): void;
+}
+
+/** keep telemetry bounded: at most this many changes per stats interval */
+export const MAX_LOGGED_CHANGES = 5000;
+/** bytes leaving the bottleneck are counted in bins of this many ms from t0 (telemetry) */
+export const DELIVERED_BIN_MS = 100;
+const MAX_BINS = 36000;
+
+/** A cursor over a cycle's events, repeating every periodNs (0 = once). Times absolute, ns. */
+class Cursor {
+  private cycle = 0;
+  private i = 0;
+  constructor(
+    private readonly ev: readonly ScheduleEvent[],
+    private readonly t0Ns: number,
+    private readonly periodNs: number,
+  ) {}
+  get nextNs(): number {
+    if (this.i >= this.ev.length) return Number.POSITIVE_INFINITY;
+    return this.t0Ns + this.cycle * this.periodNs + this.ev[this.i]!.tMs * 1e6;
+  }
+  get nextMs(): number {
+    return this.cycle * (this.periodNs / 1e6) + this.ev[this.i]!.tMs;
+  }
+  take(): ScheduleEvent {
+    const e = this.ev[this.i++]!;
+    if (this.i >= this.ev.length && this.periodNs > 0) {
+      this.i = 0;
+      this.cycle++;
+    }
+    return e;
+  }
+}
+
+export class ModelSchedule {
+  outage = false;
+  private readonly all: Cursor;
+  private readonly rates: Cursor;
+  private nsPerByte: number;
+
+  /**
+   * `log` receives each change once it is applied; `delivered[k]` the bytes that leave the
+   * bottleneck in [k, k+1) * DELIVERED_BIN_MS after t0 (both owned, bounded and reset by the caller).
+   */
+  constructor(
+    base: LinkImpairment,
+    readonly t0Ns: number,
+    private readonly log: AppliedChange[] = [],
+    private readonly delivered: number[] = [],
+  ) {
+    const sched = base.schedule!;
+    const ev = scheduleEvents(base, sched);
+    const period = (sched.repeatMs ?? 0) * 1e6;
+    this.all = new Cursor(ev, t0Ns, period);
+    this.rates = new Cursor(
+      ev.filter((e) => e.field === 'rateBps'),
+      t0Ns,
+      period,
+    );
+    this.nsPerByte = base.rateBps ? 8e9 / base.rateBps : 0;
+  }
+
+  /** Apply every event due by nowNs to `m`; true while an outage holds. */
+  advance(nowNs: number, m: ScheduleTarget): boolean {
+    while (this.all.nextNs <= nowNs) {
+      const tMs = this.all.nextMs;
+      const e = this.all.take();
+      if (e.field === 'outage') this.outage = e.value !== 0;
+      else m.setScheduled(e.field, e.value);
+      if (this.log.length < MAX_LOGGED_CHANGES) this.log.push({ tMs: +tMs.toFixed(3), field: e.field, value: e.value });
+    }
+    return this.outage;
+  }
+
+  /** When a packet of `bytes` whose service starts at startNs has left the bottleneck (rate integrated). */
+  finish(startNs: number, bytes: number): number {
+    const done = this.serve(startNs, bytes);
+    const k = Math.floor((done - this.t0Ns) / (DELIVERED_BIN_MS * 1e6));
+    if (k >= 0 && k < MAX_BINS) {
+      while (this.delivered.length <= k) this.delivered.push(0);
+      this.delivered[k]! += bytes;
+    }
+    return done;
+  }
+
+  private serve(startNs: number, bytes: number): number {
+    while (this.rates.nextNs <= startNs) this.nsPerByte = 8e9 / this.rates.take().value;
+    let t = startNs;
+    let rem = bytes;
+    for (;;) {
+      const done = t + rem * this.nsPerByte;
+      const next = this.rates.nextNs;
+      if (done <= next) return done;
+      rem -= (next - t) / this.nsPerByte;
+      t = next;
+      this.nsPerByte = 8e9 / this.rates.take().value;
+    }
+  }
+}
