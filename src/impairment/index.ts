@@ -8,7 +8,7 @@
 import { EnvError } from '../errors.js';
 import { run, runBatch } from '../exec/index.js';
 import { offloadsOff, type LinkEngine, type LinkHandle, type LinkRequest } from '../topology/links.js';
-import { tcCommands } from './netem.js';
+import { scheduledTcCommands, scheduleRunners } from './netem-schedule.js';
 
 /** An engine builds the router-to-router links a topology backend asks for. */
 export interface ImpairmentEngine extends LinkEngine {
@@ -33,10 +33,12 @@ export class NetemEngine implements ImpairmentEngine {
         { netns: e.ns },
       );
       await offloadsOff(e.ns, e.ifname);
-      await runBatch('tc', tcCommands(e.ifname, imp), { netns: e.ns });
+      await runBatch('tc', scheduledTcCommands(e.ifname, imp), { netns: e.ns });
     };
     const rs = await Promise.allSettled([end(a, req.spec.forward), end(b, req.spec.reverse)]);
     for (const r of rs) if (r.status === 'rejected') throw r.reason;
+    const runners = scheduleRunners(req);
+    if (runners) return { name: req.name, ...runners };
     return { name: req.name, telemetry: async () => null };
   }
 }

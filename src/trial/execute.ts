@@ -60,7 +60,8 @@ export async function executeTrial(
   const relayWarnings: string[] = [];
   for (const t of telemetry) {
     const st = t.stats as RelayStats | null;
-    if (!st) continue;
+    // the relay's stats (a scheduled netem link reports only its changes)
+    if (!st?.warnings) continue;
     relayWarnings.push(...st.warnings.map((x) => `relay ${t.link}: ${x}`));
     deviations.push(...relaySuspicions(t.link, st, s.fidelity.latenessSuspectMs));
   }

@@ -36,10 +36,12 @@ describe('schedule in the userspace model (pure)', () => {
     expect(feed(m, 9.5 * MS, 1000)).toEqual({ depart: 11, release: 12 });
     // queued behind it: starts at 11 ms, 2 ms of service
     expect(feed(m, 10.5 * MS, 1000)).toEqual({ depart: 13, release: 14 });
-    // the outage window [20, 25) ms drops every arrival; at 25 ms packets pass again
+    // the outage [20, 25) ms: service pauses (250 B done by 20 ms at 2000 ns/B, 750 B from 25 ms) ...
+    expect(feed(m, 19.5 * MS, 1000)).toEqual({ depart: 26.5, release: 27.5 });
+    // ... and every arrival is dropped; from 25 ms packets pass again (behind the held one)
     expect(feed(m, 20 * MS, 100)).toBeNull();
     expect(feed(m, 24.999 * MS, 100)).toBeNull();
-    expect(feed(m, 25 * MS, 1000)).toEqual({ depart: 27, release: 28 });
+    expect(feed(m, 25 * MS, 1000)).toEqual({ depart: 28.5, release: 29.5 });
     expect(m.counters.dropsOutage).toBe(2);
     // the delay grows at 30 ms for packets arriving from then on
     expect(feed(m, 30 * MS, 1000)).toEqual({ depart: 32, release: 37 });

@@ -7,8 +7,10 @@
  *     a rate change is served at the old rate up to the change and at the new rate after it, so the
  *     departures follow the schedule to the nanosecond whether or not packets arrive at the change.
  * Ramps arrive here already cut into RAMP_STEP_MS steps (scenario/schedule.ts), the same steps the
- * netem engine applies. An outage drops every packet that arrives in the window (netem `loss 100%`
- * at enqueue): packets already queued still leave.
+ * netem engine applies. An outage delivers nothing for its window: every packet that arrives in it
+ * is dropped, and the bottleneck's service pauses (rate 0), so packets already queued wait and
+ * leave when it ends, as at a cellular base station across a handover. (A link without a rate has
+ * no queue: only the drops apply.)
  */
 import { type ScheduleEvent, type ScheduleField, scheduleEvents } from '../../scenario/schedule.js';
 import type { LinkImpairment } from '../types.js';
@@ -61,6 +63,8 @@ export class ModelSchedule {
   outage = false;
   private readonly all: Cursor;
   private readonly rates: Cursor;
+  private rateBps: number;
+  private down = false;
   private nsPerByte: number;
 
   /**
@@ -78,11 +82,12 @@ export class ModelSchedule {
     const period = (sched.repeatMs ?? 0) * 1e6;
     this.all = new Cursor(ev, t0Ns, period);
     this.rates = new Cursor(
-      ev.filter((e) => e.field === 'rateBps'),
+      ev.filter((e) => e.field === 'rateBps' || e.field === 'outage'),
       t0Ns,
       period,
     );
-    this.nsPerByte = base.rateBps ? 8e9 / base.rateBps : 0;
+    this.rateBps = base.rateBps ?? 0;
+    this.nsPerByte = this.rateBps ? 8e9 / this.rateBps : 0;
   }
 
   /** Apply every event due by nowNs to `m`; true while an outage holds. */
@@ -108,17 +113,25 @@ export class ModelSchedule {
     return done;
   }
 
+  /** the next rate or outage event: the service rate from then on (an outage serves nothing) */
+  private nextRate(): void {
+    const e = this.rates.take();
+    if (e.field === 'outage') this.down = e.value !== 0;
+    else this.rateBps = e.value;
+    this.nsPerByte = this.down ? Number.POSITIVE_INFINITY : 8e9 / this.rateBps;
+  }
+
   private serve(startNs: number, bytes: number): number {
-    while (this.rates.nextNs <= startNs) this.nsPerByte = 8e9 / this.rates.take().value;
+    while (this.rates.nextNs <= startNs) this.nextRate();
     let t = startNs;
     let rem = bytes;
     for (;;) {
       const done = t + rem * this.nsPerByte;
       const next = this.rates.nextNs;
       if (done <= next) return done;
-      rem -= (next - t) / this.nsPerByte;
+      if (this.nsPerByte !== Number.POSITIVE_INFINITY) rem -= (next - t) / this.nsPerByte;
       t = next;
-      this.nsPerByte = 8e9 / this.rates.take().value;
+      this.nextRate();
     }
   }
 }
