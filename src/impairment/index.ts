@@ -19,6 +19,13 @@ export class NetemEngine implements ImpairmentEngine {
   readonly name = 'netem' as const;
 
   async createLink(req: LinkRequest): Promise<LinkHandle> {
+    if (req.spec.forward.trace || req.spec.reverse.trace) {
+      // tbf cannot follow a trace faithfully: per-millisecond delivery opportunities would be a
+      // rate change every ms, and each `tc qdisc change` lands 0.1-20 ms late (docs/schedules.md)
+      req.log(`link ${req.name}: trace replay runs on the userspace relay (the kernel's tbf cannot follow per-ms delivery opportunities)`);
+      const { UserspaceEngine } = await import('./userspace/engine.js');
+      return new UserspaceEngine().createLink(req);
+    }
     const { a, b } = req;
     // created straight into the namespaces: nothing appears in the root namespace
     await run(['ip', 'link', 'add', a.ifname, 'netns', a.ns, 'type', 'veth', 'peer', 'name', b.ifname, 'netns', b.ns]);

@@ -45,6 +45,22 @@ export interface LinkImpairment {
   bufferBytes?: number;
   /** changes during each trial, relative to the workload's start (src/scenario/schedule.ts) */
   schedule?: LinkSchedule;
+  /** capacity trace replayed from the workload's start (src/scenario/trace.ts; userspace relay) */
+  trace?: TraceInfo;
+}
+
+/** A mahimahi trace as the scenario records it; `times` (ms per opportunity) only on the way to the relay. */
+export interface TraceInfo {
+  file: string;
+  sha256: string;
+  periodMs: number;
+  opportunities: number;
+  /** mean capacity, and percentiles of the capacity in 1 s windows, bits per second */
+  meanBps: number;
+  p10Bps: number;
+  p50Bps: number;
+  p90Bps: number;
+  times?: number[];
 }
 
 /** The fields a schedule step can change, normalised like LinkImpairment's. */

@@ -6,6 +6,7 @@ import { ResolveError } from './problems.js';
 import { type DirectionInput, type LinkInput, LinkSchema } from './schema.js';
 import { resolveSchedule, resolveScheduleBuffers } from './schedule.js';
 import { own } from './source.js';
+import { resolveTraces } from './trace.js';
 import { pathLinks } from './topology.js';
 import { formatSize, parseBuffer, parsePercent, parseRate, parseTime, RANGES } from './units.js';
 
@@ -67,12 +68,12 @@ function direction(d: DirectionInput | undefined, where: (field: string) => stri
 }
 
 function mergeDirection(base: LinkInput, over: DirectionInput | undefined): DirectionInput {
-  const { forward: _f, reverse: _r, ...common } = base;
+  const { forward: _f, reverse: _r, trace: _t, ...common } = base;
   return { ...common, ...(over ?? {}) };
 }
 
 /** every link of the topology, impaired or not (buffers still unresolved) */
-export function resolveLinks(topo: Topology, inputs: Record<string, LinkInput>): Record<string, LinkSpec> {
+export function resolveLinks(topo: Topology, inputs: Record<string, LinkInput>, scenarioFile = '.'): Record<string, LinkSpec> {
   const links: Record<string, LinkSpec> = {};
   for (const l of topo.links) {
     const li = (own(inputs, l.name) as LinkInput | undefined) ?? LinkSchema.parse({});
@@ -83,6 +84,7 @@ export function resolveLinks(topo: Topology, inputs: Record<string, LinkInput>):
       forward: direction(mergeDirection(li, li.forward), where('forward')),
       reverse: direction(mergeDirection(li, li.reverse), where('reverse')),
     };
+    resolveTraces(li.trace, links[l.name]!, scenarioFile, (dir) => ['links', l.name, 'trace', dir]);
   }
   return links;
 }

@@ -285,7 +285,7 @@ export function resolveScenario(
   const topo = ctx.topology;
   const workload = resolveWorkload(d.workload, d, ctx.opts.backend ?? d.backend ?? SCENARIO_DEFAULTS.backend);
   const inputs: Record<string, LinkInput> = (d.links ?? {}) as Record<string, LinkInput>;
-  const links = resolveLinks(topo, inputs);
+  const links = resolveLinks(topo, inputs, ctx.file);
   const { rttMs, rate, bottleneck, loss } = pathSummary(topo, links);
   const flowsOnBottleneck = workload.type === 'bulk' ? workload.flows : workload.type === 'compete' ? 2 * workload.flowsPerArm : 1;
   resolveBuffers(topo, inputs, links, rttMs, flowsOnBottleneck);

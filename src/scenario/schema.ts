@@ -17,6 +17,7 @@ import {
   ToleranceTime,
 } from './schema-units.js';
 import { scheduleFields } from './schedule.js';
+import { TraceSchema } from './trace.js';
 import { CongestionControl, SAFE_NAME_RULE, SafeName, SysctlKey, Sysctls, label } from './schema-names.js';
 
 const Distribution = z.enum(['uniform', 'normal', 'pareto', 'paretonormal']);
@@ -63,6 +64,7 @@ export const LinkSchema = z
     ...directionFields,
     forward: Direction.optional().describe('overrides for the data direction (sender side -> receiver side)'),
     reverse: Direction.optional().describe('overrides for the ACK direction (receiver side -> sender side)'),
+    trace: TraceSchema.optional(),
   })
   .strict()
   .describe('impairment of one link: top-level keys apply to both directions, forward/reverse override');

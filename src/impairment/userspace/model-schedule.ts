@@ -13,6 +13,7 @@
  * no queue: only the drops apply.)
  */
 import { type ScheduleEvent, type ScheduleField, scheduleEvents } from '../../scenario/schedule.js';
+import { TRACE_OPPORTUNITY_BYTES } from '../../scenario/trace.js';
 import type { LinkImpairment } from '../types.js';
 
 /** a change as the model applied it: tMs from the workload start (repeat cycles included) */
@@ -59,10 +60,55 @@ class Cursor {
   }
 }
 
+/**
+ * mahimahi's link: delivery opportunities at t0 + (cycle * period + times[i]) ms, each for up to
+ * TRACE_OPPORTUNITY_BYTES of queued packets; a packet larger than what is left of one spills into
+ * the next, and capacity unused while the queue is empty is lost. A packet leaves at the
+ * opportunity that carries its last byte.
+ */
+export class TraceService {
+  private cycle = 0;
+  private i = -1;
+  private atNs = Number.NEGATIVE_INFINITY;
+  private left = 0;
+  constructor(
+    private readonly times: readonly number[],
+    private readonly periodMs: number,
+    private readonly t0Ns: number,
+  ) {}
+
+  private next(): void {
+    this.i++;
+    if (this.i >= this.times.length) {
+      this.i = 0;
+      this.cycle++;
+    }
+    this.atNs = this.t0Ns + (this.cycle * this.periodMs + this.times[this.i]!) * 1e6;
+    this.left = TRACE_OPPORTUNITY_BYTES;
+  }
+
+  serve(startNs: number, bytes: number): number {
+    // the current opportunity serves this packet only if it is not past and has room left
+    if (this.atNs < startNs || this.left <= 0) {
+      do this.next();
+      while (this.atNs < startNs);
+    }
+    let rem = bytes;
+    for (;;) {
+      const take = rem < this.left ? rem : this.left;
+      rem -= take;
+      this.left -= take;
+      if (rem === 0) return this.atNs;
+      this.next();
+    }
+  }
+}
+
 export class ModelSchedule {
   outage = false;
   private readonly all: Cursor;
   private readonly rates: Cursor;
+  private readonly trace: TraceService | null;
   private rateBps: number;
   private down = false;
   private nsPerByte: number;
@@ -77,7 +123,8 @@ export class ModelSchedule {
     private readonly log: AppliedChange[] = [],
     private readonly delivered: number[] = [],
   ) {
-    const sched = base.schedule!;
+    const sched = base.schedule ?? { steps: [] };
+    this.trace = base.trace?.times ? new TraceService(base.trace.times, base.trace.periodMs, t0Ns) : null;
     const ev = scheduleEvents(base, sched);
     const period = (sched.repeatMs ?? 0) * 1e6;
     this.all = new Cursor(ev, t0Ns, period);
@@ -122,6 +169,7 @@ export class ModelSchedule {
   }
 
   private serve(startNs: number, bytes: number): number {
+    if (this.trace) return this.trace.serve(startNs, bytes);
     while (this.rates.nextNs <= startNs) this.nextRate();
     let t = startNs;
     let rem = bytes;

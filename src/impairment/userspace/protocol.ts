@@ -206,6 +206,7 @@ export function validateImpairment(i: unknown, where: string): LinkImpairment {
     'rateBps',
     'bufferBytes',
     'schedule',
+    'trace',
   ]);
   for (const k of Object.keys(o)) if (!known.has(k)) throw new Error(`${where}.${k}: unknown field`);
   nonneg(`${where}.delayMs`, o.delayMs);
@@ -230,6 +231,7 @@ export function validateImpairment(i: unknown, where: string): LinkImpairment {
     throw new Error(`${where}.rateBps must be a positive number`);
   nonneg(`${where}.bufferBytes`, o.bufferBytes);
   if (o.schedule !== undefined) validateSchedule(o.schedule, `${where}.schedule`);
+  if (o.trace !== undefined) validateTrace(o.trace, `${where}.trace`);
   if (o.gemodel !== undefined) {
     if (o.loss !== undefined && o.loss !== 0) throw new Error(`${where}: gemodel and loss are mutually exclusive`);
     const g = o.gemodel as Record<string, unknown>;
@@ -240,6 +242,19 @@ export function validateImpairment(i: unknown, where: string): LinkImpairment {
     }
   }
   return o as LinkImpairment;
+}
+
+function validateTrace(v: unknown, where: string): void {
+  const t = v as { times?: unknown; periodMs?: unknown } | null;
+  if (typeof t !== 'object' || t === null) throw new Error(`${where} must be an object`);
+  if (t.times === undefined) return;
+  if (!Array.isArray(t.times) || t.times.length === 0) throw new Error(`${where}.times must be a non-empty array`);
+  let prev = 0;
+  for (const x of t.times) {
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < prev) throw new Error(`${where}.times must be non-decreasing whole ms`);
+    prev = x;
+  }
+  if (t.periodMs !== prev || prev <= 0) throw new Error(`${where}.periodMs must be the last timestamp (> 0)`);
 }
 
 function validateSchedule(v: unknown, where: string): void {

@@ -106,7 +106,7 @@ export function directionStats(d: Direction, w: Float64Array, wBase: Float64Arra
       samplesBacklogged: d.samplesBacklogged,
     },
   };
-  if (d.model.impairment.schedule) {
+  if (d.model.impairment.schedule || d.model.impairment.trace) {
     s.drops.outage = c.dropsOutage;
     s.schedule = {
       armed: d.model.timeline !== null,

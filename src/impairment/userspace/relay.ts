@@ -238,7 +238,7 @@ export class Relay {
     const now = this.now();
     this.armOnData = action === 'start' && trigger === 'data';
     for (const d of this.dirs) {
-      if (!d.model.impairment.schedule) continue;
+      if (!d.model.impairment.schedule && !d.model.impairment.trace) continue;
       d.model.restoreBase();
       if (action === 'start') d.armRequestNs = now;
     }
@@ -251,7 +251,7 @@ export class Relay {
   private arm(now: number): void {
     for (const d of this.dirs) {
       const imp = d.model.impairment;
-      if (!imp.schedule) continue;
+      if (!imp.schedule && !imp.trace) continue;
       d.changes.length = 0;
       d.delivered.length = 0;
       d.armedNs = now;
