@@ -13,7 +13,7 @@ import { formatSize, parseBuffer, parsePercent, parseRate, parseTime, RANGES } f
 /** bytes a full-size packet occupies in a qdisc (1500 MTU + 14 Ethernet header) */
 const PACKET_BYTES = 1514;
 
-function direction(d: DirectionInput | undefined, where: (field: string) => string[]): LinkImpairment {
+function direction(d: DirectionInput | undefined, where: (field: string) => string[], traced = false): LinkImpairment {
   const out: LinkImpairment = {};
   if (!d) return out;
   if (d.delay !== undefined) out.delayMs = parseTime(d.delay);
@@ -60,7 +60,7 @@ function direction(d: DirectionInput | undefined, where: (field: string) => stri
   if (out.reorder !== undefined && !out.delayMs)
     throw new ResolveError(where('reorder'), 'reorder needs a delay (packets are reordered by skipping it)');
   if (out.jitterMs !== undefined && !out.delayMs) throw new ResolveError(where('jitter'), 'jitter needs a delay');
-  if (d.buffer !== undefined && out.rateBps === undefined)
+  if (d.buffer !== undefined && out.rateBps === undefined && !traced)
     throw new ResolveError(where('buffer'), 'buffer needs a rate (the queue forms at the bottleneck)');
   const schedule = resolveSchedule(d.schedule, d.repeat, out, where);
   if (schedule) out.schedule = schedule;
@@ -68,7 +68,7 @@ function direction(d: DirectionInput | undefined, where: (field: string) => stri
 }
 
 function mergeDirection(base: LinkInput, over: DirectionInput | undefined): DirectionInput {
-  const { forward: _f, reverse: _r, trace: _t, ...common } = base;
+  const { forward: _f, reverse: _r, trace: _t, path: _p, ...common } = base;
   return { ...common, ...(over ?? {}) };
 }
 
@@ -81,8 +81,8 @@ export function resolveLinks(topo: Topology, inputs: Record<string, LinkInput>, 
     const where = (dir: 'forward' | 'reverse') => (field: string) =>
       (li[dir] as Record<string, unknown> | undefined)?.[field] !== undefined ? ['links', l.name, dir, field] : ['links', l.name, field];
     links[l.name] = {
-      forward: direction(mergeDirection(li, li.forward), where('forward')),
-      reverse: direction(mergeDirection(li, li.reverse), where('reverse')),
+      forward: direction(mergeDirection(li, li.forward), where('forward'), li.trace?.forward !== undefined),
+      reverse: direction(mergeDirection(li, li.reverse), where('reverse'), li.trace?.reverse !== undefined),
     };
     resolveTraces(li.trace, links[l.name]!, scenarioFile, (dir) => ['links', l.name, 'trace', dir]);
   }

@@ -65,6 +65,11 @@ export const LinkSchema = z
     forward: Direction.optional().describe('overrides for the data direction (sender side -> receiver side)'),
     reverse: Direction.optional().describe('overrides for the ACK direction (receiver side -> sender side)'),
     trace: TraceSchema.optional(),
+    path: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, { message: 'a path profile name of topologies/paths/ (e.g. lte-driving)' })
+      .optional()
+      .describe('a named link profile from topologies/paths/ (its fields are defaults for this link; see docs/schedules.md)'),
   })
   .strict()
   .describe('impairment of one link: top-level keys apply to both directions, forward/reverse override');
