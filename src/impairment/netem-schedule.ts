@@ -213,17 +213,44 @@ export function scheduleRunners(req: LinkRequest): Pick<LinkHandle, 'telemetry' 
   for (const { r } of runners) {
     const pid = r.start0();
     if (pid !== undefined) req.resources.record((s) => s.pids.push(pid));
-    req.resources.defer(`stop the schedule's tc of ${req.name}`, () => r.close());
+    req.resources.defer(`stop the schedule's tc of ${req.name}`, () => {
+      stopSampler();
+      return r.close();
+    });
   }
   let cancel = () => {};
+  // bytes leaving the forward egress (after netem and tbf) per 100 ms from time zero, read from the
+  // device counters: the netem twin of the relay's `delivered`
+  let sampler: NodeJS.Timeout | null = null;
+  let delivered: number[] = [];
+  const stopSampler = () => {
+    if (sampler) clearInterval(sampler);
+    sampler = null;
+  };
+  const startSampler = (t0: number) => {
+    delivered = [];
+    let last = txBytes(req.a.ns, req.a.ifname);
+    let k = 0;
+    const tick = () => {
+      const b = txBytes(req.a.ns, req.a.ifname);
+      if (b !== null && last !== null) delivered.push(b - last);
+      last = b;
+      k++;
+      if (delivered.length >= 36000) stopSampler();
+      else sampler = setTimeout(tick, Math.max(0, t0 + (k + 1) * 100 - performance.now()));
+    };
+    sampler = setTimeout(tick, Math.max(0, t0 + 100 - performance.now()));
+  };
   return {
     schedule: async (action, trigger) => {
       cancel();
+      stopSampler();
       for (const { r } of runners) r.disarm();
       if (action === 'stop') return;
       const asked = performance.now();
       const go = (t0: number) => {
         for (const { r } of runners) r.arm(asked, t0);
+        startSampler(t0);
       };
       // the forward direction's egress carries the data: its first burst is time zero
       if (trigger === 'data') cancel = onDataBurst(req.a.ns, req.a.ifname, go);
@@ -232,6 +259,8 @@ export function scheduleRunners(req: LinkRequest): Pick<LinkHandle, 'telemetry' 
     telemetry: async () => ({
       engine: 'netem',
       schedule: Object.fromEntries(runners.map(({ dir, r }) => [dir, { armedAfterMs: r.armedAfterMs, changes: r.changes }])),
+      deliveredBinMs: 100,
+      delivered,
     }),
   };
 }
