@@ -76,3 +76,25 @@ describe('schedule in the userspace model (pure)', () => {
     expect(feed(m, 140 * MS, 500)!.depart).toBeCloseTo(140.5, 9);
   });
 });
+
+describe('the relay protocol checks schedules and traces', () => {
+  it('accepts the loader output, refuses malformed steps and traces with the field named', async () => {
+    const { validateImpairment } = await import('../../src/impairment/userspace/protocol.js');
+    expect(validateImpairment(imp, 'forward')).toBe(imp);
+    expect(() => validateImpairment({ schedule: { steps: [{ atMs: 1, set: { rateBps: 0 } }] } }, 'forward')).toThrow(
+      'forward.schedule.steps.0.set.rateBps must be positive',
+    );
+    expect(() => validateImpairment({ schedule: { steps: [{ atMs: 1, set: { mtu: 9000 } }] } }, 'forward')).toThrow(
+      'forward.schedule.steps.0.set.mtu: unknown field',
+    );
+    expect(() => validateImpairment({ schedule: { steps: [{ atMs: -1, set: {} }] } }, 'forward')).toThrow(
+      'forward.schedule.steps.0.atMs must be a non-negative number',
+    );
+    expect(() => validateImpairment({ trace: { times: [0, 3, 2], periodMs: 2 } }, 'reverse')).toThrow(
+      'reverse.trace.times must be non-decreasing whole ms',
+    );
+    expect(() => validateImpairment({ trace: { times: [0, 1, 2], periodMs: 5 } }, 'reverse')).toThrow(
+      'reverse.trace.periodMs must be the last timestamp (> 0)',
+    );
+  });
+});
