@@ -5,6 +5,7 @@
 import { InputError, type InputProblem } from '../errors.js';
 import { reachability } from '../judge/index.js';
 import type { Scenario } from '../scenario/model.js';
+import { scheduleWarnings, workloadMs } from '../scenario/schedule.js';
 import { checkSysctls } from '../tuning/index.js';
 
 /**
@@ -39,6 +40,7 @@ export async function preflight(scenarios: readonly Scenario[], o: PreflightOpti
   const reach = reachabilityProblems(scenarios);
   if (reach.length && !o.pairsFromCli) throw new InputError(reach);
   for (const p of reach) o.warn(`netab: warning: ${p.message} (this run can only HOLD on that side)`);
+  for (const s of scenarios) for (const w of scheduleWarnings(s.links, workloadMs(s))) o.warn(`netab: warning: ${s.file}: ${s.id}: ${w}`);
   if (o.kernel) {
     const sys = await checkSysctls(scenarios, { note: (m) => o.warn(`netab: ${m}`) });
     if (sys.length) throw new InputError(sys);

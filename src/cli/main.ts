@@ -49,6 +49,8 @@ function describeLink(s: Scenario): string {
           x.corrupt ? `corrupt ${+(x.corrupt * 100).toFixed(4)}%` : '',
           x.rateBps ? `rate ${api.formatRate(x.rateBps)}` : '',
           x.bufferBytes ? `buffer ${x.bufferBytes}B` : '',
+          x.schedule ? `schedule ${x.schedule.steps.length} step(s)${x.schedule.repeatMs ? ` every ${x.schedule.repeatMs}ms` : ''}` : '',
+          x.trace ? `trace ${x.trace.file.split('/').pop()}` : '',
         ]
           .filter(Boolean)
           .join(' ') || 'none';

@@ -10,6 +10,7 @@ import { run, runBatch } from '../exec/index.js';
 import { offloadsOff, type LinkEngine, type LinkHandle, type LinkRequest } from '../topology/links.js';
 import { parseRedStats, tcCommands } from './netem.js';
 import type { LinkImpairment } from './types.js';
+import { scheduledTcCommands, scheduleRunners } from './netem-schedule.js';
 
 /** An engine builds the router-to-router links a topology backend asks for. */
 export interface ImpairmentEngine extends LinkEngine {
@@ -29,6 +30,13 @@ export class NetemEngine implements ImpairmentEngine {
   constructor(readonly seeded = false) {}
 
   async createLink(req: LinkRequest): Promise<LinkHandle> {
+    if (req.spec.forward.trace || req.spec.reverse.trace) {
+      // tbf cannot follow a trace faithfully: per-millisecond delivery opportunities would be a
+      // rate change every ms, and each `tc qdisc change` lands 0.1-20 ms late (docs/schedules.md)
+      req.log(`link ${req.name}: trace replay runs on the userspace relay (the kernel's tbf cannot follow per-ms delivery opportunities)`);
+      const { UserspaceEngine } = await import('./userspace/engine.js');
+      return new UserspaceEngine().createLink(req);
+    }
     const { a, b } = req;
     // created straight into the namespaces: nothing appears in the root namespace
     await run(['ip', 'link', 'add', a.ifname, 'netns', a.ns, 'type', 'veth', 'peer', 'name', b.ifname, 'netns', b.ns]);
@@ -45,12 +53,20 @@ export class NetemEngine implements ImpairmentEngine {
       await offloadsOff(e.ns, e.ifname);
       // one seed per link direction, from the scenario's seed
       const seed = this.seeded ? (req.seed >>> 0) * 64 + req.index * 2 + (e === a ? 0 : 1) : undefined;
-      await runBatch('tc', tcCommands(e.ifname, imp, seed), { netns: e.ns });
+      await runBatch('tc', scheduledTcCommands(e.ifname, imp, seed), { netns: e.ns });
     };
     const rs = await Promise.allSettled([end(a, req.spec.forward), end(b, req.spec.reverse)]);
     for (const r of rs) if (r.status === 'rejected') throw r.reason;
-    if (!req.spec.forward.aqm && !req.spec.reverse.aqm) return { name: req.name, telemetry: async () => null };
-    return { name: req.name, telemetry: redTelemetry(a, req.spec.forward, b, req.spec.reverse) };
+    const runners = scheduleRunners(req);
+    const red = req.spec.forward.aqm || req.spec.reverse.aqm ? redTelemetry(a, req.spec.forward, b, req.spec.reverse) : null;
+    if (runners && red) {
+      // both: the schedule's changes and the red counters in one record
+      const sched = runners.telemetry;
+      const telemetry = async (reset: boolean) => ({ schedule: await sched(reset), red: await red(reset) });
+      return { name: req.name, ...runners, telemetry };
+    }
+    if (runners) return { name: req.name, ...runners };
+    return { name: req.name, telemetry: red ?? (async () => null) };
   }
 }
 

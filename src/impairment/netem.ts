@@ -95,12 +95,13 @@ export function redArgs(i: LinkImpairment): string[] {
 
 /**
  * Commands (each an argv) that impair the egress of `dev`; empty when nothing is impaired.
- * `seed`: seed netem's PRNG (only when the kernel and tc accept it).
+ * `seed`: seed netem's PRNG (only when the kernel and tc accept it). `withNetem`: a netem root even
+ * when nothing static needs one (a schedule changes netem fields in place later).
  */
-export function tcCommands(dev: string, i: LinkImpairment, seed?: number): string[][] {
+export function tcCommands(dev: string, i: LinkImpairment, seed?: number, withNetem = false): string[][] {
   const base = ['tc', 'qdisc', 'add', 'dev', dev];
   const cmds: string[][] = [];
-  const netem = hasNetemPart(i);
+  const netem = withNetem || hasNetemPart(i);
   if (netem) cmds.push([...base, 'root', 'handle', '1:', 'netem', ...netemArgs(i, seed)]);
   if (i.rateBps) {
     cmds.push([

@@ -60,6 +60,50 @@ export interface LinkImpairment {
   bufferBytes?: number;
   /** active queue management of the bottleneck queue (needs rateBps); resolved by the loader */
   aqm?: Aqm;
+  /** changes during each trial, relative to the workload's start (src/scenario/schedule.ts) */
+  schedule?: LinkSchedule;
+  /** capacity trace replayed from the workload's start (src/scenario/trace.ts; userspace relay) */
+  trace?: TraceInfo;
+}
+
+/** A mahimahi trace as the scenario records it; `times` (ms per opportunity) only on the way to the relay. */
+export interface TraceInfo {
+  file: string;
+  sha256: string;
+  periodMs: number;
+  opportunities: number;
+  /** mean capacity, and percentiles of the capacity in 1 s windows, bits per second */
+  meanBps: number;
+  p10Bps: number;
+  p50Bps: number;
+  p90Bps: number;
+  times?: number[];
+}
+
+/** The fields a schedule step can change, normalised like LinkImpairment's. */
+export interface ScheduledValues {
+  delayMs?: number;
+  jitterMs?: number;
+  loss?: number;
+  reorder?: number;
+  rateBps?: number;
+  bufferBytes?: number;
+}
+
+/** One step of a schedule: at `atMs` the values change (ramped linearly over `overMs`), or an outage starts. */
+export interface ScheduleStep {
+  atMs: number;
+  /** linear ramp from the values in effect at `atMs` to `set` over this long */
+  overMs?: number;
+  /** every arriving packet is dropped for this long */
+  outageMs?: number;
+  set: ScheduledValues;
+}
+
+export interface LinkSchedule {
+  steps: ScheduleStep[];
+  /** the schedule starts over every repeatMs (each cycle from the link's own values) */
+  repeatMs?: number;
 }
 
 export interface LinkSpec {

@@ -4,14 +4,16 @@ import type { Aqm, GilbertElliott, LinkImpairment, LinkSpec } from './links.js';
 import type { Topology } from './model.js';
 import { ResolveError } from './problems.js';
 import { type DirectionInput, type LinkInput, LinkSchema } from './schema.js';
+import { resolveSchedule, resolveScheduleBuffers } from './schedule.js';
 import { own } from './source.js';
+import { resolveTraces } from './trace.js';
 import { pathLinks } from './topology.js';
 import { type BufferSpec, formatSize, parseBuffer, parsePercent, parseRate, parseTime, RANGES } from './units.js';
 
 /** bytes a full-size packet occupies in a qdisc (1500 MTU + 14 Ethernet header) */
 const PACKET_BYTES = 1514;
 
-function direction(d: DirectionInput | undefined, where: (field: string) => string[]): LinkImpairment {
+function direction(d: DirectionInput | undefined, where: (field: string) => string[], traced = false): LinkImpairment {
   const out: LinkImpairment = {};
   if (!d) return out;
   if (d.delay !== undefined) out.delayMs = parseTime(d.delay);
@@ -58,20 +60,22 @@ function direction(d: DirectionInput | undefined, where: (field: string) => stri
   if (out.reorder !== undefined && !out.delayMs)
     throw new ResolveError(where('reorder'), 'reorder needs a delay (packets are reordered by skipping it)');
   if (out.jitterMs !== undefined && !out.delayMs) throw new ResolveError(where('jitter'), 'jitter needs a delay');
-  if (d.buffer !== undefined && out.rateBps === undefined)
+  if (d.buffer !== undefined && out.rateBps === undefined && !traced)
     throw new ResolveError(where('buffer'), 'buffer needs a rate (the queue forms at the bottleneck)');
   if (d.aqm !== undefined && out.rateBps === undefined)
     throw new ResolveError(where('aqm'), 'aqm needs a rate (it manages the bottleneck queue)');
+  const schedule = resolveSchedule(d.schedule, d.repeat, out, where);
+  if (schedule) out.schedule = schedule;
   return out;
 }
 
 function mergeDirection(base: LinkInput, over: DirectionInput | undefined): DirectionInput {
-  const { forward: _f, reverse: _r, ...common } = base;
+  const { forward: _f, reverse: _r, trace: _t, path: _p, ...common } = base;
   return { ...common, ...(over ?? {}) };
 }
 
 /** every link of the topology, impaired or not (buffers still unresolved) */
-export function resolveLinks(topo: Topology, inputs: Record<string, LinkInput>): Record<string, LinkSpec> {
+export function resolveLinks(topo: Topology, inputs: Record<string, LinkInput>, scenarioFile = '.'): Record<string, LinkSpec> {
   const links: Record<string, LinkSpec> = {};
   for (const l of topo.links) {
     const li = (own(inputs, l.name) as LinkInput | undefined) ?? LinkSchema.parse({});
@@ -79,9 +83,10 @@ export function resolveLinks(topo: Topology, inputs: Record<string, LinkInput>):
     const where = (dir: 'forward' | 'reverse') => (field: string) =>
       (li[dir] as Record<string, unknown> | undefined)?.[field] !== undefined ? ['links', l.name, dir, field] : ['links', l.name, field];
     links[l.name] = {
-      forward: direction(mergeDirection(li, li.forward), where('forward')),
-      reverse: direction(mergeDirection(li, li.reverse), where('reverse')),
+      forward: direction(mergeDirection(li, li.forward), where('forward'), li.trace?.forward !== undefined),
+      reverse: direction(mergeDirection(li, li.reverse), where('reverse'), li.trace?.reverse !== undefined),
     };
+    resolveTraces(li.trace, links[l.name]!, scenarioFile, (dir) => ['links', l.name, 'trace', dir]);
   }
   return links;
 }
@@ -153,6 +158,7 @@ export function resolveBuffers(
         const at = (f: string) => (li?.[dir]?.aqm !== undefined ? ['links', l.name, dir, 'aqm', f] : ['links', l.name, 'aqm', f]);
         imp.aqm = resolveAqm(aqm, imp.bufferBytes, (x) => specBytes(parseBuffer(x), bdp, flowsOnBottleneck), at);
       }
+      if (li) resolveScheduleBuffers(mergeDirection(li, li[dir]).schedule, imp.schedule, imp, rttMs);
     }
   }
 }

@@ -16,6 +16,7 @@ import type { JudgeSettings, MetricSpec } from './judge.js';
 import { METRIC_DEFAULTS, WORKLOAD_METRICS } from './metrics.js';
 import type { CC, Scenario, Topology, TuningProfile } from './model.js';
 import { ResolveError } from './problems.js';
+import { withPathProfiles } from './path-library.js';
 import { pathSummary, resolveBuffers, resolveLinks } from './resolve-links.js';
 import type { LinkInput, ProfileInput, ScenarioFile } from './schema.js';
 import { own } from './source.js';
@@ -289,8 +290,8 @@ export function resolveScenario(
 ): Scenario {
   const topo = ctx.topology;
   const workload = resolveWorkload(d.workload, d, ctx.opts.backend ?? d.backend ?? SCENARIO_DEFAULTS.backend);
-  const inputs: Record<string, LinkInput> = (d.links ?? {}) as Record<string, LinkInput>;
-  const links = resolveLinks(topo, inputs);
+  const inputs: Record<string, LinkInput> = withPathProfiles((d.links ?? {}) as Record<string, LinkInput>);
+  const links = resolveLinks(topo, inputs, ctx.file);
   const { rttMs, rate, bottleneck, loss } = pathSummary(topo, links);
   const flowsOnBottleneck = workload.type === 'bulk' ? workload.flows : workload.type === 'compete' ? 2 * workload.flowsPerArm : 1;
   resolveBuffers(topo, inputs, links, rttMs, flowsOnBottleneck);

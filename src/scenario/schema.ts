@@ -16,6 +16,8 @@ import {
   Size,
   ToleranceTime,
 } from './schema-units.js';
+import { scheduleFields } from './schedule.js';
+import { TraceSchema } from './trace.js';
 import { CongestionControl, SAFE_NAME_RULE, SafeName, SysctlKey, Sysctls, label } from './schema-names.js';
 
 const Distribution = z.enum(['uniform', 'normal', 'pareto', 'paretonormal']);
@@ -65,6 +67,7 @@ const directionFields = {
   rate: Rate.optional().describe('bottleneck rate'),
   buffer: Buffer.optional().describe('bottleneck queue size (needs a rate); default 1bdp'),
   aqm: Aqm.optional(),
+  ...scheduleFields,
 };
 
 export const Direction = z.object(directionFields).strict();
@@ -73,6 +76,12 @@ export const LinkSchema = z
     ...directionFields,
     forward: Direction.optional().describe('overrides for the data direction (sender side -> receiver side)'),
     reverse: Direction.optional().describe('overrides for the ACK direction (receiver side -> sender side)'),
+    trace: TraceSchema.optional(),
+    path: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, { message: 'a path profile name of topologies/paths/ (e.g. lte-driving)' })
+      .optional()
+      .describe('a named link profile from topologies/paths/ (its fields are defaults for this link; see docs/schedules.md)'),
   })
   .strict()
   .describe('impairment of one link: top-level keys apply to both directions, forward/reverse override');

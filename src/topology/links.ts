@@ -30,6 +30,11 @@ export interface LinkHandle {
   name: string;
   /** per-direction telemetry since the last reset (userspace engine), or null */
   telemetry(reset: boolean): Promise<unknown | null>;
+  /**
+   * scheduled links: arm the schedule (the workload starts now; with trigger "data" an engine that
+   * sees packets may wait for the first full-size data packet) or disarm it (scenario/schedule.ts)
+   */
+  schedule?(action: 'start' | 'stop', trigger?: 'now' | 'data'): Promise<void>;
   /** health of the emulation during the last interval: a reason string when doubtful */
   health?(): Promise<string | null>;
 }

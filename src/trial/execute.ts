@@ -60,7 +60,8 @@ export async function executeTrial(
   const relayWarnings: string[] = [];
   for (const t of telemetry) {
     const st = t.stats as RelayStats | null;
-    if (!st || !Array.isArray(st.warnings)) continue; // no telemetry, or a kernel link's red counters
+    // the relay's stats only: a kernel link reports red counters or its schedule's changes
+    if (!st || !Array.isArray(st.warnings)) continue;
     relayWarnings.push(...st.warnings.map((x) => `relay ${t.link}: ${x}`));
     deviations.push(...relaySuspicions(t.link, st, s.fidelity.latenessSuspectMs));
   }

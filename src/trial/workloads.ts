@@ -36,20 +36,25 @@ export async function runWorkloadTrial(c: TrialContext): Promise<TrialOutput> {
   const handle = cross
     ? await startCrossTraffic(serverClientEnds(c.tb.peer!), c.s.crossTraffic!, c.s.trials.timeoutMs, seed, c.signal)
     : null;
+  // scheduled links: armed now, re-armed when the workload says its traffic starts (bulk), disarmed after
+  const scheduled = c.tb.links.filter((l) => l.schedule);
+  const arm = (trigger?: 'now' | 'data') => Promise.all(scheduled.map((l) => l.schedule!('start', trigger))).then(() => undefined);
   try {
-    const { s, tb, arm, profiles, signal, servers } = c;
+    await arm();
+    const { s, tb, arm: side, profiles, signal, servers } = c;
     // the arm's ECN counters around the trial (CE marks its receiver saw): extra.ecn
-    const own = tb.hosts[arm];
+    const own = tb.hosts[side];
     const ecn0 = await ecnCounters(own.sender.ns, own.receiver.ns).catch(() => null);
     const out = await workloadDef(s.workload).trial(s.workload, {
       s,
-      arm,
+      arm: side,
       hosts: tb.hosts,
       peer: tb.peer,
       profiles,
       pairSeed: seed,
       signal,
       servers,
+      ...(scheduled.length ? { started: arm } : {}),
     });
     if (handle) out.extra = { ...out.extra, crossTraffic: await handle.stop() };
     const ecn1 = ecn0 && (await ecnCounters(own.sender.ns, own.receiver.ns).catch(() => null));
@@ -57,5 +62,6 @@ export async function runWorkloadTrial(c: TrialContext): Promise<TrialOutput> {
     return out;
   } finally {
     await handle?.stop();
+    await Promise.all(scheduled.map((l) => l.schedule!('stop').catch(() => undefined)));
   }
 }

@@ -98,7 +98,13 @@ export function reduceIperf(j: IperfJson, counters?: { outSegs: number; retransS
 export async function runBulkTrial(
   ep: BulkEndpoints,
   w: BulkWorkload,
-  opts: { timeoutMs: number; signal?: AbortSignal; expectCC?: string; servers?: IperfServers },
+  opts: {
+    timeoutMs: number;
+    signal?: AbortSignal;
+    expectCC?: string;
+    servers?: IperfServers;
+    started?: (trigger?: 'data') => Promise<void>;
+  },
 ): Promise<TrialOutput> {
   await Promise.all([flushTcpMetrics(ep.senderNs), flushTcpMetrics(ep.receiverNs)]);
   if (opts.servers) {
@@ -127,9 +133,12 @@ export async function runBulkTrial(
 async function bulkClient(
   ep: BulkEndpoints,
   w: BulkWorkload,
-  opts: { timeoutMs: number; signal?: AbortSignal; expectCC?: string },
+  opts: { timeoutMs: number; signal?: AbortSignal; expectCC?: string; started?: (trigger?: 'data') => Promise<void> },
 ): Promise<TrialOutput> {
   const before = await tcpCounters(ep.senderNs);
+  // scheduled links: time zero is iperf3's first data segment (its test clock starts then), not
+  // the client's start, which precedes it by the control handshake (a few RTTs)
+  await opts.started?.('data');
   const client = await run(
     [
       'iperf3',
@@ -180,7 +189,7 @@ export const bulk: WorkloadDef<BulkWorkload> = {
     const h = c.hosts[c.arm];
     const signal = c.signal;
     const ends = bulkEnds(h);
-    const o = { timeoutMs: c.s.trials.timeoutMs, signal, expectCC: ccOf(c.profiles[c.arm]), servers: c.servers };
+    const o = { timeoutMs: c.s.trials.timeoutMs, signal, expectCC: ccOf(c.profiles[c.arm]), servers: c.servers, started: c.started };
     // what arrives at the receiver, every interval: the goodput-over-time chart's series
     const rx = sampleRxBytes(h.receiver.ns, Math.round(w.intervalS * 1000), signal);
     const withRx = async (out: TrialOutput) => {

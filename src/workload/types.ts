@@ -45,6 +45,8 @@ export interface WorkloadRun {
   signal?: AbortSignal;
   /** bulk: iperf3 servers kept up across the scenario's trials */
   servers?: IperfServers;
+  /** a workload may call this right before its traffic starts: scheduled links take it as time zero */
+  started?: (trigger?: 'now' | 'data') => Promise<void>;
 }
 
 /**

@@ -110,6 +110,11 @@ export class RelayClient {
     await this.request({ cmd: 'set', forward, reverse, seed });
   }
 
+  /** Arm (the workload starts now) or disarm the link's schedules. */
+  async schedule(action: 'start' | 'stop', trigger: 'now' | 'data' = 'now'): Promise<void> {
+    await this.request({ cmd: 'schedule', action, trigger });
+  }
+
   /** Ask it to stop, close stdin, and SIGKILL after graceMs if it is still there. */
   async stop(graceMs = 2000): Promise<number> {
     if (!this.proc.exited) {

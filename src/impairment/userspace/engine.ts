@@ -13,6 +13,8 @@ import { join } from 'node:path';
 import { run } from '../../exec/index.js';
 import { projectRoot } from '../../paths.js';
 import { offloadsOff, type LinkEngine, type LinkHandle, type LinkRequest } from '../../topology/links.js';
+import { traceTimes } from '../../scenario/trace.js';
+import type { LinkImpairment } from '../types.js';
 import { RelayClient } from './client.js';
 import { VXLAN_PORT, type RelayConfig } from './protocol.js';
 
@@ -136,6 +138,14 @@ export class UserspaceEngine implements LinkEngine {
     resources.defer(`stop relay in ${L}`, () => relay.stop().then(() => undefined));
     if (relay.pid) resources.record((s) => s.pids.push(relay.pid!));
     await relay.ready;
-    return { name: req.name, telemetry: (reset) => relay.stats(reset).catch(() => null) };
+    // traces go over stdin (too large for argv): the relay replaces those directions' models
+    const withTimes = (i: LinkImpairment) => (i.trace ? { ...i, trace: { ...i.trace, times: traceTimes(i.trace) } } : undefined);
+    if (req.spec.forward.trace || req.spec.reverse.trace) await relay.set(withTimes(req.spec.forward), withTimes(req.spec.reverse));
+    const scheduled = Boolean(req.spec.forward.schedule || req.spec.reverse.schedule || req.spec.forward.trace || req.spec.reverse.trace);
+    return {
+      name: req.name,
+      telemetry: (reset) => relay.stats(reset).catch(() => null),
+      ...(scheduled ? { schedule: (action: 'start' | 'stop', trigger?: 'now' | 'data') => relay.schedule(action, trigger) } : {}),
+    };
   }
 }

@@ -31,6 +31,8 @@ import { CorrelatedUniform, Xoshiro128 } from './prng.js';
 import { deviate } from './distributions.js';
 import { Histogram } from './histogram.js';
 import { RedQueue } from './red-queue.js';
+import type { ModelSchedule } from './model-schedule.js';
+import type { ScheduleField } from '../../scenario/schedule.js';
 
 /** netem's default queue limit is 1000 packets; in bytes we take 1000 full-size inner frames. */
 export const DEFAULT_BUFFER_BYTES = 1000 * 1514;
@@ -77,6 +79,8 @@ export interface ModelCounters {
   outOfOrder: number;
   corruptions: number;
   maxBacklogBytes: number;
+  /** packets dropped by a scheduled outage */
+  dropsOutage: number;
 }
 
 function zeroCounters(): ModelCounters {
@@ -94,6 +98,7 @@ function zeroCounters(): ModelCounters {
     outOfOrder: 0,
     corruptions: 0,
     maxBacklogBytes: 0,
+    dropsOutage: 0,
   };
 }
 
@@ -104,17 +109,17 @@ export class LinkModel {
   readonly queueDelay = new Histogram();
 
   private readonly prng: Xoshiro128;
-  private readonly delayNs: number;
-  private readonly jitterNs: number;
+  private delayNs: number;
+  private jitterNs: number;
   private readonly dist: NonNullable<LinkImpairment['distribution']>;
-  private readonly loss: number;
+  private loss: number;
   private readonly ge: LinkImpairment['gemodel'];
   private readonly duplicateP: number;
   private readonly corruptP: number;
-  private readonly reorderP: number;
-  private readonly gap: number;
-  private readonly nsPerByte: number; // 0 = no bottleneck
-  private readonly bufferBytes: number;
+  private reorderP: number;
+  private gap: number;
+  private nsPerByte: number; // 0 = no bottleneck
+  private bufferBytes: number;
   private readonly lossCor: CorrelatedUniform;
   private readonly dupCor: CorrelatedUniform;
   private readonly corruptCor: CorrelatedUniform;
@@ -123,6 +128,8 @@ export class LinkModel {
   /** RED on the bottleneck queue (aqm with a rate), else null */
   private readonly red: RedQueue | null;
 
+  /** the schedule armed for the current trial (model-schedule.ts), or null */
+  timeline: ModelSchedule | null = null;
   private geBad = false;
   private gapCounter = 0;
   private busyUntil = -Infinity;
@@ -189,6 +196,10 @@ export class LinkModel {
     const c = this.counters;
     c.packetsIn++;
     c.bytesIn += bytes;
+    if (this.timeline?.advance(nowNs, this)) {
+      c.dropsOutage++;
+      return 0;
+    }
     let count = 1;
     if (this.duplicateP > 0 && this.dupCor.next() < this.duplicateP) count++;
     if (this.lossEvent()) count--;
@@ -221,6 +232,29 @@ export class LinkModel {
     }
     n += this.schedule(nowNs, bytes, out[n]!, corruptByte, corruptMask, false, ect);
     return n;
+  }
+
+  /** A scheduled change (model-schedule.ts); restoreBase() puts the configured values back. */
+  setScheduled(field: Exclude<ScheduleField, 'outage'>, v: number): void {
+    if (field === 'delayMs') this.delayNs = v * 1e6;
+    else if (field === 'jitterMs') this.jitterNs = v * 1e6;
+    else if (field === 'loss') this.loss = this.ge ? 0 : v;
+    else if (field === 'reorder') {
+      this.reorderP = v;
+      this.gap = v > 0 ? Math.max(1, this.impairment.reorderGap ?? 1) : 0;
+    } else if (field === 'rateBps') this.nsPerByte = v > 0 ? 8e9 / v : 0;
+    else this.bufferBytes = v || DEFAULT_BUFFER_BYTES;
+  }
+
+  restoreBase(): void {
+    const i = this.impairment;
+    this.timeline = null;
+    this.setScheduled('delayMs', i.delayMs ?? 0);
+    this.setScheduled('jitterMs', i.jitterMs ?? 0);
+    this.setScheduled('loss', i.loss ?? 0);
+    this.setScheduled('reorder', i.reorder ?? 0);
+    this.setScheduled('rateBps', i.rateBps ?? 0);
+    this.setScheduled('bufferBytes', i.bufferBytes ?? 0);
   }
 
   private lossEvent(): boolean {
@@ -298,7 +332,7 @@ export class LinkModel {
         this.pushWaiting(start, bytes);
         if (this.backlog > c.maxBacklogBytes) c.maxBacklogBytes = this.backlog;
       }
-      depart = start + bytes * this.nsPerByte;
+      depart = this.timeline !== null ? this.timeline.finish(start, bytes) : start + bytes * this.nsPerByte;
       this.busyUntil = depart;
       this.queueDelay.record((depart - nowNs) / 1e6);
     }

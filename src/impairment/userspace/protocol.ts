@@ -11,6 +11,10 @@
  *          {"cmd":"stats","id":N,"reset":true}   -> {"id":N,"stats":RelayStats}  (since the last reset)
  *          {"cmd":"set","id":N,"forward":{...},"reverse":{...},"seed":S}  -> {"id":N,"ok":true}
  *                       replaces the link model(s) given (fresh queue and random state)
+ *          {"cmd":"schedule","id":N,"action":"start"|"stop","trigger":"now"|"data"}  -> {"id":N,"ok":true}
+ *                       start: arms each direction's schedule with t0 = now (the workload starts), or
+ *                       with trigger "data" at the first forward datagram of >= 1000 inner bytes;
+ *                       stop: disarms it and puts the link's own values back (model-schedule.ts)
  *          {"cmd":"stop"}                        -> exits 0
  * Lifetime: exits 0 when stdin closes (the parent died), on SIGTERM/SIGINT/SIGHUP, and on "stop".
  */
@@ -62,6 +66,7 @@ export interface RelayConfig {
 export type RelayCommand =
   | { cmd: 'stats'; id?: number | string; reset?: boolean }
   | { cmd: 'set'; id?: number | string; forward?: LinkImpairment; reverse?: LinkImpairment; seed?: number }
+  | { cmd: 'schedule'; id?: number | string; action: 'start' | 'stop'; trigger?: 'now' | 'data' }
   | { cmd: 'stop'; id?: number | string };
 
 export interface HistogramSummary {
@@ -96,6 +101,18 @@ export interface DirectionStats {
     relay: number;
     /** kernel drops on the receiving socket (receive buffer full): loss the model did not decide */
     kernel: number;
+    /** dropped by a scheduled outage (present when the direction has a schedule) */
+    outage?: number;
+  };
+  /** the direction's schedule: each change as applied in this interval (tMs from the workload start) */
+  schedule?: {
+    armed: boolean;
+    /** start command -> armed (the first full-size forward packet with trigger "data"), ms */
+    armedAfterMs: number | null;
+    changes: { tMs: number; field: string; value: number }[];
+    /** bytes that left the bottleneck per bin of deliveredBinMs from the schedule's t0 (rated links) */
+    deliveredBinMs: number;
+    delivered: number[];
   };
   /** datagrams from an address other than the configured peer (ignored, not forwarded) */
   foreign: number;
@@ -193,6 +210,8 @@ export function validateImpairment(i: unknown, where: string): LinkImpairment {
     'rateBps',
     'bufferBytes',
     'aqm',
+    'schedule',
+    'trace',
   ]);
   for (const k of Object.keys(o)) if (!known.has(k)) throw new Error(`${where}.${k}: unknown field`);
   nonneg(`${where}.delayMs`, o.delayMs);
@@ -217,6 +236,8 @@ export function validateImpairment(i: unknown, where: string): LinkImpairment {
     throw new Error(`${where}.rateBps must be a positive number`);
   nonneg(`${where}.bufferBytes`, o.bufferBytes);
   if (o.aqm !== undefined) validateAqm(o.aqm, `${where}.aqm`);
+  if (o.schedule !== undefined) validateSchedule(o.schedule, `${where}.schedule`);
+  if (o.trace !== undefined) validateTrace(o.trace, `${where}.trace`);
   if (o.gemodel !== undefined) {
     if (o.loss !== undefined && o.loss !== 0) throw new Error(`${where}: gemodel and loss are mutually exclusive`);
     const g = o.gemodel as Record<string, unknown>;
@@ -238,6 +259,40 @@ function validateAqm(v: unknown, where: string): void {
     if (typeof a[k] !== 'number' || !((a[k] as number) > 0)) throw new Error(`${where}.${k} must be a positive number`);
   if (!((a.minBytes as number) < (a.maxBytes as number))) throw new Error(`${where}: minBytes must be below maxBytes`);
   if (typeof a.maxP !== 'number' || !(a.maxP > 0 && a.maxP <= 1)) throw new Error(`${where}.maxP must be a number in (0, 1]`);
+}
+
+function validateTrace(v: unknown, where: string): void {
+  const t = v as { times?: unknown; periodMs?: unknown } | null;
+  if (typeof t !== 'object' || t === null) throw new Error(`${where} must be an object`);
+  if (t.times === undefined) return;
+  if (!Array.isArray(t.times) || t.times.length === 0) throw new Error(`${where}.times must be a non-empty array`);
+  let prev = 0;
+  for (const x of t.times) {
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < prev) throw new Error(`${where}.times must be non-decreasing whole ms`);
+    prev = x;
+  }
+  if (t.periodMs !== prev || prev <= 0) throw new Error(`${where}.periodMs must be the last timestamp (> 0)`);
+}
+
+function validateSchedule(v: unknown, where: string): void {
+  const o = v as { steps?: unknown; repeatMs?: unknown } | null;
+  if (typeof o !== 'object' || o === null || !Array.isArray(o.steps)) throw new Error(`${where} must be {steps: [...], repeatMs?}`);
+  nonneg(`${where}.repeatMs`, o.repeatMs);
+  o.steps.forEach((st: unknown, i: number) => {
+    const s = st as { atMs?: unknown; overMs?: unknown; outageMs?: unknown; set?: Record<string, unknown> } | null;
+    if (typeof s !== 'object' || s === null || typeof s.set !== 'object' || s.set === null)
+      throw new Error(`${where}.steps.${i} must be {atMs, set}`);
+    if (typeof s.atMs !== 'number') throw new Error(`${where}.steps.${i}.atMs must be a number`);
+    for (const k of ['atMs', 'overMs', 'outageMs']) nonneg(`${where}.steps.${i}.${k}`, (s as Record<string, unknown>)[k]);
+    for (const [k, x] of Object.entries(s.set)) {
+      if (!['delayMs', 'jitterMs', 'loss', 'reorder', 'rateBps', 'bufferBytes'].includes(k))
+        throw new Error(`${where}.steps.${i}.set.${k}: unknown field`);
+      if (k === 'loss' || k === 'reorder') prob(`${where}.steps.${i}.set.${k}`, x);
+      else nonneg(`${where}.steps.${i}.set.${k}`, x);
+    }
+    if (s.set.rateBps !== undefined && !((s.set.rateBps as number) > 0))
+      throw new Error(`${where}.steps.${i}.set.rateBps must be positive`);
+  });
 }
 
 function endpoint(v: unknown, where: string): RelayEndpoint {

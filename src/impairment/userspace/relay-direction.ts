@@ -4,6 +4,7 @@
  */
 import { summarise } from './histogram.js';
 import { LinkModel } from './model.js';
+import { type AppliedChange, DELIVERED_BIN_MS } from './model-schedule.js';
 import { procAddress } from './procnet.js';
 import type { DirectionStats } from './protocol.js';
 import { C_LATE_MAX, W_BYTES, W_DIR_STRIDE, W_EARLY, W_ERRORS, W_HIST, W_LATE_SUM_MS, W_PACKETS } from './shared.js';
@@ -27,6 +28,14 @@ export interface Direction {
   samplesBacklogged: number;
   kernelDropsBase: number;
   kernelDropsLast: number;
+  /** schedule changes applied in this interval (model-schedule.ts fills it; cleared in place) */
+  changes: AppliedChange[];
+  /** bytes leaving the bottleneck per DELIVERED_BIN_MS since the schedule was armed */
+  delivered: number[];
+  /** when the schedule was armed, ns on the relay's clock (null: not armed in this interval) */
+  armedNs: number | null;
+  /** the schedule start command's arrival, ns on the relay's clock */
+  armRequestNs: number | null;
 }
 
 /** A fresh direction: its model and counters, receiving on `listen`:`port` from `source`. */
@@ -55,6 +64,10 @@ export function newDirection(
     samplesBacklogged: 0,
     kernelDropsBase: 0,
     kernelDropsLast: 0,
+    changes: [],
+    delivered: [],
+    armedNs: null,
+    armRequestNs: null,
   };
 }
 
@@ -94,6 +107,16 @@ export function directionStats(d: Direction, w: Float64Array, wBase: Float64Arra
       samplesBacklogged: d.samplesBacklogged,
     },
   };
+  if (d.model.impairment.schedule || d.model.impairment.trace) {
+    s.drops.outage = c.dropsOutage;
+    s.schedule = {
+      armed: d.model.timeline !== null,
+      armedAfterMs: d.armedNs !== null && d.armRequestNs !== null ? +((d.armedNs - d.armRequestNs) / 1e6).toFixed(3) : null,
+      changes: d.changes.slice(),
+      deliveredBinMs: DELIVERED_BIN_MS,
+      delivered: d.delivered.slice(),
+    };
+  }
   if (latenessMs.count > 0 && latenessMs.p99 > 1) warnings.push(`${d.name}: send lateness p99 ${latenessMs.p99} ms > 1 ms`);
   if (kernel > 0) warnings.push(`${d.name}: ${kernel} datagrams dropped by the kernel (relay receive buffer full)`);
   if (s.drops.relay > 0) warnings.push(`${d.name}: ${s.drops.relay} datagrams dropped inside the relay`);

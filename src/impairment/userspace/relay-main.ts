@@ -69,6 +69,13 @@ function handle(line: string): void {
         out({ id, ok: true });
         return;
       }
+      case 'schedule':
+        if (cmd.action !== 'start' && cmd.action !== 'stop') throw new Error('schedule action must be "start" or "stop"');
+        if (cmd.trigger !== undefined && cmd.trigger !== 'now' && cmd.trigger !== 'data')
+          throw new Error('schedule trigger must be "now" or "data"');
+        relay!.schedule(cmd.action, cmd.trigger ?? 'now');
+        out({ id, ok: true });
+        return;
       case 'stop':
         exit(0);
         return;

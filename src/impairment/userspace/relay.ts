@@ -17,6 +17,7 @@ import { Worker } from 'node:worker_threads';
 import type { LinkImpairment } from '../types.js';
 import { ecnCodepoint, markCe } from './ecn.js';
 import { LinkModel, applyCorruption, newEmission, type Emission } from './model.js';
+import { ModelSchedule } from './model-schedule.js';
 import { sampleUdpSockets } from './procnet.js';
 import { directionStats, newDirection, type Direction } from './relay-direction.js';
 import type { RelayStats, ResolvedRelayConfig } from './protocol.js';
@@ -207,6 +208,10 @@ export class Relay {
       return;
     }
     d.bytesIn += len - VXLAN_HEADER_BYTES;
+    if (this.armOnData && d.index === 0 && len - VXLAN_HEADER_BYTES >= 1000) {
+      this.armOnData = false;
+      this.arm(this.now());
+    }
     const ect = d.model.marksEcn && ecnCodepoint(msg, VXLAN_HEADER_BYTES) > 0;
     const n = d.model.process(this.now(), len - VXLAN_HEADER_BYTES, this.em, ect);
     const v = this.v;
@@ -232,7 +237,36 @@ export class Relay {
     }
   }
 
+  /** Arm (t0 = now) or disarm the schedules of both directions; disarming restores the link's own values. */
+  schedule(action: 'start' | 'stop', trigger: 'now' | 'data' = 'now'): void {
+    const now = this.now();
+    this.armOnData = action === 'start' && trigger === 'data';
+    for (const d of this.dirs) {
+      if (!d.model.impairment.schedule && !d.model.impairment.trace) continue;
+      d.model.restoreBase();
+      if (action === 'start') d.armRequestNs = now;
+    }
+    if (action === 'start' && trigger === 'now') this.arm(now);
+  }
+
+  /** with trigger "data": the first full-size forward datagram arms the schedules */
+  private armOnData = false;
+
+  private arm(now: number): void {
+    for (const d of this.dirs) {
+      const imp = d.model.impairment;
+      if (!imp.schedule && !imp.trace) continue;
+      d.changes.length = 0;
+      d.delivered.length = 0;
+      d.armedNs = now;
+      d.model.timeline = new ModelSchedule(imp, now, d.changes, d.delivered);
+    }
+  }
+
   private sample(): void {
+    // apply due schedule changes even when no packet arrives (the log then shows them on time)
+    const now = this.now();
+    for (const d of this.dirs) d.model.timeline?.advance(now, d.model);
     const m = sampleUdpSockets([this.dirs[0].procLocal, this.dirs[1].procLocal]);
     for (const d of this.dirs) {
       const s = m.get(d.procLocal);
@@ -276,6 +310,9 @@ export class Relay {
       d.rxQueueMax = d.rxQueueLast;
       d.samples = d.samplesBacklogged = 0;
       d.kernelDropsBase = d.kernelDropsLast;
+      d.changes.length = 0;
+      d.delivered.length = 0;
+      d.armedNs = d.armRequestNs = null;
     }
   }
 
