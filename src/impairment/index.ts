@@ -8,7 +8,7 @@
 import { EnvError } from '../errors.js';
 import { run, runBatch } from '../exec/index.js';
 import { offloadsOff, type LinkEngine, type LinkHandle, type LinkRequest } from '../topology/links.js';
-import { parseRedStats, tcCommands } from './netem.js';
+import { parseRedStats } from './netem.js';
 import type { LinkImpairment } from './types.js';
 import { scheduledTcCommands, scheduleRunners } from './netem-schedule.js';
 

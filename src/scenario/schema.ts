@@ -16,6 +16,7 @@ import {
   Size,
   ToleranceTime,
 } from './schema-units.js';
+import { Aqm } from './schema-aqm.js';
 import { scheduleFields } from './schedule.js';
 import { TraceSchema } from './trace.js';
 import { CongestionControl, SAFE_NAME_RULE, SafeName, SysctlKey, Sysctls, label } from './schema-names.js';
@@ -43,17 +44,6 @@ const Reorder = z.union([
   Percent,
   z.object({ probability: Percent, correlation: Percent.optional(), gap: z.int().min(1).optional() }).strict(),
 ]);
-
-const Aqm = z
-  .object({
-    type: z.literal('red').describe('RED (the only type for now)'),
-    ecn: z.boolean().optional().describe('mark ECN-capable packets (CE) instead of dropping them (default false: RED drops)'),
-    min: Buffer.optional().describe('average queue where marking starts (default buffer/6)'),
-    max: Buffer.optional().describe('average queue where the probability reaches `probability` (default buffer/2)'),
-    probability: Percent.optional().describe('marking probability at `max` (default 10%)'),
-  })
-  .strict()
-  .describe('active queue management on the bottleneck queue (needs a rate)');
 
 const directionFields = {
   delay: DelayTime.optional().describe('one-way delay'),
