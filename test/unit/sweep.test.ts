@@ -115,15 +115,16 @@ function gridRun(name: string): string {
   return dir;
 }
 
+// expected_pct: both arms of the fixture have the same profile, so theory expects no change (0)
 const GRID_CSV = [
   'scenario,links.bottleneck.delay,links.bottleneck.forward.loss,metric,unit,direction,control_median,canary_median,effect_pct,ci_low_pct,ci_high_pct,verdict,expected_pct',
-  '"grid[delay=10ms,loss=0%]",10ms,0%,goodput,Mbit/s,higher,90,99,10,5,15,IMPROVED,',
+  '"grid[delay=10ms,loss=0%]",10ms,0%,goodput,Mbit/s,higher,90,99,10,5,15,IMPROVED,0',
   '"grid[delay=10ms,loss=0%]",10ms,0%,retrans_ratio,ratio,lower,0.002,0.001,50,25,75,PASS,',
-  '"grid[delay=10ms,loss=1%]",10ms,1%,goodput,Mbit/s,higher,50,45,-10,-12.5,-7.5,REGRESSED,',
+  '"grid[delay=10ms,loss=1%]",10ms,1%,goodput,Mbit/s,higher,50,45,-10,-12.5,-7.5,REGRESSED,0',
   '"grid[delay=10ms,loss=1%]",10ms,1%,retrans_ratio,ratio,lower,0.01,0.02,-100,-150,-50,REGRESSED,',
-  '"grid[delay=50ms,loss=0%]",50ms,0%,goodput,Mbit/s,higher,80,81.6,2,-1,5,INCONCLUSIVE,',
+  '"grid[delay=50ms,loss=0%]",50ms,0%,goodput,Mbit/s,higher,80,81.6,2,-1,5,INCONCLUSIVE,0',
   '"grid[delay=50ms,loss=0%]",50ms,0%,retrans_ratio,ratio,lower,0,0,,,,PASS,',
-  '"grid[delay=50ms,loss=1%]",50ms,1%,goodput,Mbit/s,higher,,,,,,NODATA,',
+  '"grid[delay=50ms,loss=1%]",50ms,1%,goodput,Mbit/s,higher,,,,,,NODATA,0',
   '"grid[delay=50ms,loss=1%]",50ms,1%,retrans_ratio,ratio,lower,0.0125,0.0125,0,-20,20,PASS,',
   '',
 ].join('\r\n');
@@ -147,8 +148,8 @@ describe('sweep.csv of a 2x2 matrix run', () => {
       '',
       '| delay | loss=0% | loss=1% |',
       '| --- | :---: | :---: |',
-      '| 10ms | 🟢 +10.0 % <sub>\\[+5.0, +15.0\\]</sub> | 🔴 -10.0 % <sub>\\[-12.5, -7.5\\]</sub> |',
-      '| 50ms | 🟡 +2.0 % <sub>\\[-1.0, +5.0\\]</sub> | ⚪ NODATA |',
+      '| 10ms | 🟢 +10.0 % <sub>\\[+5.0, +15.0\\]</sub> <sub>theory 0.0 %</sub> | 🔴 -10.0 % <sub>\\[-12.5, -7.5\\]</sub> <sub>theory 0.0 %</sub> |',
+      '| 50ms | 🟡 +2.0 % <sub>\\[-1.0, +5.0\\]</sub> <sub>theory 0.0 %</sub> | ⚪ NODATA <sub>theory 0.0 %</sub> |',
       '',
     ]);
     expect(md).toContain('rows: delay (`links.bottleneck.delay`); columns: loss (`links.bottleneck.forward.loss`)');
@@ -163,10 +164,10 @@ describe('sweep.csv of a 2x2 matrix run', () => {
     expect(head).toEqual(['delay', 'loss=0%', 'loss=1%', '10ms', '50ms']);
     const cells = [...pivot.matchAll(/<td class="cell ([\w-]+)"[^>]*>(.*?)<\/td>/g)].map((m) => [m[1], m[2]!.replace(/<[^>]+>/g, '|')]);
     expect(cells).toEqual([
-      ['v-improved', '|▲ +10.0 %||[+5.0, +15.0]|'],
-      ['v-regressed', '|✗ −10.0 %||[−12.5, −7.5]|'],
-      ['v-inconclusive', '|? +2.0 %||[−1.0, +5.0]|'],
-      ['v-nodata', '|∅ NODATA|||'],
+      ['v-improved', '|▲ +10.0 %||[+5.0, +15.0]||theory 0.0 %|'],
+      ['v-regressed', '|✗ −10.0 %||[−12.5, −7.5]||theory 0.0 %|'],
+      ['v-inconclusive', '|? +2.0 %||[−1.0, +5.0]||theory 0.0 %|'],
+      ['v-nodata', '|∅ NODATA||||theory 0.0 %|'],
     ]);
     expect(html).not.toMatch(/<script/i);
     expect(html).toContain("script-src 'none'");

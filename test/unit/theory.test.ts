@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ManifestScenario } from '../../src/results/types.js';
-import { expectedEffectPct, hardCapAlarm, theoryFor } from '../../src/report/theory.js';
+import { expectedEffectPct, hardCapAlarm, theoryExpectation, theoryFor } from '../../src/report/theory.js';
 import {
   bdpBytes,
   bufferRuleBytes,
@@ -281,5 +281,22 @@ describe('short transfers: expected round trips beside the measured fct', () => 
     expect(row('expected fct_p50 (control)')).toBe('547 ms (3 RTT request → last byte); measured 553 ms');
     expect(row('expected fct_p50 (canary)')).toBe('367 ms (2 RTT request → last byte); measured 372 ms');
     expect(row('fct_p50 change, canary vs control')).toBe('expected −32.9 %; measured −32.7 %');
+  });
+});
+
+describe('the sweep tables’ theory hook', () => {
+  it('orients like the judge: a lower fct is + (control/canary − 1), a higher goodput is + (canary/control − 1)', () => {
+    const sc = scenario({
+      path: { rateMbit: 50, rttMs: 180, mss: 1448 },
+      canary: { route: { initcwnd: 30 } },
+      workload: { type: 'fct', sizes: [{ bytes: 45000, weight: 1 }], transfers: 20, gapMs: 0, requestBytes: 100 },
+      readback: { canary: { sender: rb({}, K618, { initcwnd: 30 }), receiver: rb({}, K618) } },
+    });
+    const dir = (m: string) => (m === 'fct_p50' ? 'lower' : 'higher') as 'lower' | 'higher';
+    const expected = theoryExpectation([sc], null, dir);
+    // theory: fct 547 ms (IW10) → 367 ms (IW30), i.e. −32.9 % as a change, +49.0 % as the judge's effect
+    expect(expected(sc.id, 'fct_p50')).toBeCloseTo((1 / (1 - 0.3289473684210526) - 1) * 100, 9);
+    expect(expected(sc.id, 'rtt_p50')).toBeNull();
+    expect(expected('no such scenario', 'fct_p50')).toBeNull();
   });
 });
