@@ -249,7 +249,10 @@ export function theoryFor(sc: ManifestScenario | undefined, kernel?: string | nu
  */
 export function expectedEffectPct(t: Theory, metric: string): number | null {
   const [c, k] = t.arms;
-  if (metric === 'goodput') return expectedChangePct(c?.expectedMbit, k?.expectedMbit);
+  // on a lossy path a loss-based cc's response function is the model's goodput (a reference, not a
+  // cap: measured goodput may exceed it); BBR has none and expects the caps
+  const goodput = (a: ArmTheory | undefined) => (a ? Math.min(a.expectedMbit, a.response?.mbit ?? Number.POSITIVE_INFINITY) : null);
+  if (metric === 'goodput') return expectedChangePct(goodput(c), goodput(k));
   if (metric === 'fct_p50' && t.shortFlows) return expectedChangePct(t.shortFlows[0]?.p50FctMs, t.shortFlows[1]?.p50FctMs);
   return null;
 }

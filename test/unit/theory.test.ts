@@ -300,3 +300,24 @@ describe('the sweep tables’ theory hook', () => {
     expect(expected('no such scenario', 'fct_p50')).toBeNull();
   });
 });
+
+describe('expected goodput change on a lossy path', () => {
+  it('BBR vs CUBIC at 1 % loss, 50 ms, 50 Mbit/s: CUBIC at its response function, BBR at the rate', () => {
+    const t = theoryFor(
+      scenario({
+        path: { rateMbit: 50, rttMs: 50, loss: 0.01, bufferBytes: 312500, mss: 1448 },
+        control: { cc: 'cubic' },
+        canary: { cc: 'bbr' },
+        // a receive buffer far above the BDP: the window is not the limit
+        readback: {
+          control: { receiver: rb({}, { ...K618, 'net.ipv4.tcp_rmem': '4096\t131072\t33554432' }) },
+          canary: { receiver: rb({}, { ...K618, 'net.ipv4.tcp_rmem': '4096\t131072\t33554432' }) },
+        },
+      }),
+    )!;
+    const cubic = responseFunction('cubic', 1448, 50, 0.01)!.mbit;
+    expect(cubic).toBeLessThan(50);
+    expect(responseFunction('bbr', 1448, 50, 0.01)).toBeNull();
+    expect(expectedEffectPct(t, 'goodput')).toBeCloseTo((50 / cubic - 1) * 100, 9);
+  });
+});
