@@ -11,6 +11,7 @@ import { area, line } from 'd3-shape';
 import { uniformAt } from '../stats/random.js';
 import { quantileSorted } from '../stats/quantile.js';
 import { escXml, fmtNum } from './format.js';
+import { overlayBack, overlayRate, OVERLAY_COLORS, type ScheduleOverlay } from './schedule-svg.js';
 import { clip, dots, emptyChart, FONT, legend, linearDomain, logXAxis, r1, svgOpen, text, xAxis, yAxis, type ChartOpts } from './svg.js';
 
 export const ARM_COLORS = { control: '#4c78a8', canary: '#e4761b' } as const;
@@ -235,7 +236,11 @@ function strideSample<T>(pts: T[], m: number): T[] {
   return out;
 }
 
-export function timeSeriesChart(series: LineSeries[], refs: RefLine[], opts: ChartOpts & { yLabel: string; xLabel?: string }): string {
+export function timeSeriesChart(
+  series: LineSeries[],
+  refs: RefLine[],
+  opts: ChartOpts & { yLabel: string; xLabel?: string; schedule?: ScheduleOverlay | null },
+): string {
   const W = opts.width ?? 460;
   const maxPts = opts.maxPoints ?? 240;
   const left = 56,
@@ -252,7 +257,10 @@ export function timeSeriesChart(series: LineSeries[], refs: RefLine[], opts: Cha
   const onScale = refs.filter((r) => r.value <= Math.max(dataMax, 1e-9) * 2.5);
   const offScale = refs.filter((r) => !onScale.includes(r));
   refs = onScale;
-  const yMax = max([dataMax, ...refs.map((r) => r.value)]) ?? 1;
+  // the scheduled rate sets the scale unless it is far above the data (then it is clamped to the top)
+  const sched = opts.schedule ?? null;
+  const rateMax = max(sched?.rate?.points ?? [], (p) => p[1]) ?? 0;
+  const yMax = max([dataMax, ...refs.map((r) => r.value), rateMax <= Math.max(dataMax, 1e-9) * 2.5 ? rateMax : 0]) ?? 1;
   const x = scaleLinear()
     .domain(xs[0] === xs[1] ? [xs[0], xs[0] + 1] : xs)
     .range([left, W - right]);
@@ -263,6 +271,7 @@ export function timeSeriesChart(series: LineSeries[], refs: RefLine[], opts: Cha
   let s = svgOpen(W, H, opts.title);
   s += yAxis(y, left, W - right, 5);
   s += xAxis(x, H - bottom, top, 6, opts.xLabel ?? 'time in trial (s)');
+  if (sched) s += overlayBack(sched, x, top, H - bottom);
   for (const ser of series) {
     const d = line<[number, number]>()
       .defined((p) => Number.isFinite(p[0]) && Number.isFinite(p[1]))
@@ -277,7 +286,9 @@ export function timeSeriesChart(series: LineSeries[], refs: RefLine[], opts: Cha
     s += `<line x1="${left}" x2="${W - right}" y1="${py}" y2="${py}" stroke="${r.color}" stroke-width="1.5" stroke-dasharray="6 3"/>`;
     s += text(W - right - 2, py - 3, `${r.label} ${fmtNum(r.value)}`, `text-anchor="end" class="ref-label" style="fill:${r.color}"`);
   }
-  const items = series.filter((s) => s.legend).map((s) => ({ label: s.label, color: s.color }));
+  if (sched) s += overlayRate(sched, x, y);
+  const items: { label: string; color: string; dash?: boolean }[] = series.filter((s) => s.legend).map((s) => ({ label: s.label, color: s.color }));
+  if (sched?.rate?.points.length) items.push({ label: sched.rate.label, color: OVERLAY_COLORS.rate, dash: true });
   s += text(8, 13, clip(opts.title, Math.floor((W - 16) / 6.6)), 'class="chart-title"');
   s += legend(items, left, 30);
   s += text(left - 4, top - 10, opts.yLabel, 'text-anchor="end" class="muted small"');

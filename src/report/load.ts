@@ -6,7 +6,9 @@ import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readVerdict } from '../results/rundir.js';
 import { parseResultsText, readRunDir } from '../results/records.js';
+import { readTrialTelemetry } from '../results/telemetry.js';
 import type { RunManifest, TrialRecord, Verdict } from '../results/types.js';
+import { type DirTelemetry, scheduledDirections, scheduleTelemetry } from './schedule.js';
 
 export interface TelemetryInfo {
   files: number;
@@ -19,6 +21,8 @@ export interface RunData {
   verdict: Verdict;
   trials: TrialRecord[];
   telemetry?: TelemetryInfo | null;
+  /** The schedule parts of the telemetry of each trial of a scheduled scenario, by trial id. */
+  schedules?: Map<string, DirTelemetry[]>;
   /** Problems found while reading (truncated last line, bad lines), shown in the report footer. */
   warnings?: string[];
 }
@@ -61,5 +65,23 @@ export async function loadRunDir(runDir: string): Promise<RunData> {
   const { manifest, records, warnings } = readRunDir(runDir);
   const verdict = readVerdict(runDir);
   const telemetry = await telemetryInfo(join(runDir, 'telemetry'));
-  return { manifest, verdict, trials: records, telemetry, warnings };
+  const schedules = scheduleTelemetryOf(runDir, manifest, records, warnings);
+  return { manifest, verdict, trials: records, telemetry, schedules, warnings };
+}
+
+/** Only the trials of scenarios with a schedule, only the schedule parts (the rest of a file is not kept). */
+function scheduleTelemetryOf(runDir: string, manifest: RunManifest, trials: TrialRecord[], warnings: string[]): Map<string, DirTelemetry[]> {
+  const out = new Map<string, DirTelemetry[]>();
+  const scheduled = new Set((manifest.scenarios ?? []).filter((s) => scheduledDirections(s).length).map((s) => s.id));
+  if (!scheduled.size) return out;
+  const problems: string[] = [];
+  for (const t of trials) {
+    if (!scheduled.has(t.scenario) || t.status !== 'ok' || out.has(t.trial)) continue;
+    const r = readTrialTelemetry(runDir, t.trial);
+    if (r === 'missing') continue;
+    if ('problem' in r) problems.push(r.problem);
+    else out.set(t.trial, scheduleTelemetry(r.value));
+  }
+  if (problems.length) warnings.push(`${problems.length} telemetry file(s) unreadable, left out of the schedule views: ${problems.slice(0, 3).join('; ')}`);
+  return out;
 }

@@ -109,6 +109,7 @@ export function buildView(data: RunData, opts: RenderOptions = {}) {
       sharedJudge: sharedJudge !== null,
       sharedReadback: sharedReadback !== null,
       kernel: manifest.environment?.vm?.kernel ?? manifest.environment?.kernel ?? null,
+      schedules: data.schedules,
     });
 
   const aaLine = manifest.aa ? aaFalseAlarms(verdict) : null;

@@ -9,6 +9,7 @@ import { ARM_COLORS, distributionChart, runOrderChart, timeSeriesChart, type Lin
 import { type ForestRow, forestPlot } from './forest.js';
 import { effectView, fmtEffect, fmtInterval, verdictStyle } from './format.js';
 import { MINUS } from './tables.js';
+import type { ScheduleOverlay } from './schedule-svg.js';
 import type { Theory } from './theory.js';
 
 /** Forest plots: one for the percent-scale metrics (shared axis), one per linear metric (own unit). */
@@ -80,7 +81,7 @@ export function metricCharts(metrics: MetricResult[], trials: TrialRecord[], exc
 }
 
 /** Time series of the judged trials that carry them (bulk), a few trials per arm overlaid. */
-export function seriesSvgs(withSeries: TrialRecord[], theory: Theory | null, maxSeries: number): string[] {
+export function seriesSvgs(withSeries: TrialRecord[], theory: Theory | null, maxSeries: number, schedule: ScheduleOverlay | null = null): string[] {
   const seriesSvgs: string[] = [];
   const drawn = new Set<string>();
   for (const def of seriesDefs(theory)) {
@@ -113,7 +114,9 @@ export function seriesSvgs(withSeries: TrialRecord[], theory: Theory | null, max
       });
     }
     if (!lines.length) continue;
-    seriesSvgs.push(timeSeriesChart(lines, def.refs, { title: def.title, yLabel: def.yLabel }));
+    // the link schedule behind every series; its rate line only on the rate charts
+    const overlay = schedule && (def.yLabel === 'Mbit/s' ? schedule : { bands: schedule.bands, marks: schedule.marks });
+    seriesSvgs.push(timeSeriesChart(lines, def.refs, { title: def.title, yLabel: def.yLabel, schedule: overlay }));
     if (def.group) drawn.add(def.group);
   }
   return seriesSvgs;

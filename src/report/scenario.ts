@@ -8,6 +8,8 @@ import { failureLine, replacementLine } from './failures.js';
 import { effectView, fmtEffect, fmtInterval, fmtMargin, fmtNum, fmtSigned, paramsText } from './format.js';
 import { forestSvgs, metricCharts, seriesSvgs } from './scenario-charts.js';
 import { fidelityView, judgeSettingsRows, type KvRow, metricHeader, MINUS, readbackTable, style } from './tables.js';
+import type { DirTelemetry } from './schedule.js';
+import { scheduleSection } from './schedule-view.js';
 import { theoryFor } from './theory.js';
 import { theoryBlock } from './theory/view.js';
 
@@ -21,6 +23,8 @@ export interface ScenarioOptions {
   sharedReadback: boolean;
   /** kernel the endpoints ran on (the VM's with --vm), for the receive-window rule */
   kernel?: string | null;
+  /** the schedule parts of the trials' telemetry (load.ts), by trial id */
+  schedules?: Map<string, DirTelemetry[]>;
 }
 
 export function scenarioView(
@@ -46,7 +50,8 @@ export function scenarioView(
   const charts = drawCharts ? metricCharts(metrics, trials, excludeSuspect, o, noValues) : [];
   const judgedTrials = trials.filter((t) => t.status === 'ok' && !t.warmup && !(t.suspect && excludeSuspect));
   const withSeries = judgedTrials.filter((t) => t.series && Object.values(t.series).some((v) => Array.isArray(v) && v.length > 1));
-  const series = drawCharts ? seriesSvgs(withSeries, theory, o.maxSeries) : [];
+  const schedule = scheduleSection(man, judgedTrials, o.schedules, o.maxSeries, drawCharts);
+  const series = drawCharts ? seriesSvgs(withSeries, theory, o.maxSeries, schedule?.overlay ?? null) : [];
 
   // theory vs measured goodput
   let theoryView: { rows: KvRow[]; svg: string; note: string } | null = null;
@@ -56,7 +61,7 @@ export function scenarioView(
   }
 
   if (drawCharts)
-    for (const c of [...charts.flatMap((c) => [c.distSvg, c.orderSvg]), ...series, ...forest, theoryView?.svg ?? ''])
+    for (const c of [...charts.flatMap((c) => [c.distSvg, c.orderSvg]), ...series, ...forest, theoryView?.svg ?? '', ...(schedule?.deliveredSvgs ?? [])])
       o.budget.used += c.length;
 
   const failed = trials.filter((t) => t.status === 'failed');
@@ -89,6 +94,7 @@ export function scenarioView(
     noValueMetrics: noValues.join(', '),
     chartsOmitted: !drawCharts && (metrics.length > 0 || trials.length > 0),
     seriesSvgs: series,
+    schedule,
     theory: theoryView,
     env: scenarioEnv(man, o),
   };

@@ -138,6 +138,24 @@ const scenario = `<section class="scenario" id="{{anchor}}">
   <div class="charts">{{#each seriesSvgs}}<figure>{{{this}}}</figure>{{/each}}</div>
   {{/if}}
 
+  {{#if schedule}}
+  <h3>Link schedule: delivered vs scheduled, per phase</h3>
+  <p class="hint">The schedule is drawn behind the charts above: outages as red bands, ramps as purple bands, steps as dotted lines, each labelled; the dashed step line is the scheduled rate.</p>
+  {{#if schedule.deliveredSvgs.length}}<div class="charts">{{#each schedule.deliveredSvgs}}<figure>{{{this}}}</figure>{{/each}}</div>{{/if}}
+  {{#each schedule.tables}}
+  <div class="table-wrap">
+  <table class="phases" data-testid="phase-fidelity">
+    <caption>{{title}}: per-phase fidelity over {{trials}} judged trial(s)</caption>
+    <thead><tr><th>phase</th><th>kind</th><th>scheduled rate</th><th>scheduled delay</th><th>full 100 ms windows</th><th>delivered median</th><th>delivered max</th><th>median / scheduled</th><th>flag</th></tr></thead>
+    <tbody>{{#each rows}}
+    <tr class="{{cls}}"><td>{{when}}</td><td>{{kind}}</td><td class="num">{{rate}}</td><td class="num">{{delay}}</td><td class="num">{{windows}}</td><td class="num">{{median}}</td><td class="num">{{max}}</td><td class="num">{{share}}</td><td>{{#if flag}}<b class="warn">⚠ {{flag}}</b>{{else}}ok{{/if}}</td></tr>
+    {{/each}}</tbody>
+  </table>
+  </div>
+  {{/each}}
+  <p class="hint">{{schedule.note}}</p>
+  {{/if}}
+
   {{#if metricCharts.length}}
   <h3>Per-trial values</h3>
   <p class="hint">Left: distribution per arm (box = quartiles, thick line = median, dots = judged trials). Right: the same values in run order, to spot drift; hollow dots are warm-up or excluded trials.</p>

@@ -81,6 +81,8 @@ svg.chart .arm-label { font-weight: 600; }
 svg.chart .axis-label { fill: #59636e; }
 svg.chart .value { font-variant-numeric: tabular-nums; }
 svg.chart text.ref-label { font-size: 10.5px; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
+svg.chart text.sched-label { font-size: 9.5px; paint-order: stroke; stroke: #fff; stroke-width: 2.5px; }
+table.phases caption { text-align: left; font-weight: 600; padding: 4px 0; }
 
 .kv { font-size: 13px; }
 .kv th { text-align: left; font-weight: 500; color: var(--muted); padding: 2px 14px 2px 0; vertical-align: top; white-space: nowrap; }
