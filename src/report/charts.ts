@@ -287,7 +287,9 @@ export function timeSeriesChart(
     s += text(W - right - 2, py - 3, `${r.label} ${fmtNum(r.value)}`, `text-anchor="end" class="ref-label" style="fill:${r.color}"`);
   }
   if (sched) s += overlayRate(sched, x, y);
-  const items: { label: string; color: string; dash?: boolean }[] = series.filter((s) => s.legend).map((s) => ({ label: s.label, color: s.color }));
+  const items: { label: string; color: string; dash?: boolean }[] = series
+    .filter((s) => s.legend)
+    .map((s) => ({ label: s.label, color: s.color }));
   if (sched?.rate?.points.length) items.push({ label: sched.rate.label, color: OVERLAY_COLORS.rate, dash: true });
   s += text(8, 13, clip(opts.title, Math.floor((W - 16) / 6.6)), 'class="chart-title"');
   s += legend(items, left, 30);

@@ -70,7 +70,12 @@ export async function loadRunDir(runDir: string): Promise<RunData> {
 }
 
 /** Only the trials of scenarios with a schedule, only the schedule parts (the rest of a file is not kept). */
-function scheduleTelemetryOf(runDir: string, manifest: RunManifest, trials: TrialRecord[], warnings: string[]): Map<string, DirTelemetry[]> {
+function scheduleTelemetryOf(
+  runDir: string,
+  manifest: RunManifest,
+  trials: TrialRecord[],
+  warnings: string[],
+): Map<string, DirTelemetry[]> {
   const out = new Map<string, DirTelemetry[]>();
   const scheduled = new Set((manifest.scenarios ?? []).filter((s) => scheduledDirections(s).length).map((s) => s.id));
   if (!scheduled.size) return out;
@@ -82,6 +87,7 @@ function scheduleTelemetryOf(runDir: string, manifest: RunManifest, trials: Tria
     if ('problem' in r) problems.push(r.problem);
     else out.set(t.trial, scheduleTelemetry(r.value));
   }
-  if (problems.length) warnings.push(`${problems.length} telemetry file(s) unreadable, left out of the schedule views: ${problems.slice(0, 3).join('; ')}`);
+  if (problems.length)
+    warnings.push(`${problems.length} telemetry file(s) unreadable, left out of the schedule views: ${problems.slice(0, 3).join('; ')}`);
   return out;
 }

@@ -81,7 +81,12 @@ export function metricCharts(metrics: MetricResult[], trials: TrialRecord[], exc
 }
 
 /** Time series of the judged trials that carry them (bulk), a few trials per arm overlaid. */
-export function seriesSvgs(withSeries: TrialRecord[], theory: Theory | null, maxSeries: number, schedule: ScheduleOverlay | null = null): string[] {
+export function seriesSvgs(
+  withSeries: TrialRecord[],
+  theory: Theory | null,
+  maxSeries: number,
+  schedule: ScheduleOverlay | null = null,
+): string[] {
   const seriesSvgs: string[] = [];
   const drawn = new Set<string>();
   for (const def of seriesDefs(theory)) {

@@ -50,7 +50,7 @@ export function scenarioView(
   const charts = drawCharts ? metricCharts(metrics, trials, excludeSuspect, o, noValues) : [];
   const judgedTrials = trials.filter((t) => t.status === 'ok' && !t.warmup && !(t.suspect && excludeSuspect));
   const withSeries = judgedTrials.filter((t) => t.series && Object.values(t.series).some((v) => Array.isArray(v) && v.length > 1));
-  const schedule = scheduleSection(man, judgedTrials, o.schedules, o.maxSeries, drawCharts);
+  const schedule = scheduleSection(man, trials, excludeSuspect, o.schedules, o.maxSeries, drawCharts);
   const series = drawCharts ? seriesSvgs(withSeries, theory, o.maxSeries, schedule?.overlay ?? null) : [];
 
   // theory vs measured goodput
@@ -61,7 +61,13 @@ export function scenarioView(
   }
 
   if (drawCharts)
-    for (const c of [...charts.flatMap((c) => [c.distSvg, c.orderSvg]), ...series, ...forest, theoryView?.svg ?? '', ...(schedule?.deliveredSvgs ?? [])])
+    for (const c of [
+      ...charts.flatMap((c) => [c.distSvg, c.orderSvg]),
+      ...series,
+      ...forest,
+      theoryView?.svg ?? '',
+      ...(schedule?.deliveredSvgs ?? []),
+    ])
       o.budget.used += c.length;
 
   const failed = trials.filter((t) => t.status === 'failed');

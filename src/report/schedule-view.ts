@@ -20,7 +20,7 @@ import {
 } from './schedule.js';
 import type { ScheduleOverlay } from './schedule-svg.js';
 
-const mbit = (bps: number) => `${fmtNum(bps / 1e6)} Mbit/s`;
+const mbit = (bps: number) => (bps > 0 && bps < 1e5 ? `${fmtNum(bps / 1e3)} kbit/s` : `${fmtNum(bps / 1e6)} Mbit/s`);
 const secs = (ms: number) => `${fmtNum(ms / 1000)} s`;
 
 /** What a step changes, in words ("rate 5 Mbit/s, delay 40 ms"). */
@@ -75,29 +75,36 @@ export interface ScheduleSection {
   note: string;
 }
 
-/** The latest record of each judged trial (a re-run pair replaces its earlier records), in run order. */
-function latest(trials: TrialRecord[]): TrialRecord[] {
+/**
+ * The judged trials whose telemetry is theirs: a re-run pair replaces its earlier records and its
+ * telemetry file (named by trial id), so only each trial's latest record counts.
+ */
+function judgedLatest(trials: TrialRecord[], excludeSuspect: boolean): TrialRecord[] {
   const by = new Map<string, TrialRecord>();
   for (const t of trials) by.set(t.trial, t);
-  return [...by.values()];
+  return [...by.values()].filter((t) => t.status === 'ok' && !t.warmup && !(t.suspect && excludeSuspect));
 }
 
 export function scheduleSection(
   man: ManifestScenario | undefined,
-  judged: TrialRecord[],
+  all: TrialRecord[],
+  excludeSuspect: boolean,
   tele: Map<string, DirTelemetry[]> | undefined,
   maxSeries: number,
   drawCharts: boolean,
 ): ScheduleSection | null {
   const dirs = scheduledDirections(man);
   if (!dirs.length) return null;
-  const trials = latest(judged);
+  const trials = judgedLatest(all, excludeSuspect);
   const teleOf = (t: TrialRecord, d: ScheduledDirection) =>
     tele?.get(t.trial)?.find((x) => x.link === d.link && x.dir === d.dir && x.delivered.length > 0) ?? null;
   const longest = Math.max(0, ...[...(tele?.values() ?? [])].flat().map((x) => x.delivered.length * x.binMs));
   const untilMs =
     scenarioDurationMs(man) ??
-    (longest || Math.max(...dirs.map((d) => d.schedule.repeatMs ?? Math.max(...d.schedule.steps.map((s) => s.atMs + (s.outageMs ?? s.overMs ?? 0))) + 1000)));
+    (longest ||
+      Math.max(
+        ...dirs.map((d) => d.schedule.repeatMs ?? Math.max(...d.schedule.steps.map((s) => s.atMs + (s.outageMs ?? s.overMs ?? 0))) + 1000),
+      ));
   const forwardRated = dirs.find((d) => d.dir === 'forward' && d.base.rateBps !== undefined) ?? null;
   const overlay = overlayFor(dirs, untilMs, forwardRated);
 
@@ -117,7 +124,13 @@ export function scheduleSection(
           const pts: [number, number][] = [];
           for (let k = 0; k < x.delivered.length && (k + 1) * x.binMs <= untilMs; k++)
             pts.push([((k + 0.5) * x.binMs) / 1000, (x.delivered[k]! * 8) / (x.binMs * 1000)]);
-          lines.push({ label: `${arm} (${ts.length} trial${ts.length === 1 ? '' : 's'})`, color: ARM_COLORS[arm], points: pts, opacity: 0.55, legend: i === 0 });
+          lines.push({
+            label: `${arm} (${ts.length} trial${ts.length === 1 ? '' : 's'})`,
+            color: ARM_COLORS[arm],
+            points: pts,
+            opacity: 0.55,
+            legend: i === 0,
+          });
         });
       }
       const binMs = teleOf(withTele[0]!, d)!.binMs;

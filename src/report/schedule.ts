@@ -152,7 +152,12 @@ export function phases(d: ScheduledDirection, untilMs: number): Phase[] {
       t0: c.t,
       t1,
       kind: c.kind,
-      rate: c.kind === 'outage' || first.rateBps === null ? (c.kind === 'outage' ? [0, 0] : null) : [first.rateBps, last.rateBps ?? first.rateBps],
+      rate:
+        c.kind === 'outage' || first.rateBps === null
+          ? c.kind === 'outage'
+            ? [0, 0]
+            : null
+          : [first.rateBps, last.rateBps ?? first.rateBps],
       delayMs: [first.delayMs, last.delayMs],
       loss: first.loss,
       starts,
@@ -180,7 +185,10 @@ export function scheduleTelemetry(value: unknown): DirTelemetry[] {
     const st = entry.stats;
     for (const dir of DIRS) {
       // the relay: per direction; netem: changes per direction, delivered of the forward egress
-      const relay = isObj(st[dir]) && isObj((st[dir] as Record<string, unknown>).schedule) ? ((st[dir] as Record<string, unknown>).schedule as Record<string, unknown>) : null;
+      const relay =
+        isObj(st[dir]) && isObj((st[dir] as Record<string, unknown>).schedule)
+          ? ((st[dir] as Record<string, unknown>).schedule as Record<string, unknown>)
+          : null;
       const netem = isObj(st.schedule) && isObj(st.schedule[dir]) ? (st.schedule[dir] as Record<string, unknown>) : null;
       const src = relay ?? netem;
       if (!src) continue;

@@ -15,6 +15,10 @@ export function readTrialTelemetry(dir: string, trialId: string): { value: unkno
   try {
     return { value: JSON.parse(readRegularFile(file, LIMITS.telemetryBytes).toString('utf8')) as unknown };
   } catch (e) {
-    return { problem: `telemetry/${telemetryName(trialId)}: ${String((e as Error)?.message ?? e).split('\n')[0]!.slice(0, 120)}` };
+    return {
+      problem: `telemetry/${telemetryName(trialId)}: ${String((e as Error)?.message ?? e)
+        .split('\n')[0]!
+        .slice(0, 120)}`,
+    };
   }
 }
