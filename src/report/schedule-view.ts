@@ -71,7 +71,7 @@ export interface ScheduleSection {
   /** drawn behind the scenario's time-series charts */
   overlay: ScheduleOverlay;
   deliveredSvgs: string[];
-  tables: { title: string; rows: Record<string, string>[]; trials: number }[];
+  tables: { title: string; rows: Record<string, string>[]; trials: number; missing: string }[];
   note: string;
 }
 
@@ -147,7 +147,14 @@ export function scheduleSection(
       untilMs,
       withTele.map((t) => teleOf(t, d)!),
     );
-    tables.push({ title: `${d.link} ${d.dir}`, rows: fid.map((f) => phaseRow(f, d)), trials: withTele.length });
+    tables.push({
+      title: `${d.link} ${d.dir}`,
+      rows: fid.map((f) => phaseRow(f, d)),
+      trials: withTele.length,
+      missing: withTele.length
+        ? ''
+        : 'No judged trial has delivered bytes for this direction in its telemetry (the netem engine records only the forward egress; runs before delivered was recorded have none): the schedule only.',
+    });
   }
   const note =
     'Measured: the bytes that left the link direction’s bottleneck (relay: its queue; netem: the forward egress device counters) ' +
@@ -155,7 +162,10 @@ export function scheduleSection(
     'pooled across the judged trials (not warm-up, not excluded). Scheduled: what the schedule lets through in each window ' +
     `(the rate integrated over it; ramps in their 10 ms steps). Flagged: a window that delivered more than that plus one ${FRAME_BYTES}-byte frame ` +
     '(a limiter that overshoots, or a change applied late), or any byte in a window wholly inside an outage. Delay and loss are the scheduled values; ' +
-    'they are not measured per phase.';
+    'they are not measured per phase.' +
+    (man?.engine?.name === 'netem'
+      ? ' netem engine: the windows are device counters read by a timer that runs late under load (docs/schedules.md), so a window can hold more or less than 100 ms of traffic and a flag can be the sampler rather than the link; the mean over the phase is not affected.'
+      : '');
   return { overlay, deliveredSvgs, tables, note };
 }
 
@@ -179,8 +189,10 @@ function phaseRow(f: PhaseFidelity, d: ScheduledDirection): Record<string, strin
     windows: `${f.windows} (${f.trials} trial${f.trials === 1 ? '' : 's'})`,
     median: f.medianBps === null ? '–' : mbit(f.medianBps),
     max: f.maxBps === null ? '–' : mbit(f.maxBps),
+    mean: f.meanBps === null ? '–' : mbit(f.meanBps),
     share: f.medianShare === null ? '–' : `${fmtNum(f.medianShare * 100)} %`,
     flag,
+    okText: f.windows ? 'ok' : '–',
     cls: flag ? 'warn' : '',
   };
 }

@@ -214,6 +214,8 @@ export interface PhaseFidelity {
   /** delivered rate per window, bit/s */
   medianBps: number | null;
   maxBps: number | null;
+  /** all the windows' bytes over all their time, bit/s: robust to a late sampler moving bytes between windows */
+  meanBps: number | null;
   /** scheduled rate per window (capacity / window), bit/s: the least and the most over the phase's windows */
   capMinBps: number | null;
   capMaxBps: number | null;
@@ -271,6 +273,7 @@ export function phaseFidelity(d: ScheduledDirection, untilMs: number, trials: Di
       trials: nTrials,
       medianBps: rates.length ? quantileSorted(rates, 0.5) : null,
       maxBps: rates.length ? rates[rates.length - 1]! : null,
+      meanBps: rates.length ? rates.reduce((a, b) => a + b, 0) / rates.length : null,
       capMinBps: noRate || capMin === Infinity ? null : capMin,
       capMaxBps: noRate || capMax === -Infinity ? null : capMax,
       medianShare: noRate || !shares.length ? null : quantileSorted(shares, 0.5),

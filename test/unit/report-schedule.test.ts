@@ -21,6 +21,7 @@ import {
   scheduleTelemetry,
   timeline,
 } from '../../src/report/schedule.js';
+import { overlayFor, scheduleSection } from '../../src/report/schedule-view.js';
 import type { ManifestScenario, RunManifest } from '../../src/results/types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -113,14 +114,86 @@ describe('schedule model', () => {
     }));
     const f = phaseFidelity(DIRECTION, 800, tele);
     expect(
-      f.map((x) => [x.windows, x.trials, x.medianBps, x.maxBps, x.capMinBps, x.capMaxBps, x.medianShare, x.over, x.worstExcessBytes]),
+      f.map((x) => [
+        x.windows,
+        x.trials,
+        x.medianBps,
+        x.maxBps,
+        x.meanBps,
+        x.capMinBps,
+        x.capMaxBps,
+        x.medianShare,
+        x.over,
+        x.worstExcessBytes,
+      ]),
     ).toEqual([
-      [8, 4, 8e6, 101514 * 80, 8e6, 8e6, 1, 0, 0],
-      [8, 4, 4e6, 60000 * 80, 4e6, 4e6, 1, 2, 8486],
-      [4, 4, 0, 80, 0, 0, null, 1, 1],
-      [4, 4, 5.8e6, 74015 * 80, 5.8e6, 5.8e6, 1, 1, 1],
-      [8, 4, 8e6, 8e6, 8e6, 8e6, 1, 0, 0],
+      [8, 4, 8e6, 101514 * 80, 7915140, 8e6, 8e6, 1, 0, 0],
+      [8, 4, 4e6, 60000 * 80, 4115150, 4e6, 4e6, 1, 2, 8486],
+      [4, 4, 0, 80, 20, 0, 0, null, 1, 1],
+      [4, 4, 5.8e6, 74015 * 80, 5780300, 5.8e6, 5.8e6, 1, 1, 1],
+      [8, 4, 8e6, 8e6, 7990000, 8e6, 8e6, 1, 0, 0],
     ]);
+  });
+});
+
+describe('schedule view', () => {
+  it('overlay: one band per outage per cycle, marks for steps, the rate as a step line (an outage at 0)', () => {
+    const rep: ScheduledDirection = {
+      ...DIRECTION,
+      schedule: {
+        steps: [
+          { atMs: 100, set: { rateBps: 2e6 } },
+          { atMs: 200, set: {}, outageMs: 50 },
+        ],
+        repeatMs: 300,
+      },
+    };
+    const o = overlayFor([rep], 700, rep);
+    expect(o.bands.map((b) => [b.x0, b.x1, b.kind, b.label])).toEqual([
+      [0.2, 0.25, 'outage', 'outage 50 ms'],
+      [0.5, 0.55, 'outage', 'outage 50 ms'],
+    ]);
+    expect(o.marks).toEqual([
+      { x: 0.1, label: '2 Mbit/s' },
+      { x: 0.4, label: '2 Mbit/s' },
+    ]);
+    expect(o.rate!.points.slice(0, 8)).toEqual([
+      [0, 8],
+      [0.1, 8],
+      [0.1, 2],
+      [0.2, 2],
+      [0.2, 0],
+      [0.25, 0],
+      [0.25, 2],
+      [0.3, 2],
+    ]);
+    expect(o.rate!.points.at(-1)).toEqual([0.7, 8]);
+  });
+
+  it('without delivered bytes in the telemetry: the schedule, no flags, and a sentence saying why', () => {
+    const man = {
+      id: 's',
+      name: 's',
+      params: {},
+      hash: '',
+      judge: {},
+      engine: { name: 'netem', reason: '' },
+      scenario: {
+        links: { l: { forward: { rateBps: 8e6, schedule: DIRECTION.schedule } } },
+        workload: { type: 'bulk', durationS: 1, omitS: 0 },
+      },
+    } as unknown as ManifestScenario;
+    const sec = scheduleSection(man, [], true, new Map(), 3, true)!;
+    expect(sec.deliveredSvgs).toEqual([]);
+    expect(sec.tables[0]!.missing).toMatch(/^No judged trial has delivered bytes/);
+    expect(sec.tables[0]!.rows.map((r) => [r.when, r.windows, r.flag, r.okText])).toEqual([
+      ['0 s – 0.2 s', '0 (0 trials)', '', '–'],
+      ['0.2 s – 0.4 s', '0 (0 trials)', '', '–'],
+      ['0.4 s – 0.5 s', '0 (0 trials)', '', '–'],
+      ['0.5 s – 0.6 s', '0 (0 trials)', '', '–'],
+      ['0.6 s – 1 s', '0 (0 trials)', '', '–'],
+    ]);
+    expect(sec.note).toContain('netem engine: the windows are device counters read by a timer');
   });
 });
 
@@ -213,7 +286,7 @@ describe('report: schedule section', () => {
     ]);
     const html = renderHtml(data);
     expect(phaseRows(html)).toEqual([
-      ['0 s – 0.2 s', 'steady', '8 Mbit/s', '20 ms', '8 (4 trials)', '8 Mbit/s', '8.12 Mbit/s', '100 %', 'ok'],
+      ['0 s – 0.2 s', 'steady', '8 Mbit/s', '20 ms', '8 (4 trials)', '8 Mbit/s', '8.12 Mbit/s', '7.92 Mbit/s', '100 %', 'ok'],
       [
         '0.2 s – 0.4 s',
         'steady',
@@ -222,6 +295,7 @@ describe('report: schedule section', () => {
         '8 (4 trials)',
         '4 Mbit/s',
         '4.8 Mbit/s',
+        '4.12 Mbit/s',
         '100 %',
         '⚠ 2 windows above schedule + 1 frame (by up to 8486 B)',
       ],
@@ -233,6 +307,7 @@ describe('report: schedule section', () => {
         '4 (4 trials)',
         '0 Mbit/s',
         '0.08 kbit/s',
+        '0.02 kbit/s',
         '–',
         '⚠ 1 outage window delivered bytes (up to 1 B)',
       ],
@@ -244,10 +319,11 @@ describe('report: schedule section', () => {
         '4 (4 trials)',
         '5.8 Mbit/s',
         '5.92 Mbit/s',
+        '5.78 Mbit/s',
         '100 %',
         '⚠ 1 window above schedule + 1 frame (by up to 1 B)',
       ],
-      ['0.6 s – 0.8 s', 'steady', '8 Mbit/s', '20 ms', '8 (4 trials)', '8 Mbit/s', '8 Mbit/s', '100 %', 'ok'],
+      ['0.6 s – 0.8 s', 'steady', '8 Mbit/s', '20 ms', '8 (4 trials)', '8 Mbit/s', '8 Mbit/s', '7.99 Mbit/s', '100 %', 'ok'],
     ]);
     // the outage as a red band, the step as a dotted mark, the ramp as a purple band, on the goodput chart too
     expect(html.match(/<rect [^>]*fill="#cf222e" fill-opacity="0.14"><title>outage 100 ms<\/title>/g)).toHaveLength(2);
@@ -283,7 +359,7 @@ describe('report: schedule section', () => {
       [4500, 5000, 'steady', 60, 45783360, 625282 * 80, 0],
     ]);
     const rows = phaseRows(renderHtml(data));
-    expect(rows.map((r) => r[8])).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'ok']);
+    expect(rows.map((r) => r[9])).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'ok']);
     expect(rows[4]!.slice(0, 7)).toEqual([
       '4 s – 4.5 s',
       'ramp',

@@ -146,12 +146,13 @@ const scenario = `<section class="scenario" id="{{anchor}}">
   <div class="table-wrap">
   <table class="phases" data-testid="phase-fidelity">
     <caption>{{title}}: per-phase fidelity over {{trials}} judged trial(s)</caption>
-    <thead><tr><th>phase</th><th>kind</th><th>scheduled rate</th><th>scheduled delay</th><th>full 100 ms windows</th><th>delivered median</th><th>delivered max</th><th>median / scheduled</th><th>flag</th></tr></thead>
+    <thead><tr><th>phase</th><th>kind</th><th>scheduled rate</th><th>scheduled delay</th><th>full 100 ms windows</th><th>delivered median</th><th>delivered max</th><th>delivered mean</th><th>median / scheduled</th><th>flag</th></tr></thead>
     <tbody>{{#each rows}}
-    <tr class="{{cls}}"><td>{{when}}</td><td>{{kind}}</td><td class="num">{{rate}}</td><td class="num">{{delay}}</td><td class="num">{{windows}}</td><td class="num">{{median}}</td><td class="num">{{max}}</td><td class="num">{{share}}</td><td>{{#if flag}}<b class="warn">⚠ {{flag}}</b>{{else}}ok{{/if}}</td></tr>
+    <tr class="{{cls}}"><td>{{when}}</td><td>{{kind}}</td><td class="num">{{rate}}</td><td class="num">{{delay}}</td><td class="num">{{windows}}</td><td class="num">{{median}}</td><td class="num">{{max}}</td><td class="num">{{mean}}</td><td class="num">{{share}}</td><td>{{#if flag}}<b class="warn">⚠ {{flag}}</b>{{else}}{{okText}}{{/if}}</td></tr>
     {{/each}}</tbody>
   </table>
   </div>
+  {{#if missing}}<p class="muted">{{missing}}</p>{{/if}}
   {{/each}}
   <p class="hint">{{schedule.note}}</p>
   {{/if}}
