@@ -58,10 +58,10 @@ table { border-collapse: collapse; }
 .param-chip { background: var(--soft); border: 1px solid var(--line); border-radius: 6px; padding: 0 7px; font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; }
 .reasons { margin: 6px 0; padding-left: 20px; }
 .reasons li { overflow-wrap: anywhere; }
-.metrics { font-size: 13px; width: 100%; margin-top: 6px; }
-.metrics th, .metrics td { border-bottom: 1px solid var(--line); padding: 5px 8px; text-align: left; }
-.metrics thead th { background: var(--soft); font-size: 12px; }
-.metrics td.num { font-variant-numeric: tabular-nums; white-space: nowrap; }
+.metrics, .phases { font-size: 13px; width: 100%; margin-top: 6px; }
+.metrics th, .metrics td, .phases th, .phases td { border-bottom: 1px solid var(--line); padding: 5px 8px; text-align: left; }
+.metrics thead th, .phases thead th { background: var(--soft); font-size: 12px; }
+.metrics td.num, .phases td.num, .phases td:first-child { font-variant-numeric: tabular-nums; white-space: nowrap; }
 .metrics td.verdict { white-space: nowrap; font-weight: 600; }
 .metrics tr.note td { color: var(--muted); font-size: 12px; border-bottom: 1px solid var(--line); padding-top: 0; }
 
