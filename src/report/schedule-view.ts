@@ -148,7 +148,7 @@ export function scheduleSection(
       withTele.map((t) => teleOf(t, d)!),
     );
     tables.push({
-      title: `${d.link} ${d.dir}`,
+      title: `${d.link} ${d.dir}${d.traced ? ' (rate from a capacity trace: not held to a schedule)' : ''}`,
       rows: fid.map((f) => phaseRow(f, d)),
       trials: withTele.length,
       missing: withTele.length

@@ -23,6 +23,8 @@ export interface ScheduledDirection {
   dir: Dir;
   base: LinkImpairment;
   schedule: LinkSchedule;
+  /** the rate follows a capacity trace (no scheduled rate) */
+  traced?: boolean;
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -42,7 +44,11 @@ export function scheduledDirections(man: ManifestScenario | undefined): Schedule
       if (!steps.length) continue;
       const schedule: LinkSchedule = { steps };
       if (num(imp.schedule.repeatMs) && imp.schedule.repeatMs > 0) schedule.repeatMs = imp.schedule.repeatMs;
-      out.push({ link, dir, base: imp as LinkImpairment, schedule });
+      // a traced direction's rate is the trace's (its mean is only what the link has between
+      // trials): there is no scheduled rate to hold the windows to
+      const base = { ...(imp as LinkImpairment) };
+      if (isObj(imp.trace)) delete base.rateBps;
+      out.push({ link, dir, base, schedule, ...(isObj(imp.trace) ? { traced: true } : {}) });
     }
   }
   return out;

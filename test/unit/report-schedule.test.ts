@@ -184,6 +184,10 @@ describe('schedule view', () => {
       },
     } as unknown as ManifestScenario;
     const sec = scheduleSection(man, [], true, new Map(), 3, true)!;
+    const traced = structuredClone(man) as unknown as { scenario: { links: { l: { forward: Record<string, unknown> } } } };
+    traced.scenario.links.l.forward.trace = { forward: 'traces/x' };
+    const t = scheduledDirections(traced as unknown as ManifestScenario);
+    expect([t[0]!.traced, t[0]!.base.rateBps, phases(t[0]!, 1000)[0]!.rate]).toEqual([true, undefined, null]);
     expect(sec.deliveredSvgs).toEqual([]);
     expect(sec.tables[0]!.missing).toMatch(/^No judged trial has delivered bytes/);
     expect(sec.tables[0]!.rows.map((r) => [r.when, r.windows, r.flag, r.okText])).toEqual([
