@@ -73,6 +73,9 @@ export interface ScheduleSection {
   deliveredSvgs: string[];
   tables: { title: string; rows: Record<string, string>[]; trials: number; missing: string }[];
   note: string;
+  /** one line over the tables: how many phases were flagged */
+  summary: string;
+  flagged: boolean;
 }
 
 /**
@@ -166,7 +169,15 @@ export function scheduleSection(
     (man?.engine?.name === 'netem'
       ? ' netem engine: the windows are device counters read by a timer that runs late under load (docs/schedules.md), so a window can hold more or less than 100 ms of traffic and a flag can be the sampler rather than the link; the mean over the phase is not affected.'
       : '');
-  return { overlay, deliveredSvgs, tables, note };
+  const rows = tables.flatMap((t) => t.rows);
+  const flagged = rows.filter((r) => r.flag).length;
+  const checked = rows.filter((r) => r.okText === 'ok').length;
+  const summary = flagged
+    ? `${flagged} of ${checked} phases flagged`
+    : checked
+      ? `all ${checked} phases with telemetry within the schedule`
+      : 'no delivered bytes in the telemetry';
+  return { overlay, deliveredSvgs, tables, note, summary, flagged: flagged > 0 };
 }
 
 function range(a: number, b: number, f: (v: number) => string): string {

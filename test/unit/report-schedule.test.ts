@@ -197,6 +197,7 @@ describe('schedule view', () => {
       ['0.5 s – 0.6 s', '0 (0 trials)', '', '–'],
       ['0.6 s – 1 s', '0 (0 trials)', '', '–'],
     ]);
+    expect([sec.summary, sec.flagged]).toEqual(['no delivered bytes in the telemetry', false]);
     expect(sec.note).toContain('netem engine: the windows are device counters read by a timer');
   });
 });
@@ -333,6 +334,7 @@ describe('report: schedule section', () => {
     expect(html.match(/<rect [^>]*fill="#cf222e" fill-opacity="0.14"><title>outage 100 ms<\/title>/g)).toHaveLength(2);
     expect(html.match(/<rect [^>]*fill="#8250df" fill-opacity="0.07"><title>ramp → 8 Mbit\/s<\/title>/g)).toHaveLength(2);
     expect(html).toContain('delivered per 100 ms vs scheduled rate');
+    expect(html).toContain('<p class="schedule-summary" data-testid="schedule-summary"><b class="warn">⚠ 3 of 5 phases flagged</b></p>');
     expect(html).not.toContain(LINK);
     expect(html).toContain('bn&lt;script&gt;x&lt;/script&gt; forward');
     expect(html).not.toMatch(/<script/i);
@@ -362,7 +364,9 @@ describe('report: schedule section', () => {
       [4000, 4500, 'ramp', 60, 27009760, 563208 * 80, 0],
       [4500, 5000, 'steady', 60, 45783360, 625282 * 80, 0],
     ]);
-    const rows = phaseRows(renderHtml(data));
+    const html = renderHtml(data);
+    expect(html).toContain('data-testid="schedule-summary">all 6 phases with telemetry within the schedule</p>');
+    const rows = phaseRows(html);
     expect(rows.map((r) => r[9])).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'ok']);
     expect(rows[4]!.slice(0, 7)).toEqual([
       '4 s – 4.5 s',

@@ -140,6 +140,7 @@ const scenario = `<section class="scenario" id="{{anchor}}">
 
   {{#if schedule}}
   <h3>Link schedule: delivered vs scheduled, per phase</h3>
+  <p class="schedule-summary" data-testid="schedule-summary">{{#if schedule.flagged}}<b class="warn">⚠ {{schedule.summary}}</b>{{else}}{{schedule.summary}}{{/if}}</p>
   <p class="hint">The schedule is drawn behind the charts above: outages as red bands, ramps as purple bands, steps as dotted lines, each labelled; the dashed step line is the scheduled rate.</p>
   {{#if schedule.deliveredSvgs.length}}<div class="charts">{{#each schedule.deliveredSvgs}}<figure>{{{this}}}</figure>{{/each}}</div>{{/if}}
   {{#each schedule.tables}}
