@@ -39,11 +39,15 @@ export function scheduledDirections(man: ManifestScenario | undefined): Schedule
     if (!isObj(spec)) continue;
     for (const dir of DIRS) {
       const imp = spec[dir];
-      if (!isObj(imp) || !isObj(imp.schedule) || !Array.isArray(imp.schedule.steps)) continue;
-      const steps = imp.schedule.steps.filter((s): s is LinkSchedule['steps'][number] => isObj(s) && num(s.atMs) && isObj(s.set));
-      if (!steps.length) continue;
+      if (!isObj(imp)) continue;
+      // a direction that replays a capacity trace is shown too, with the schedule it may also have
+      const traced = isObj(imp.trace);
+      if (!traced && (!isObj(imp.schedule) || !Array.isArray(imp.schedule.steps))) continue;
+      const raw = isObj(imp.schedule) && Array.isArray(imp.schedule.steps) ? imp.schedule.steps : [];
+      const steps = raw.filter((s): s is LinkSchedule['steps'][number] => isObj(s) && num(s.atMs) && isObj(s.set));
+      if (!steps.length && !traced) continue;
       const schedule: LinkSchedule = { steps };
-      if (num(imp.schedule.repeatMs) && imp.schedule.repeatMs > 0) schedule.repeatMs = imp.schedule.repeatMs;
+      if (isObj(imp.schedule) && num(imp.schedule.repeatMs) && imp.schedule.repeatMs > 0) schedule.repeatMs = imp.schedule.repeatMs;
       // a traced direction's rate is the trace's (its mean is only what the link has between
       // trials): there is no scheduled rate to hold the windows to
       const base = { ...(imp as LinkImpairment) };

@@ -188,6 +188,16 @@ describe('schedule view', () => {
     traced.scenario.links.l.forward.trace = { forward: 'traces/x' };
     const t = scheduledDirections(traced as unknown as ManifestScenario);
     expect([t[0]!.traced, t[0]!.base.rateBps, phases(t[0]!, 1000)[0]!.rate]).toEqual([true, undefined, null]);
+    // a trace without a schedule is shown too: one steady phase over the trial, no scheduled rate
+    const traceOnly = structuredClone(traced);
+    delete traceOnly.scenario.links.l.forward.schedule;
+    const o = scheduledDirections(traceOnly as unknown as ManifestScenario);
+    expect(o.map((d) => [d.link, d.dir, d.traced, d.schedule.steps.length])).toEqual([['l', 'forward', true, 0]]);
+    expect(phases(o[0]!, 1000).map((p) => [p.t0, p.t1, p.kind, p.rate])).toEqual([[0, 1000, 'steady', null]]);
+    // neither a schedule nor a trace: nothing to show
+    const plain = structuredClone(traceOnly);
+    delete plain.scenario.links.l.forward.trace;
+    expect(scheduledDirections(plain as unknown as ManifestScenario)).toEqual([]);
     expect(sec.deliveredSvgs).toEqual([]);
     expect(sec.tables[0]!.missing).toMatch(/^No judged trial has delivered bytes/);
     expect(sec.tables[0]!.rows.map((r) => [r.when, r.windows, r.flag, r.okText])).toEqual([

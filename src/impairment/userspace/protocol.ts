@@ -170,11 +170,6 @@ export interface RelayStats {
   warnings: string[];
 }
 
-interface StatsReply {
-  id: number | string | null;
-  stats: RelayStats;
-}
-
 const DISTS: readonly JitterDistribution[] = ['uniform', 'normal', 'pareto', 'paretonormal'];
 
 function prob(name: string, v: unknown): void {
