@@ -187,7 +187,7 @@ Exit codes: 0 promote, 1 rollback, 2 invalid input or usage, 3 environment or in
 
   program
     .command('report')
-    .description('re-render report.html, junit.xml and summary.md of a stored run directory')
+    .description('re-render report.html, junit.xml, summary.md (and sweep.csv) of a stored run directory')
     .argument('<dir>', 'run directory')
     .action(async (dir: string) => {
       const { reportCommand } = await import('./run.js');
