@@ -8,7 +8,8 @@
  * should not occur and every RED selection of the canary's ECT data is a CE mark. Expected:
  *   - control: RED drops its (Not-ECT) packets; every congestion event costs at least one
  *     retransmitted segment, and a 6 s flow has at least the slow-start exit: >= 1 per trial
- *   - canary: CE marks reach its receiver (> 0 per trial); its retransmits come only from
+ *   - canary: CE marks reach its receiver (> 0 per trial); RED drops only its Not-ECT packets (SYNs,
+ *     retransmissions), at most retransmits + 2 per trial; its retransmits come only from
  *     elsewhere (a tail-loss probe, a spurious RTO on a loaded host): bound: the canary's total is
  *     below the control's and at most 3 per trial (a margin for TLP/RTO on a 2-core shared host)
  *   - control's receiver sees no CE at all (its packets are not ECN-capable)
@@ -88,7 +89,12 @@ function checkEcn(all: Row[]): void {
       // the counters are read inside the bottleneck's telemetry interval
       expect(ecn.ceReceived, summary).toBeLessThanOrEqual(fwd.ceMarks);
       expect(ecn.deliveredCe, summary).toBeGreaterThan(0);
-      expect(fwd.drops.aqm, summary).toBe(0);
+      // RED marks ECT packets and drops the rest: the canary's only Not-ECT data-direction packets
+      // are its SYNs (the data and iperf3's control connection) and its retransmissions (RFC 3168
+      // §6.1.5), so its RED drops are bounded by retransmits + 2 (CI, VM: 82 marks, 1 drop, 2
+      // retransmits in one trial), and marks outnumber them
+      expect(fwd.drops.aqm, summary).toBeLessThanOrEqual(n + 2);
+      expect(fwd.ceMarks, summary).toBeGreaterThan(fwd.drops.aqm);
     } else {
       expect(ecn.ceReceived, summary).toBe(0);
       expect(fwd.ceMarks, summary).toBe(0);
