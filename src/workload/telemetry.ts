@@ -250,29 +250,49 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
  * still running at stop() is dropped.
  */
 export function sampleSs(ns: string, filter?: string | string[], everyMs = 100, signal?: AbortSignal): SsSampler {
-  const t0 = process.hrtime.bigint();
   const samples: SsSample[] = [];
   const argv = ['ss', '-Htin', ...filterArgs(filter)];
+  return poll(
+    everyMs,
+    signal,
+    async (halt, elapsedMs) => {
+      const r = await run(argv, { netns: ns, reject: false, signal: halt });
+      if (!halt.aborted) samples.push(...parseSs(r.stdout, Math.round(elapsedMs() * 10) / 10));
+    },
+    () => samples,
+  );
+}
+
+/**
+ * The sampling loop of sampleSs and sampleRxBytes: `step` every `everyMs` (plus its own run time)
+ * until stop() or abort; stop() waits for the step in flight and returns `result()`.
+ */
+function poll<R>(
+  everyMs: number,
+  signal: AbortSignal | undefined,
+  step: (halt: AbortSignal, elapsedMs: () => number) => Promise<void>,
+  result: () => R,
+): { stop(): Promise<R> } {
+  const t0 = process.hrtime.bigint();
+  const elapsedMs = () => Number(process.hrtime.bigint() - t0) / 1e6;
   const halt = new AbortController();
   const onAbort = () => halt.abort();
   signal?.addEventListener('abort', onAbort);
   const loop = (async () => {
     while (!halt.signal.aborted) {
-      const r = await run(argv, { netns: ns, reject: false, signal: halt.signal });
+      await step(halt.signal, elapsedMs);
       if (halt.signal.aborted) break;
-      const t = Number(process.hrtime.bigint() - t0) / 1e6;
-      samples.push(...parseSs(r.stdout, Math.round(t * 10) / 10));
       await pause(Math.max(1, everyMs), halt.signal);
     }
   })().catch(() => {});
-  let stopped: Promise<SsSample[]> | null = null;
+  let stopped: Promise<R> | null = null;
   return {
     stop() {
       stopped ??= (async () => {
         signal?.removeEventListener('abort', onAbort);
         halt.abort();
         await loop;
-        return samples;
+        return result();
       })();
       return stopped;
     },
@@ -337,31 +357,17 @@ export function parseNetDevRx(text: string): number {
  * retransmission fills a hole, arrivals cannot outrun the bottleneck.
  */
 export function sampleRxBytes(ns: string, everyMs = 100, signal?: AbortSignal): { stop(): Promise<{ t: number[]; mbit: number[] }> } {
-  const t0 = process.hrtime.bigint();
   const reads: { tMs: number; bytes: number }[] = [];
-  const halt = new AbortController();
-  const onAbort = () => halt.abort();
-  signal?.addEventListener('abort', onAbort);
-  const loop = (async () => {
-    while (!halt.signal.aborted) {
+  return poll(
+    everyMs,
+    signal,
+    async (_halt, elapsedMs) => {
       const text = await readNsProcNet(ns, 'dev').catch(() => '');
-      const tMs = Number(process.hrtime.bigint() - t0) / 1e6;
+      const tMs = elapsedMs();
       if (text) reads.push({ tMs, bytes: parseNetDevRx(text) });
-      await pause(Math.max(1, everyMs), halt.signal);
-    }
-  })().catch(() => {});
-  let stopped: Promise<{ t: number[]; mbit: number[] }> | null = null;
-  return {
-    stop() {
-      stopped ??= (async () => {
-        signal?.removeEventListener('abort', onAbort);
-        halt.abort();
-        await loop;
-        return rxRateSeries(reads);
-      })();
-      return stopped;
     },
-  };
+    () => rxRateSeries(reads),
+  );
 }
 
 /** Rates between consecutive counter reads (pure): t at the later read, s; Mbit/s. */
