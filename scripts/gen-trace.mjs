@@ -2,10 +2,10 @@
 /**
  * Generate link capacity traces in mahimahi's format (one line per 1500-byte delivery opportunity:
  * an integer millisecond timestamp; the trace repeats when it ends) and traces/manifest.json with
- * each trace's model, mean capacity and 1 s window percentiles (the definition of traceStats in
- * src/scenario/trace.ts; test/unit/schedule-trace.test.ts checks they agree).
+ * each trace's model, mean capacity and 1 s window percentiles (traceStats of src/scenario/trace.ts,
+ * the loader's own, so the manifest and the run's record agree).
  *
- *   node scripts/gen-trace.mjs [outdir]        (default traces/; deterministic: fixed seeds)
+ *   npm run build && node scripts/gen-trace.mjs [outdir]   (default traces/; deterministic: fixed seeds)
  *
  * Models:
  *   markov   Markov-modulated cellular link: a birth-death chain over capacity levels, one step per
@@ -14,6 +14,7 @@
  *   handover constant rate with an outage (no opportunities) of `outageMs` every `everyMs`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { traceStats } from '../dist/scenario/trace.js';
 import { join } from 'node:path';
 
 const OPP_BITS = 1500 * 8;
@@ -65,28 +66,6 @@ function handover({ rateMbit, everyMs, outageMs, firstMs, durationMs }) {
   });
 }
 
-/** mean and 1 s window percentiles (type 7), as traceStats in src/scenario/trace.ts */
-function stats(times) {
-  const periodMs = times[times.length - 1];
-  const windows = Math.max(1, Math.floor(periodMs / 1000));
-  const per = new Array(windows).fill(0);
-  for (const t of times) if (t < windows * 1000) per[Math.floor(t / 1000)]++;
-  const sorted = per.map((n) => n * OPP_BITS).sort((a, b) => a - b);
-  const q = (p) => {
-    const h = (sorted.length - 1) * p;
-    const lo = Math.floor(h);
-    return sorted[lo] + (h - lo) * ((sorted[Math.min(lo + 1, sorted.length - 1)] ?? 0) - sorted[lo]);
-  };
-  return {
-    periodMs,
-    opportunities: times.length,
-    meanBps: Math.round((times.length * OPP_BITS * 1000) / periodMs),
-    p10Bps: Math.round(q(0.1)),
-    p50Bps: Math.round(q(0.5)),
-    p90Bps: Math.round(q(0.9)),
-  };
-}
-
 const TRACES = {
   'lte-markov.down': {
     model: 'markov',
@@ -111,7 +90,7 @@ const manifest = {};
 for (const [name, t] of Object.entries(TRACES)) {
   const times = t.model === 'markov' ? markov(t.params) : handover(t.params);
   writeFileSync(join(outdir, name), `${times.join('\n')}\n`);
-  manifest[name] = { model: t.model, about: t.about, params: t.params, ...stats(times) };
+  manifest[name] = { model: t.model, about: t.about, params: t.params, ...traceStats(times) };
   const s = manifest[name];
   console.log(
     `${name}: ${times.length} opportunities over ${s.periodMs} ms, mean ${(s.meanBps / 1e6).toFixed(2)} Mbit/s, p10/p50/p90 ${[s.p10Bps, s.p50Bps, s.p90Bps].map((x) => (x / 1e6).toFixed(2)).join('/')} Mbit/s`,
