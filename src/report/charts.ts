@@ -220,6 +220,17 @@ export interface LineSeries {
   legend?: boolean;
 }
 
+/** One overlaid line per trial of an arm, labelled with the arm's trial count, the legend on the first. */
+export function armLines<T>(
+  arm: keyof typeof ARM_COLORS,
+  trials: T[],
+  opacity: number,
+  points: (t: T) => [number, number][],
+): LineSeries[] {
+  const label = `${arm} (${trials.length} trial${trials.length === 1 ? '' : 's'})`;
+  return trials.map((t, i) => ({ label, color: ARM_COLORS[arm], points: points(t), opacity, legend: i === 0 }));
+}
+
 export interface RefLine {
   value: number;
   label: string;

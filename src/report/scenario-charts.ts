@@ -5,7 +5,7 @@
  */
 import type { ManifestScenario, MetricResult, TrialRecord } from '../results/types.js';
 import { armValues, finite, spread } from './arms.js';
-import { ARM_COLORS, distributionChart, runOrderChart, timeSeriesChart, type LineSeries, type RefLine } from './charts.js';
+import { ARM_COLORS, armLines, distributionChart, runOrderChart, timeSeriesChart, type LineSeries, type RefLine } from './charts.js';
 import { type ForestRow, forestPlot } from './forest.js';
 import { effectView, fmtEffect, fmtInterval, verdictStyle } from './format.js';
 import { MINUS } from './tables.js';
@@ -103,20 +103,16 @@ export function seriesSvgs(
         ),
         maxSeries,
       );
-      ts.forEach((t, i) => {
-        const tt = t.series![def.tKey ?? 't']!,
-          vv = t.series![def.key]!;
-        const n = Math.min(tt.length, vv.length);
-        const pts: [number, number][] = [];
-        for (let j = 0; j < n; j++) if (finite(tt[j]) && finite(vv[j])) pts.push([tt[j]!, vv[j]!]);
-        lines.push({
-          label: `${arm} (${ts.length} trial${ts.length === 1 ? '' : 's'})`,
-          color: ARM_COLORS[arm],
-          points: pts,
-          opacity: 0.45,
-          legend: i === 0,
-        });
-      });
+      lines.push(
+        ...armLines(arm, ts, 0.45, (t) => {
+          const tt = t.series![def.tKey ?? 't']!,
+            vv = t.series![def.key]!;
+          const n = Math.min(tt.length, vv.length);
+          const pts: [number, number][] = [];
+          for (let j = 0; j < n; j++) if (finite(tt[j]) && finite(vv[j])) pts.push([tt[j]!, vv[j]!]);
+          return pts;
+        }),
+      );
     }
     if (!lines.length) continue;
     // the link schedule behind every series; its rate line only on the rate charts

@@ -6,7 +6,7 @@
 import type { ManifestScenario, TrialRecord } from '../results/types.js';
 import type { ScheduleStep } from '../scenario/links.js';
 import { spread } from './arms.js';
-import { ARM_COLORS, type LineSeries, timeSeriesChart } from './charts.js';
+import { armLines, type LineSeries, timeSeriesChart } from './charts.js';
 import { fmtNum } from './format.js';
 import {
   type DirTelemetry,
@@ -122,19 +122,15 @@ export function scheduleSection(
           withTele.filter((t) => t.arm === arm),
           maxSeries,
         );
-        ts.forEach((t, i) => {
-          const x = teleOf(t, d)!;
-          const pts: [number, number][] = [];
-          for (let k = 0; k < x.delivered.length && (k + 1) * x.binMs <= untilMs; k++)
-            pts.push([((k + 0.5) * x.binMs) / 1000, (x.delivered[k]! * 8) / (x.binMs * 1000)]);
-          lines.push({
-            label: `${arm} (${ts.length} trial${ts.length === 1 ? '' : 's'})`,
-            color: ARM_COLORS[arm],
-            points: pts,
-            opacity: 0.55,
-            legend: i === 0,
-          });
-        });
+        lines.push(
+          ...armLines(arm, ts, 0.55, (t) => {
+            const x = teleOf(t, d)!;
+            const pts: [number, number][] = [];
+            for (let k = 0; k < x.delivered.length && (k + 1) * x.binMs <= untilMs; k++)
+              pts.push([((k + 0.5) * x.binMs) / 1000, (x.delivered[k]! * 8) / (x.binMs * 1000)]);
+            return pts;
+          }),
+        );
       }
       const binMs = teleOf(withTele[0]!, d)!.binMs;
       deliveredSvgs.push(
