@@ -155,4 +155,35 @@ describe.runIf(ok)('netab gc ownership', () => {
       p.kill('SIGKILL');
     }
   });
+
+  it("namespacePids lists exactly the processes in a namespace, and never those of netab's own", async () => {
+    const { namespacePids } = await import('../../src/exec/index.js');
+    const ns = `nbt-pids-${hex()}`;
+    addNs(ns);
+    const inside = spawn('ip', ['netns', 'exec', ns, 'sleep', '60'], { stdio: 'ignore' });
+    const outside = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      // `ip netns exec` enters the namespace after the fork: wait until the child shows there
+      for (let i = 0; i < 100 && !namespacePids(ns).includes(inside.pid!); i++) await new Promise((r) => setTimeout(r, 20));
+      const listed = namespacePids(ns);
+      const ipSays = execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).split(/\s+/).filter(Boolean).map(Number);
+      expect(listed).toEqual([inside.pid!]);
+      expect(listed.sort()).toEqual(ipSays.sort());
+      expect(namespacePids(`nbt-missing-${hex()}`)).toEqual([]);
+      // a name bound to this process's own namespace would list every process on the host: refused
+      const own = `nbt-own-${hex()}`;
+      execFileSync('touch', [`/run/netns/${own}`]);
+      execFileSync('mount', ['--bind', '/proc/self/ns/net', `/run/netns/${own}`]);
+      try {
+        expect(namespacePids(own)).toEqual([]);
+      } finally {
+        execFileSync('umount', [`/run/netns/${own}`]);
+        rmSync(`/run/netns/${own}`);
+      }
+    } finally {
+      inside.kill('SIGKILL');
+      outside.kill('SIGKILL');
+      delNs(ns);
+    }
+  });
 });

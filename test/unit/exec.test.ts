@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runBatch, which } from '../../src/exec/index.js';
+import { nsArgv, runBatch, which } from '../../src/exec/index.js';
 
 describe('which', () => {
   const path = process.env.PATH;
@@ -49,5 +49,17 @@ describe('runBatch', () => {
     expect(err).toBeInstanceOf(Error);
     expect(String(err)).toMatch(/ip -batch - <<< "link show dev lo" "link show dev nbnosuchdev0"/);
     expect(String(err)).toMatch(/nbnosuchdev0/);
+  });
+});
+
+describe('nsArgv', () => {
+  it('lets ip, tc and ss switch namespace themselves and wraps anything else in ip netns exec', () => {
+    expect(nsArgv(['ip', 'link', 'show'], 'nb-1')).toEqual(['ip', '-n', 'nb-1', 'link', 'show']);
+    expect(nsArgv(['tc', '-batch', '-'], 'nb-1')).toEqual(['tc', '-n', 'nb-1', '-batch', '-']);
+    expect(nsArgv(['ss', '-Htin'], 'nb-1')).toEqual(['ss', '-N', 'nb-1', '-Htin']);
+    expect(nsArgv(['iperf3', '-s'], 'nb-1')).toEqual(['ip', 'netns', 'exec', 'nb-1', 'iperf3', '-s']);
+    // a path or a look-alike is not the tool: the generic wrapper
+    expect(nsArgv(['/usr/sbin/ss', '-t'], 'nb-1')).toEqual(['ip', 'netns', 'exec', 'nb-1', '/usr/sbin/ss', '-t']);
+    expect(nsArgv(['ip', 'link'])).toEqual(['ip', 'link']);
   });
 });
