@@ -118,6 +118,16 @@ describe.runIf(enabled)('userspace relay over real namespaces', () => {
     return { min: Number(a[1]), avg: Number(a[2]), sent: Number(m[1]), received: Number(m[2]) };
   }
 
+  it('both relay threads run SCHED_FIFO 10, set by the starter (the relay starts no process)', async () => {
+    const st = await tb.relay!.stats(false);
+    expect(st.scheduling).toBe('fifo:10');
+    // the policy of every thread of the relay process: the main and sender threads are FIFO (1)
+    const pid = tb.relay!.pid!;
+    const policies = (await run(['ps', '-L', '-o', 'tid=,cls=', '-p', String(pid)])).stdout;
+    expect(policies.split('\n').filter((l) => /\bFF\b/.test(l)).length).toBe(2);
+    expect(stderr.filter((l) => /SCHED_FIFO/.test(l))).toEqual([]);
+  });
+
   let baseRtt = 0;
   let baseMin = 0;
   it('unimpaired relay path: its own round trip is small', async () => {

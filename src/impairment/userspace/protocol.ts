@@ -3,8 +3,9 @@
  *
  * Start:   node dist/impairment/userspace/relay-main.js '<RelayConfig JSON>'     (inside link netns L)
  *          or without argv[2]: the first stdin line is the RelayConfig JSON.
- * Ready:   when both UDP sockets are bound and the sender thread is up, stdout gets exactly the line
- *          {"event":"ready"}
+ * Ready:   when both UDP sockets are bound and the sender thread is up, stdout gets the line
+ *          {"event":"ready","tids":[main, sender]}: the thread ids the starter makes SCHED_FIFO
+ *          (RelayConfig.realtime, with chrt: the relay starts no process itself)
  * Errors:  a fatal error prints {"event":"error","message":"..."} on stdout (details on stderr) and
  *          exits 1; a bad command line gets {"id":N,"error":"..."} and the relay keeps running.
  * Commands (one JSON object per stdin line):
@@ -23,7 +24,10 @@ import type { JitterDistribution, LinkImpairment } from '../types.js';
 export const VXLAN_PORT = 4789;
 /** Bytes of VXLAN header at the front of each datagram; the rest is the inner Ethernet frame. */
 export const VXLAN_HEADER_BYTES = 8;
-export const READY_LINE = '{"event":"ready"}';
+/** The ready line: the relay's thread ids for the starter's chrt. */
+export function readyLine(tids: number[]): string {
+  return JSON.stringify({ event: 'ready', tids });
+}
 
 export interface RelayEndpoint {
   /** L's own address on this side: the relay binds UDP `port` here */
@@ -54,11 +58,11 @@ export interface RelayConfig {
   /** nice value for the relay's threads (root only; null leaves it alone). Default -10. */
   nice?: number | null;
   /**
-   * SCHED_FIFO priority (1-99) for the relay's receive and sender threads, set with `chrt -p` once
-   * they run; null = normal scheduling. Default 10. On a loaded 2-core host this cut the sender's
+   * SCHED_FIFO priority (1-99) for the relay's receive and sender threads, set by the starter
+   * (RelayClient) with `chrt -p` once they run; null = normal scheduling. Default 10. On a loaded 2-core host this cut the sender's
    * p99 lateness from 2-5 ms to ~0.1-0.4 ms: real-time threads get no timer slack and preempt
    * ordinary work. The kernel's RT throttling (95 % per CPU) keeps an overloaded relay from
-   * locking the host up. If chrt fails the relay says so on stderr and runs at `nice`.
+   * locking the host up. If chrt fails the client says so (onStderr) and the relay runs at `nice`.
    */
   realtime?: number | null;
 }

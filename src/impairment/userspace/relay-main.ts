@@ -8,7 +8,7 @@
  * and on {"cmd":"stop"}.
  */
 import { createInterface } from 'node:readline';
-import { parseRelayConfig, READY_LINE, validateImpairment, type RelayCommand } from './protocol.js';
+import { parseRelayConfig, readyLine, validateImpairment, type RelayCommand } from './protocol.js';
 import { Relay } from './relay.js';
 
 let relay: Relay | null = null;
@@ -110,7 +110,7 @@ async function main(): Promise<void> {
   await relay.start(fatal);
   if (exiting) return;
   started = true;
-  process.stdout.write(READY_LINE + '\n');
+  process.stdout.write(readyLine(relay.threadIds()) + '\n');
   for (const l of pending.splice(0)) handle(l);
 }
 

@@ -11,6 +11,7 @@
  * submit ring and wake the sender only if the copy is due before the sender's own wake-up time.
  */
 import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
@@ -21,7 +22,6 @@ import { ModelSchedule } from './model-schedule.js';
 import { sampleUdpSockets } from './procnet.js';
 import { directionStats, newDirection, type Direction } from './relay-direction.js';
 import type { RelayStats, ResolvedRelayConfig } from './protocol.js';
-import { run } from '../../exec/index.js';
 import { VXLAN_HEADER_BYTES } from './protocol.js';
 import {
   C_FREE_TAIL,
@@ -151,32 +151,33 @@ export class Relay {
       this.sockets.push(sock);
     }
     await ready;
-    await this.applyRealtime();
     this.sample();
     for (const d of this.dirs) d.kernelDropsBase = d.kernelDropsLast;
     this.sampler = setInterval(() => this.sample(), this.cfg.sampleMs);
     this.resetInterval();
   }
 
-  /** SCHED_FIFO for the receive (main) and sender threads, through chrt (see RelayConfig.realtime). */
-  private async applyRealtime(): Promise<void> {
-    const prio = this.cfg.realtime;
-    if (prio === null) return;
-    const tids = [process.pid, this.senderTid].filter((t): t is number => typeof t === 'number');
-    for (const tid of tids) {
-      const r = await run(['chrt', '-f', '-p', String(prio), String(tid)], { reject: false, timeoutMs: 5000 });
-      if (r.exitCode !== 0) {
-        process.stderr.write(
-          `relay: could not make thread ${tid} SCHED_FIFO ${prio} (${r.stderr.trim() || r.exitCode}); running at nice ${this.cfg.nice}\n`,
-        );
-        return;
-      }
-    }
-    this.realtimeApplied = true;
+  /** The receive (main) thread's and the sender thread's ids: the parent makes them SCHED_FIFO. */
+  threadIds(): number[] {
+    return [process.pid, this.senderTid].filter((t): t is number => typeof t === 'number');
   }
 
-  /** true once both threads run SCHED_FIFO */
-  realtimeApplied = false;
+  /**
+   * "fifo:<prio>" when both threads run SCHED_FIFO (the parent applies RelayConfig.realtime with chrt
+   * once the relay is ready; the relay itself starts no process), else "nice:<n>". Read from
+   * /proc/self/task/<tid>/stat (policy, field 41): what is, not what was asked for.
+   */
+  private scheduling(): string {
+    const fifo = this.threadIds().every((tid) => {
+      try {
+        const st = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        return st.slice(st.lastIndexOf(')') + 2).split(' ')[38] === '1';
+      } catch {
+        return false;
+      }
+    });
+    return fifo && this.cfg.realtime !== null ? `fifo:${this.cfg.realtime}` : `nice:${this.cfg.nice ?? 0}`;
+  }
 
   private alloc(): number {
     if (this.freeTop === 0) {
@@ -341,7 +342,7 @@ export class Relay {
         senderLeadUs: w[W_G_LEAD_NS]! / 1e3,
         senderWakeups: w[W_G_WAITS]! - this.wBase[W_G_WAITS]!,
       },
-      scheduling: this.realtimeApplied ? `fifo:${this.cfg.realtime}` : `nice:${this.cfg.nice ?? 0}`,
+      scheduling: this.scheduling(),
       warnings,
     };
     if (reset) this.resetInterval();
