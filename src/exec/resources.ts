@@ -36,7 +36,7 @@ export function newRunId(): string {
     .padStart(6, '0');
 }
 
-type Undo = { what: string; fn: () => Promise<void> | void };
+type Undo = { what: string; fn: () => Promise<void> | void; group?: string };
 
 export class Resources {
   private readonly stack: Undo[] = [];
@@ -61,9 +61,12 @@ export class Resources {
     this.save();
   }
 
-  /** Register an undo step; steps run in reverse order on close(). */
-  defer(what: string, fn: () => Promise<void> | void): void {
-    this.stack.push({ what, fn });
+  /**
+   * Register an undo step; steps run in reverse order on close(). Steps of one `group` that follow
+   * each other on the stack run at once (deleting namespaces: each is independent of the others).
+   */
+  defer(what: string, fn: () => Promise<void> | void, group?: string): void {
+    this.stack.push({ what, fn, group });
   }
 
   /** Change the recorded state (and save it); a pid added to `pids` gets its start time recorded. */
@@ -95,12 +98,13 @@ export class Resources {
     this.closed = true;
     const errors: string[] = [];
     while (this.stack.length) {
-      const u = this.stack.pop()!;
-      try {
-        await u.fn();
-      } catch (e) {
-        errors.push(`${u.what}: ${(e as Error).message}`);
-      }
+      const batch = [this.stack.pop()!];
+      const g = batch[0]!.group;
+      while (g !== undefined && this.stack.at(-1)?.group === g) batch.push(this.stack.pop()!);
+      const rs = await Promise.allSettled(batch.map(async (u) => u.fn()));
+      rs.forEach((r, i) => {
+        if (r.status === 'rejected') errors.push(`${batch[i]!.what}: ${(r.reason as Error).message}`);
+      });
     }
     for (const e of errors) this.log(`cleanup: ${e}`);
     if (errors.length === 0) rmSync(join(STATE_DIR, `${this.runId}.json`), { force: true });

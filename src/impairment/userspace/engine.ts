@@ -10,7 +10,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { run } from '../../exec/index.js';
+import { run, runBatch } from '../../exec/index.js';
 import { projectRoot } from '../../paths.js';
 import { offloadsOff, type LinkEngine, type LinkHandle, type LinkRequest } from '../../topology/links.js';
 import { traceTimes } from '../../scenario/trace.js';
@@ -39,94 +39,73 @@ export class UserspaceEngine implements LinkEngine {
     if (!existsSync(script)) throw new Error(`the relay is not built (${script} missing): run \`npm run build\``);
     const { a, b, index: j, resources } = req;
     const L = `nb-${req.runId}-lk${j}`;
-    await run(['ip', 'netns', 'add', L]);
-    resources.record((s) => s.namespaces.push(L));
-    resources.defer(`delete namespace ${L}`, () => run(['ip', 'netns', 'del', L]).then(() => undefined));
-    await run(['ip', '-n', L, 'link', 'set', 'lo', 'up']);
     const u = underlay(j);
     const ua = `u${j}`;
-    await run([
-      'ip',
-      'link',
-      'add',
-      ua,
-      'netns',
-      a.ns,
-      'mtu',
-      String(UNDERLAY_MTU),
-      'type',
-      'veth',
-      'peer',
-      'name',
-      'ua',
-      'netns',
-      L,
-      'mtu',
-      String(UNDERLAY_MTU),
+    const mtu = String(UNDERLAY_MTU);
+    // registered before it exists: the batch below may fail after creating it
+    resources.record((s) => s.namespaces.push(L));
+    resources.defer(`delete namespace ${L}`, () => run(['ip', 'netns', 'del', L], { reject: false }).then(() => undefined), 'namespaces');
+    // the link namespace and both underlay veths from the root namespace: one process
+    await runBatch('ip', [
+      ['ip', 'netns', 'add', L],
+      ['ip', 'link', 'add', ua, 'netns', a.ns, 'mtu', mtu, 'type', 'veth', 'peer', 'name', 'ua', 'netns', L, 'mtu', mtu],
+      ['ip', 'link', 'add', 'ub', 'netns', L, 'mtu', mtu, 'type', 'veth', 'peer', 'name', ua, 'netns', b.ns, 'mtu', mtu],
     ]);
-    await run([
-      'ip',
-      'link',
-      'add',
-      'ub',
-      'netns',
-      L,
-      'mtu',
-      String(UNDERLAY_MTU),
-      'type',
-      'veth',
-      'peer',
-      'name',
-      ua,
-      'netns',
-      b.ns,
-      'mtu',
-      String(UNDERLAY_MTU),
-    ]);
-    const plumb: [string, string, string][] = [
-      [a.ns, ua, `${u.a}/30`],
-      [L, 'ua', `${u.la}/30`],
-      [L, 'ub', `${u.lb}/30`],
-      [b.ns, ua, `${u.b}/30`],
-    ];
-    for (const [ns, dev, addr] of plumb) {
-      await run(['ip', '-n', ns, 'addr', 'add', addr, 'dev', dev]);
-      await run(['ip', '-n', ns, 'link', 'set', dev, 'up']);
-      await offloadsOff(ns, dev);
-    }
-    const vx: [typeof a, string, string][] = [
-      [a, u.a, u.la],
-      [b, u.b, u.lb],
-    ];
-    for (const [end, local, remote] of vx) {
-      await run([
+    // then each namespace's own commands in one batch each, all at once; the relay starts as soon as
+    // its addresses exist (its start-up, a Node process, is the longest step of the link)
+    const end = (e: typeof a, local: string, remote: string) =>
+      runBatch(
         'ip',
-        '-n',
-        end.ns,
-        'link',
-        'add',
-        end.ifname,
-        'mtu',
-        '1500',
-        'type',
-        'vxlan',
-        'id',
-        String(100 + j),
-        'local',
-        local,
-        'remote',
-        remote,
-        'dstport',
-        String(VXLAN_PORT),
-        'dev',
-        ua,
-        'nolearning',
-      ]);
-      await run(['ip', '-n', end.ns, 'addr', 'add', end.addr, 'dev', end.ifname]);
-      await run(['ip', '-n', end.ns, 'link', 'set', end.ifname, 'up']);
-      // tx checksum offload off: inner TCP checksums must be computed before the relay sees them
-      await run(['ethtool', '-K', end.ifname, 'tx', 'off', 'tso', 'off', 'gso', 'off', 'gro', 'off'], { netns: end.ns });
-    }
+        [
+          ['ip', 'addr', 'add', `${local}/30`, 'dev', ua],
+          ['ip', 'link', 'set', ua, 'up'],
+          // VXLAN over the underlay veth: the relay in L sees one UDP datagram per frame
+          [
+            'ip',
+            'link',
+            'add',
+            e.ifname,
+            'mtu',
+            '1500',
+            'type',
+            'vxlan',
+            'id',
+            String(100 + j),
+            'local',
+            local,
+            'remote',
+            remote,
+            'dstport',
+            String(VXLAN_PORT),
+            'dev',
+            ua,
+            'nolearning',
+          ],
+          ['ip', 'addr', 'add', e.addr, 'dev', e.ifname],
+          ['ip', 'link', 'set', e.ifname, 'up'],
+        ],
+        { netns: e.ns },
+      );
+    const linkNs = runBatch(
+      'ip',
+      [
+        ['ip', 'link', 'set', 'lo', 'up'],
+        ['ip', 'addr', 'add', `${u.la}/30`, 'dev', 'ua'],
+        ['ip', 'link', 'set', 'ua', 'up'],
+        ['ip', 'addr', 'add', `${u.lb}/30`, 'dev', 'ub'],
+        ['ip', 'link', 'set', 'ub', 'up'],
+      ],
+      { netns: L },
+    );
+    const ends = Promise.all([end(a, u.a, u.la), end(b, u.b, u.lb)]).then(() =>
+      Promise.all(
+        [a, b].map((e) =>
+          // tx checksum offload off: inner TCP checksums must be computed before the relay sees them
+          run(['ethtool', '-K', e.ifname, 'tx', 'off', 'tso', 'off', 'gso', 'off', 'gro', 'off'], { netns: e.ns }),
+        ),
+      ),
+    );
+    const offloads = Promise.all([offloadsOff(a.ns, ua), offloadsOff(L, 'ua'), offloadsOff(L, 'ub'), offloadsOff(b.ns, ua)]);
     const config: RelayConfig = {
       a: { listen: u.la, peer: u.a, port: VXLAN_PORT },
       b: { listen: u.lb, peer: u.b, port: VXLAN_PORT },
@@ -134,10 +113,18 @@ export class UserspaceEngine implements LinkEngine {
       reverse: req.spec.reverse,
       seed: req.seed + j,
     };
-    const relay = new RelayClient(L, config, { script, onStderr: (l) => req.log(`relay ${L}: ${l}`) });
-    resources.defer(`stop relay in ${L}`, () => relay.stop().then(() => undefined));
-    if (relay.pid) resources.record((s) => s.pids.push(relay.pid!));
-    await relay.ready;
+    const started = linkNs.then(async () => {
+      const r = new RelayClient(L, config, { script, onStderr: (l) => req.log(`relay ${L}: ${l}`) });
+      resources.defer(`stop relay in ${L}`, () => r.stop().then(() => undefined));
+      if (r.pid) resources.record((s) => s.pids.push(r.pid!));
+      await r.ready;
+      return r;
+    });
+    // every step finishes (or fails) before the link is returned or torn down
+    const [st, ...rest] = await Promise.allSettled([started, ends, offloads]);
+    const failed = [st, ...rest].find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed || st.status !== 'fulfilled') throw failed?.reason;
+    const relay = st.value;
     // traces go over stdin (too large for argv): the relay replaces those directions' models
     const withTimes = (i: LinkImpairment) => (i.trace ? { ...i, trace: { ...i.trace, times: traceTimes(i.trace) } } : undefined);
     if (req.spec.forward.trace || req.spec.reverse.trace) await relay.set(withTimes(req.spec.forward), withTimes(req.spec.reverse));

@@ -4,7 +4,8 @@
  * from 198.18.0.0/15 (the benchmarking range). Each arm has its own sender and receiver host, attached
  * to the same routers, so both arms cross the identical impaired path and can share one bottleneck.
  */
-import { run, runBatch } from '../../exec/index.js';
+import { existsSync } from 'node:fs';
+import { namespacePids, run, runBatch } from '../../exec/index.js';
 import { offloadsOff } from '../links.js';
 import { createRouterLinks, hostSlots, hostSubnet, installRouterRoutes, needsPeer, nsName, routerOf, settleAll } from '../plan.js';
 import type { Arm, Host, Role, Testbed, TestbedRequest, TopologyBackend } from '../types.js';
@@ -18,37 +19,41 @@ export async function createTestbed(req: TestbedRequest): Promise<Testbed> {
   const namespaces: string[] = [];
   // no IPv6 chatter (DAD, router solicitations) on the testbed
   const NO_V6 = ['net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'];
-  const addNs = async (role: string, sysctls: string[]) => {
-    const ns = nsName(runId, role);
-    await run(['ip', 'netns', 'add', ns]);
+  const ROUTER_SYSCTLS = [...NO_V6, 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0'];
+  const HOSTS = hostSlots(scenario);
+  const routers: Record<string, string> = {};
+  for (const r of t.routers) routers[r] = nsName(runId, `r-${r}`);
+  const all = [...t.routers.map((r) => routers[r]!), ...HOSTS.map((h) => nsName(runId, h.short))];
+  // every namespace in one `ip -batch` (a process start each costs more than the namespace), each
+  // registered for teardown first: the batch may stop half-way. A name that exists already is not
+  // ours (a run id collision): refused before anything is registered, so it is never deleted
+  const taken = all.find((ns) => existsSync(`/run/netns/${ns}`));
+  if (taken) throw new Error(`namespace ${taken} exists already (another run with the same id?): run again`);
+  for (const ns of all) {
     namespaces.push(ns);
     resources.record((s) => s.namespaces.push(ns));
-    resources.defer(`delete namespace ${ns}`, () => deleteNamespace(ns));
-    await run(['sysctl', '-qw', ...sysctls], { netns: ns, reject: false });
-    return ns;
-  };
+    resources.defer(`delete namespace ${ns}`, () => deleteNamespace(ns), 'namespaces');
+  }
+  await runBatch(
+    'ip',
+    all.map((ns) => ['ip', 'netns', 'add', ns]),
+  );
+  await settleAll(
+    all.map(async (ns) => {
+      const router = t.routers.some((r) => routers[r] === ns);
+      await run(['sysctl', '-qw', ...(router ? ROUTER_SYSCTLS : NO_V6)], { netns: ns, reject: false });
+      if (router) await runBatch('ip', [['ip', 'link', 'set', 'lo', 'up']], { netns: ns });
+    }),
+  );
 
-  // namespaces other than the first are created concurrently (the first `ip netns add` sets up
-  // /run/netns itself); each one's commands go through one `ip -batch` where they can
-  const routers: Record<string, string> = {};
-  const ROUTER_SYSCTLS = [...NO_V6, 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0'];
-  const addRouter = async (r: string) => {
-    routers[r] = await addNs(`r-${r}`, ROUTER_SYSCTLS);
-    await runBatch('ip', [['ip', 'link', 'set', 'lo', 'up']], { netns: routers[r] });
-  };
-  await addRouter(t.routers[0]!);
-  await settleAll(t.routers.slice(1).map(addRouter));
-
-  // router <-> router links through the impairment engine
-  const links = await createRouterLinks(req, routers);
-
-  // hosts
-  const HOSTS = hostSlots(scenario);
+  // router <-> router links through the impairment engine, and the hosts at the same time (they only
+  // need the routers; the userspace engine's relay start-up is the longest step of either)
+  const linksBuilt = createRouterLinks(req, routers);
   const hosts = { control: {}, canary: {} } as Record<Arm, Record<Role, Host>>;
   const peer = {} as Record<Role, Host>;
-  const built = await settleAll(
+  const hostsBuilt = settleAll(
     HOSTS.map(async (h, i) => {
-      const ns = await addNs(h.short, NO_V6);
+      const ns = nsName(runId, h.short);
       const router = routerOf(t, h.role);
       const rns = routers[router]!;
       const sn = hostSubnet(i);
@@ -87,6 +92,10 @@ export async function createTestbed(req: TestbedRequest): Promise<Testbed> {
       return { h, host };
     }),
   );
+  const [lr, hr] = await Promise.allSettled([linksBuilt, hostsBuilt]);
+  if (lr.status === 'rejected') throw lr.reason;
+  if (hr.status === 'rejected') throw hr.reason;
+  const [links, built] = [lr.value, hr.value];
   for (const { h, host } of built) {
     if (h.arm === 'peer') peer[h.role] = host;
     else hosts[h.arm][h.role] = host;
@@ -102,10 +111,9 @@ export async function createTestbed(req: TestbedRequest): Promise<Testbed> {
 
 /** Kill whatever still runs in the namespace, then delete it. */
 export async function deleteNamespace(ns: string): Promise<void> {
-  const pids = await run(['ip', 'netns', 'pids', ns], { reject: false });
-  for (const p of pids.stdout.split(/\s+/).filter(Boolean)) {
+  for (const p of namespacePids(ns)) {
     try {
-      process.kill(Number(p), 'SIGKILL');
+      process.kill(p, 'SIGKILL');
     } catch {
       /* gone already */
     }
