@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 
 $.verbose = false;
-const benches = ['topology', 'relay', 'transfer', 'judge', 'sequential', 'bigrun', 'report', 'docker', 'vm'];
+const benches = ['topology', 'relay', 'overhead', 'transfer', 'judge', 'sequential', 'bigrun', 'report', 'docker', 'vm'];
 const only = argv._.length ? argv._ : benches;
 let failed = 0;
 for (const b of only) {

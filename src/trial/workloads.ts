@@ -40,11 +40,10 @@ export async function runWorkloadTrial(c: TrialContext): Promise<TrialOutput> {
   const scheduled = c.tb.links.filter((l) => l.schedule);
   const arm = (trigger?: 'now' | 'data') => Promise.all(scheduled.map((l) => l.schedule!('start', trigger))).then(() => undefined);
   try {
-    await arm();
     const { s, tb, arm: side, profiles, signal, servers } = c;
     // the arm's ECN counters around the trial (CE marks its receiver saw): extra.ecn
     const own = tb.hosts[side];
-    const ecn0 = await ecnCounters(own.sender.ns, own.receiver.ns).catch(() => null);
+    const [, ecn0] = await Promise.all([arm(), ecnCounters(own.sender.ns, own.receiver.ns).catch(() => null)]);
     const out = await workloadDef(s.workload).trial(s.workload, {
       s,
       arm: side,

@@ -106,11 +106,12 @@ export async function runBulkTrial(
     started?: (trigger?: 'data') => Promise<void>;
   },
 ): Promise<TrialOutput> {
-  await Promise.all([flushTcpMetrics(ep.senderNs), flushTcpMetrics(ep.receiverNs)]);
+  const flushed = Promise.all([flushTcpMetrics(ep.senderNs), flushTcpMetrics(ep.receiverNs)]);
   if (opts.servers) {
     let ok = false;
     try {
-      await opts.servers.ensure(ep.receiverNs, ep.receiverAddr, opts.signal, w.intervalS);
+      // the kept-up server (a check when it runs) while the namespaces' tcp_metrics are flushed
+      await Promise.all([flushed, opts.servers.ensure(ep.receiverNs, ep.receiverAddr, opts.signal, w.intervalS)]);
       const out = await bulkClient(ep, w, opts);
       ok = true;
       return out;
@@ -118,6 +119,7 @@ export async function runBulkTrial(
       if (!ok) await opts.servers.drop(ep.receiverNs, ep.receiverAddr);
     }
   }
+  await flushed;
   const server = spawn(iperfServerArgv(ep.receiverAddr, w.intervalS, true), { netns: ep.receiverNs });
   const onAbort = () => void server.stop(200);
   opts.signal?.addEventListener('abort', onAbort);
@@ -139,6 +141,7 @@ async function bulkClient(
   // scheduled links: time zero is iperf3's first data segment (its test clock starts then), not
   // the client's start, which precedes it by the control handshake (a few RTTs)
   await opts.started?.('data');
+  const t0 = performance.now();
   const client = await run(
     [
       'iperf3',
@@ -161,6 +164,7 @@ async function bulkClient(
     ],
     { netns: ep.senderNs, timeoutMs: opts.timeoutMs, reject: false, signal: opts.signal },
   );
+  const clientMs = Math.round(performance.now() - t0);
   const after = await tcpCounters(ep.senderNs);
   let json: IperfJson;
   try {
@@ -176,6 +180,8 @@ async function bulkClient(
     outSegs: (after.OutSegs ?? 0) - (before.OutSegs ?? 0),
     retransSegs: (after.RetransSegs ?? 0) - (before.RetransSegs ?? 0),
   });
+  // the client's wall time: the test plus iperf3's own exchanges over the path (about 7 round trips)
+  out.extra = { ...out.extra, clientMs };
   if (opts.expectCC && json.end?.sender_tcp_congestion && json.end.sender_tcp_congestion !== opts.expectCC)
     throw new Error(`sender used ${json.end.sender_tcp_congestion}, the profile says ${opts.expectCC}`);
   return out;
