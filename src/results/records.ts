@@ -1,7 +1,9 @@
 /** results.jsonl: the line-by-line reader and its one policy (see rundir.ts), and the whole run directory read. */
 import { join } from 'node:path';
 import { fileProblem, lstatOrNull, oneLine, streamRegularFile } from './files.js';
+import { splitSeries } from './jsonscan.js';
 import { isObject, jsonFailure, kindOf, LIMITS, readManifest, RUN_FILES } from './rundir.js';
+import { deferTo, type SeriesFile, type SeriesShape } from './series.js';
 import type { RunManifest, TrialRecord } from './types.js';
 
 export interface ResultsReadOptions {
@@ -12,6 +14,8 @@ export interface ResultsReadOptions {
   /** scenario ids a record may name (from the manifest); undefined: any */
   scenarios?: ReadonlySet<string>;
   lineBytes?: number;
+  /** leave each record's "series" in this file, read back on demand (results/series.ts) */
+  deferSeries?: SeriesFile;
 }
 
 /** One record line checked; returns null for a record kind this netab does not read (ignored). */
@@ -50,6 +54,11 @@ export class ResultsParser {
   private pendingBytes = 0;
   private lineNo = 0;
   private seen = new Map<string, number>();
+  /** byte offsets: of the current chunk, of the current line */
+  private base = 0;
+  private lineStart = 0;
+  /** series shapes met so far, by their raw keys and lengths (records share them) */
+  private shapes = new Map<string, SeriesShape>();
   private readonly source: string;
   private readonly warnAs: string;
   private readonly lineBytes: number;
@@ -71,8 +80,10 @@ export class ResultsParser {
       this.pending = [];
       this.pendingBytes = 0;
       start = nl + 1;
+      this.lineStart = this.base + start;
     }
     if (start < chunk.length) this.take(chunk.subarray(start));
+    this.base += chunk.length;
   }
 
   /** The file ended: what is left without a newline is the last line (possibly torn). */
@@ -96,11 +107,11 @@ export class ResultsParser {
   private line(buf: Buffer, last: boolean): void {
     this.lineNo++;
     const n = this.lineNo;
-    const text = buf.toString('utf8').trim();
-    if (text === '') return;
-    let v: unknown;
+    let v: unknown = this.o.deferSeries ? this.withoutSeries(buf, this.o.deferSeries, n) : undefined;
+    const text = v === undefined ? buf.toString('utf8').trim() : '';
+    if (v === undefined && text === '') return;
     try {
-      v = JSON.parse(text);
+      v ??= JSON.parse(text);
     } catch (e) {
       if (last) {
         this.warnings.push(`${this.warnAs}: ignored a truncated last line (${buf.length} bytes), left by an interrupted write.`);
@@ -139,6 +150,34 @@ export class ResultsParser {
     this.seen.set(akey, n);
     this.records.push(record);
   }
+
+  /**
+   * The record of a line parsed without its top-level "series" object, which stays in the file
+   * (deferTo); undefined when the line is anything else (then it is parsed whole, as always).
+   */
+  private withoutSeries(buf: Buffer, file: SeriesFile, n: number): unknown {
+    const cut = splitSeries(buf, 0, buf.length);
+    if (!cut) return undefined;
+    let v: unknown;
+    try {
+      v = JSON.parse(buf.toString('utf8', 0, cut.cutStart) + buf.toString('utf8', cut.cutEnd, buf.length));
+    } catch {
+      return undefined;
+    }
+    // a second "series" spelled with escapes: JSON.parse would keep the last one, leave it to it
+    if (!isObject(v) || Object.hasOwn(v, 'series')) return undefined;
+    let sig = '';
+    for (const k of cut.keys) sig += buf.toString('latin1', k.start, k.end) + k.len;
+    let shape = this.shapes.get(sig);
+    if (!shape) {
+      const m = new Map<string, number>();
+      for (const k of cut.keys) m.set(JSON.parse(buf.toString('utf8', k.start, k.end)) as string, k.len);
+      shape = m;
+      this.shapes.set(sig, shape);
+    }
+    deferTo(v as unknown as TrialRecord, file, this.lineStart + cut.valueStart, cut.valueEnd - cut.valueStart, n, shape);
+    return v;
+  }
 }
 
 /** Parse results.jsonl text held in memory (tests, small inputs): the same policy as readRecords. */
@@ -152,11 +191,16 @@ export function parseResultsText(text: string, o: ResultsReadOptions = {}): { re
  * Stream results.jsonl of a run directory. A missing file is no records (with a warning); a link, a
  * directory or a FIFO in its place is an InputError.
  */
-export function readResults(dir: string, o: Omit<ResultsReadOptions, 'source'> = {}): { records: TrialRecord[]; warnings: string[] } {
+export function readResults(
+  dir: string,
+  o: Omit<ResultsReadOptions, 'source' | 'deferSeries'> & { deferSeries?: boolean } = {},
+): { records: TrialRecord[]; warnings: string[] } {
   const file = join(dir, RUN_FILES.results);
   if (!lstatOrNull(file)) return { records: [], warnings: [`${RUN_FILES.results} is missing: no trial was recorded.`] };
-  const p = new ResultsParser({ warnAs: RUN_FILES.results, ...o, source: file });
-  streamRegularFile(file, LIMITS.resultsBytes, (b) => p.feed(b));
+  const deferSeries: SeriesFile | undefined = o.deferSeries ? { path: file, dev: -1, ino: -1 } : undefined;
+  const p = new ResultsParser({ warnAs: RUN_FILES.results, ...o, source: file, deferSeries });
+  const id = streamRegularFile(file, LIMITS.resultsBytes, (b) => p.feed(b));
+  if (deferSeries) Object.assign(deferSeries, { dev: id.dev, ino: id.ino });
   return p.end();
 }
 
@@ -171,10 +215,13 @@ export interface RunDirData {
   warnings: string[];
 }
 
-/** manifest.json + results.jsonl (records checked against the manifest's scenario ids). */
-export function readRunDir(dir: string): RunDirData {
+/**
+ * manifest.json + results.jsonl (records checked against the manifest's scenario ids). deferSeries:
+ * the records' series stay in the file (read them with results/series.ts), for readers of big runs.
+ */
+export function readRunDir(dir: string, o: { deferSeries?: boolean } = {}): RunDirData {
   const manifest = readManifest(dir);
-  const { records, warnings } = readResults(dir, { scenarios: new Set(manifest.scenarios.map((s) => s.id)) });
+  const { records, warnings } = readResults(dir, { scenarios: new Set(manifest.scenarios.map((s) => s.id)), ...o });
   // a merged run carries what was tolerated reading its shards
   const carried = Array.isArray(manifest.suite?.mergeWarnings) ? manifest.suite.mergeWarnings.filter((w) => typeof w === 'string') : [];
   return { dir, manifest, records, warnings: [...carried, ...warnings] };
