@@ -1,4 +1,5 @@
 /** results.jsonl: the line-by-line reader and its one policy (see rundir.ts), and the whole run directory read. */
+import { createHash, type Hash } from 'node:crypto';
 import { join } from 'node:path';
 import { fileProblem, lstatOrNull, oneLine, streamRegularFile } from './files.js';
 import { splitSeries } from './jsonscan.js';
@@ -187,21 +188,65 @@ export function parseResultsText(text: string, o: ResultsReadOptions = {}): { re
   return p.end();
 }
 
+type ReadOptions = Omit<ResultsReadOptions, 'source' | 'deferSeries'> & { deferSeries?: boolean };
+type Read = { records: TrialRecord[]; warnings: string[] };
+
+/**
+ * The last read with deferSeries, handed once to the next such read of the same bytes: `netab run`
+ * judges and then reports in one process, and the report need not parse results.jsonl again. It is
+ * used only when the file is the same inode with the same sha-256 (so a rewrite in between is read
+ * afresh) and read with the same options; taking it clears it, so it pins no memory after its reuse.
+ */
+let lastRead: { file: string; dev: number; ino: number; digest: string; scope: string; read: Read } | null = null;
+
+function scopeOf(o: ReadOptions): string {
+  return JSON.stringify([o.scenarios ? [...o.scenarios].sort() : null, o.warnAs ?? null, o.lineBytes ?? null]);
+}
+
+function sha256Of(file: string): { digest: string; dev: number; ino: number } {
+  const h = createHash('sha256');
+  const id = streamRegularFile(file, LIMITS.resultsBytes, (b) => h.update(b));
+  return { digest: h.digest('hex'), dev: id.dev, ino: id.ino };
+}
+
 /**
  * Stream results.jsonl of a run directory. A missing file is no records (with a warning); a link, a
  * directory or a FIFO in its place is an InputError.
  */
-export function readResults(
-  dir: string,
-  o: Omit<ResultsReadOptions, 'source' | 'deferSeries'> & { deferSeries?: boolean } = {},
-): { records: TrialRecord[]; warnings: string[] } {
+export function readResults(dir: string, o: ReadOptions = {}): Read {
   const file = join(dir, RUN_FILES.results);
-  if (!lstatOrNull(file)) return { records: [], warnings: [`${RUN_FILES.results} is missing: no trial was recorded.`] };
+  const st = lstatOrNull(file);
+  if (!st) return { records: [], warnings: [`${RUN_FILES.results} is missing: no trial was recorded.`] };
+  if (!o.deferSeries) return parseFile(file, o, null).read;
+  const prev = lastRead;
+  lastRead = null;
+  if (prev && prev.file === file && prev.dev === st.dev && prev.ino === st.ino && prev.scope === scopeOf(o)) {
+    const now = sha256Of(file);
+    if (now.digest === prev.digest && now.dev === prev.dev && now.ino === prev.ino)
+      return { records: [...prev.read.records], warnings: [...prev.read.warnings] };
+  }
+  const h = createHash('sha256');
+  const { read, dev, ino } = parseFile(file, o, h);
+  lastRead = {
+    file,
+    dev,
+    ino,
+    digest: h.digest('hex'),
+    scope: scopeOf(o),
+    read: { records: [...read.records], warnings: [...read.warnings] },
+  };
+  return read;
+}
+
+function parseFile(file: string, o: ReadOptions, h: Hash | null): { read: Read; dev: number; ino: number } {
   const deferSeries: SeriesFile | undefined = o.deferSeries ? { path: file, dev: -1, ino: -1 } : undefined;
   const p = new ResultsParser({ warnAs: RUN_FILES.results, ...o, source: file, deferSeries });
-  const id = streamRegularFile(file, LIMITS.resultsBytes, (b) => p.feed(b));
+  const id = streamRegularFile(file, LIMITS.resultsBytes, (b) => {
+    h?.update(b);
+    p.feed(b);
+  });
   if (deferSeries) Object.assign(deferSeries, { dev: id.dev, ino: id.ino });
-  return p.end();
+  return { read: p.end(), dev: id.dev, ino: id.ino };
 }
 
 // ---------------------------------------------------------------------------------------------

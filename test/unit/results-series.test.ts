@@ -186,4 +186,23 @@ describe('results.jsonl with the series left in the file', () => {
     renameSync(other, file);
     expect(() => loadSeries(recs.slice(3, 4))).toThrow(/results\.jsonl:4:1: was replaced while netab was reading it/);
   });
+
+  it('judge then report in one process parse results.jsonl once; a rewrite in between is read afresh', () => {
+    const d = runCopy();
+    const file = join(d, 'results.jsonl');
+    const first = readRunDir(d, { deferSeries: true }).records;
+    const second = readRunDir(d, { deferSeries: true }).records;
+    expect(second[0]).toBe(first[0]); // handed over, not parsed again
+    expect(second).not.toBe(first);
+    expect(readRunDir(d, { deferSeries: true }).records[0]).not.toBe(first[0]); // handed over once only
+    // the same size, one metric changed in place: parsed again
+    const text = readFileSync(file, 'utf8');
+    const v = first[0]!.metrics.goodput!;
+    readRunDir(d, { deferSeries: true });
+    const changed = text.replace(`"goodput":${v}`, `"goodput":${String(v).replace(/\d$/, (x) => String((Number(x) + 1) % 10))}`);
+    expect(changed.length).toBe(text.length);
+    expect(changed).not.toBe(text);
+    writeFileSync(file, changed);
+    expect(readRunDir(d, { deferSeries: true }).records[0]!.metrics.goodput).not.toBe(v);
+  });
 });
