@@ -27,7 +27,8 @@ export function readRun(dir: string): RunData {
 
 /** readRun + judgeRecords; read warnings are appended to the verdict's reasons. */
 export function judgeRun(dir: string, overrides: JudgeOverrides = {}): Verdict {
-  const { manifest, records, warnings } = readRun(dir);
+  // the judge never reads the per-trial series: they stay in results.jsonl
+  const { manifest, records, warnings } = readRunDir(dir, { deferSeries: true });
   const v = judgeRecords(manifest, records, overrides);
   v.reasons.push(...warnings);
   return v;

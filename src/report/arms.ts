@@ -8,6 +8,7 @@ import { ascending } from 'd3-array';
 import type { OrderPoint } from './charts.js';
 import { fmtNum } from './format.js';
 import { toMbit } from './theory.js';
+import { loadSeries, seriesLength } from '../results/series.js';
 
 interface ArmValues {
   values: number[];
@@ -70,9 +71,10 @@ export function measuredGoodput(metrics: MetricResult[], trials: TrialRecord[], 
     }
     if (!vals.length) {
       // receiver-side intervals when recorded (older runs: the sender's)
-      const key = judgedTrials.some((t) => t.arm === arm && Array.isArray(t.series?.rx_goodput)) ? 'rx_goodput' : 'goodput';
-      vals = judgedTrials
-        .map((t) => (t.arm === arm && Array.isArray(t.series?.[key]) ? t.series![key]!.filter(finite) : []))
+      const key = judgedTrials.some((t) => t.arm === arm && seriesLength(t, 'rx_goodput') >= 0) ? 'rx_goodput' : 'goodput';
+      const withKey = judgedTrials.filter((t) => t.arm === arm && seriesLength(t, key) >= 0);
+      vals = loadSeries(withKey)
+        .map((s) => s![key]!.filter(finite))
         .filter((v) => v.length)
         .map((v) => v.reduce((a, b) => a + b, 0) / v.length);
       source = `mean of ${key} series`;

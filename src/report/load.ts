@@ -62,7 +62,8 @@ async function telemetryInfo(dir: string): Promise<TelemetryInfo | null> {
 
 /** Read manifest.json, results.jsonl, verdict.json and a summary of telemetry/ from a run directory. */
 export async function loadRunDir(runDir: string): Promise<RunData> {
-  const { manifest, records, warnings } = readRunDir(runDir);
+  // the per-trial series stay in results.jsonl: only the few drawn are read (results/series.ts)
+  const { manifest, records, warnings } = readRunDir(runDir, { deferSeries: true });
   const verdict = readVerdict(runDir);
   const telemetry = await telemetryInfo(join(runDir, 'telemetry'));
   const schedules = scheduleTelemetryOf(runDir, manifest, records, warnings);

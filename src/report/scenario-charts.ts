@@ -11,6 +11,7 @@ import { effectView, fmtEffect, fmtInterval, verdictStyle } from './format.js';
 import { MINUS } from './tables.js';
 import type { ScheduleOverlay } from './schedule-svg.js';
 import type { Theory } from './theory.js';
+import { loadSeries, seriesLength } from '../results/series.js';
 
 /** Forest plots: one for the percent-scale metrics (shared axis), one per linear metric (own unit). */
 export function forestSvgs(metrics: MetricResult[], man: ManifestScenario | undefined, name: string): string[] {
@@ -94,19 +95,15 @@ export function seriesSvgs(
     const lines: LineSeries[] = [];
     for (const arm of ['control', 'canary'] as const) {
       const ts = spread(
-        withSeries.filter(
-          (t) =>
-            t.arm === arm &&
-            Array.isArray(t.series![def.key]) &&
-            t.series![def.key]!.length > 0 &&
-            Array.isArray(t.series![def.tKey ?? 't']),
-        ),
+        withSeries.filter((t) => t.arm === arm && seriesLength(t, def.key) > 0 && seriesLength(t, def.tKey ?? 't') >= 0),
         maxSeries,
       );
+      // only the drawn trials' series are read (a big run's records leave them in results.jsonl)
+      const loaded = loadSeries(ts);
       lines.push(
-        ...armLines(arm, ts, 0.45, (t) => {
-          const tt = t.series![def.tKey ?? 't']!,
-            vv = t.series![def.key]!;
+        ...armLines(arm, loaded, 0.45, (series) => {
+          const tt = series![def.tKey ?? 't']!,
+            vv = series![def.key]!;
           const n = Math.min(tt.length, vv.length);
           const pts: [number, number][] = [];
           for (let j = 0; j < n; j++) if (finite(tt[j]) && finite(vv[j])) pts.push([tt[j]!, vv[j]!]);

@@ -12,6 +12,7 @@ import type { DirTelemetry } from './schedule.js';
 import { scheduleSection } from './schedule-view.js';
 import { theoryFor } from './theory.js';
 import { theoryBlock } from './theory/view.js';
+import { seriesShape } from '../results/series.js';
 
 export interface ScenarioOptions {
   maxPts: number;
@@ -49,7 +50,10 @@ export function scenarioView(
   const noValues: string[] = [];
   const charts = drawCharts ? metricCharts(metrics, trials, excludeSuspect, o, noValues) : [];
   const judgedTrials = trials.filter((t) => t.status === 'ok' && !t.warmup && !(t.suspect && excludeSuspect));
-  const withSeries = judgedTrials.filter((t) => t.series && Object.values(t.series).some((v) => Array.isArray(v) && v.length > 1));
+  const withSeries = judgedTrials.filter((t) => {
+    const shape = seriesShape(t);
+    return !!shape && [...shape.values()].some((n) => n > 1);
+  });
   const schedule = scheduleSection(man, trials, excludeSuspect, o.schedules, o.maxSeries, drawCharts);
   const series = drawCharts ? seriesSvgs(withSeries, theory, o.maxSeries, schedule?.overlay ?? null) : [];
 

@@ -84,7 +84,7 @@ function describeKind(st: { isDirectory(): boolean; isSymbolicLink(): boolean; i
  * Open a regular file for reading: no symlink (O_NOFOLLOW), no blocking on a FIFO (O_NONBLOCK), the
  * fd checked to be a regular file. Returns the fd and its size.
  */
-export function openRegularForRead(file: string): { fd: number; size: number } {
+export function openRegularForRead(file: string): { fd: number; size: number; dev: number; ino: number } {
   let fd: number;
   try {
     fd = openSync(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
@@ -96,7 +96,7 @@ export function openRegularForRead(file: string): { fd: number; size: number } {
     closeSync(fd);
     throw fileProblem(file, describeKind(st));
   }
-  return { fd, size: st.size };
+  return { fd, size: st.size, dev: st.dev, ino: st.ino };
 }
 
 const MiB = 1024 * 1024;
@@ -113,10 +113,14 @@ export function readRegularFile(file: string, maxBytes: number): Buffer {
 
 /**
  * Read a regular file chunk by chunk (never all of it at once): `onChunk` gets each piece in order.
- * maxBytes bounds the whole file (checked on its size first).
+ * maxBytes bounds the whole file (checked on its size first). Returns the file's identity and size as opened.
  */
-export function streamRegularFile(file: string, maxBytes: number, onChunk: (b: Buffer) => void): void {
-  const { fd, size } = openRegularForRead(file);
+export function streamRegularFile(
+  file: string,
+  maxBytes: number,
+  onChunk: (b: Buffer) => void,
+): { dev: number; ino: number; size: number } {
+  const { fd, size, dev, ino } = openRegularForRead(file);
   try {
     if (size > maxBytes) throw fileProblem(file, `is ${bytesText(size)}, more than the ${bytesText(maxBytes)} netab reads for this file`);
     const buf = Buffer.allocUnsafe(MiB);
@@ -133,6 +137,7 @@ export function streamRegularFile(file: string, maxBytes: number, onChunk: (b: B
       if (total > maxBytes) throw fileProblem(file, `is more than the ${bytesText(maxBytes)} netab reads for this file`);
       onChunk(buf.subarray(0, n));
     }
+    return { dev, ino, size };
   } finally {
     closeSync(fd);
   }

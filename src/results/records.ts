@@ -1,7 +1,10 @@
 /** results.jsonl: the line-by-line reader and its one policy (see rundir.ts), and the whole run directory read. */
+import { createHash, type Hash } from 'node:crypto';
 import { join } from 'node:path';
 import { fileProblem, lstatOrNull, oneLine, streamRegularFile } from './files.js';
+import { splitSeries } from './jsonscan.js';
 import { isObject, jsonFailure, kindOf, LIMITS, readManifest, RUN_FILES } from './rundir.js';
+import { deferTo, type SeriesFile, type SeriesShape } from './series.js';
 import type { RunManifest, TrialRecord } from './types.js';
 
 export interface ResultsReadOptions {
@@ -12,6 +15,8 @@ export interface ResultsReadOptions {
   /** scenario ids a record may name (from the manifest); undefined: any */
   scenarios?: ReadonlySet<string>;
   lineBytes?: number;
+  /** leave each record's "series" in this file, read back on demand (results/series.ts) */
+  deferSeries?: SeriesFile;
 }
 
 /** One record line checked; returns null for a record kind this netab does not read (ignored). */
@@ -50,6 +55,11 @@ export class ResultsParser {
   private pendingBytes = 0;
   private lineNo = 0;
   private seen = new Map<string, number>();
+  /** byte offsets: of the current chunk, of the current line */
+  private base = 0;
+  private lineStart = 0;
+  /** series shapes met so far, by their raw keys and lengths (records share them) */
+  private shapes = new Map<string, SeriesShape>();
   private readonly source: string;
   private readonly warnAs: string;
   private readonly lineBytes: number;
@@ -71,8 +81,10 @@ export class ResultsParser {
       this.pending = [];
       this.pendingBytes = 0;
       start = nl + 1;
+      this.lineStart = this.base + start;
     }
     if (start < chunk.length) this.take(chunk.subarray(start));
+    this.base += chunk.length;
   }
 
   /** The file ended: what is left without a newline is the last line (possibly torn). */
@@ -96,11 +108,11 @@ export class ResultsParser {
   private line(buf: Buffer, last: boolean): void {
     this.lineNo++;
     const n = this.lineNo;
-    const text = buf.toString('utf8').trim();
-    if (text === '') return;
-    let v: unknown;
+    let v: unknown = this.o.deferSeries ? this.withoutSeries(buf, this.o.deferSeries, n) : undefined;
+    const text = v === undefined ? buf.toString('utf8').trim() : '';
+    if (v === undefined && text === '') return;
     try {
-      v = JSON.parse(text);
+      v ??= JSON.parse(text);
     } catch (e) {
       if (last) {
         this.warnings.push(`${this.warnAs}: ignored a truncated last line (${buf.length} bytes), left by an interrupted write.`);
@@ -139,6 +151,34 @@ export class ResultsParser {
     this.seen.set(akey, n);
     this.records.push(record);
   }
+
+  /**
+   * The record of a line parsed without its top-level "series" object, which stays in the file
+   * (deferTo); undefined when the line is anything else (then it is parsed whole, as always).
+   */
+  private withoutSeries(buf: Buffer, file: SeriesFile, n: number): unknown {
+    const cut = splitSeries(buf, 0, buf.length);
+    if (!cut) return undefined;
+    let v: unknown;
+    try {
+      v = JSON.parse(buf.toString('utf8', 0, cut.cutStart) + buf.toString('utf8', cut.cutEnd, buf.length));
+    } catch {
+      return undefined;
+    }
+    // a second "series" spelled with escapes: JSON.parse would keep the last one, leave it to it
+    if (!isObject(v) || Object.hasOwn(v, 'series')) return undefined;
+    let sig = '';
+    for (const k of cut.keys) sig += buf.toString('latin1', k.start, k.end) + k.len;
+    let shape = this.shapes.get(sig);
+    if (!shape) {
+      const m = new Map<string, number>();
+      for (const k of cut.keys) m.set(JSON.parse(buf.toString('utf8', k.start, k.end)) as string, k.len);
+      shape = m;
+      this.shapes.set(sig, shape);
+    }
+    deferTo(v as unknown as TrialRecord, file, this.lineStart + cut.valueStart, cut.valueEnd - cut.valueStart, n, shape);
+    return v;
+  }
 }
 
 /** Parse results.jsonl text held in memory (tests, small inputs): the same policy as readRecords. */
@@ -148,16 +188,65 @@ export function parseResultsText(text: string, o: ResultsReadOptions = {}): { re
   return p.end();
 }
 
+type ReadOptions = Omit<ResultsReadOptions, 'source' | 'deferSeries'> & { deferSeries?: boolean };
+type Read = { records: TrialRecord[]; warnings: string[] };
+
+/**
+ * The last read with deferSeries, handed once to the next such read of the same bytes: `netab run`
+ * judges and then reports in one process, and the report need not parse results.jsonl again. It is
+ * used only when the file is the same inode with the same sha-256 (so a rewrite in between is read
+ * afresh) and read with the same options; taking it clears it, so it pins no memory after its reuse.
+ */
+let lastRead: { file: string; dev: number; ino: number; digest: string; scope: string; read: Read } | null = null;
+
+function scopeOf(o: ReadOptions): string {
+  return JSON.stringify([o.scenarios ? [...o.scenarios].sort() : null, o.warnAs ?? null, o.lineBytes ?? null]);
+}
+
+function sha256Of(file: string): { digest: string; dev: number; ino: number } {
+  const h = createHash('sha256');
+  const id = streamRegularFile(file, LIMITS.resultsBytes, (b) => h.update(b));
+  return { digest: h.digest('hex'), dev: id.dev, ino: id.ino };
+}
+
 /**
  * Stream results.jsonl of a run directory. A missing file is no records (with a warning); a link, a
  * directory or a FIFO in its place is an InputError.
  */
-export function readResults(dir: string, o: Omit<ResultsReadOptions, 'source'> = {}): { records: TrialRecord[]; warnings: string[] } {
+export function readResults(dir: string, o: ReadOptions = {}): Read {
   const file = join(dir, RUN_FILES.results);
-  if (!lstatOrNull(file)) return { records: [], warnings: [`${RUN_FILES.results} is missing: no trial was recorded.`] };
-  const p = new ResultsParser({ warnAs: RUN_FILES.results, ...o, source: file });
-  streamRegularFile(file, LIMITS.resultsBytes, (b) => p.feed(b));
-  return p.end();
+  const st = lstatOrNull(file);
+  if (!st) return { records: [], warnings: [`${RUN_FILES.results} is missing: no trial was recorded.`] };
+  if (!o.deferSeries) return parseFile(file, o, null).read;
+  const prev = lastRead;
+  lastRead = null;
+  if (prev && prev.file === file && prev.dev === st.dev && prev.ino === st.ino && prev.scope === scopeOf(o)) {
+    const now = sha256Of(file);
+    if (now.digest === prev.digest && now.dev === prev.dev && now.ino === prev.ino)
+      return { records: [...prev.read.records], warnings: [...prev.read.warnings] };
+  }
+  const h = createHash('sha256');
+  const { read, dev, ino } = parseFile(file, o, h);
+  lastRead = {
+    file,
+    dev,
+    ino,
+    digest: h.digest('hex'),
+    scope: scopeOf(o),
+    read: { records: [...read.records], warnings: [...read.warnings] },
+  };
+  return read;
+}
+
+function parseFile(file: string, o: ReadOptions, h: Hash | null): { read: Read; dev: number; ino: number } {
+  const deferSeries: SeriesFile | undefined = o.deferSeries ? { path: file, dev: -1, ino: -1 } : undefined;
+  const p = new ResultsParser({ warnAs: RUN_FILES.results, ...o, source: file, deferSeries });
+  const id = streamRegularFile(file, LIMITS.resultsBytes, (b) => {
+    h?.update(b);
+    p.feed(b);
+  });
+  if (deferSeries) Object.assign(deferSeries, { dev: id.dev, ino: id.ino });
+  return { read: p.end(), dev: id.dev, ino: id.ino };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -171,10 +260,13 @@ export interface RunDirData {
   warnings: string[];
 }
 
-/** manifest.json + results.jsonl (records checked against the manifest's scenario ids). */
-export function readRunDir(dir: string): RunDirData {
+/**
+ * manifest.json + results.jsonl (records checked against the manifest's scenario ids). deferSeries:
+ * the records' series stay in the file (read them with results/series.ts), for readers of big runs.
+ */
+export function readRunDir(dir: string, o: { deferSeries?: boolean } = {}): RunDirData {
   const manifest = readManifest(dir);
-  const { records, warnings } = readResults(dir, { scenarios: new Set(manifest.scenarios.map((s) => s.id)) });
+  const { records, warnings } = readResults(dir, { scenarios: new Set(manifest.scenarios.map((s) => s.id)), ...o });
   // a merged run carries what was tolerated reading its shards
   const carried = Array.isArray(manifest.suite?.mergeWarnings) ? manifest.suite.mergeWarnings.filter((w) => typeof w === 'string') : [];
   return { dir, manifest, records, warnings: [...carried, ...warnings] };
