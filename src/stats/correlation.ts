@@ -3,9 +3,9 @@
  * midranks (simple-statistics' sampleRankCorrelation), and the two-sided p-value uses
  * t = ρ·√((n-2)/((1+ρ)(1-ρ))) with n - 2 degrees of freedom. Used by the judge's drift gate.
  */
-import { sampleRankCorrelation } from 'simple-statistics';
+import { sampleCorrelation } from 'simple-statistics';
 import { studentTSf } from './special.js';
-import { medianSorted } from './ranks.js';
+import { medianSorted, midranksFrom } from './ranks.js';
 import { assertFinite } from './check.js';
 
 export interface CorrelationTest {
@@ -21,7 +21,9 @@ export function spearman(x: readonly number[], y: readonly number[]): Correlatio
   assertFinite('spearman', 'x', x);
   assertFinite('spearman', 'y', y);
   if (n < 3) return { rho: 0, p: 1, n };
-  const rho = sampleRankCorrelation([...x], [...y]);
+  // simple-statistics' sampleRankCorrelation is sampleCorrelation of its 0-based midranks; the same
+  // ranks (exact half-integers) come from a typed sort here, without an array pair per value
+  const rho = sampleCorrelation(midranksFrom(x, 0).ranks, midranksFrom(y, 0).ranks);
   if (!Number.isFinite(rho)) return { rho: 0, p: 1, n };
   const df = n - 2;
   const denom = (1 + rho) * (1 - rho);
@@ -93,7 +95,10 @@ export function theilSenSelected(
 ): number {
   const n = x.length;
   // points in x order, equal x by y descending (then pairs inside an x group are always "inversions")
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => x[a]! - x[b]! || y[b]! - y[a]!);
+  let ascending = true; // x strictly ascending (the judge's pair indices): the order is the identity
+  for (let i = 1; i < n && ascending; i++) ascending = x[i]! > x[i - 1]!;
+  const order = Array.from({ length: n }, (_, i) => i);
+  if (!ascending) order.sort((a, b) => x[a]! - x[b]! || y[b]! - y[a]!);
   const xs = Float64Array.from(order, (i) => x[i]!);
   const ys = Float64Array.from(order, (i) => y[i]!);
   let sameX = 0; // pairs with equal x (not slopes)
@@ -125,8 +130,7 @@ export function theilSenSelected(
     Y,
     dxMin,
     z: new Float64Array(n),
-    idx: new Int32Array(n),
-    tmp: new Int32Array(n),
+    zTmp: new Float64Array(n),
     seed: seed | 0,
     windowMax,
     sample,
@@ -146,8 +150,7 @@ interface Ctx {
   Y: number;
   dxMin: number;
   z: Float64Array;
-  idx: Int32Array;
-  tmp: Int32Array;
+  zTmp: Float64Array;
   seed: number;
   windowMax: number;
   sample: number;
@@ -170,10 +173,10 @@ function fillZ(c: Ctx, t: number): void {
  */
 function countLe(c: Ctx, t: number): number {
   fillZ(c, t);
-  const { n, z } = c;
-  let src = c.idx;
-  let dst = c.tmp;
-  for (let i = 0; i < n; i++) src[i] = i;
+  const { n } = c;
+  // inversions of z counted by a bottom-up merge sort of the values themselves
+  let src = c.z;
+  let dst = c.zTmp;
   let inv = 0;
   for (let w = 1; w < n; w *= 2) {
     for (let lo = 0; lo < n; lo += 2 * w) {
@@ -183,7 +186,7 @@ function countLe(c: Ctx, t: number): number {
       let j = mid;
       let k = lo;
       while (i < mid && j < hi) {
-        if (z[src[i]!]! < z[src[j]!]!) dst[k++] = src[i++]!;
+        if (src[i]! < src[j]!) dst[k++] = src[i++]!;
         else {
           inv += mid - i;
           dst[k++] = src[j++]!;
@@ -207,21 +210,26 @@ function countLe(c: Ctx, t: number): number {
   return inv - same;
 }
 
-/** Pairs with y_a == y_b and x_a ≠ x_b: the slopes that are exactly 0. */
+/**
+ * Pairs with y_a == y_b and x_a ≠ x_b: the slopes that are exactly 0. Pairs of equal y (runs of a
+ * typed sort of y) less the pairs equal in both x and y (adjacent in x order: y is descending in an
+ * x group).
+ */
 function countZero(c: Ctx): number {
-  const o = Array.from({ length: c.n }, (_, i) => i).sort((a, b) => c.ys[a]! - c.ys[b]! || c.xs[a]! - c.xs[b]!);
+  const { n, xs, ys } = c;
+  const sy = Float64Array.from(ys).sort();
   let zero = 0;
-  for (let i = 0; i < c.n; ) {
+  for (let i = 0; i < n; ) {
     let j = i + 1;
-    while (j < c.n && c.ys[o[j]!] === c.ys[o[i]!]) j++;
+    while (j < n && sy[j] === sy[i]) j++;
     zero += ((j - i) * (j - i - 1)) / 2;
-    for (let a = i; a < j; ) {
-      let b = a + 1;
-      while (b < j && c.xs[o[b]!] === c.xs[o[a]!]) b++;
-      zero -= ((b - a) * (b - a - 1)) / 2;
-      a = b;
-    }
     i = j;
+  }
+  for (let a = 0; a < n; ) {
+    let b = a + 1;
+    while (b < n && xs[b] === xs[a] && ys[b] === ys[a]) b++;
+    zero -= ((b - a) * (b - a - 1)) / 2;
+    a = b;
   }
   return zero;
 }

@@ -8,21 +8,47 @@ export interface Ranking {
   ties: number[];
 }
 
-/** Midranks of `values` (R's rank(ties.method = "average")), plus the tie-group sizes. */
+/**
+ * Midranks of `values` (R's rank(ties.method = "average")), plus the tie-group sizes. The values are
+ * sorted as a Float64Array (no comparator calls) and each value's group found by binary search: a
+ * group is a run of values equal under === (-0 and +0 together, adjacent in the typed sort), the same
+ * groups, ranks (i + j)/2 + 1 and tie sizes (ascending) as a stable index sort gives.
+ */
 export function midranks(values: readonly number[]): Ranking {
   assertFinite('midranks', 'values', values);
+  const { ranks, ties } = midranksFrom(values, 1);
+  return { ranks, ties };
+}
+
+/** Midranks starting at `base` (1: R's ranks; 0: simple-statistics' ranks), without the finiteness check. */
+export function midranksFrom(values: readonly number[], base: number): Ranking {
   const n = values.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => values[a]! - values[b]!);
+  const s = Float64Array.from(values).sort();
   const ranks = new Array<number>(n);
   const ties: number[] = [];
-  let i = 0;
-  while (i < n) {
-    let j = i;
-    while (j + 1 < n && values[order[j + 1]!] === values[order[i]!]) j++;
-    const r = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) ranks[order[k]!] = r;
-    if (j > i) ties.push(j - i + 1);
-    i = j + 1;
+  for (let i = 0; i < n; ) {
+    let j = i + 1;
+    while (j < n && s[j] === s[i]) j++;
+    if (j - i > 1) ties.push(j - i);
+    i = j;
+  }
+  for (let k = 0; k < n; k++) {
+    const v = values[k]!;
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (s[mid]! < v) lo = mid + 1;
+      else hi = mid;
+    }
+    const first = lo;
+    hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (s[mid]! <= v) lo = mid + 1;
+      else hi = mid;
+    }
+    ranks[k] = (first + lo - 1) / 2 + base;
   }
   return { ranks, ties };
 }

@@ -131,6 +131,9 @@ export function invertBySelection(
   const first = os.min();
   const last = os.max();
   const memo = new Map<number, { z: number; first: number; last: number }>();
+  /** ranks already known: a gap's element w is the element of rank first (its smallest rank); not
+   * for zeros, whose sign depends on the rank (-0 sorts before +0) */
+  const known = new Map<number, number>();
   let gap0: { z: number; first: number; last: number } | undefined;
   const gap = (r: number): { z: number; first: number; last: number } => {
     if (r === 0) return (gap0 ??= { z: z(first - Math.max(1, Math.abs(first))), first: 0, last: 0 });
@@ -141,6 +144,7 @@ export function invertBySelection(
       const point = next === Infinity ? last + Math.max(1, Math.abs(last)) : (w + next) / 2;
       g = { z: z(point), first: os.countLt(w) + 1, last: os.countLe(w) };
       memo.set(w, g);
+      if (w !== 0) known.set(g.first, w);
     }
     return g;
   };
@@ -170,9 +174,9 @@ export function invertBySelection(
     }
   };
   const rl = smallest((v) => v <= zq, guessLower);
-  const lower = rl === 0 ? -Infinity : rl > M ? last : os.select(rl);
+  const lower = rl === 0 ? -Infinity : rl > M ? last : (known.get(rl) ?? os.select(rl));
   const ru = smallest((v) => v < -zq, guessUpper);
-  const upper = ru > M ? Infinity : ru === 0 ? first : os.select(ru);
+  const upper = ru > M ? Infinity : ru === 0 ? first : (known.get(ru) ?? os.select(ru));
   return [lower, upper];
 }
 

@@ -172,16 +172,27 @@ class SortedMatrix implements OrderStatistics {
    * boundary moves left as the row index grows (columns are non-decreasing too).
    */
   private sweep(t: number, strict: boolean): number {
-    const { rows, cols, p } = this;
+    const { rows, cols, p, a, b } = this;
     let c = cols;
     let total = 0;
-    for (let i = 0; i < rows; i++) {
-      const s = this.start(i);
-      if (c < s) c = s;
-      if (strict) while (c > s && this.v(i, c - 1) >= t) c--;
-      else while (c > s && this.v(i, c - 1) > t) c--;
-      p[i] = c;
-      total += c - s;
+    // the two matrices and the two comparisons in their own loops (the hot path of every query)
+    if (this.walsh) {
+      for (let i = 0; i < rows; i++) {
+        if (c < i) c = i;
+        const ai = a[i]!;
+        if (strict) while (c > i && (ai + a[c - 1]!) / 2 >= t) c--;
+        else while (c > i && (ai + a[c - 1]!) / 2 > t) c--;
+        p[i] = c;
+        total += c - i;
+      }
+    } else {
+      for (let i = 0; i < rows; i++) {
+        const ai = a[i]!;
+        if (strict) while (c > 0 && ai - b[c - 1]! >= t) c--;
+        else while (c > 0 && ai - b[c - 1]! > t) c--;
+        p[i] = c;
+        total += c;
+      }
     }
     return total;
   }
