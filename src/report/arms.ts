@@ -4,9 +4,9 @@
  */
 import type { MetricResult, TrialRecord } from '../results/types.js';
 import { quantileSorted } from '../stats/quantile.js';
-import { ascending } from 'd3-array';
 import type { OrderPoint } from './charts.js';
 import { fmtNum } from './format.js';
+import { sortedNumbers } from './svg.js';
 import { toMbit } from './theory.js';
 import { loadSeries, seriesLength } from '../results/series.js';
 
@@ -21,32 +21,45 @@ export function finite(v: unknown): v is number {
 }
 
 /** Per-arm values; hover labels only when asked (small runs): on 100k trials they were most of the report's time. */
-export function armValues(
+function armValues(
   trials: TrialRecord[],
   metric: string,
   arm: 'control' | 'canary',
   excludeSuspect: boolean,
   withLabels = false,
 ): ArmValues {
-  const values: number[] = [];
-  const labels: string[] = [];
-  const order: OrderPoint[] = [];
+  return bothArmValues(trials, metric, excludeSuspect, withLabels, arm)[arm];
+}
+
+/** armValues of both arms in one pass over the trials (`only`: fill just that arm). */
+export function bothArmValues(
+  trials: TrialRecord[],
+  metric: string,
+  excludeSuspect: boolean,
+  withLabels = false,
+  only?: 'control' | 'canary',
+): Record<'control' | 'canary', ArmValues> {
+  const out = {
+    control: { values: [], labels: [], order: [] } as ArmValues,
+    canary: { values: [], labels: [], order: [] } as ArmValues,
+  };
   for (const t of trials) {
-    if (t.arm !== arm || t.status !== 'ok') continue;
+    if ((t.arm !== 'control' && t.arm !== 'canary') || (only !== undefined && t.arm !== only) || t.status !== 'ok') continue;
     const v = t.metrics?.[metric];
     if (!finite(v)) continue;
+    const a = out[t.arm];
     const excluded = !!t.suspect && excludeSuspect;
-    order.push({ x: t.pair, y: v, warmup: t.warmup, excluded });
+    a.order.push({ x: t.pair, y: v, warmup: t.warmup, excluded });
     if (t.warmup || excluded) continue;
-    values.push(v);
-    if (withLabels) labels.push(`${t.trial ?? `pair ${t.pair}`}: ${fmtNum(v)}${t.suspect ? ` (suspect: ${t.suspect})` : ''}`);
+    a.values.push(v);
+    if (withLabels) a.labels.push(`${t.trial ?? `pair ${t.pair}`}: ${fmtNum(v)}${t.suspect ? ` (suspect: ${t.suspect})` : ''}`);
   }
-  return { values, labels, order };
+  return out;
 }
 
 function medianIqr(values: number[]): { med: number; q1: number; q3: number } | null {
   if (!values.length) return null;
-  const s = [...values].sort(ascending);
+  const s = sortedNumbers(values);
   return { med: quantileSorted(s, 0.5), q1: quantileSorted(s, 0.25), q3: quantileSorted(s, 0.75) };
 }
 

@@ -12,7 +12,22 @@ import { uniformAt } from '../stats/random.js';
 import { quantileSorted } from '../stats/quantile.js';
 import { escXml, fmtNum } from './format.js';
 import { overlayBack, overlayRate, OVERLAY_COLORS, type ScheduleOverlay } from './schedule-svg.js';
-import { clip, dots, emptyChart, FONT, legend, linearDomain, logXAxis, r1, svgOpen, text, xAxis, yAxis, type ChartOpts } from './svg.js';
+import {
+  clip,
+  dots,
+  emptyChart,
+  FONT,
+  legend,
+  linearDomain,
+  logXAxis,
+  r1,
+  sortedNumbers,
+  svgOpen,
+  text,
+  xAxis,
+  yAxis,
+  type ChartOpts,
+} from './svg.js';
 
 export const ARM_COLORS = { control: '#4c78a8', canary: '#e4761b' } as const;
 
@@ -55,8 +70,10 @@ export function distributionChart(arms: DistArm[], opts: ChartOpts & { unit: str
   let sampledNote = '';
   arms.forEach((a, ai) => {
     const cy = top + rowH * ai + rowH / 2;
-    const idx = a.values.map((_, i) => i).sort((i, j) => ascending(a.values[i], a.values[j]));
-    const sorted = idx.map((i) => a.values[i]!);
+    // the index order only for hover labels (small runs); otherwise a typed sort of the values
+    const titled = a.values.length <= maxPts && !!a.labels && opts.pointTitles !== false;
+    const idx = titled ? a.values.map((_, i) => i).sort((i, j) => ascending(a.values[i], a.values[j])) : [];
+    const sorted = titled ? idx.map((i) => a.values[i]!) : sortedNumbers(a.values);
     s += text(left - 8, cy - 2, clip(a.label, 14), 'text-anchor="end" class="arm-label"');
     s += text(left - 8, cy + FONT, `n=${sorted.length}`, 'text-anchor="end" class="muted"');
     if (sorted.length === 0) {
@@ -68,7 +85,12 @@ export function distributionChart(arms: DistArm[], opts: ChartOpts & { unit: str
       q3 = quantileSorted(sorted, 0.75);
     const iqr = q3 - q1;
     const lo = sorted.find((v) => v >= q1 - 1.5 * iqr) ?? sorted[0]!;
-    const hi = [...sorted].reverse().find((v) => v <= q3 + 1.5 * iqr) ?? sorted[sorted.length - 1]!;
+    let hi = sorted[sorted.length - 1]!;
+    for (let k = sorted.length - 1; k >= 0; k--)
+      if (sorted[k]! <= q3 + 1.5 * iqr) {
+        hi = sorted[k]!;
+        break;
+      }
     const bh = rowH * 0.55;
     // whiskers + box
     s += `<g stroke="${a.color}" stroke-width="1.2" fill="none">`;
@@ -160,8 +182,8 @@ export function runOrderChart(series: OrderSeries[], opts: ChartOpts & { unit: s
       const rows = bins
         .map((b, i) => {
           if (!b.length) return null;
-          b.sort(ascending);
-          return { x: x0 + w * (i + 0.5), lo: quantileSorted(b, 0.1), med: quantileSorted(b, 0.5), hi: quantileSorted(b, 0.9) };
+          const q = sortedNumbers(b);
+          return { x: x0 + w * (i + 0.5), lo: quantileSorted(q, 0.1), med: quantileSorted(q, 0.5), hi: quantileSorted(q, 0.9) };
         })
         .filter((r): r is { x: number; lo: number; med: number; hi: number } => r !== null);
       const band = area<(typeof rows)[number]>()

@@ -4,7 +4,7 @@
  * strings from charts.ts; scenario.ts decides whether the size budget allows drawing them.
  */
 import type { ManifestScenario, MetricResult, TrialRecord } from '../results/types.js';
-import { armValues, finite, spread } from './arms.js';
+import { bothArmValues, finite, spread } from './arms.js';
 import { ARM_COLORS, armLines, distributionChart, runOrderChart, timeSeriesChart, type LineSeries, type RefLine } from './charts.js';
 import { type ForestRow, forestPlot } from './forest.js';
 import { effectView, fmtEffect, fmtInterval, verdictStyle } from './format.js';
@@ -54,8 +54,7 @@ export interface PointLimits {
 /** Per-metric distribution and run-order charts; metrics without a single value are named in noValues. */
 export function metricCharts(metrics: MetricResult[], trials: TrialRecord[], excludeSuspect: boolean, o: PointLimits, noValues: string[]) {
   return metrics.flatMap((m) => {
-    const ctl = armValues(trials, m.name, 'control', excludeSuspect, o.pointTitles);
-    const can = armValues(trials, m.name, 'canary', excludeSuspect, o.pointTitles);
+    const { control: ctl, canary: can } = bothArmValues(trials, m.name, excludeSuspect, o.pointTitles);
     if (!ctl.order.length && !can.order.length) {
       noValues.push(m.name);
       return [];

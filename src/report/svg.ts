@@ -3,7 +3,7 @@
  * only (no DOM); every label goes through escXml. Numbers are written with one decimal (r1).
  */
 import type { ScaleLinear, ScaleLogarithmic } from 'd3-scale';
-import { max, min } from 'd3-array';
+import { ascending, max, min } from 'd3-array';
 import { escXml, fmtNum } from './format.js';
 
 export const r1 = (v: number) => Math.round(v * 10) / 10;
@@ -146,4 +146,11 @@ export function logXAxis(x: ScaleLogarithmic<number, number>, y: number, top: nu
 
 export function emptyChart(W: number, H: number, title: string, msg: string): string {
   return svgOpen(W, H, title) + text(W / 2, H / 2, msg, 'text-anchor="middle" class="muted"') + `</svg>`;
+}
+
+/** Numbers sorted ascending as a stable comparator sort gives them: a typed sort, unless a -0 is there to keep in place. */
+export function sortedNumbers(values: readonly number[]): number[] {
+  let negZero = false;
+  for (const v of values) if (v === 0 && Object.is(v, -0)) negZero = true;
+  return negZero ? [...values].sort(ascending) : Array.from(Float64Array.from(values).sort());
 }
