@@ -177,7 +177,23 @@ export function splitSeries(b: Uint8Array, start: number, end: number): SeriesSp
       continue;
     }
     let j: number;
-    if (c === QUOTE) j = scanString(b, i, end);
+    if (inSeries && depth === 3 && stack[2] === LBRACKET && found && (c === 0x2d || (c >= 0x30 && c <= 0x39))) {
+      // the bulk of a line: a series array of numbers, read in one tight loop (number, then a comma
+      // and the next number, up to the closing bracket, which the general path then closes)
+      const key = found.keys[seriesKey]!;
+      j = scanNumber(b, i, end);
+      while (j >= 0) {
+        let k = j;
+        while (k < end && ws(b[k]!)) k++;
+        if (b[k] !== COMMA) break;
+        k++;
+        while (k < end && ws(b[k]!)) k++;
+        const d = b[k]!;
+        if (!(d === 0x2d || (d >= 0x30 && d <= 0x39))) break;
+        j = scanNumber(b, k, end);
+        if (j >= 0) key.len++;
+      }
+    } else if (c === QUOTE) j = scanString(b, i, end);
     else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) j = scanNumber(b, i, end);
     else if (c === 0x74) j = literal(b, i, end, TRUE);
     else if (c === 0x66) j = literal(b, i, end, FALSE);

@@ -34,9 +34,12 @@ function checkRecord(v: unknown): { record: TrialRecord | null; problem?: string
   if (v.warmup !== undefined && typeof v.warmup !== 'boolean') return { record: null, problem: 'warmup must be true or false' };
   if (v.metrics !== undefined) {
     if (!isObject(v.metrics)) return { record: null, problem: `metrics must be an object (got ${kindOf(v.metrics)})` };
-    for (const [k, x] of Object.entries(v.metrics))
+    const metrics = v.metrics;
+    for (const k of Object.keys(metrics)) {
+      const x = metrics[k];
       if (x !== null && typeof x !== 'number')
         return { record: null, problem: `metric ${oneLine(JSON.stringify(k), 40)} must be a number or null (got ${kindOf(x)})` };
+    }
   }
   const rec = v as unknown as TrialRecord;
   if (rec.metrics === undefined) rec.metrics = {};
@@ -60,6 +63,8 @@ export class ResultsParser {
   private lineStart = 0;
   /** series shapes met so far, by their raw keys and lengths (records share them) */
   private shapes = new Map<string, SeriesShape>();
+  /** the last line's series keys (raw bytes) and lengths with their shape: most lines repeat it */
+  private last: { keys: Uint8Array[]; lens: number[]; shape: SeriesShape } | null = null;
   private readonly source: string;
   private readonly warnAs: string;
   private readonly lineBytes: number;
@@ -152,6 +157,19 @@ export class ResultsParser {
     this.records.push(record);
   }
 
+  /** The last line's shape when this line's series keys are byte for byte its keys, with the same lengths. */
+  private sameAsLast(buf: Buffer, keys: ReadonlyArray<{ start: number; end: number; len: number }>): SeriesShape | null {
+    const l = this.last;
+    if (!l || l.keys.length !== keys.length) return null;
+    for (let q = 0; q < keys.length; q++) {
+      const k = keys[q]!;
+      const raw = l.keys[q]!;
+      if (k.len !== l.lens[q] || k.end - k.start !== raw.length) return null;
+      for (let x = 0; x < raw.length; x++) if (buf[k.start + x] !== raw[x]) return null;
+    }
+    return l.shape;
+  }
+
   /**
    * The record of a line parsed without its top-level "series" object, which stays in the file
    * (deferTo); undefined when the line is anything else (then it is parsed whole, as always).
@@ -161,20 +179,27 @@ export class ResultsParser {
     if (!cut) return undefined;
     let v: unknown;
     try {
-      v = JSON.parse(buf.toString('utf8', 0, cut.cutStart) + buf.toString('utf8', cut.cutEnd, buf.length));
+      // the cut lies between ASCII bytes: decoding the two parts is decoding the line without it
+      const rest = cut.cutEnd === buf.length - 1 ? '}' : buf.toString('utf8', cut.cutEnd, buf.length);
+      v = JSON.parse(buf.toString('utf8', 0, cut.cutStart) + rest);
     } catch {
       return undefined;
     }
     // a second "series" spelled with escapes: JSON.parse would keep the last one, leave it to it
     if (!isObject(v) || Object.hasOwn(v, 'series')) return undefined;
-    let sig = '';
-    for (const k of cut.keys) sig += buf.toString('latin1', k.start, k.end) + k.len;
-    let shape = this.shapes.get(sig);
+    let shape: SeriesShape | null | undefined = this.sameAsLast(buf, cut.keys);
     if (!shape) {
-      const m = new Map<string, number>();
-      for (const k of cut.keys) m.set(JSON.parse(buf.toString('utf8', k.start, k.end)) as string, k.len);
-      shape = m;
-      this.shapes.set(sig, shape);
+      let sig = '';
+      for (const k of cut.keys) sig += buf.toString('latin1', k.start, k.end) + k.len;
+      shape = this.shapes.get(sig);
+      if (!shape) {
+        const m = new Map<string, number>();
+        for (const k of cut.keys) m.set(JSON.parse(buf.toString('utf8', k.start, k.end)) as string, k.len);
+        shape = m;
+        this.shapes.set(sig, shape);
+      }
+      const keys = cut.keys.map((k) => Uint8Array.from(buf.subarray(k.start, k.end)));
+      this.last = { keys, lens: cut.keys.map((k) => k.len), shape };
     }
     deferTo(v as unknown as TrialRecord, file, this.lineStart + cut.valueStart, cut.valueEnd - cut.valueStart, n, shape);
     return v;
