@@ -8,7 +8,7 @@ import type { RunStore } from '../results/store.js';
 import type { Arm, TrialRecord } from '../results/types.js';
 import type { Scenario, TuningProfile } from '../scenario/model.js';
 import type { Testbed } from '../topology/types.js';
-import type { IperfServers } from '../workload/iperf.js';
+import type { KeptServers } from '../workload/types.js';
 import type { TrialOutput } from '../workload/types.js';
 import type { Replacement } from './replacement.js';
 import { Aborted, type AttemptCtx, type RunOptions } from './types.js';
@@ -22,7 +22,7 @@ export interface TrialEnv {
   store: RunStore;
   opts: RunOptions;
   profiles: Record<Arm, TuningProfile>;
-  servers: IperfServers;
+  servers: KeptServers;
 }
 
 function cpuTimes(): { idle: number; total: number } {

@@ -15,6 +15,7 @@ import { backendFor } from '../topology/backend.js';
 import type { Testbed } from '../topology/types.js';
 import { applyProfile, ensureAllowed, type Readback } from '../tuning/index.js';
 import { IperfServers } from '../workload/iperf.js';
+import { TransferServers } from '../workload/transfer.js';
 import { runTrials } from './trials.js';
 import { Aborted, type AttemptCtx, type RunOptions } from './types.js';
 
@@ -69,8 +70,9 @@ export async function runOneScenario(
 
     if (s.fidelity.enabled) await checkFidelity(s, tb, ms, opts, save);
     if (opts.signal?.aborted) throw new Aborted();
-    const servers = new IperfServers((pid) => resources.record((st) => st.pids.push(pid)));
-    resources.defer('stop iperf3 servers', () => servers.close());
+    const record = (pid: number) => resources.record((st) => st.pids.push(pid));
+    const servers = { iperf: new IperfServers(record), transfer: new TransferServers(record) };
+    resources.defer('stop kept-up servers', () => Promise.all([servers.iperf.close(), servers.transfer.close()]).then(() => undefined));
     // one idle process per endpoint namespace: per-trial /proc/net reads become file reads
     const endpoints = [tb.hosts.control, tb.hosts.canary, ...(tb.peer ? [tb.peer] : [])].flatMap((p) => [p.sender.ns, p.receiver.ns]);
     const anchors = endpoints.map((ns) => anchorNamespace(ns));

@@ -8,7 +8,7 @@ import type { Scenario, TuningProfile } from '../scenario/model.js';
 import type { Testbed } from '../topology/types.js';
 import { startCrossTraffic } from '../workload/cross.js';
 import { serverClientEnds } from '../workload/hosts.js';
-import type { IperfServers } from '../workload/iperf.js';
+import type { KeptServers } from '../workload/types.js';
 import { workloadDef } from '../workload/registry.js';
 import { ecnCounters, ecnDelta } from '../workload/ecn.js';
 import type { TrialOutput } from '../workload/types.js';
@@ -21,8 +21,8 @@ export interface TrialContext {
   seed: number;
   profiles: Record<Arm, TuningProfile>;
   signal?: AbortSignal;
-  /** bulk: iperf3 servers kept up across the scenario's trials */
-  servers?: IperfServers;
+  /** servers kept up across the scenario's trials (iperf3, the transfer tool) */
+  servers?: KeptServers;
 }
 
 /** Both arms of a pair share this seed (same response sizes, same cross-traffic schedule). */

@@ -195,7 +195,7 @@ export const bulk: WorkloadDef<BulkWorkload> = {
     const h = c.hosts[c.arm];
     const signal = c.signal;
     const ends = bulkEnds(h);
-    const o = { timeoutMs: c.s.trials.timeoutMs, signal, expectCC: ccOf(c.profiles[c.arm]), servers: c.servers, started: c.started };
+    const o = { timeoutMs: c.s.trials.timeoutMs, signal, expectCC: ccOf(c.profiles[c.arm]), servers: c.servers?.iperf, started: c.started };
     // what arrives at the receiver, every interval: the goodput-over-time chart's series
     const rx = sampleRxBytes(h.receiver.ns, Math.round(w.intervalS * 1000), signal);
     const withRx = async (out: TrialOutput) => {

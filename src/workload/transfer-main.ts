@@ -5,7 +5,8 @@
  *
  *   node transfer-main.js server ADDR PORT
  *        serves requests (see transfer-protocol.ts) on any number of connections; prints
- *        {"event":"ready"} once listening, and {"event":"stats",...} when stopped (SIGTERM / stdin end)
+ *        {"event":"ready"} once listening, {"event":"stats",...} when stopped (SIGTERM / stdin end)
+ *        and on each stdin line "stats" (counters since the last, then reset: one trial's worth)
  *   node transfer-main.js client CONFIG_JSON
  *        runs one trial's worth of fct / rr / pageload exchanges (ClientConfig) and prints one JSON line
  *        (ClientResult); exit 1 with {"error":...} when a connection fails
@@ -102,6 +103,23 @@ function serve(addr: string, port: number): void {
     out({ event: 'stats', ...stats });
     process.exit(0);
   };
+  // a server kept up across trials: the line "stats" prints the counters since the last one and
+  // resets them (one trial's worth)
+  let pending = '';
+  process.stdin.on('data', (d: Buffer) => {
+    pending += d.toString('latin1');
+    let nl = pending.indexOf('\n');
+    while (nl >= 0) {
+      const line = pending.slice(0, nl).trim();
+      pending = pending.slice(nl + 1);
+      if (line === 'stats') {
+        out({ event: 'stats', ...stats });
+        stats.connections = stats.requests = stats.bytesSent = stats.errors = 0;
+      }
+      nl = pending.indexOf('\n');
+    }
+    if (pending.length > 4096) pending = ''; // not ours: netab writes only short lines
+  });
   server.on('error', (e) => {
     process.stderr.write(`transfer server: ${e.message}\n`);
     process.exit(1);

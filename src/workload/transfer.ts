@@ -19,7 +19,7 @@ import type { FctWorkload, PageloadWorkload, RrWorkload, SizeWeight } from '../s
 import { mulberry32 } from '../stats/random.js';
 import { flushTcpMetrics, tcpCounters } from './tcp.js';
 import { serverClientEnds } from './hosts.js';
-import type { TrialOutput, WorkloadDef, WorkloadRun } from './types.js';
+import type { TransferServer, TransferServerPool, TrialOutput, WorkloadDef, WorkloadRun } from './types.js';
 import { ssOnce, type SsSample } from './telemetry.js';
 import type { ClientConfig, ClientResult } from './transfer-protocol.js';
 import { HEADER_BYTES } from './transfer-protocol.js';
@@ -47,6 +47,8 @@ export interface TransferOptions {
   port?: number;
   /** one-shot ss snapshot of the last connection(s) on the server side (default true) */
   ssSnapshot?: boolean;
+  /** servers kept up across a scenario's trials (else one per trial) */
+  servers?: TransferServerPool;
 }
 
 export function transferScript(): string {
@@ -191,10 +193,12 @@ export async function startTransferServer(
   signal?: AbortSignal,
   /** the program to run in `server ADDR PORT` mode (the HTTP workload's server uses this too) */
   script = transferScript(),
-): Promise<{ stop(): Promise<Record<string, unknown> | null> }> {
+  onStart: (pid: number) => void = () => {},
+): Promise<TransferServer> {
   let stats: Record<string, unknown> | null = null;
   let ready!: () => void;
   const isReady = new Promise<void>((res) => (ready = res));
+  let answer: ((s: Record<string, unknown> | null) => void) | null = null;
   const server = spawn([process.execPath, script, 'server', addr, String(port)], {
     netns: ns,
     signal,
@@ -202,12 +206,17 @@ export async function startTransferServer(
       try {
         const m = JSON.parse(line) as { event?: string };
         if (m.event === 'ready') ready();
-        else if (m.event === 'stats') stats = m as Record<string, unknown>;
+        else if (m.event === 'stats') {
+          stats = m as Record<string, unknown>;
+          answer?.(stats);
+          answer = null;
+        }
       } catch {
         /* not ours */
       }
     },
   });
+  if (server.pid !== undefined) onStart(server.pid);
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -224,11 +233,61 @@ export async function startTransferServer(
     clearTimeout(timer);
   }
   return {
+    get exited() {
+      return server.exited;
+    },
+    stats(timeoutMs = 2000) {
+      if (server.exited) return Promise.resolve(null);
+      return new Promise((res) => {
+        const t = setTimeout(() => {
+          answer = null;
+          res(null);
+        }, timeoutMs);
+        answer = (st) => {
+          clearTimeout(t);
+          res(st);
+        };
+        server.write('stats');
+      });
+    },
     async stop() {
       if (!server.exited) await server.stop(1000);
       return stats;
     },
   };
+}
+
+/**
+ * Transfer servers kept up for a scenario's trials (one per server host and port), like the iperf3
+ * servers: a Node start and a listen-wait (~0.2 s) less per fct / rr / pageload trial. Each trial
+ * takes the server's counters since the previous one; a server whose trial failed is replaced.
+ */
+export class TransferServers implements TransferServerPool {
+  private readonly servers = new Map<string, TransferServer>();
+  constructor(private readonly onStart: (pid: number) => void = () => {}) {}
+
+  async ensure(ns: string, addr: string, port: number, signal?: AbortSignal): Promise<TransferServer> {
+    const key = `${ns} ${addr} ${port}`;
+    const cur = this.servers.get(key);
+    if (cur && !cur.exited) return cur;
+    const started = await startTransferServer(ns, addr, port, signal, transferScript(), this.onStart);
+    this.servers.set(key, started);
+    return started;
+  }
+
+  /** Stop the server of this host and port (after a failed trial; the next ensure() starts a new one). */
+  async drop(ns: string, addr: string, port: number): Promise<void> {
+    const key = `${ns} ${addr} ${port}`;
+    const s = this.servers.get(key);
+    this.servers.delete(key);
+    await s?.stop();
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.servers.values()];
+    this.servers.clear();
+    await Promise.all(all.map((s) => s.stop()));
+  }
 }
 
 /** `ss -tin` of the server's connections once nothing is left unacknowledged (at most `maxMs`). */
@@ -257,8 +316,17 @@ export async function runTransfer(
 ): Promise<RawTransfer> {
   const port = opts.port ?? TRANSFER_PORT;
   const snapshot = opts.ssSnapshot ?? true;
-  await Promise.all([flushTcpMetrics(ep.serverNs), flushTcpMetrics(ep.clientNs)]);
-  const server = await startTransferServer(ep.serverNs, ep.serverAddr, port, opts.signal);
+  const flushed = Promise.all([flushTcpMetrics(ep.serverNs), flushTcpMetrics(ep.clientNs)]);
+  const kept = opts.servers;
+  let server: TransferServer;
+  if (kept) {
+    [, server] = await Promise.all([flushed, kept.ensure(ep.serverNs, ep.serverAddr, port, opts.signal)]);
+    await server.stats(); // zero its counters: this trial's only
+  } else {
+    await flushed;
+    server = await startTransferServer(ep.serverNs, ep.serverAddr, port, opts.signal);
+  }
+  let ok = false;
   try {
     const before = await tcpCounters(ep.serverNs);
     let result: ClientResult | null = null;
@@ -304,7 +372,8 @@ export async function runTransfer(
       if (!client.exited) await client.stop(200);
     }
     const after = await tcpCounters(ep.serverNs);
-    const stats = await server.stop();
+    const stats = kept ? await server.stats() : await server.stop();
+    ok = true;
     return {
       result: result as ClientResult,
       counters: {
@@ -315,7 +384,8 @@ export async function runTransfer(
       server: stats,
     };
   } finally {
-    await server.stop();
+    if (!kept) await server.stop();
+    else if (!ok) await kept.drop(ep.serverNs, ep.serverAddr, port);
   }
 }
 
@@ -361,7 +431,12 @@ export async function runPageloadTrial(ep: TransferEndpoints, w: PageloadWorkloa
 
 /** Registry entries fct, rr, pageload: the server on the arm's sender, the client on its receiver; both arms of a pair draw the same sizes. */
 const ends = (c: WorkloadRun) => serverClientEnds(c.hosts[c.arm]);
-const options = (c: WorkloadRun): TransferOptions => ({ timeoutMs: c.s.trials.timeoutMs, signal: c.signal, seed: c.pairSeed });
+const options = (c: WorkloadRun): TransferOptions => ({
+  timeoutMs: c.s.trials.timeoutMs,
+  signal: c.signal,
+  seed: c.pairSeed,
+  servers: c.servers?.transfer,
+});
 export const fct: WorkloadDef<FctWorkload> = {
   type: 'fct',
   metrics: WORKLOAD_METRICS.fct!,

@@ -43,8 +43,8 @@ export interface WorkloadRun {
   /** shared by both arms of a pair (same response sizes, same schedule) */
   pairSeed: number;
   signal?: AbortSignal;
-  /** bulk: iperf3 servers kept up across the scenario's trials */
-  servers?: IperfServers;
+  /** servers kept up across the scenario's trials: iperf3 (bulk), the transfer tool (fct, rr, pageload) */
+  servers?: KeptServers;
   /** a workload may call this right before its traffic starts: scheduled links take it as time zero */
   started?: (trigger?: 'now' | 'data') => Promise<void>;
 }
@@ -57,4 +57,27 @@ export interface WorkloadDef<W extends Workload = Workload> {
   type: W['type'];
   metrics: { metrics: string[]; primary: string };
   trial(w: W, c: WorkloadRun): Promise<TrialOutput>;
+}
+
+/** A running transfer server (transfer-main.ts): its counters per trial, and stop. */
+export interface TransferServer {
+  readonly exited: boolean;
+  /** the counters since the last call (or the start), then reset; null when it did not answer */
+  stats(timeoutMs?: number): Promise<Record<string, unknown> | null>;
+  /** stop it; its last counters (since the last stats()) */
+  stop(): Promise<Record<string, unknown> | null>;
+}
+
+/** Transfer servers kept up across a scenario's trials, one per server host and port (transfer.ts). */
+export interface TransferServerPool {
+  ensure(ns: string, addr: string, port: number, signal?: AbortSignal): Promise<TransferServer>;
+  /** after a failed trial: stop it, the next ensure() starts a new one */
+  drop(ns: string, addr: string, port: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The servers a scenario keeps up across its trials. */
+export interface KeptServers {
+  iperf: IperfServers;
+  transfer: TransferServerPool;
 }

@@ -19,7 +19,7 @@ import { applyProfile, ensureAllowed } from '../../src/tuning/index.js';
 import { runCompeteTrial } from '../../src/workload/compete.js';
 import { startCrossTraffic } from '../../src/workload/cross.js';
 import { sampleSs } from '../../src/workload/telemetry.js';
-import { runFctTrial, runPageloadTrial, runRrTrial, type TransferEndpoints } from '../../src/workload/transfer.js';
+import { TransferServers, runFctTrial, runPageloadTrial, runRrTrial, type TransferEndpoints } from '../../src/workload/transfer.js';
 import { requirePrereqs } from '../helpers.js';
 
 const built = existsSync(join(projectRoot(), 'dist', 'workload', 'transfer-main.js'));
@@ -103,6 +103,34 @@ describe.runIf(go)('transfer tool and compete on real namespaces', () => {
     expect(ss[0]!.bytesAcked).toBeGreaterThanOrEqual(45000);
     expect(ss[0]!.sendQ).toBe(0);
     expect(ss[0]!.rttMs).toBeGreaterThan(0.9 * RTT);
+  });
+
+  it('a kept-up transfer server serves trial after trial; each trial gets its own counters', async () => {
+    const w = { type: 'fct' as const, sizes: [{ bytes: 20000, weight: 1 }], transfers: 3, gapMs: 0, requestBytes: 100 };
+    const pids: number[] = [];
+    const pool = new TransferServers((pid) => pids.push(pid));
+    try {
+      const a = await runFctTrial(ctl, w, { timeoutMs: 30_000, servers: pool });
+      const b = await runRrTrial(
+        ctl,
+        { type: 'rr', requestBytes: 100, responseBytes: 1000, count: 4, gapMs: 0 },
+        { timeoutMs: 30_000, servers: pool },
+      );
+      const c = await runFctTrial(ctl, w, { timeoutMs: 30_000, servers: pool });
+      expect(pids).toHaveLength(1); // one server process for the three trials
+      for (const [out, requests, connections] of [
+        [a, 3, 3],
+        [b, 4, 1],
+        [c, 3, 3],
+      ] as const) {
+        expect(out.extra!.server).toEqual({ connections, requests, bytesSent: out === b ? 4000 : 60000, errors: 0 });
+      }
+      expect(c.series!.fct).toHaveLength(3);
+    } finally {
+      await pool.close();
+    }
+    // closed: nothing of it left in the namespace
+    expect(pids.every((p) => !existsSync(`/proc/${p}`))).toBe(true);
   });
 
   it('rr: latency of a persistent connection is one round trip', async () => {
