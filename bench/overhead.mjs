@@ -120,7 +120,7 @@ try {
           `overhead ${pct(row.overheadMedian)} (max ${pct(row.overheadMax)})` +
           (row.netabMedian === null
             ? ''
-            : `  = iperf3 exchanges ${row.iperfProtocolMedianMs} ms (${(row.iperfProtocolMedianMs / row.rttMs).toFixed(1)} RTT) + netab ${pct(row.netabMedian)}` +
+            : `  = iperf3 ${row.iperfProtocolMedianMs} ms (its process start and exchanges${row.rttMs >= 10 ? `: ${(row.iperfProtocolMedianMs / row.rttMs).toFixed(1)} RTT` : ''}) + netab ${pct(row.netabMedian)}` +
               `  [target netab <= ${pct(TARGET)}: ${row.netabMedian <= TARGET ? 'met' : 'NOT met'}]`) +
           `  set-up+judge+report ${(row.setupAndJudgeMs / 1000).toFixed(1)} s`,
       );

@@ -128,6 +128,21 @@ describe.runIf(enabled)('userspace relay over real namespaces', () => {
     expect(stderr.filter((l) => /SCHED_FIFO/.test(l))).toEqual([]);
   });
 
+  it('a relay waiting for its config (configLater) exits 0 quietly when stopped first', async () => {
+    const errs: string[] = [];
+    const r = new RelayClient(
+      tb.nsL,
+      { a: { listen: '198.19.0.2', peer: '198.19.0.1' }, b: { listen: '198.19.0.6', peer: '198.19.0.5' } },
+      {
+        script: RELAY,
+        configLater: true,
+        onStderr: (l) => errs.push(l),
+      },
+    );
+    expect(await r.stop()).toBe(0);
+    expect(errs).toEqual([]);
+  });
+
   let baseRtt = 0;
   let baseMin = 0;
   it('unimpaired relay path: its own round trip is small', async () => {

@@ -38,7 +38,14 @@ export class RelayClient {
   constructor(
     netns: string,
     private readonly config: RelayConfig,
-    opts: { script?: string; node?: string; onStderr?: (line: string) => void; readyTimeoutMs?: number } = {},
+    opts: {
+      script?: string;
+      node?: string;
+      onStderr?: (line: string) => void;
+      readyTimeoutMs?: number;
+      /** start the process now, send the config with configure() (its addresses may not exist yet) */
+      configLater?: boolean;
+    } = {},
   ) {
     this.onStderr = opts.onStderr;
     this.ready = new Promise<void>((res, rej) => {
@@ -46,7 +53,8 @@ export class RelayClient {
       this.readyReject = rej;
     });
     this.ready.catch(() => {});
-    this.proc = spawn([opts.node ?? process.execPath, opts.script ?? builtRelayScript(), JSON.stringify(config)], {
+    const argv = [opts.node ?? process.execPath, opts.script ?? builtRelayScript()];
+    this.proc = spawn(opts.configLater ? argv : [...argv, JSON.stringify(config)], {
       netns,
       onLine: (l) => this.onLine(l),
       onStderrLine: opts.onStderr,
@@ -83,6 +91,11 @@ export class RelayClient {
         return;
       }
     }
+  }
+
+  /** Send the config (configLater): the relay binds its sockets and reports ready. */
+  configure(): void {
+    this.proc.write(JSON.stringify(this.config));
   }
 
   get pid(): number | undefined {

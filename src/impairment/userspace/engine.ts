@@ -42,17 +42,31 @@ export class UserspaceEngine implements LinkEngine {
     const u = underlay(j);
     const ua = `u${j}`;
     const mtu = String(UNDERLAY_MTU);
-    // registered before it exists: the batch below may fail after creating it
+    // a name that exists already is not ours (a run id collision): never registered, never deleted
+    if (existsSync(`/run/netns/${L}`)) throw new Error(`namespace ${L} exists already (another run with the same id?): run again`);
     resources.record((s) => s.namespaces.push(L));
     resources.defer(`delete namespace ${L}`, () => run(['ip', 'netns', 'del', L], { reject: false }).then(() => undefined), 'namespaces');
-    // the link namespace and both underlay veths from the root namespace: one process
-    await runBatch('ip', [
-      ['ip', 'netns', 'add', L],
+    await run(['ip', 'netns', 'add', L]);
+    // The relay's start-up (a Node process with two threads, ~0.35 s) is the longest step of the
+    // link: it starts now and gets its config on stdin once its addresses exist (relay-main.ts).
+    const config: RelayConfig = {
+      a: { listen: u.la, peer: u.a, port: VXLAN_PORT },
+      b: { listen: u.lb, peer: u.b, port: VXLAN_PORT },
+      forward: req.spec.forward,
+      reverse: req.spec.reverse,
+      seed: req.seed + j,
+    };
+    const relay = new RelayClient(L, config, { script, onStderr: (l) => req.log(`relay ${L}: ${l}`), configLater: true });
+    resources.defer(`stop relay in ${L}`, () => relay.stop().then(() => undefined));
+    if (relay.pid) resources.record((s) => s.pids.push(relay.pid!));
+    // both underlay veths from the root namespace: one process; then each namespace's own commands
+    // in one batch each, all at once
+    const veths = runBatch('ip', [
       ['ip', 'link', 'add', ua, 'netns', a.ns, 'mtu', mtu, 'type', 'veth', 'peer', 'name', 'ua', 'netns', L, 'mtu', mtu],
       ['ip', 'link', 'add', 'ub', 'netns', L, 'mtu', mtu, 'type', 'veth', 'peer', 'name', ua, 'netns', b.ns, 'mtu', mtu],
     ]);
-    // then each namespace's own commands in one batch each, all at once; the relay starts as soon as
-    // its addresses exist (its start-up, a Node process, is the longest step of the link)
+    const [vr] = await Promise.allSettled([veths]);
+    if (vr.status === 'rejected') throw vr.reason;
     const end = (e: typeof a, local: string, remote: string) =>
       runBatch(
         'ip',
@@ -106,25 +120,13 @@ export class UserspaceEngine implements LinkEngine {
       ),
     );
     const offloads = Promise.all([offloadsOff(a.ns, ua), offloadsOff(L, 'ua'), offloadsOff(L, 'ub'), offloadsOff(b.ns, ua)]);
-    const config: RelayConfig = {
-      a: { listen: u.la, peer: u.a, port: VXLAN_PORT },
-      b: { listen: u.lb, peer: u.b, port: VXLAN_PORT },
-      forward: req.spec.forward,
-      reverse: req.spec.reverse,
-      seed: req.seed + j,
-    };
-    const started = linkNs.then(async () => {
-      const r = new RelayClient(L, config, { script, onStderr: (l) => req.log(`relay ${L}: ${l}`) });
-      resources.defer(`stop relay in ${L}`, () => r.stop().then(() => undefined));
-      if (r.pid) resources.record((s) => s.pids.push(r.pid!));
-      await r.ready;
-      return r;
+    const started = linkNs.then(() => {
+      relay.configure();
+      return relay.ready;
     });
     // every step finishes (or fails) before the link is returned or torn down
-    const [st, ...rest] = await Promise.allSettled([started, ends, offloads]);
-    const failed = [st, ...rest].find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed || st.status !== 'fulfilled') throw failed?.reason;
-    const relay = st.value;
+    const failed = (await Promise.allSettled([started, ends, offloads])).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     // traces go over stdin (too large for argv): the relay replaces those directions' models
     const withTimes = (i: LinkImpairment) => (i.trace ? { ...i, trace: { ...i.trace, times: traceTimes(i.trace) } } : undefined);
     if (req.spec.forward.trace || req.spec.reverse.trace) await relay.set(withTimes(req.spec.forward), withTimes(req.spec.reverse));

@@ -97,6 +97,8 @@ async function main(): Promise<void> {
   const firstLine = new Promise<string>((resolve) => {
     rl.on('line', (line) => {
       if (configText === undefined) {
+        // stopped before it was configured (the set-up failed or was interrupted): go quietly
+        if (line.trim() === '{"cmd":"stop"}') exit(0);
         configText = line;
         resolve(line);
         return;
