@@ -3,8 +3,10 @@
  * without root can still run the unit tests); under CI=true it fails the suite instead.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 
 export function missingPrereqs(tools: string[] = ['ip', 'tc', 'iperf3', 'ethtool', 'ss']): string[] {
   const missing: string[] = [];
@@ -87,4 +89,25 @@ export function netabCli(
       resolve({ status, stdout, stderr });
     });
   });
+}
+
+/** The fixture run directory (manifest, 126 records, verdict, telemetry) the results and report tests read. */
+export const FIXTURE_RUN = join(process.cwd(), 'test', 'fixtures', 'report', 'run');
+
+/**
+ * A temp dir for one test file, removed after its tests, and `runCopy()`: a fresh copy of the
+ * fixture run directory in it for each test that changes one.
+ */
+export function scratchRuns(prefix: string): { tmp: string; runCopy: () => string } {
+  const tmp = mkdtempSync(join(tmpdir(), prefix));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+  let n = 0;
+  return {
+    tmp,
+    runCopy() {
+      const d = join(tmp, `run${++n}`);
+      cpSync(FIXTURE_RUN, d, { recursive: true });
+      return d;
+    },
+  };
 }

@@ -4,32 +4,22 @@
  * they ask for them, and the same errors as a whole-line JSON.parse; a file changed under them is an
  * InputError naming the line, never other numbers.
  */
-import { cpSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { formatProblem, type InputError } from '../../src/errors.js';
 import { judgeRecords, judgeRun } from '../../src/judge/index.js';
 import { splitSeries } from '../../src/results/jsonscan.js';
 import { ResultsParser, readResults, readRunDir } from '../../src/results/records.js';
 import { loadSeries, seriesLength, seriesShape } from '../../src/results/series.js';
 import type { TrialRecord } from '../../src/results/types.js';
+import { scratchRuns } from '../helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const FIXTURE = join(here, '../fixtures/report/run');
 
-let tmp: string;
-beforeAll(() => {
-  tmp = mkdtempSync(join(tmpdir(), 'netab-series-'));
-});
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-let n = 0;
-function runCopy(): string {
-  const d = join(tmp, `run${++n}`);
-  cpSync(FIXTURE, d, { recursive: true });
-  return d;
-}
+const { runCopy } = scratchRuns('netab-series-');
 
 /** a record without its series, for comparing */
 function bare(r: TrialRecord): Omit<TrialRecord, 'series'> {

@@ -10,7 +10,6 @@ import {
   existsSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   realpathSync,
@@ -19,10 +18,9 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { EnvError, formatProblem, InputError } from '../../src/errors.js';
 import { judgeRun, readRun } from '../../src/judge/index.js';
 import { loadRunDir } from '../../src/report/load.js';
@@ -33,25 +31,14 @@ import { parseResultsText, readResults, readRunDir } from '../../src/results/rec
 import { checkMergeOutput, checkOutDir, createRunDir, runDirPath, runDirStem, safeName } from '../../src/results/create.js';
 import { readRecords, RunStore } from '../../src/results/store.js';
 import type { RunManifest, TrialRecord } from '../../src/results/types.js';
-import { netabCli } from '../helpers.js';
+import { netabCli, scratchRuns } from '../helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const FIXTURE = join(here, '../fixtures/report/run');
 const ROOT = join(process.cwd());
 
-let tmp: string;
-beforeAll(() => {
-  tmp = mkdtempSync(join(tmpdir(), 'netab-results-'));
-});
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
+const { tmp, runCopy } = scratchRuns('netab-results-');
 let n = 0;
-/** a fresh copy of the fixture run directory (manifest, 126 records, verdict, telemetry) */
-function runCopy(): string {
-  const d = join(tmp, `run${++n}`);
-  cpSync(FIXTURE, d, { recursive: true });
-  return d;
-}
 function fresh(name = 'd'): string {
   const d = join(tmp, `${name}${++n}`);
   mkdirSync(d);
