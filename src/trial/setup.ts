@@ -15,7 +15,7 @@ import { backendFor } from '../topology/backend.js';
 import type { Testbed } from '../topology/types.js';
 import { applyProfile, ensureAllowed, type Readback } from '../tuning/index.js';
 import { IperfServers } from '../workload/iperf.js';
-import { TransferServers } from '../workload/transfer.js';
+import { TransferServers } from '../workload/transfer-server.js';
 import { runTrials } from './trials.js';
 import { Aborted, type AttemptCtx, type RunOptions } from './types.js';
 

@@ -10,7 +10,8 @@ import { spawn } from '../exec/index.js';
 import type { CrossTraffic } from '../scenario/workloads.js';
 import { mulberry32 } from '../stats/random.js';
 import type { OnPeriod } from './transfer-protocol.js';
-import { startTransferServer, transferScript, type TransferEndpoints } from './transfer.js';
+import { startTransferServer, transferScript } from './transfer-server.js';
+import type { TransferEndpoints } from './transfer.js';
 
 export const CROSS_PORT = 5402;
 

@@ -13,7 +13,8 @@ import { flushTcpMetrics, tcpCounters } from './tcp.js';
 import { serverClientEnds } from './hosts.js';
 import type { TrialOutput, WorkloadDef } from './types.js';
 import type { ClientResult, FctTransfer } from './transfer-protocol.js';
-import { reduceFct, startTransferServer, type TransferEndpoints } from './transfer.js';
+import { reduceFct, type TransferEndpoints } from './transfer.js';
+import { startTransferServer } from './transfer-server.js';
 
 export function httpScript(): string {
   return join(projectRoot(), 'dist', 'workload', 'http-main.js');

@@ -11,15 +11,14 @@
  * before and after (retrans = RetransSegs / OutSegs, as for bulk), and takes one `ss -tin` snapshot
  * of the last connection(s) on the server side before they close (extra.ss).
  */
-import { join } from 'node:path';
 import { spawn } from '../exec/index.js';
-import { projectRoot } from '../paths.js';
 import { WORKLOAD_METRICS } from '../scenario/metrics.js';
 import type { FctWorkload, PageloadWorkload, RrWorkload, SizeWeight } from '../scenario/workloads.js';
 import { mulberry32 } from '../stats/random.js';
 import { flushTcpMetrics, tcpCounters } from './tcp.js';
 import { serverClientEnds } from './hosts.js';
 import type { TransferServer, TransferServerPool, TrialOutput, WorkloadDef, WorkloadRun } from './types.js';
+import { startTransferServer, transferScript } from './transfer-server.js';
 import { ssOnce, type SsSample } from './telemetry.js';
 import type { ClientConfig, ClientResult } from './transfer-protocol.js';
 import { HEADER_BYTES } from './transfer-protocol.js';
@@ -49,10 +48,6 @@ export interface TransferOptions {
   ssSnapshot?: boolean;
   /** servers kept up across a scenario's trials (else one per trial) */
   servers?: TransferServerPool;
-}
-
-export function transferScript(): string {
-  return join(projectRoot(), 'dist', 'workload', 'transfer-main.js');
 }
 
 // ------------------------------------------------------------------------------ pure helpers
@@ -184,111 +179,6 @@ export function reducePageload(r: ClientResult, counters?: Counters, ss?: SsSamp
 }
 
 // ------------------------------------------------------------------------------ running
-
-/** Start the transfer server in `ns`, resolve once it listens (the handle stops it). */
-export async function startTransferServer(
-  ns: string,
-  addr: string,
-  port: number,
-  signal?: AbortSignal,
-  /** the program to run in `server ADDR PORT` mode (the HTTP workload's server uses this too) */
-  script = transferScript(),
-  onStart: (pid: number) => void = () => {},
-): Promise<TransferServer> {
-  let stats: Record<string, unknown> | null = null;
-  let ready!: () => void;
-  const isReady = new Promise<void>((res) => (ready = res));
-  let answer: ((s: Record<string, unknown> | null) => void) | null = null;
-  const server = spawn([process.execPath, script, 'server', addr, String(port)], {
-    netns: ns,
-    signal,
-    onLine: (line) => {
-      try {
-        const m = JSON.parse(line) as { event?: string };
-        if (m.event === 'ready') ready();
-        else if (m.event === 'stats') {
-          stats = m as Record<string, unknown>;
-          answer?.(stats);
-          answer = null;
-        }
-      } catch {
-        /* not ours */
-      }
-    },
-  });
-  if (server.pid !== undefined) onStart(server.pid);
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      isReady,
-      server.wait().then((r) => {
-        throw new Error(`transfer server exited (code ${r.exitCode}) before listening: ${r.stderr.trim().slice(-300)}`);
-      }),
-      new Promise((_, rej) => (timer = setTimeout(() => rej(new Error(`transfer server in ${ns} not ready after 10 s`)), 10000))),
-    ]);
-  } catch (e) {
-    await server.stop(200);
-    throw e;
-  } finally {
-    clearTimeout(timer);
-  }
-  return {
-    get exited() {
-      return server.exited;
-    },
-    stats(timeoutMs = 2000) {
-      if (server.exited) return Promise.resolve(null);
-      return new Promise((res) => {
-        const t = setTimeout(() => {
-          answer = null;
-          res(null);
-        }, timeoutMs);
-        answer = (st) => {
-          clearTimeout(t);
-          res(st);
-        };
-        server.write('stats');
-      });
-    },
-    async stop() {
-      if (!server.exited) await server.stop(1000);
-      return stats;
-    },
-  };
-}
-
-/**
- * Transfer servers kept up for a scenario's trials (one per server host and port), like the iperf3
- * servers: a Node start and a listen-wait (~0.2 s) less per fct / rr / pageload trial. Each trial
- * takes the server's counters since the previous one; a server whose trial failed is replaced.
- */
-export class TransferServers implements TransferServerPool {
-  private readonly servers = new Map<string, TransferServer>();
-  constructor(private readonly onStart: (pid: number) => void = () => {}) {}
-
-  async ensure(ns: string, addr: string, port: number, signal?: AbortSignal): Promise<TransferServer> {
-    const key = `${ns} ${addr} ${port}`;
-    const cur = this.servers.get(key);
-    if (cur && !cur.exited) return cur;
-    const started = await startTransferServer(ns, addr, port, signal, transferScript(), this.onStart);
-    this.servers.set(key, started);
-    return started;
-  }
-
-  /** Stop the server of this host and port (after a failed trial; the next ensure() starts a new one). */
-  async drop(ns: string, addr: string, port: number): Promise<void> {
-    const key = `${ns} ${addr} ${port}`;
-    const s = this.servers.get(key);
-    this.servers.delete(key);
-    await s?.stop();
-  }
-
-  async close(): Promise<void> {
-    const all = [...this.servers.values()];
-    this.servers.clear();
-    await Promise.all(all.map((s) => s.stop()));
-  }
-}
 
 /** `ss -tin` of the server's connections once nothing is left unacknowledged (at most `maxMs`). */
 async function settledSnapshot(ns: string, port: number, maxMs = 3000): Promise<SsSample[]> {

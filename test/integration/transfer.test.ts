@@ -19,7 +19,8 @@ import { applyProfile, ensureAllowed } from '../../src/tuning/index.js';
 import { runCompeteTrial } from '../../src/workload/compete.js';
 import { startCrossTraffic } from '../../src/workload/cross.js';
 import { sampleSs } from '../../src/workload/telemetry.js';
-import { TransferServers, runFctTrial, runPageloadTrial, runRrTrial, type TransferEndpoints } from '../../src/workload/transfer.js';
+import { runFctTrial, runPageloadTrial, runRrTrial, type TransferEndpoints } from '../../src/workload/transfer.js';
+import { TransferServers } from '../../src/workload/transfer-server.js';
 import { requirePrereqs } from '../helpers.js';
 
 const built = existsSync(join(projectRoot(), 'dist', 'workload', 'transfer-main.js'));
