@@ -1,10 +1,10 @@
 /**
- * Theil-Sen slope by selection (src/stats/correlation.ts) against the brute force that lists and
+ * Theil-Sen slope by selection (src/stats/theilsen.ts) against the brute force that lists and
  * sorts every slope: bit for bit equal, on random inputs with ties in y, equal x, exact-zero
  * clusters, constant inputs, and with a small window so that the narrowing rounds run.
  */
 import { describe, expect, it } from 'vitest';
-import { theilSenListed, theilSenSelected } from '../../src/stats/correlation.js';
+import { theilSenListed, theilSenSelected } from '../../src/stats/theilsen.js';
 import { theilSenSlope } from '../../src/stats/index.js';
 import { mulberry32, normalSource } from '../../src/stats/random.js';
 
