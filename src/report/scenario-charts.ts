@@ -5,7 +5,8 @@
  */
 import type { ManifestScenario, MetricResult, TrialRecord } from '../results/types.js';
 import { bothArmValues, finite, spread } from './arms.js';
-import { ARM_COLORS, armLines, distributionChart, runOrderChart, timeSeriesChart, type LineSeries, type RefLine } from './charts.js';
+import { ARM_COLORS, distributionChart, runOrderChart } from './charts.js';
+import { armLines, timeSeriesChart, type LineSeries, type RefLine } from './timeseries-chart.js';
 import { type ForestRow, forestPlot } from './forest.js';
 import { effectView, fmtEffect, fmtInterval, verdictStyle } from './format.js';
 import { MINUS } from './tables.js';

@@ -6,7 +6,7 @@
 import type { ManifestScenario, TrialRecord } from '../results/types.js';
 import type { ScheduleStep } from '../scenario/links.js';
 import { spread } from './arms.js';
-import { armLines, type LineSeries, timeSeriesChart } from './charts.js';
+import { armLines, type LineSeries, timeSeriesChart } from './timeseries-chart.js';
 import { fmtNum } from './format.js';
 import {
   type DirTelemetry,

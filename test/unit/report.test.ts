@@ -16,7 +16,8 @@ import {
   windowCapMbit,
   type RunData,
 } from '../../src/report/index.js';
-import { distributionChart, runOrderChart, timeSeriesChart } from '../../src/report/charts.js';
+import { distributionChart, runOrderChart } from '../../src/report/charts.js';
+import { timeSeriesChart } from '../../src/report/timeseries-chart.js';
 import { escMd, escXml, shellQuote } from '../../src/report/format.js';
 import { mulberry32, uniformAt } from '../../src/stats/random.js';
 import type { RunManifest, Verdict } from '../../src/results/types.js';
