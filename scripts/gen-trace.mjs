@@ -15,21 +15,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { traceStats } from '../dist/scenario/trace.js';
+import { mulberry32 } from '../dist/stats/random.js';
 import { join } from 'node:path';
 
 const OPP_BITS = 1500 * 8;
-
-/** mulberry32: small seeded PRNG (the same as src/stats/random.ts) */
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** opportunities for a rate function over [0, durationMs): rateAt(ms) in bit/s */
 function opportunities(durationMs, rateAt) {
