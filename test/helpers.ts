@@ -7,6 +7,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
+import { InputError } from '../src/scenario/errors.js';
 
 export function missingPrereqs(tools: string[] = ['ip', 'tc', 'iperf3', 'ethtool', 'ss']): string[] {
   const missing: string[] = [];
@@ -110,4 +111,15 @@ export function scratchRuns(prefix: string): { tmp: string; runCopy: () => strin
       return d;
     },
   };
+}
+
+/** The located problems ("line:col path: message") of the InputError `fn` throws; fails if it throws none. */
+export function problems(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof InputError) return e.problems.map((p) => `${p.line}:${p.col} ${p.path}: ${p.message}`);
+    throw e;
+  }
+  throw new Error('expected an InputError');
 }

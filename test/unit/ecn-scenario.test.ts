@@ -1,20 +1,10 @@
+import { problems } from '../helpers.js';
 /** The `aqm` link key: defaults from the buffer, overrides per direction, located errors. */
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../src/scenario/errors.js';
 import { loadScenarioText } from '../../src/scenario/load.js';
 
 const base = ['topology: dumbbell', 'control: { cc: cubic }', 'canary: { cc: cubic }', 'workload: { type: bulk }'];
 const load = (links: string) => loadScenarioText([...base, `links: { bottleneck: ${links} }`].join('\n'), 'x.yaml')[0]!;
-
-function problems(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof InputError) return e.problems.map((p) => `${p.line}:${p.col} ${p.path}: ${p.message}`);
-    throw e;
-  }
-  throw new Error('expected an InputError');
-}
 
 describe('aqm (RED) scenario key', () => {
   it('{type: red, ecn: true} takes its thresholds from the buffer: max = buffer/2, min = max/3, 10 %', () => {

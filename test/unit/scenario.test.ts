@@ -1,24 +1,14 @@
+import { problems } from '../helpers.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../src/scenario/errors.js';
 import { loadScenarioFile, loadScenarioText, pathLinks, loadTopology } from '../../src/scenario/load.js';
 import { expandMatrix, matrixSize, pointId, setPath } from '../../src/scenario/matrix.js';
 import { jsonSchema } from '../../src/scenario/schema.js';
 
 const F = 'test/fixtures/scenarios';
-
-function problems(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof InputError) return e.problems.map((p) => `${p.line}:${p.col} ${p.path}: ${p.message}`);
-    throw e;
-  }
-  throw new Error('expected an InputError');
-}
 
 describe('scenario loading', () => {
   it('the quickstart loads and normalises', () => {

@@ -1,17 +1,7 @@
+import { problems } from '../helpers.js';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../src/scenario/errors.js';
 import { loadScenarioText } from '../../src/scenario/load.js';
 import { scheduleEvents, scheduleWarnings, workloadMs } from '../../src/scenario/schedule.js';
-
-function problems(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof InputError) return e.problems.map((p) => `${p.line}:${p.col} ${p.path}: ${p.message}`);
-    throw e;
-  }
-  throw new Error('expected an InputError');
-}
 
 const head = [
   'topology: dumbbell',
