@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { run, spawn } from '../exec/index.js';
+import { waitListening } from '../exec/listen.js';
 import { inVm as hostInVm } from '../host.js';
 import { projectRoot } from '../paths.js';
 import type { Scenario } from '../scenario/model.js';
@@ -172,19 +173,31 @@ async function udpProbe(
   n: number,
   signal?: AbortSignal,
 ): Promise<RttLoss> {
-  const echo = spawn([process.execPath, probeScript(), 'echo', ends.receiverAddr, String(PROBE_PORT)], { netns: ends.receiverNs });
+  let isReady = false;
+  let ready: () => void = () => {};
+  const started = new Promise<void>((res) => (ready = res));
+  const echo = spawn([process.execPath, probeScript(), 'echo', ends.receiverAddr, String(PROBE_PORT)], {
+    netns: ends.receiverNs,
+    onLine: (l) => {
+      if (l.includes('"ready"')) {
+        isReady = true;
+        ready();
+      }
+    },
+  });
   try {
-    await new Promise<void>((res, rej) => {
-      const t = setTimeout(() => rej(new Error('probe echo server did not start')), 10000);
-      const check = setInterval(async () => {
-        const r = await run(['ss', '-Hlun', `sport = :${PROBE_PORT}`], { netns: ends.receiverNs, reject: false });
-        if (r.stdout.trim()) {
-          clearInterval(check);
-          clearTimeout(t);
-          res();
-        }
-      }, 50);
-    });
+    // the echo server prints {"event":"ready"} once bound
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      started,
+      // settles quietly once the server is ready (it exits when the probe stops it)
+      echo.wait().then((r) => {
+        if (!isReady) throw new Error(`probe echo server exited (${r.exitCode}): ${r.stderr.trim().split('\n').pop() ?? ''}`);
+      }),
+      new Promise<never>((_, rej) => {
+        timer = setTimeout(() => rej(new Error('probe echo server did not start within 10 s')), 10000);
+      }),
+    ]).finally(() => clearTimeout(timer));
     // interval: 2 ms, but at most ~2 s of probing
     const interval = Math.max(0.5, Math.min(2, 2000 / n));
     const r = await run([process.execPath, probeScript(), 'ping', ends.receiverAddr, String(PROBE_PORT), String(n), String(interval)], {
@@ -211,12 +224,7 @@ async function rateProbe(
     const rate = s.path.rateMbit * 1e6;
     const server = spawn(['iperf3', '-s', '-1', '-p', '5202', '-B', ends.receiverAddr], { netns: ends.receiverNs });
     try {
-      const until = Date.now() + 5000;
-      while (Date.now() < until) {
-        const l = await run(['ss', '-Hltn', 'sport = :5202'], { netns: ends.receiverNs, reject: false });
-        if (l.stdout.trim()) break;
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await waitListening(ends.receiverNs, 5202, 5000, signal);
       const r = await run(
         [
           'iperf3',

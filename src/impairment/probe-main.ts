@@ -52,18 +52,25 @@ if (mode === 'echo') {
         seq++;
       }
       if (seq < count) setTimeout(tick, Math.max(0, Number(start + BigInt(seq) * intervalNs - process.hrtime.bigint()) / 1e6 - 0.5));
-      // wait for stragglers: 2 s or 3x the largest RTT seen
-      else
-        setTimeout(
-          () => {
-            process.stdout.write(JSON.stringify({ sent: count, received, duplicates, rttMs: rtt }) + '\n');
-            s.close();
-          },
-          Math.max(1000, 3 * Math.max(0, ...rtt.filter((x): x is number => x !== null))),
-        );
+      else straggle();
     };
     tick();
   });
+  /**
+   * After the last send: done as soon as every probe is answered; else wait for stragglers up to 3x
+   * the largest RTT seen (at least 250 ms): a later answer counts as lost.
+   */
+  const straggle = () => {
+    const maxRtt = Math.max(0, ...rtt.filter((x): x is number => x !== null));
+    const deadline = Date.now() + Math.max(250, 3 * maxRtt);
+    const check = () => {
+      if (received >= count || Date.now() >= deadline) {
+        process.stdout.write(JSON.stringify({ sent: count, received, duplicates, rttMs: rtt }) + '\n');
+        s.close();
+      } else setTimeout(check, 5);
+    };
+    check();
+  };
 } else {
   process.stderr.write('usage: probe-main.js echo ADDR PORT | ping ADDR PORT COUNT INTERVAL_MS [SIZE]\n');
   process.exit(2);

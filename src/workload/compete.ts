@@ -18,7 +18,8 @@ import { run, spawn } from '../exec/index.js';
 import { WORKLOAD_METRICS } from '../scenario/metrics.js';
 import type { CompeteWorkload } from '../scenario/workloads.js';
 import { bulkEnds, ccOf } from './hosts.js';
-import { flushTcpMetrics, tcpCounters, waitListening } from './tcp.js';
+import { waitListening } from '../exec/listen.js';
+import { flushTcpMetrics, tcpCounters } from './tcp.js';
 import type { BulkEndpoints, TrialOutput, WorkloadDef } from './types.js';
 
 export const COMPETE_PORTS = { control: 5201, canary: 5202 } as const;

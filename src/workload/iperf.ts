@@ -1,6 +1,6 @@
 /** iperf3 servers kept up across a scenario's bulk trials, and the port they listen on. */
 import { spawn, type ChildProcess } from '../exec/index.js';
-import { waitListening } from './tcp.js';
+import { waitListening } from '../exec/listen.js';
 
 export const IPERF_PORT = 5201;
 

@@ -17,15 +17,3 @@ export function parseSnmp(text: string, proto: string): Record<string, number> {
 export async function flushTcpMetrics(ns: string): Promise<void> {
   await run(['ip', '-n', ns, 'tcp_metrics', 'flush', 'all'], { reject: false });
 }
-
-/** Wait until something listens on TCP `port` in `ns`. */
-export async function waitListening(ns: string, port: number, timeoutMs = 5000, signal?: AbortSignal): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (signal?.aborted) throw new Error('aborted');
-    const r = await run(['ss', '-Hltn', `sport = :${port}`], { netns: ns, reject: false });
-    if (r.stdout.trim()) return;
-    await new Promise((res) => setTimeout(res, 20));
-  }
-  throw new Error(`nothing listens on port ${port} in ${ns} after ${timeoutMs} ms`);
-}

@@ -6,6 +6,7 @@ import { nextHops } from '../../src/topology/plan.js';
 import { hashString, pairOrders } from '../../src/trial/schedule.js';
 import { reduceIperf } from '../../src/workload/bulk.js';
 import { parseSnmp } from '../../src/workload/tcp.js';
+import { listensOn } from '../../src/exec/listen.js';
 import { parseNetDevRx, rxRateSeries } from '../../src/workload/telemetry.js';
 import { quantileSorted } from '../../src/stats/quantile.js';
 
@@ -63,6 +64,27 @@ describe('bulk workload reduction', () => {
   it('parses /proc/net/snmp', () => {
     const t = 'Ip: Forwarding DefaultTTL\nIp: 1 64\nTcp: RtoAlgorithm OutSegs RetransSegs\nTcp: 1 1234 56\n';
     expect(parseSnmp(t, 'Tcp')).toEqual({ RtoAlgorithm: 1, OutSegs: 1234, RetransSegs: 56 });
+  });
+  it('finds a listening socket in /proc/net/{tcp,udp}', () => {
+    const head = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
+    // 5202 = 0x1452, listening on 198.18.1.2 (little-endian hex 020112C6); a connection from 5201 (0x1451)
+    const tcp =
+      head +
+      '   0: 020112C6:1452 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1060 1\n' +
+      '   1: 020112C6:1451 030112C6:A000 01 00000000:00000000 00:00000000 00000000     0        0 1061 1\n';
+    expect(listensOn(tcp, 5202, 'tcp')).toBe(true);
+    expect(listensOn(tcp, 5201, 'tcp')).toBe(false); // established, not listening
+    expect(listensOn(tcp, 0x52, 'tcp')).toBe(false); // the port is hex: 5202 is not "52"
+    expect(listensOn(head, 5202, 'tcp')).toBe(false);
+    expect(listensOn('', 5202, 'tcp')).toBe(false);
+    // tcp6: a 32-digit address before the port
+    expect(
+      listensOn(head + '   0: 00000000000000000000000000000000:1452 00000000000000000000000000000000:0000 0A 0 0\n', 5202, 'tcp'),
+    ).toBe(true);
+    // UDP: state 07 is a bound socket; 0A never appears there
+    const udp = head + '  12: 020112C6:14B4 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 1062 2\n';
+    expect(listensOn(udp, 5300, 'udp')).toBe(true);
+    expect(listensOn(udp, 5300, 'tcp')).toBe(false);
   });
   it('type-7 quantiles', () => {
     expect(quantileSorted([1, 2, 3, 4], 0.5)).toBe(2.5);
