@@ -59,9 +59,9 @@ export async function executeTrial(
   const deviations: string[] = [];
   const relayWarnings: string[] = [];
   for (const t of telemetry) {
-    const st = t.stats as RelayStats | null;
     // the relay's stats only: a kernel link reports red counters or its schedule's changes
-    if (!st || !Array.isArray(st.warnings)) continue;
+    if (!isRelayStats(t.stats)) continue;
+    const st = t.stats;
     relayWarnings.push(...st.warnings.map((x) => `relay ${t.link}: ${x}`));
     deviations.push(...relaySuspicions(t.link, st, s.fidelity.latenessSuspectMs));
   }
@@ -94,6 +94,10 @@ export async function executeTrial(
   if (telemetry.some((t) => t.stats)) store.writeTelemetry(replacement ? `${trial}~r${replacement.round}` : trial, telemetry);
   store.append(rec);
   return rec;
+}
+
+function isRelayStats(x: unknown): x is RelayStats {
+  return typeof x === 'object' && x !== null && (x as { kind?: unknown }).kind === 'relay';
 }
 
 /**

@@ -264,6 +264,7 @@ describe.runIf(enabled)('userspace relay over real namespaces', () => {
     await new Promise((r) => setTimeout(r, 300));
     const c = await run(['iperf3', '-c', TB.b.overlay, '-t', '5', '-O', '1', '-J'], { netns: tb.nsA, timeoutMs: 60_000 });
     const s: RelayStats = await tb.relay!.stats(true);
+    expect(s.kind).toBe('relay'); // how a trial tells relay telemetry from a kernel link's
     const j = JSON.parse(c.stdout) as { start: { tcp_mss_default: number }; end: { sum_received: { bits_per_second: number } } };
     const goodput = j.end.sum_received.bits_per_second;
     const mss = j.start.tcp_mss_default; // 1448 with timestamps
@@ -274,7 +275,13 @@ describe.runIf(enabled)('userspace relay over real namespaces', () => {
       delivered,
       `goodput ${(goodput / 1e6).toFixed(2)} Mbit/s, ${(delivered * 100).toFixed(1)} % of the rate in frame bytes`,
     ).toBeGreaterThanOrEqual(0.95);
-    expect(delivered).toBeLessThanOrEqual(1.005);
+    // Above 1 only by iperf3's own clock: the relay's limiter has no burst allowance, so the excess
+    // is how much shorter the receiver's timed 5 s window (its timers, from the end of the omitted
+    // second to the end message) came out than the data it counted. Allowance: 50 ms of timer
+    // lateness over 5 s = 1 %. Measured with a CPU-bound job beside the test: 0.99995-1.00266 in 10
+    // runs (8 of them within 0.00006 of 1), and 1.0054 once in 6 earlier runs (the old bound 1.005
+    // failed on it).
+    expect(delivered).toBeLessThanOrEqual(1.01);
     expect(goodput / rate).toBeGreaterThan(0.9);
     expect(s.forward.maxBacklogBytes).toBeGreaterThan(0);
     expect(s.forward.maxBacklogBytes).toBeLessThanOrEqual(125_000);

@@ -150,6 +150,8 @@ export interface DirectionStats {
 }
 
 export interface RelayStats {
+  /** tells relay telemetry apart from a kernel link's ({kind: 'tc'}, netem schedules) */
+  kind: 'relay';
   /** time covered by these stats (since start or the last reset), ms */
   intervalMs: number;
   forward: DirectionStats;

@@ -326,6 +326,7 @@ export class Relay {
     const warnings: string[] = [];
     const dirStats = (d: Direction) => directionStats(d, w, this.wBase, this.v.ctrl, warnings);
     const out: RelayStats = {
+      kind: 'relay',
       intervalMs,
       forward: dirStats(this.dirs[0]),
       reverse: dirStats(this.dirs[1]),
