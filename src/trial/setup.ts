@@ -15,6 +15,7 @@ import { backendFor } from '../topology/backend.js';
 import type { Testbed } from '../topology/types.js';
 import { applyProfile, ensureAllowed, type Readback } from '../tuning/index.js';
 import { IperfServers } from '../workload/iperf.js';
+import { TransferClients } from '../workload/transfer-client.js';
 import { TransferServers } from '../workload/transfer-server.js';
 import { runTrials } from './trials.js';
 import { Aborted, type AttemptCtx, type RunOptions } from './types.js';
@@ -71,8 +72,10 @@ export async function runOneScenario(
     if (s.fidelity.enabled) await checkFidelity(s, tb, ms, opts, save);
     if (opts.signal?.aborted) throw new Aborted();
     const record = (pid: number) => resources.record((st) => st.pids.push(pid));
-    const servers = { iperf: new IperfServers(record), transfer: new TransferServers(record) };
-    resources.defer('stop kept-up servers', () => Promise.all([servers.iperf.close(), servers.transfer.close()]).then(() => undefined));
+    const servers = { iperf: new IperfServers(record), transfer: new TransferServers(record), clients: new TransferClients(record) };
+    resources.defer('stop kept-up servers', () =>
+      Promise.all([servers.iperf.close(), servers.transfer.close(), servers.clients.close()]).then(() => undefined),
+    );
     // one idle process per endpoint namespace: per-trial /proc/net reads become file reads
     const endpoints = [tb.hosts.control, tb.hosts.canary, ...(tb.peer ? [tb.peer] : [])].flatMap((p) => [p.sender.ns, p.receiver.ns]);
     const anchors = endpoints.map((ns) => anchorNamespace(ns));

@@ -17,7 +17,7 @@ import type { FctWorkload, PageloadWorkload, RrWorkload, SizeWeight } from '../s
 import { mulberry32 } from '../stats/random.js';
 import { flushTcpMetrics, tcpCounters } from './tcp.js';
 import { serverClientEnds } from './hosts.js';
-import type { TransferServer, TransferServerPool, TrialOutput, WorkloadDef, WorkloadRun } from './types.js';
+import type { TransferClientPool, TransferServer, TransferServerPool, TrialOutput, WorkloadDef, WorkloadRun } from './types.js';
 import { startTransferServer, transferScript } from './transfer-server.js';
 import { ssOnce, type SsSample } from './telemetry.js';
 import type { ClientConfig, ClientResult } from './transfer-protocol.js';
@@ -48,6 +48,8 @@ export interface TransferOptions {
   ssSnapshot?: boolean;
   /** servers kept up across a scenario's trials (else one per trial) */
   servers?: TransferServerPool;
+  /** clients kept up across a scenario's trials (else one process per trial) */
+  clients?: TransferClientPool;
 }
 
 // ------------------------------------------------------------------------------ pure helpers
@@ -198,6 +200,74 @@ export interface RawTransfer {
   server: Record<string, unknown> | null;
 }
 
+/** The client kept up for the scenario runs this trial's exchanges; the snapshot, then release. */
+async function keptClient(
+  pool: TransferClientPool,
+  ep: TransferEndpoints,
+  full: ClientConfig,
+  opts: TransferOptions,
+): Promise<{ result: ClientResult; ss?: SsSample[] }> {
+  const client = await pool.ensure(ep.clientNs);
+  const result = await client.run(full, opts.timeoutMs, opts.signal);
+  if (result.error) {
+    await client.stop(); // it exits after a failed job; the next trial starts a new one
+    return { result };
+  }
+  const ss = full.hold ? await settledSnapshot(ep.serverNs, full.port) : undefined;
+  await client.release();
+  return { result, ss };
+}
+
+/** One client process for this trial: its result line, the snapshot while it holds the connections, its exit. */
+async function oneShotClient(
+  ep: TransferEndpoints,
+  full: ClientConfig,
+  opts: TransferOptions,
+): Promise<{ result: ClientResult; ss?: SsSample[] }> {
+  let result: ClientResult | null = null;
+  let gotResult!: () => void;
+  const resultLine = new Promise<void>((res) => (gotResult = res));
+  const client = spawn([process.execPath, transferScript(), 'client', JSON.stringify(full)], {
+    netns: ep.clientNs,
+    timeoutMs: opts.timeoutMs,
+    signal: opts.signal,
+    onLine: (line) => {
+      try {
+        const m = JSON.parse(line) as ClientResult;
+        if (m && typeof m === 'object' && 'mode' in m) {
+          result = m;
+          gotResult();
+        }
+      } catch {
+        /* not ours */
+      }
+    },
+  });
+  let ss: SsSample[] | undefined;
+  try {
+    const exited = client.wait();
+    await Promise.race([resultLine, exited]);
+    if (result && !(result as ClientResult).error && full.hold) {
+      // the last connection(s) are still open: one tcp_info snapshot on the sending side, once
+      // the client's final ACKs are in (the last byte reached the client, its ACK is ~RTT/2 away)
+      ss = await settledSnapshot(ep.serverNs, full.port);
+    }
+    client.closeStdin();
+    const r = await exited;
+    if (!result) {
+      if (opts.signal?.aborted) throw new Error('aborted');
+      throw new Error(
+        r.timedOut
+          ? `transfer client timed out after ${opts.timeoutMs} ms`
+          : `transfer client exit ${r.exitCode} without a result: ${r.stderr.trim().slice(-300)}`,
+      );
+    }
+    return { result, ss };
+  } finally {
+    if (!client.exited) await client.stop(200);
+  }
+}
+
 /** One trial of the transfer tool: server up, client run, counters and snapshot around it. */
 export async function runTransfer(
   ep: TransferEndpoints,
@@ -219,53 +289,13 @@ export async function runTransfer(
   let ok = false;
   try {
     const before = await tcpCounters(ep.serverNs);
-    let result: ClientResult | null = null;
-    let gotResult!: () => void;
-    const resultLine = new Promise<void>((res) => (gotResult = res));
     const full: ClientConfig = { ...cfg, addr: ep.serverAddr, port, hold: snapshot };
-    const client = spawn([process.execPath, transferScript(), 'client', JSON.stringify(full)], {
-      netns: ep.clientNs,
-      timeoutMs: opts.timeoutMs,
-      signal: opts.signal,
-      onLine: (line) => {
-        try {
-          const m = JSON.parse(line) as ClientResult;
-          if (m && typeof m === 'object' && 'mode' in m) {
-            result = m;
-            gotResult();
-          }
-        } catch {
-          /* not ours */
-        }
-      },
-    });
-    let ss: SsSample[] | undefined;
-    try {
-      const exited = client.wait();
-      await Promise.race([resultLine, exited]);
-      if (result && !(result as ClientResult).error && snapshot) {
-        // the last connection(s) are still open: one tcp_info snapshot on the sending side, once
-        // the client's final ACKs are in (the last byte reached the client, its ACK is ~RTT/2 away)
-        ss = await settledSnapshot(ep.serverNs, port);
-      }
-      client.closeStdin();
-      const r = await exited;
-      if (!result) {
-        if (opts.signal?.aborted) throw new Error('aborted');
-        throw new Error(
-          r.timedOut
-            ? `transfer client timed out after ${opts.timeoutMs} ms`
-            : `transfer client exit ${r.exitCode} without a result: ${r.stderr.trim().slice(-300)}`,
-        );
-      }
-    } finally {
-      if (!client.exited) await client.stop(200);
-    }
+    const { result, ss } = opts.clients ? await keptClient(opts.clients, ep, full, opts) : await oneShotClient(ep, full, opts);
     const after = await tcpCounters(ep.serverNs);
     const stats = kept ? await server.stats() : await server.stop();
     ok = true;
     return {
-      result: result as ClientResult,
+      result,
       counters: {
         outSegs: (after.OutSegs ?? 0) - (before.OutSegs ?? 0),
         retransSegs: (after.RetransSegs ?? 0) - (before.RetransSegs ?? 0),
@@ -326,6 +356,7 @@ const options = (c: WorkloadRun): TransferOptions => ({
   signal: c.signal,
   seed: c.pairSeed,
   servers: c.servers?.transfer,
+  clients: c.servers?.clients,
 });
 export const fct: WorkloadDef<FctWorkload> = {
   type: 'fct',

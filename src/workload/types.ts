@@ -6,6 +6,7 @@ import type { Arm } from '../results/types.js';
 import type { Scenario, TuningProfile } from '../scenario/model.js';
 import type { Workload } from '../scenario/workloads.js';
 import type { IperfServers } from './iperf.js';
+import type { ClientConfig, ClientResult } from './transfer-protocol.js';
 
 export interface TrialOutput {
   metrics: Record<string, number | null>;
@@ -76,8 +77,24 @@ export interface TransferServerPool {
   close(): Promise<void>;
 }
 
-/** The servers a scenario keeps up across its trials. */
+/** A transfer client kept up across trials (transfer-client.ts): one trial's exchanges per run(). */
+export interface TransferClient {
+  /** rejects, and stops the client, when it exits, times out or the signal aborts */
+  run(cfg: ClientConfig, timeoutMs: number, signal?: AbortSignal): Promise<ClientResult>;
+  /** close the connections the last run() held open for the snapshot */
+  release(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Transfer clients kept up for a scenario's trials, one per client namespace. */
+export interface TransferClientPool {
+  ensure(ns: string): Promise<TransferClient>;
+  close(): Promise<void>;
+}
+
+/** The servers (and transfer clients) a scenario keeps up across its trials. */
 export interface KeptServers {
   iperf: IperfServers;
   transfer: TransferServerPool;
+  clients?: TransferClientPool;
 }

@@ -20,6 +20,7 @@ import { runCompeteTrial } from '../../src/workload/compete.js';
 import { startCrossTraffic } from '../../src/workload/cross.js';
 import { sampleSs } from '../../src/workload/telemetry.js';
 import { runFctTrial, runPageloadTrial, runRrTrial, type TransferEndpoints } from '../../src/workload/transfer.js';
+import { TransferClients } from '../../src/workload/transfer-client.js';
 import { TransferServers } from '../../src/workload/transfer-server.js';
 import { requirePrereqs } from '../helpers.js';
 
@@ -132,6 +133,42 @@ describe.runIf(go)('transfer tool and compete on real namespaces', () => {
     }
     // closed: nothing of it left in the namespace
     expect(pids.every((p) => !existsSync(`/proc/${p}`))).toBe(true);
+  });
+
+  it('a kept-up transfer client runs trial after trial in one process; a failed one is replaced', async () => {
+    const w = { type: 'fct' as const, sizes: [{ bytes: 20000, weight: 1 }], transfers: 3, gapMs: 0, requestBytes: 100 };
+    const clientPids: number[] = [];
+    const servers = new TransferServers();
+    const clients = new TransferClients((pid) => clientPids.push(pid));
+    const opts = { timeoutMs: 30_000, servers, clients };
+    const established = async () =>
+      (await run(['ss', '-Htn', 'state', 'established'], { netns: ctl.clientNs })).stdout.trim().split('\n').filter(Boolean).length;
+    try {
+      const a = await runFctTrial(ctl, w, opts);
+      const b = await runRrTrial(ctl, { type: 'rr', requestBytes: 100, responseBytes: 1000, count: 4, gapMs: 0 }, opts);
+      const c = await runPageloadTrial(
+        ctl,
+        { type: 'pageload', objects: [14000, 14000], connections: 2, pages: 1, gapMs: 0, requestBytes: 100 },
+        opts,
+      );
+      expect(clientPids).toHaveLength(1); // one client process for the three trials
+      expect(a.series!.fct).toHaveLength(3);
+      expect(b.series!.rr).toHaveLength(4);
+      expect(c.metrics.plt).toBeGreaterThan(1.96 * RTT); // connect, then request: two round trips at least
+      // the snapshot's held connections were released after each trial
+      expect(await established()).toBe(0);
+      // a job that fails (a 0-byte response is refused by the client): the trial fails, the client
+      // is stopped, and the next trial starts a new one
+      const bad = runRrTrial(ctl, { type: 'rr', requestBytes: 100, responseBytes: 0, count: 1, gapMs: 0 }, opts);
+      await expect(bad).rejects.toThrow(/at least 1 byte/);
+      const d = await runFctTrial(ctl, w, opts);
+      expect(d.series!.fct).toHaveLength(3);
+      expect(clientPids).toHaveLength(2);
+      expect(existsSync(`/proc/${clientPids[0]}`)).toBe(false);
+    } finally {
+      await Promise.all([clients.close(), servers.close()]);
+    }
+    expect(clientPids.every((p) => !existsSync(`/proc/${p}`))).toBe(true);
   });
 
   it('rr: latency of a persistent connection is one round trip', async () => {
