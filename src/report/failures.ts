@@ -51,3 +51,30 @@ export function multiplicityLine(m: Verdict['multiplicity']): string | null {
   if (!m) return null;
   return `rollback tests adjusted by ${m.scheme}: ${m.tests} test${m.tests === 1 ? '' : 's'} in ${m.scenarios} scenario${m.scenarios === 1 ? '' : 's'}, critical family first (share ${fmtNum(m.criticalShare)})`;
 }
+
+/** Path-fidelity checks named in a line: at most this many. */
+const MAX_CHECKS = 5;
+
+/**
+ * "path fidelity out of tolerance: rtt_p50 configured 40 ms, measured 41.077 (±0.5 ms); …" from the
+ * manifest's fidelity probe (pre-trial); null when it passed, was not run, or is not the probe's
+ * shape (the manifest is data: every field is checked before use).
+ */
+export function fidelityLine(fidelity: unknown): string | null {
+  if (typeof fidelity !== 'object' || fidelity === null || !Array.isArray((fidelity as { checks?: unknown }).checks)) return null;
+  const bad = ((fidelity as { checks: unknown[] }).checks as Record<string, unknown>[]).filter(
+    (c) => typeof c === 'object' && c !== null && c.ok === false,
+  );
+  if (!bad.length) return null;
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? fmtNum(v) : 'none');
+  const str = (v: unknown) => (typeof v === 'string' ? v : '');
+  const items = bad
+    .slice(0, MAX_CHECKS)
+    .map(
+      (c) =>
+        `${str(c.metric) || '?'} configured ${num(c.configured)}${str(c.unit) ? ` ${str(c.unit)}` : ''}, measured ${num(c.measured)}` +
+        (str(c.tolerance) ? ` (${str(c.tolerance)})` : ''),
+    );
+  const more = bad.length > MAX_CHECKS ? `; ${bad.length - MAX_CHECKS} more` : '';
+  return `path fidelity out of tolerance before the trials: ${items.join('; ')}${more}`;
+}

@@ -5,6 +5,7 @@
  * so it cannot vanish from a CI dashboard.
  */
 import type { MetricResult, RunManifest, ScenarioResult, TrialRecord, Verdict } from '../results/types.js';
+import { fidelityLine } from './failures.js';
 import { decisionSentence, effectView, escXml, fmtEffect, fmtInterval, fmtMargin, fmtNum, paramsText } from './format.js';
 
 export interface JunitOptions {
@@ -108,6 +109,8 @@ export function renderJunit(verdict: Verdict, opts: JunitOptions = {}): string {
       ...Object.entries(s.params ?? {}).map(([k, v]) => [`param.${k}`, String(v)]),
       ...(s.reasons ?? []).map((r, i) => [`reason.${i + 1}`, r]),
     ];
+    const fid = fidelityLine(sc?.fidelity);
+    if (fid) props.push(['fidelity', fid]);
     suites.push(
       `  <testsuite name="${attr(suiteName)}" tests="${cases.length}" failures="${sf}" errors="${se}" skipped="${ss}" time="${time.toFixed(3)}"${
         verdict.judgedAt

@@ -3,7 +3,7 @@
  * suitable for $GITHUB_STEP_SUMMARY or a PR comment. All user text is Markdown- and HTML-escaped.
  */
 import type { ManifestScenario, MetricResult, RunManifest, Verdict } from '../results/types.js';
-import { failureLine, multiplicityLine, replacementLine } from './failures.js';
+import { failureLine, fidelityLine, multiplicityLine, replacementLine } from './failures.js';
 import { decisionSentence, decisionView, effectView, escMd, fmtEffect, fmtInterval, shellQuote, verdictStyle } from './format.js';
 import { type ExpectedFn, sweepPivots } from './sweep.js';
 
@@ -147,13 +147,14 @@ function pivotLines(verdict: Verdict, manifest: RunManifest | null | undefined, 
   return lines;
 }
 
-/** The failure test and the suspect pairs re-run, one item per scenario that has either. */
+/** The failure test, the suspect pairs re-run and a path that missed its fidelity check, one item per scenario that has any. */
 function failureLines(verdict: Verdict, man: Map<string, ManifestScenario>): string[] {
   const extra = verdict.scenarios.flatMap((s) => {
-    const lines = [failureLine(s.failures)?.text, replacementLine(man.get(s.id)?.replacements) ?? undefined].filter(
+    const sc = man.get(s.id);
+    const lines = [failureLine(s.failures)?.text, replacementLine(sc?.replacements), fidelityLine(sc?.fidelity)].filter(
       (l): l is string => !!l,
     );
     return lines.length ? [`- **${escMd(s.name)}**: ${lines.map(escMd).join('; ')}`] : [];
   });
-  return extra.length ? ['Failures and re-runs:', '', ...extra, ''] : [];
+  return extra.length ? ['Failures, re-runs and path fidelity:', '', ...extra, ''] : [];
 }

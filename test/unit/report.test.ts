@@ -330,6 +330,18 @@ describe('failure test, multiplicity and re-runs', () => {
       ],
       unreplaced: 1,
     };
+    // the manifest is data: checks that are not objects, and fields of the wrong type, are skipped
+    manifest.scenarios[2]!.fidelity = {
+      checks: [
+        { metric: 'rtt_p50', configured: 40, measured: 41.077, tolerance: '±0.5 ms', ok: false, unit: 'ms' },
+        { metric: 'loss_round_trip', configured: 0.01, measured: 0.01, tolerance: 'binomial 99%: 0-12 of 500', ok: true, unit: 'ratio' },
+        { metric: 'rate', configured: 50, measured: null, tolerance: XSS, ok: false, unit: 'Mbit/s' },
+        null,
+        'ok',
+        { metric: { toString: 1 }, configured: '50', ok: false },
+      ],
+      ok: false,
+    };
     return { ...data, verdict, manifest };
   }
 
@@ -365,11 +377,14 @@ describe('failure test, multiplicity and re-runs', () => {
     const md = renderMarkdown(d.verdict, d.manifest);
     expect(md).toContain('rollback tests adjusted by gatekeeping: 12 tests in 3 scenarios, critical family first (share 0.667)');
     const lines = md.split('\n');
-    const at = lines.indexOf('Failures and re-runs:');
+    const at = lines.indexOf('Failures, re-runs and path fidelity:');
     expect(at).toBeGreaterThan(0);
     expect(lines.slice(at + 2, at + 4)).toEqual([
-      '- **grid**: canary failed 3 of 10 trials (2 failed, 1 moved no data), control 0 of 10 (one-sided Fisher p 0.105, not in the multiplicity family): not significant; 2 suspect pairs re-run (budget 4): pair 4 (lateness 31 ms), pair 9 (stall &lt;script&gt;alert(1)&lt;/script&gt;, round 2); 1 suspect pair left as they were (budget spent)',
-      '- **&lt;script&gt;alert(1)&lt;/script&gt;**: canary failed 8 of 20 trials, control 0 of 20 (one-sided Fisher p 0.0016, adjusted 0.0033): regressed',
+      '- **grid**: canary failed 3 of 10 trials (2 failed, 1 moved no data), control 0 of 10 (one-sided Fisher p 0.105, not in the multiplicity family): not significant; 2 suspect pairs re-run (budget 4): pair 4 (lateness 31 ms), pair 9 (stall &lt;script&gt;alert(1)&lt;/script&gt;, round 2); 1 suspect pair left as they were (budget spent); ' +
+        'path fidelity out of tolerance before the trials: loss configured 0.01, measured 0.0135 (±20 %)',
+      '- **&lt;script&gt;alert(1)&lt;/script&gt;**: canary failed 8 of 20 trials, control 0 of 20 (one-sided Fisher p 0.0016, adjusted 0.0033): regressed; ' +
+        'path fidelity out of tolerance before the trials: rtt\\_p50 configured 40 ms, measured 41.1 (±0.5 ms); ' +
+        'rate configured 50 Mbit/s, measured none (&lt;script&gt;alert(1)&lt;/script&gt;); ? configured none, measured none',
     ]);
     expect(lines[at + 4]).toBe('');
     expect(md).not.toMatch(/<script/i);
@@ -377,7 +392,19 @@ describe('failure test, multiplicity and re-runs', () => {
 
   it('runs without these fields render as before', () => {
     expect(renderHtml(data, { generatedAt: FIXED_TIME })).not.toMatch(/failure-test|data-testid="replacements"|gatekeeping/);
-    expect(renderMarkdown(data.verdict, data.manifest)).not.toMatch(/Failures and re-runs|gatekeeping/);
+    const md = renderMarkdown(data.verdict, data.manifest);
+    expect(md).not.toMatch(/failed \d+ of|suspect pair|gatekeeping/);
+    // the fixture's second scenario missed its loss check before the trials: that is said
+    const at = md.split('\n').indexOf('Failures, re-runs and path fidelity:');
+    expect(md.split('\n').slice(at + 2, at + 4)).toEqual([
+      '- **grid**: path fidelity out of tolerance before the trials: loss configured 0.01, measured 0.0135 (±20 %)',
+      '',
+    ]);
+    const xml = renderJunit(data.verdict, { manifest: data.manifest });
+    expect(xml.match(/name="fidelity"/g)).toHaveLength(1);
+    expect(xml).toContain(
+      '<property name="fidelity" value="path fidelity out of tolerance before the trials: loss configured 0.01, measured 0.0135 (±20 %)"/>',
+    );
   });
 });
 
