@@ -295,16 +295,21 @@ function nsMembers(ns: string): Set<number> {
   return m;
 }
 
+/** The inode of named namespace `ns` (/run/netns/<ns>), or of netab's own with null; null when absent. */
+function nsInode(ns: string | null): number | null {
+  try {
+    return statSync(ns === null ? '/proc/self/ns/net' : `/run/netns/${ns}`).ino;
+  } catch {
+    return null;
+  }
+}
+
 /** A pid of a live process in `ns` that netab started, or null (pure file reads; no exec). */
 export function pidInNamespace(ns: string): number | null {
   const m = members.get(ns);
   if (!m?.size) return null;
-  let want: number;
-  try {
-    want = statSync(`/run/netns/${ns}`).ino;
-  } catch {
-    return null;
-  }
+  const want = nsInode(ns);
+  if (want === null) return null;
   for (const pid of [...m]) {
     try {
       if (statSync(`/proc/${pid}/ns/net`).ino === want) return pid;
@@ -320,14 +325,9 @@ export function pidInNamespace(ns: string): number | null {
  * whose /proc/<pid>/ns/net is the namespace's inode. Empty when the namespace does not exist.
  */
 export function namespacePids(ns: string): number[] {
-  let want: number;
-  try {
-    want = statSync(`/run/netns/${ns}`).ino;
-    // a name bound to netab's own namespace (the host's, usually) would list every process here
-    if (want === statSync('/proc/self/ns/net').ino) return [];
-  } catch {
-    return [];
-  }
+  const want = nsInode(ns);
+  // a name bound to netab's own namespace (the host's, usually) would list every process here
+  if (want === null || want === nsInode(null)) return [];
   const out: number[] = [];
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
