@@ -12,6 +12,7 @@ import { renderJunit } from './junit.js';
 import { loadRunDir } from './load.js';
 import { renderMarkdown } from './markdown.js';
 import type { RenderOptions } from './model.js';
+import { scheduleFidelityNotes } from './schedule-view.js';
 import { renderSweepCsv } from './sweep-csv.js';
 import { theoryExpectation } from './theory.js';
 import { METRIC_DEFAULTS } from '../scenario/metrics.js';
@@ -65,9 +66,11 @@ export async function renderReports(runDir: string, opts: ReportOptions = {}): P
     paths.sweep = join(out, 'sweep.csv');
     await writeAtomic(paths.sweep, csv);
   }
-  const md = renderMarkdown(data.verdict, data.manifest, expected);
+  // schedule phases the telemetry flagged, for the two renderers that do not draw the schedule
+  const scheduleNotes = scheduleFidelityNotes(data.manifest.scenarios, data.trials, data.schedules);
+  const md = renderMarkdown(data.verdict, data.manifest, expected, scheduleNotes);
   await writeAtomic(paths.html, renderHtml(data, opts));
-  await writeAtomic(paths.junit, renderJunit(data.verdict, { manifest: data.manifest, trials: data.trials }));
+  await writeAtomic(paths.junit, renderJunit(data.verdict, { manifest: data.manifest, trials: data.trials, scheduleNotes }));
   await writeAtomic(paths.markdown, md);
   const summary = opts.githubStepSummary === undefined ? process.env.GITHUB_STEP_SUMMARY : opts.githubStepSummary;
   if (summary) await appendFile(summary, md.endsWith('\n') ? md : md + '\n', 'utf8');

@@ -12,6 +12,8 @@ export interface JunitOptions {
   /** used for classnames (scenario hash) and testsuite timing, when available */
   manifest?: RunManifest;
   trials?: TrialRecord[];
+  /** per scenario id: the schedule phases its telemetry flagged (schedule-view.ts scheduleFidelityNotes) */
+  scheduleNotes?: Map<string, string>;
 }
 
 const attr = (v: unknown) => escXml(v).replace(/\r?\n|\r|\t/g, (c) => (c === '\t' ? '&#9;' : '&#10;'));
@@ -111,6 +113,8 @@ export function renderJunit(verdict: Verdict, opts: JunitOptions = {}): string {
     ];
     const fid = fidelityLine(sc?.fidelity);
     if (fid) props.push(['fidelity', fid]);
+    const sched = opts.scheduleNotes?.get(s.id);
+    if (sched) props.push(['schedule', sched]);
     suites.push(
       `  <testsuite name="${attr(suiteName)}" tests="${cases.length}" failures="${sf}" errors="${se}" skipped="${ss}" time="${time.toFixed(3)}"${
         verdict.judgedAt

@@ -7,8 +7,16 @@ import { failureLine, fidelityLine, multiplicityLine, replacementLine } from './
 import { decisionSentence, decisionView, effectView, escMd, fmtEffect, fmtInterval, shellQuote, verdictStyle } from './format.js';
 import { type ExpectedFn, sweepPivots } from './sweep.js';
 
-/** `expected`: the sweep's theory hook (see sweep.ts). */
-export function renderMarkdown(verdict: Verdict, manifest?: RunManifest | null, expected?: ExpectedFn): string {
+/**
+ * `expected`: the sweep's theory hook (see sweep.ts); `scheduleNotes`: per scenario id, the schedule
+ * phases its telemetry flagged (schedule-view.ts scheduleFidelityNotes).
+ */
+export function renderMarkdown(
+  verdict: Verdict,
+  manifest?: RunManifest | null,
+  expected?: ExpectedFn,
+  scheduleNotes?: Map<string, string>,
+): string {
   const d = decisionView(verdict.decision);
   const man = new Map((manifest?.scenarios ?? []).map((s) => [s.id, s]));
   const out: string[] = [];
@@ -48,7 +56,7 @@ export function renderMarkdown(verdict: Verdict, manifest?: RunManifest | null, 
     out.push('</details>');
     out.push('');
   }
-  out.push(...failureLines(verdict, man));
+  out.push(...failureLines(verdict, man, scheduleNotes));
   if (manifest?.command?.length) {
     out.push(
       `Re-run: \`${shellQuote(manifest.command.map(String))
@@ -148,12 +156,15 @@ function pivotLines(verdict: Verdict, manifest: RunManifest | null | undefined, 
 }
 
 /** The failure test, the suspect pairs re-run and a path that missed its fidelity check, one item per scenario that has any. */
-function failureLines(verdict: Verdict, man: Map<string, ManifestScenario>): string[] {
+function failureLines(verdict: Verdict, man: Map<string, ManifestScenario>, scheduleNotes?: Map<string, string>): string[] {
   const extra = verdict.scenarios.flatMap((s) => {
     const sc = man.get(s.id);
-    const lines = [failureLine(s.failures)?.text, replacementLine(sc?.replacements), fidelityLine(sc?.fidelity)].filter(
-      (l): l is string => !!l,
-    );
+    const lines = [
+      failureLine(s.failures)?.text,
+      replacementLine(sc?.replacements),
+      fidelityLine(sc?.fidelity),
+      scheduleNotes?.get(s.id),
+    ].filter((l): l is string => !!l);
     return lines.length ? [`- **${escMd(s.name)}**: ${lines.map(escMd).join('; ')}`] : [];
   });
   return extra.length ? ['Failures, re-runs and path fidelity:', '', ...extra, ''] : [];

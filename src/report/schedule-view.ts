@@ -203,3 +203,29 @@ function phaseRow(f: PhaseFidelity, d: ScheduledDirection): Record<string, strin
     cls: flag ? 'warn' : '',
   };
 }
+
+/** Flagged phases named in a line: at most this many. */
+const MAX_FLAGGED = 3;
+
+/**
+ * Per scenario id, a line for summary.md and junit.xml when the telemetry flagged a phase of the
+ * scenario's schedule ("schedule fidelity: 2 of 14 phases flagged: bottleneck forward, 10 s – 20 s:
+ * …"). Scenarios without a schedule cost nothing.
+ */
+export function scheduleFidelityNotes(
+  scenarios: ManifestScenario[],
+  trials: TrialRecord[],
+  tele: Map<string, DirTelemetry[]> | undefined,
+): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const man of scenarios) {
+    if (!scheduledDirections(man).length) continue;
+    const own = trials.filter((t) => t.scenario === man.id);
+    const sec = scheduleSection(man, own, man.judge?.excludeSuspect ?? true, tele, 0, false);
+    if (!sec?.flagged) continue;
+    const flagged = sec.tables.flatMap((t) => t.rows.filter((r) => r.flag).map((r) => `${t.title}, ${r.when}: ${r.flag}`));
+    const more = flagged.length > MAX_FLAGGED ? `; ${flagged.length - MAX_FLAGGED} more` : '';
+    out.set(man.id, `schedule fidelity: ${sec.summary}: ${flagged.slice(0, MAX_FLAGGED).join('; ')}${more}`);
+  }
+  return out;
+}

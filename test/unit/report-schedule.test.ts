@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadRunDir, renderHtml } from '../../src/report/index.js';
+import { loadRunDir, renderHtml, renderJunit, renderMarkdown } from '../../src/report/index.js';
 import {
   capacityBytes,
   type DirTelemetry,
@@ -21,7 +21,7 @@ import {
   scheduleTelemetry,
   timeline,
 } from '../../src/report/schedule.js';
-import { overlayFor, scheduleSection } from '../../src/report/schedule-view.js';
+import { overlayFor, scheduleFidelityNotes, scheduleSection } from '../../src/report/schedule-view.js';
 import type { ManifestScenario, RunManifest } from '../../src/results/types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -348,6 +348,22 @@ describe('report: schedule section', () => {
     expect(html).not.toContain(LINK);
     expect(html).toContain('bn&lt;script&gt;x&lt;/script&gt; forward');
     expect(html).not.toMatch(/<script/i);
+    // summary.md and junit.xml name the flagged phases (at most 3), escaped their own way
+    const notes = scheduleFidelityNotes(data.manifest.scenarios, data.trials, data.schedules);
+    const line =
+      'schedule fidelity: 3 of 5 phases flagged: bn<script>x</script> forward, 0.2 s – 0.4 s: 2 windows above schedule + 1 frame (by up to 8486 B); ' +
+      'bn<script>x</script> forward, 0.4 s – 0.5 s: 1 outage window delivered bytes (up to 1 B); ' +
+      'bn<script>x</script> forward, 0.5 s – 0.6 s: 1 window above schedule + 1 frame (by up to 1 B)';
+    expect([...notes]).toEqual([['syn', line]]);
+    const md = renderMarkdown(data.verdict, data.manifest, undefined, notes);
+    // (the real run this fixture comes from also missed its pre-trial RTT check by 1 ms)
+    expect(md.split('\n').filter((l) => l.startsWith('- **syn**:'))).toEqual([
+      '- **syn**: path fidelity out of tolerance before the trials: rtt\\_p50 configured 40 ms, measured 41 (±0.5 ms); ' +
+        line.replace(/</g, '&lt;').replace(/>/g, '&gt;'),
+    ]);
+    expect(md).not.toMatch(/<script/i);
+    const xml = renderJunit(data.verdict, { manifest: data.manifest, scheduleNotes: notes });
+    expect(xml).toContain(`<property name="schedule" value="${line.replace(/</g, '&lt;').replace(/>/g, '&gt;')}"/>`);
   });
 
   it('the real relay run: every phase within the schedule, outage windows empty', async () => {
