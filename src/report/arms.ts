@@ -4,7 +4,7 @@
  */
 import type { MetricResult, TrialRecord } from '../results/types.js';
 import { quantileSorted } from '../stats/quantile.js';
-import type { OrderPoint } from './charts.js';
+import { EXCLUDED, type OrderColumns, WARMUP } from './charts.js';
 import { fmtNum } from './format.js';
 import { sortedNumbers } from './svg.js';
 import { toMbit } from './theory.js';
@@ -13,43 +13,51 @@ import { loadSeries, seriesLength } from '../results/series.js';
 interface ArmValues {
   values: number[];
   labels: string[];
-  order: OrderPoint[];
+  order: OrderColumns;
 }
 
 export function finite(v: unknown): v is number {
   return typeof v === 'number' && Number.isFinite(v);
 }
 
-/** Per-arm values; hover labels only when asked (small runs): on 100k trials they were most of the report's time. */
-function armValues(
-  trials: TrialRecord[],
-  metric: string,
-  arm: 'control' | 'canary',
-  excludeSuspect: boolean,
-  withLabels = false,
-): ArmValues {
-  return bothArmValues(trials, metric, excludeSuspect, withLabels, arm)[arm];
+/**
+ * The per-arm values of a metric over the judged trials (ok, not warm-up, not excluded), in
+ * trial order: what the charts' per-arm values hold, without their run-order points.
+ */
+function judgedValues(trials: TrialRecord[], metric: string, arm: 'control' | 'canary', excludeSuspect: boolean): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < trials.length; i++) {
+    const t = trials[i]!;
+    if (t.arm !== arm || t.status !== 'ok' || t.warmup || (!!t.suspect && excludeSuspect)) continue;
+    const v = t.metrics?.[metric];
+    if (finite(v)) out.push(v);
+  }
+  return out;
 }
 
-/** armValues of both arms in one pass over the trials (`only`: fill just that arm). */
+/**
+ * Per-arm values of a metric, with every ok trial's run-order point (warm-up and excluded ones
+ * flagged) as columns; hover labels only when asked (small runs): on 100k trials they were most of
+ * the report's time.
+ */
 export function bothArmValues(
   trials: TrialRecord[],
   metric: string,
   excludeSuspect: boolean,
   withLabels = false,
-  only?: 'control' | 'canary',
 ): Record<'control' | 'canary', ArmValues> {
-  const out = {
-    control: { values: [], labels: [], order: [] } as ArmValues,
-    canary: { values: [], labels: [], order: [] } as ArmValues,
-  };
-  for (const t of trials) {
-    if ((t.arm !== 'control' && t.arm !== 'canary') || (only !== undefined && t.arm !== only) || t.status !== 'ok') continue;
+  const arm = (): ArmValues => ({ values: [], labels: [], order: { x: [], y: [], flags: [] } });
+  const out = { control: arm(), canary: arm() };
+  for (let i = 0; i < trials.length; i++) {
+    const t = trials[i]!;
+    if ((t.arm !== 'control' && t.arm !== 'canary') || t.status !== 'ok') continue;
     const v = t.metrics?.[metric];
     if (!finite(v)) continue;
     const a = out[t.arm];
     const excluded = !!t.suspect && excludeSuspect;
-    a.order.push({ x: t.pair, y: v, warmup: t.warmup, excluded });
+    a.order.x.push(t.pair);
+    a.order.y.push(v);
+    a.order.flags.push((t.warmup ? WARMUP : 0) | (excluded ? EXCLUDED : 0));
     if (t.warmup || excluded) continue;
     a.values.push(v);
     if (withLabels) a.labels.push(`${t.trial ?? `pair ${t.pair}`}: ${fmtNum(v)}${t.suspect ? ` (suspect: ${t.suspect})` : ''}`);
@@ -79,7 +87,7 @@ export function measuredGoodput(metrics: MetricResult[], trials: TrialRecord[], 
     let source = '';
     if (gm) {
       const f = toMbit(1, gm.unit)!;
-      vals = armValues(trials, gm.name, arm, excludeSuspect).values.map((v) => v * f);
+      vals = judgedValues(trials, gm.name, arm, excludeSuspect).map((v) => v * f);
       source = `metric ${gm.name}`;
     }
     if (!vals.length) {

@@ -17,7 +17,7 @@ import {
   emptyChart,
   FONT,
   legend,
-  linearDomain,
+  linearDomainOf,
   logXAxis,
   r1,
   sortedNumbers,
@@ -58,10 +58,9 @@ export function distributionChart(arms: DistArm[], opts: ChartOpts & { unit: str
     rowH = 50,
     bottom = 38;
   const H = top + rowH * arms.length + bottom;
-  const all = arms.flatMap((a) => a.values);
-  if (all.length === 0) return emptyChart(W, 90, opts.title, 'no per-trial values');
+  if (arms.every((a) => a.values.length === 0)) return emptyChart(W, 90, opts.title, 'no per-trial values');
   const x = scaleLinear()
-    .domain(linearDomain(all))
+    .domain(linearDomainOf(arms.map((a) => a.values)))
     .nice()
     .range([left, W - right]);
   let s = svgOpen(W, H, opts.title);
@@ -135,10 +134,42 @@ export interface OrderPoint {
   excluded?: boolean;
 }
 
+/** Flags of an OrderColumns point. */
+export const WARMUP = 1;
+export const EXCLUDED = 2;
+
+/** Points as columns (what the report builds for big runs: no object per point). */
+export interface OrderColumns {
+  x: number[];
+  y: number[];
+  /** WARMUP | EXCLUDED bits per point, 0 for a judged point */
+  flags: number[];
+}
+
 export interface OrderSeries {
   label: string;
   color: string;
-  points: OrderPoint[];
+  points: readonly OrderPoint[] | OrderColumns;
+}
+
+function columnsOf(points: readonly OrderPoint[] | OrderColumns): OrderColumns {
+  if (!Array.isArray(points)) return points as OrderColumns;
+  const ps = points as readonly OrderPoint[];
+  return {
+    x: ps.map((p) => p.x),
+    y: ps.map((p) => p.y),
+    flags: ps.map((p) => (p.warmup ? WARMUP : 0) | (p.excluded ? EXCLUDED : 0)),
+  };
+}
+
+/**
+ * Point indices in x order, as a stable sort by x gives them: points already in that order (the
+ * usual case, trials in pair order) are one ascending run, which the sort leaves as it is.
+ */
+function byX(c: OrderColumns): number[] {
+  const idx = Array.from({ length: c.x.length }, (_, i) => i);
+  for (let i = 1; i < c.x.length; i++) if (c.x[i]! - c.x[i - 1]! < 0) return idx.sort((a, b) => c.x[a]! - c.x[b]!);
+  return idx;
 }
 
 // Long by design: one SVG built top to bottom (scales, axes, series, legend).
@@ -150,15 +181,15 @@ export function runOrderChart(series: OrderSeries[], opts: ChartOpts & { unit: s
     top = 52,
     bottom = 38,
     H = 222;
-  const all = series.flatMap((s) => s.points);
-  if (all.length === 0) return emptyChart(W, 90, opts.title, 'no per-trial values');
+  const cols = series.map((s) => columnsOf(s.points));
+  if (cols.every((c) => c.x.length === 0)) return emptyChart(W, 90, opts.title, 'no per-trial values');
   const x = scaleLinear()
-    .domain(linearDomain(all.map((p) => p.x)))
+    .domain(linearDomainOf(cols.map((c) => c.x)))
     .range([left, W - right]);
   const y = scaleLinear()
     .domain(
-      linearDomain(
-        all.map((p) => p.y),
+      linearDomainOf(
+        cols.map((c) => c.y),
         { pad: 0.05 },
       ),
     )
@@ -168,16 +199,19 @@ export function runOrderChart(series: OrderSeries[], opts: ChartOpts & { unit: s
   s += yAxis(y, left, W - right, 5);
   s += xAxis(x, H - bottom, top, 6, opts.xLabel ?? 'pair (run order)', (v) => (Number.isInteger(v) ? String(v) : ''));
   let binned = false;
-  for (const ser of series) {
-    const pts = [...ser.points].sort((a, b) => a.x - b.x);
-    const main = pts.filter((p) => !p.warmup && !p.excluded);
+  series.forEach((ser, si) => {
+    const c = cols[si]!;
+    const X = c.x;
+    const Y = c.y;
+    const pts = byX(c);
+    const main = pts.filter((i) => c.flags[i] === 0);
     if (main.length > maxPts) {
       binned = true;
       const nb = Math.max(10, Math.floor(maxPts / 3));
       const [x0, x1] = x.domain() as [number, number];
       const w = (x1 - x0) / nb || 1;
       const bins: number[][] = Array.from({ length: nb }, () => []);
-      for (const p of main) bins[Math.min(nb - 1, Math.floor((p.x - x0) / w))]!.push(p.y);
+      for (const i of main) bins[Math.min(nb - 1, Math.floor((X[i]! - x0) / w))]!.push(Y[i]!);
       const rows = bins
         .map((b, i) => {
           if (!b.length) return null;
@@ -197,30 +231,30 @@ export function runOrderChart(series: OrderSeries[], opts: ChartOpts & { unit: s
       s += `<path d="${band}" fill="${ser.color}" fill-opacity="0.18"/>`;
       s += `<path d="${mid}" fill="none" stroke="${ser.color}" stroke-width="1.6"/>`;
     } else {
-      const path = line<OrderPoint>()
-        .x((d) => x(d.x))
-        .y((d) => y(d.y))
+      const path = line<number>()
+        .x((i) => x(X[i]!))
+        .y((i) => y(Y[i]!))
         .digits(1)(main);
       if (path) s += `<path d="${path}" fill="none" stroke="${ser.color}" stroke-width="1" stroke-opacity="0.55"/>`;
       s += dots(
-        main.map((p) => [x(p.x), y(p.y)]),
+        main.map((i) => [x(X[i]!), y(Y[i]!)]),
         ser.color,
         2.4,
       );
     }
-    const other = pts.filter((p) => p.warmup || p.excluded);
+    const other = pts.filter((i) => c.flags[i] !== 0);
     if (other.length && other.length <= maxPts) {
       s += `<g fill="#fff" stroke="${ser.color}" stroke-width="1.2">`;
-      for (const p of other)
+      for (const i of other)
         s +=
           opts.pointTitles === false
-            ? `<circle cx="${r1(x(p.x))}" cy="${r1(y(p.y))}" r="2.6"/>`
-            : `<circle cx="${r1(x(p.x))}" cy="${r1(y(p.y))}" r="2.6"><title>${p.warmup ? 'warm-up' : 'excluded'} pair ${p.x}: ${escXml(fmtNum(p.y))}</title></circle>`;
+            ? `<circle cx="${r1(x(X[i]!))}" cy="${r1(y(Y[i]!))}" r="2.6"/>`
+            : `<circle cx="${r1(x(X[i]!))}" cy="${r1(y(Y[i]!))}" r="2.6"><title>${c.flags[i]! & WARMUP ? 'warm-up' : 'excluded'} pair ${X[i]}: ${escXml(fmtNum(Y[i]!))}</title></circle>`;
       s += `</g>`;
     }
-  }
+  });
   const items: { label: string; color: string; hollow?: boolean }[] = series.map((s) => ({ label: s.label, color: s.color }));
-  if (all.some((p) => p.warmup || p.excluded)) items.push({ label: 'warm-up / excluded', color: '#57606a', hollow: true });
+  if (cols.some((c) => c.flags.some((f) => f !== 0))) items.push({ label: 'warm-up / excluded', color: '#57606a', hollow: true });
   s += text(8, 13, clip(opts.title, Math.floor((W - 16) / 6.6)), 'class="chart-title"');
   s += legend(items, left, 30);
   if (binned) s += text(W - right, 44, 'binned: median and 10–90 % band', 'text-anchor="end" class="muted small"');
