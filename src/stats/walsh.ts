@@ -341,7 +341,11 @@ class SortedMatrix implements OrderStatistics {
 
 /** Order statistics of the n(n+1)/2 Walsh averages (x_i + x_j)/2, i ≤ j. */
 export function walshOrderStatistics(x: readonly number[]): OrderStatistics {
-  const a = sortedCopy(x);
+  return walshOfSorted(sortedCopy(x));
+}
+
+/** walshOrderStatistics of x given as sortedCopy(x) (kept, not copied). */
+export function walshOfSorted(a: Float64Array): OrderStatistics {
   const M = (a.length * (a.length + 1)) / 2;
   if (M > 0 && hazard(a) && M <= MATERIALISE_LIMIT) {
     const out = new Float64Array(M);
