@@ -23,6 +23,10 @@ export function midranks(values: readonly number[]): Ranking {
 /** Midranks starting at `base` (1: R's ranks; 0: simple-statistics' ranks), without the finiteness check. */
 export function midranksFrom(values: readonly number[], base: number): Ranking {
   const n = values.length;
+  // strictly ascending values (the pair indices of a drift test): each its own rank, no ties
+  let ascending = true;
+  for (let k = 1; k < n && ascending; k++) ascending = values[k]! > values[k - 1]!;
+  if (ascending) return { ranks: Array.from({ length: n }, (_, k) => k + base), ties: [] };
   const s = Float64Array.from(values).sort();
   const ranks = new Array<number>(n);
   const ties: number[] = [];
@@ -60,13 +64,8 @@ export function tieSum(ties: readonly number[]): number {
   return s;
 }
 
-/** Sorted copy as a plain array (Float64Array sort is numeric and fast). */
-export function sortNumbers(values: readonly number[]): number[] {
-  return Array.from(Float64Array.from(values).sort());
-}
-
 /** Median of a sorted, non-empty array: middle value or mean of the two middle ones (as R's median). */
-export function medianSorted(sorted: readonly number[]): number {
+export function medianSorted(sorted: ArrayLike<number>): number {
   const n = sorted.length;
   if (n === 0) return NaN;
   const h = Math.floor(n / 2);
@@ -76,5 +75,5 @@ export function medianSorted(sorted: readonly number[]): number {
 /** Median of any array (copy + sort). */
 export function median(values: readonly number[]): number {
   assertFinite('median', 'values', values);
-  return medianSorted(sortNumbers(values));
+  return medianSorted(Float64Array.from(values).sort());
 }

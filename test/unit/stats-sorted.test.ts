@@ -4,7 +4,8 @@
  * randomized inputs with ties, zeros, signed zeros and shifts equal to data values.
  */
 import { describe, expect, it } from 'vitest';
-import { midranks, mulberry32, normCdf, normSf, signedRankTest, tieSum } from '../../src/stats/index.js';
+import { cliffsDelta, median, medianSorted, midranks, mulberry32, normCdf, normSf, signedRankTest, tieSum } from '../../src/stats/index.js';
+import { midranksFrom } from '../../src/stats/ranks.js';
 import type { Alternative } from '../../src/stats/signedrank.js';
 
 /** The signed-rank test's normal approximation as computed before (midranks of |x - mu|). */
@@ -59,5 +60,65 @@ describe('signed-rank test from a sorted copy', () => {
         }
     }
     expect(checked).toBe(3000);
+  });
+});
+
+/** Cliff's delta as computed before: a binary search in the sorted y per x value. */
+function cliffsRef(x: readonly number[], y: readonly number[]): number {
+  if (x.length === 0 || y.length === 0) return NaN;
+  const ys = Array.from(Float64Array.from(y).sort());
+  const bound = (v: number, strict: boolean): number => {
+    let lo = 0;
+    let hi = ys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (strict ? ys[mid]! <= v : ys[mid]! < v) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  let score = 0;
+  for (const v of x) score += bound(v, false) - (ys.length - bound(v, true));
+  return score / (x.length * ys.length);
+}
+
+/** Midranks as computed before: two binary searches per value in the sorted copy. */
+function midranksRef(values: readonly number[], base: number): { ranks: number[]; ties: number[] } {
+  const n = values.length;
+  const s = Float64Array.from(values).sort();
+  const ties: number[] = [];
+  for (let i = 0; i < n; ) {
+    let j = i + 1;
+    while (j < n && s[j] === s[i]) j++;
+    if (j - i > 1) ties.push(j - i);
+    i = j;
+  }
+  const count = (v: number, strict: boolean) => {
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (strict ? s[mid]! <= v : s[mid]! < v) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  return { ranks: values.map((v) => (count(v, false) + count(v, true) - 1) / 2 + base), ties };
+}
+
+describe("Cliff's delta, midranks and the median from sorted copies", () => {
+  it('equal the per-value binary searches and the sorted array median', () => {
+    for (let seed = 1; seed <= 300; seed++) {
+      const x = sample(seed, 1 + ((seed * 31) % 300));
+      const y = sample(seed * 7 + 1, 1 + ((seed * 17) % 200));
+      expect(Object.is(cliffsDelta(x, y), cliffsRef(x, y))).toBe(true);
+      expect(Object.is(median(x), medianSorted(Array.from(Float64Array.from(x).sort())))).toBe(true);
+      // ascending inputs (pair indices, with gaps and fractions) take the shortcut; others the search
+      const steps = mulberry32(seed);
+      const ascending: number[] = [];
+      for (let i = 0, v = -5; i < x.length; i++) ascending.push((v += seed % 3 === 0 ? 1 : Math.ceil(steps() * 4) / 2));
+      for (const v of [x, ascending, [...ascending, ascending[ascending.length - 1]!]])
+        for (const base of [0, 1]) expect(midranksFrom(v, base)).toEqual(midranksRef(v, base));
+    }
   });
 });
