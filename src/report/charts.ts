@@ -167,7 +167,8 @@ function columnsOf(points: readonly OrderPoint[] | OrderColumns): OrderColumns {
  * usual case, trials in pair order) are one ascending run, which the sort leaves as it is.
  */
 function byX(c: OrderColumns): number[] {
-  const idx = Array.from({ length: c.x.length }, (_, i) => i);
+  const idx = new Array<number>(c.x.length);
+  for (let i = 0; i < idx.length; i++) idx[i] = i;
   for (let i = 1; i < c.x.length; i++) if (c.x[i]! - c.x[i - 1]! < 0) return idx.sort((a, b) => c.x[a]! - c.x[b]!);
   return idx;
 }

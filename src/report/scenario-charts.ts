@@ -90,6 +90,8 @@ export function seriesSvgs(
 ): string[] {
   const seriesSvgs: string[] = [];
   const drawn = new Set<string>();
+  const byArm = { control: withSeries.filter((t) => t.arm === 'control'), canary: withSeries.filter((t) => t.arm === 'canary') };
+  const shapesOf = { control: new Set(byArm.control.map(seriesShape)), canary: new Set(byArm.canary.map(seriesShape)) };
   for (const def of seriesDefs(theory)) {
     if (def.group && drawn.has(def.group)) continue;
     const lines: LineSeries[] = [];
@@ -102,10 +104,9 @@ export function seriesSvgs(
       return ok;
     };
     for (const arm of ['control', 'canary'] as const) {
-      const ts = spread(
-        withSeries.filter((t) => t.arm === arm && has(t)),
-        maxSeries,
-      );
+      const mine = byArm[arm];
+      // one shape among the arm's trials (the usual case): the filter keeps all of them or none
+      const ts = spread(shapesOf[arm].size === 1 ? (has(mine[0]!) ? mine : []) : mine.filter(has), maxSeries);
       // only the drawn trials' series are read (a big run's records leave them in results.jsonl)
       const loaded = loadSeries(ts);
       lines.push(

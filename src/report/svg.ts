@@ -174,5 +174,9 @@ export function emptyChart(W: number, H: number, title: string, msg: string): st
 export function sortedNumbers(values: readonly number[]): number[] {
   let negZero = false;
   for (const v of values) if (v === 0 && Object.is(v, -0)) negZero = true;
-  return negZero ? [...values].sort(ascending) : Array.from(Float64Array.from(values).sort());
+  if (negZero) return [...values].sort(ascending);
+  const s = Float64Array.from(values).sort();
+  const out = new Array<number>(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s[i]!;
+  return out;
 }
