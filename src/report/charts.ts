@@ -44,7 +44,7 @@ function quantileSample(sorted: number[], m: number): number[] {
 export interface DistArm {
   label: string;
   color: string;
-  values: number[];
+  values: ArrayLike<number>;
   /** optional per-value hover labels (same order as values), used only for small n */
   labels?: string[];
 }
@@ -70,8 +70,9 @@ export function distributionChart(arms: DistArm[], opts: ChartOpts & { unit: str
     const cy = top + rowH * ai + rowH / 2;
     // the index order only for hover labels (small runs); otherwise a typed sort of the values
     const titled = a.values.length <= maxPts && !!a.labels && opts.pointTitles !== false;
-    const idx = titled ? a.values.map((_, i) => i).sort((i, j) => ascending(a.values[i], a.values[j])) : [];
-    const sorted = titled ? idx.map((i) => a.values[i]!) : sortedNumbers(a.values);
+    const values = titled ? Array.from(a.values) : [];
+    const idx = titled ? values.map((_, i) => i).sort((i, j) => ascending(values[i], values[j])) : [];
+    const sorted = titled ? idx.map((i) => values[i]!) : sortedNumbers(a.values);
     s += text(left - 8, cy - 2, clip(a.label, 14), 'text-anchor="end" class="arm-label"');
     s += text(left - 8, cy + FONT, `n=${sorted.length}`, 'text-anchor="end" class="muted"');
     if (sorted.length === 0) {
@@ -140,10 +141,10 @@ export const EXCLUDED = 2;
 
 /** Points as columns (what the report builds for big runs: no object per point). */
 export interface OrderColumns {
-  x: number[];
-  y: number[];
+  x: Float64Array;
+  y: Float64Array;
   /** WARMUP | EXCLUDED bits per point, 0 for a judged point */
-  flags: number[];
+  flags: Uint8Array;
 }
 
 export interface OrderSeries {
@@ -156,9 +157,9 @@ function columnsOf(points: readonly OrderPoint[] | OrderColumns): OrderColumns {
   if (!Array.isArray(points)) return points as OrderColumns;
   const ps = points as readonly OrderPoint[];
   return {
-    x: ps.map((p) => p.x),
-    y: ps.map((p) => p.y),
-    flags: ps.map((p) => (p.warmup ? WARMUP : 0) | (p.excluded ? EXCLUDED : 0)),
+    x: Float64Array.from(ps, (p) => p.x),
+    y: Float64Array.from(ps, (p) => p.y),
+    flags: Uint8Array.from(ps, (p) => (p.warmup ? WARMUP : 0) | (p.excluded ? EXCLUDED : 0)),
   };
 }
 

@@ -32,7 +32,7 @@ export function linearDomain(values: readonly number[], opts: { includeZero?: bo
  * finite values.
  */
 export function linearDomainOf(
-  parts: ReadonlyArray<readonly number[]>,
+  parts: ReadonlyArray<ArrayLike<number>>,
   opts: { includeZero?: boolean; pad?: number } = {},
 ): [number, number] {
   let lo: number | undefined;
@@ -171,10 +171,10 @@ export function emptyChart(W: number, H: number, title: string, msg: string): st
 }
 
 /** Numbers sorted ascending as a stable comparator sort gives them: a typed sort, unless a -0 is there to keep in place. */
-export function sortedNumbers(values: readonly number[]): number[] {
+export function sortedNumbers(values: ArrayLike<number>): number[] {
   let negZero = false;
-  for (const v of values) if (v === 0 && Object.is(v, -0)) negZero = true;
-  if (negZero) return [...values].sort(ascending);
+  for (let i = 0; i < values.length; i++) if (values[i] === 0 && Object.is(values[i], -0)) negZero = true;
+  if (negZero) return Array.from(values).sort(ascending);
   const s = Float64Array.from(values).sort();
   const out = new Array<number>(s.length);
   for (let i = 0; i < s.length; i++) out[i] = s[i]!;
