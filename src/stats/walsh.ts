@@ -73,9 +73,9 @@ function hazard(values: ArrayLike<number>): boolean {
  * other than zero keeps in the part it goes on with exactly the elements of those ranks in the
  * sorted buf (-0 and 0 go together), so a value is the same whichever way it is found. A zero pivot
  * (the sort puts -0 before 0, comparisons do not tell them apart) or a part that does not shrink
- * fast enough is answered by sorting that part.
+ * fast enough is answered by sorting that part. Exported for tests.
  */
-function nth(buf: Float64Array, k: number): number {
+export function nth(buf: Float64Array, k: number): number {
   let lo = 0;
   let hi = buf.length - 1;
   for (let round = 0; lo < hi && round < 64; round++) {

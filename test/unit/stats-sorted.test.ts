@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { cliffsDelta, median, medianSorted, midranks, mulberry32, normCdf, normSf, signedRankTest, tieSum } from '../../src/stats/index.js';
 import { midranksFrom } from '../../src/stats/ranks.js';
+import { nth } from '../../src/stats/walsh.js';
 import type { Alternative } from '../../src/stats/signedrank.js';
 
 /** The signed-rank test's normal approximation as computed before (midranks of |x - mu|). */
@@ -119,6 +120,22 @@ describe("Cliff's delta, midranks and the median from sorted copies", () => {
       for (let i = 0, v = -5; i < x.length; i++) ascending.push((v += seed % 3 === 0 ? 1 : Math.ceil(steps() * 4) / 2));
       for (const v of [x, ascending, [...ascending, ascending[ascending.length - 1]!]])
         for (const base of [0, 1]) expect(midranksFrom(v, base)).toEqual(midranksRef(v, base));
+    }
+  });
+});
+
+describe('the k-th element by partitioning', () => {
+  it('equals the sorted array element, signed zeros included', () => {
+    for (let seed = 1; seed <= 400; seed++) {
+      const u = mulberry32(seed);
+      const n = 1 + Math.floor(u() * (seed % 4 === 0 ? 5000 : 300));
+      const x = sample(seed, n);
+      if (seed % 3 === 0) for (let i = 0; i < n; i += 2) x[i] = u() < 0.5 ? -0 : 0; // many zeros of both signs
+      const sorted = Float64Array.from(x).sort();
+      for (let s = 0; s < 8; s++) {
+        const k = Math.floor(u() * n);
+        expect(Object.is(nth(Float64Array.from(x), k), sorted[k])).toBe(true);
+      }
     }
   });
 });
