@@ -63,7 +63,7 @@ function collectTrialsRef(all: readonly TrialRecord[], scenarioId: string, s: Ju
 }
 
 function metricDataRef(t: ScenarioTrials, spec: MetricSpec): MetricData {
-  const valueOf = (r: TrialRecord): number | DropReason => {
+  const valueFor = (r: TrialRecord): number | DropReason => {
     const o = t.outcome.get(r);
     if (o === 'failed' || r.status !== 'ok') return 'failed trial';
     if (o === 'noData') return 'moved no data';
@@ -80,7 +80,7 @@ function metricDataRef(t: ScenarioTrials, spec: MetricSpec): MetricData {
     for (const a of ['control', 'canary'] as const) {
       const r = slot[a];
       if (!r) continue;
-      const v = valueOf(r);
+      const v = valueFor(r);
       if (typeof v === 'number') {
         out[a].values.push(v);
         out[a].pairOf.push(slot.pair);
