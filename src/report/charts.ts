@@ -20,7 +20,7 @@ import {
   linearDomainOf,
   logXAxis,
   r1,
-  sortedNumbers,
+  sortedValues,
   svgOpen,
   text,
   xAxis,
@@ -31,8 +31,8 @@ import {
 export const ARM_COLORS = { control: '#4c78a8', canary: '#e4761b' } as const;
 
 /** Pick m values from sorted ascending data at evenly spaced quantiles: keeps the shape, drops the bulk. */
-function quantileSample(sorted: number[], m: number): number[] {
-  if (sorted.length <= m) return sorted;
+function quantileSample(sorted: ArrayLike<number>, m: number): number[] {
+  if (sorted.length <= m) return Array.from(sorted);
   const out: number[] = [];
   for (let i = 0; i < m; i++) out.push(sorted[Math.round((i * (sorted.length - 1)) / (m - 1))]!);
   return out;
@@ -72,7 +72,7 @@ export function distributionChart(arms: DistArm[], opts: ChartOpts & { unit: str
     const titled = a.values.length <= maxPts && !!a.labels && opts.pointTitles !== false;
     const values = titled ? Array.from(a.values) : [];
     const idx = titled ? values.map((_, i) => i).sort((i, j) => ascending(values[i], values[j])) : [];
-    const sorted = titled ? idx.map((i) => values[i]!) : sortedNumbers(a.values);
+    const sorted = titled ? idx.map((i) => values[i]!) : sortedValues(a.values);
     s += text(left - 8, cy - 2, clip(a.label, 14), 'text-anchor="end" class="arm-label"');
     s += text(left - 8, cy + FONT, `n=${sorted.length}`, 'text-anchor="end" class="muted"');
     if (sorted.length === 0) {
@@ -83,7 +83,12 @@ export function distributionChart(arms: DistArm[], opts: ChartOpts & { unit: str
       med = quantileSorted(sorted, 0.5),
       q3 = quantileSorted(sorted, 0.75);
     const iqr = q3 - q1;
-    const lo = sorted.find((v) => v >= q1 - 1.5 * iqr) ?? sorted[0]!;
+    let lo = sorted[0]!;
+    for (let k = 0; k < sorted.length; k++)
+      if (sorted[k]! >= q1 - 1.5 * iqr) {
+        lo = sorted[k]!;
+        break;
+      }
     let hi = sorted[sorted.length - 1]!;
     for (let k = sorted.length - 1; k >= 0; k--)
       if (sorted[k]! <= q3 + 1.5 * iqr) {
@@ -99,7 +104,7 @@ export function distributionChart(arms: DistArm[], opts: ChartOpts & { unit: str
     s += `</g>`;
     // points (sampled at quantiles when many)
     const many = sorted.length > maxPts;
-    const pts = many ? quantileSample(sorted, maxPts) : sorted;
+    const pts = many ? quantileSample(sorted, maxPts) : Array.from(sorted);
     if (many) sampledNote = `${maxPts} points per arm shown (quantile sample); box and n use all`;
     const jit = (i: number) => cy + (uniformAt(i * 7919 + ai * 104729) - 0.5) * bh * 0.9;
     if (!many && a.labels && opts.pointTitles !== false) {
@@ -167,8 +172,8 @@ function columnsOf(points: readonly OrderPoint[] | OrderColumns): OrderColumns {
  * Point indices in x order, as a stable sort by x gives them: points already in that order (the
  * usual case, trials in pair order) are one ascending run, which the sort leaves as it is.
  */
-function byX(c: OrderColumns): number[] {
-  const idx = new Array<number>(c.x.length);
+function byX(c: OrderColumns): Int32Array {
+  const idx = new Int32Array(c.x.length);
   for (let i = 0; i < idx.length; i++) idx[i] = i;
   for (let i = 1; i < c.x.length; i++) if (c.x[i]! - c.x[i - 1]! < 0) return idx.sort((a, b) => c.x[a]! - c.x[b]!);
   return idx;
@@ -212,12 +217,21 @@ export function runOrderChart(series: OrderSeries[], opts: ChartOpts & { unit: s
       const nb = Math.max(10, Math.floor(maxPts / 3));
       const [x0, x1] = x.domain() as [number, number];
       const w = (x1 - x0) / nb || 1;
-      const bins: number[][] = Array.from({ length: nb }, () => []);
-      for (const i of main) bins[Math.min(nb - 1, Math.floor((X[i]! - x0) / w))]!.push(Y[i]!);
+      // each bin's values in run order, in a typed array of its size
+      const binOf = (i: number) => Math.min(nb - 1, Math.floor((X[i]! - x0) / w));
+      const sizes = new Int32Array(nb);
+      for (let k = 0; k < main.length; k++) sizes[binOf(main[k]!)]!++;
+      const bins = Array.from(sizes, (n) => new Float64Array(n));
+      const filled = new Int32Array(nb);
+      for (let k = 0; k < main.length; k++) {
+        const i = main[k]!;
+        const b = binOf(i);
+        bins[b]![filled[b]!++] = Y[i]!;
+      }
       const rows = bins
         .map((b, i) => {
           if (!b.length) return null;
-          const q = sortedNumbers(b);
+          const q = sortedValues(b);
           return { x: x0 + w * (i + 0.5), lo: quantileSorted(q, 0.1), med: quantileSorted(q, 0.5), hi: quantileSorted(q, 0.9) };
         })
         .filter((r): r is { x: number; lo: number; med: number; hi: number } => r !== null);
@@ -233,13 +247,14 @@ export function runOrderChart(series: OrderSeries[], opts: ChartOpts & { unit: s
       s += `<path d="${band}" fill="${ser.color}" fill-opacity="0.18"/>`;
       s += `<path d="${mid}" fill="none" stroke="${ser.color}" stroke-width="1.6"/>`;
     } else {
+      const few = Array.from(main);
       const path = line<number>()
         .x((i) => x(X[i]!))
         .y((i) => y(Y[i]!))
-        .digits(1)(main);
+        .digits(1)(few);
       if (path) s += `<path d="${path}" fill="none" stroke="${ser.color}" stroke-width="1" stroke-opacity="0.55"/>`;
       s += dots(
-        main.map((i) => [x(X[i]!), y(Y[i]!)]),
+        few.map((i) => [x(X[i]!), y(Y[i]!)]),
         ser.color,
         2.4,
       );

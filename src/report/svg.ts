@@ -172,11 +172,17 @@ export function emptyChart(W: number, H: number, title: string, msg: string): st
 
 /** Numbers sorted ascending as a stable comparator sort gives them: a typed sort, unless a -0 is there to keep in place. */
 export function sortedNumbers(values: ArrayLike<number>): number[] {
-  let negZero = false;
-  for (let i = 0; i < values.length; i++) if (values[i] === 0 && Object.is(values[i], -0)) negZero = true;
-  if (negZero) return Array.from(values).sort(ascending);
-  const s = Float64Array.from(values).sort();
+  const s = sortedValues(values);
+  if (Array.isArray(s)) return s;
   const out = new Array<number>(s.length);
   for (let i = 0; i < s.length; i++) out[i] = s[i]!;
   return out;
+}
+
+/** sortedNumbers, left in a typed array when it was sorted as one (for readers that only index it). */
+export function sortedValues(values: ArrayLike<number>): number[] | Float64Array {
+  let negZero = false;
+  for (let i = 0; i < values.length; i++) if (values[i] === 0 && Object.is(values[i], -0)) negZero = true;
+  if (negZero) return Array.from(values).sort(ascending);
+  return Float64Array.from(values).sort();
 }
