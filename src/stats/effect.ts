@@ -1,5 +1,6 @@
 /** Effect sizes. */
 import { assertFinite } from './check.js';
+import { sortedShared } from './ranks.js';
 
 /**
  * Cliff's delta δ = P(X > Y) - P(X < Y) over all nx·ny pairs (ties count zero), in [-1, 1].
@@ -11,8 +12,8 @@ export function cliffsDelta(x: readonly number[], y: readonly number[]): number 
   if (x.length === 0 || y.length === 0) return NaN;
   // both sorted: the counts of y below and above each x come from two pointers that only move up
   // (the same integers as a binary search per x value; their sum is exact)
-  const ys = Float64Array.from(y).sort();
-  const xs = Float64Array.from(x).sort();
+  const ys = sortedShared(y);
+  const xs = sortedShared(x);
   let lt = 0; // y < v
   let le = 0; // y ≤ v
   let score = 0;

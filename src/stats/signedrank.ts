@@ -22,10 +22,10 @@
  * When the requested confidence cannot be reached (too few observations) the corresponding limit is
  * ±Infinity (R instead returns the extreme Walsh average with a warning).
  */
-import { midranks, tieSum } from './ranks.js';
+import { midranks, sortedShared, tieSum } from './ranks.js';
 import { normCdf, normIsf, normSf } from './normal.js';
 import { assertFinite, assertFiniteNumber, assertOpenUnit } from './check.js';
-import { sortedCopy, walshOfSorted, walshOrderStatistics } from './walsh.js';
+import { walshOfSorted, walshOrderStatistics } from './walsh.js';
 import { signedRankNormalLimits, signedRankSorted } from './walsh-limits.js';
 
 export type Alternative = 'two-sided' | 'less' | 'greater';
@@ -167,7 +167,7 @@ export function signedRankTest(x: readonly number[], opts: RankTestOptions = {})
   // from EXACT_LIMIT values on, the exact distribution is only used when asked for: the normal
   // approximation needs only V, n and the tie sum, which a sorted copy gives in O(n) (the same numbers)
   // (x - mu overflowing is left to the general path, which reports it)
-  const a = x.length >= EXACT_LIMIT && opts.method !== 'exact' ? sortedCopy(x) : null;
+  const a = x.length >= EXACT_LIMIT && opts.method !== 'exact' ? sortedShared(x) : null;
   if (a && Number.isFinite(a[0]! - mu) && Number.isFinite(a[a.length - 1]! - mu)) {
     const { n, v, ties } = signedRankSorted(a, mu);
     const zeros = x.length - n;
@@ -300,7 +300,7 @@ export function signedRankInterval(
   const n = x.length;
   if (n === 0) return { estimate: NaN, lower: -Infinity, upper: Infinity, method: 'exact' };
   // order statistics of the Walsh averages by selection (src/stats/walsh.ts), not by listing them
-  const a = sortedCopy(x);
+  const a = sortedShared(x);
   const walsh = walshOfSorted(a);
   const estimate = walsh.median();
   let hasTies = false; // duplicated values: equal neighbours in the sorted copy (-0 and 0 too, as in a Set)

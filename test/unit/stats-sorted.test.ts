@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { cliffsDelta, median, medianSorted, midranks, mulberry32, normCdf, normSf, signedRankTest, tieSum } from '../../src/stats/index.js';
-import { midranksFrom } from '../../src/stats/ranks.js';
+import { midranksFrom, sortedShared } from '../../src/stats/ranks.js';
 import { nth } from '../../src/stats/walsh.js';
 import type { Alternative } from '../../src/stats/signedrank.js';
 
@@ -135,6 +135,27 @@ describe('the k-th element by partitioning', () => {
       for (let s = 0; s < 8; s++) {
         const k = Math.floor(u() * n);
         expect(Object.is(nth(Float64Array.from(x), k), sorted[k])).toBe(true);
+      }
+    }
+  });
+});
+
+describe('the shared sorted copy', () => {
+  it('is the sorted array of the values the array holds now, also after they change', () => {
+    for (let seed = 1; seed <= 200; seed++) {
+      const u = mulberry32(seed);
+      const x = sample(seed, 1 + Math.floor(u() * 400));
+      for (let round = 0; round < 4; round++) {
+        const want = Float64Array.from(x).sort();
+        const got = sortedShared(x);
+        expect(got.length).toBe(want.length);
+        for (let i = 0; i < want.length; i++) expect(Object.is(got[i], want[i])).toBe(true);
+        expect(sortedShared(x)).toBe(got); // unchanged values: the same copy
+        // change one value (a zero's sign, another value) or the length
+        const k = Math.floor(u() * x.length);
+        if (round === 0) x[k] = Object.is(x[k], -0) ? 0 : x[k] === 0 ? -0 : -x[k]!;
+        else if (round === 1) x.push(u());
+        else x[k] = u() - 0.5;
       }
     }
   });
