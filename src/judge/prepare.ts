@@ -169,11 +169,23 @@ export interface ArmValues {
   why: Map<DropReason, number>;
 }
 
+export interface PairedValues {
+  pair: Float64Array;
+  control: Float64Array;
+  canary: Float64Array;
+}
+
+/** No complete pair (the production gate's samples are not paired). */
+export function noPairs(): PairedValues {
+  return { pair: new Float64Array(0), control: new Float64Array(0), canary: new Float64Array(0) };
+}
+
 export interface MetricData {
   control: ArmValues;
   canary: ArmValues;
   /** Per complete pair (both values valid): raw values, in pair order. */
-  paired: Array<{ pair: number; control: number; canary: number }>;
+  /** Per complete pair (both values valid), in pair order: the pair index and the raw values, as columns. */
+  paired: PairedValues;
 }
 
 /** Why a record's values are all dropped, whatever the metric; null: its values are judged. */
@@ -199,7 +211,11 @@ function metricValueOf(r: TrialRecord, spec: MetricSpec): number | DropReason {
  */
 export function metricData(t: ScenarioTrials, spec: MetricSpec): MetricData {
   const arm = (): ArmValues => ({ values: [], pairOf: [], dropped: 0, why: new Map() });
-  const out: MetricData = { control: arm(), canary: arm(), paired: [] };
+  const out: MetricData = { control: arm(), canary: arm(), paired: noPairs() };
+  // typed columns with room for every pair: an object per pair (on 50,000 pairs) cost more than the rest
+  const P = t.pairs.length;
+  const paired = { pair: new Float64Array(P), control: new Float64Array(P), canary: new Float64Array(P) };
+  let complete = 0;
   /** the slot's value of arm a, or undefined (no record, or dropped and counted) */
   const take = (a: Arm, r: TrialRecord | undefined, pair: number): number | undefined => {
     if (!r) return undefined;
@@ -219,8 +235,17 @@ export function metricData(t: ScenarioTrials, spec: MetricSpec): MetricData {
     const slot = pairs[i]!;
     const c = take('control', slot.control, slot.pair);
     const k = take('canary', slot.canary, slot.pair);
-    if (c !== undefined && k !== undefined) out.paired.push({ pair: slot.pair, control: c, canary: k });
+    if (c !== undefined && k !== undefined) {
+      paired.pair[complete] = slot.pair;
+      paired.control[complete] = c;
+      paired.canary[complete++] = k;
+    }
   }
+  out.paired = {
+    pair: paired.pair.subarray(0, complete),
+    control: paired.control.subarray(0, complete),
+    canary: paired.canary.subarray(0, complete),
+  };
   return out;
 }
 

@@ -74,7 +74,7 @@ function metricDataRef(t: ScenarioTrials, spec: MetricSpec): MetricData {
     return v;
   };
   const arm = () => ({ values: [] as number[], pairOf: [] as number[], dropped: 0, why: new Map<DropReason, number>() });
-  const out: MetricData = { control: arm(), canary: arm(), paired: [] };
+  const out = { control: arm(), canary: arm(), paired: [] as Array<{ pair: number; control: number; canary: number }> };
   for (const slot of t.pairs) {
     const got: { control?: number; canary?: number } = {};
     for (const a of ['control', 'canary'] as const) {
@@ -93,7 +93,9 @@ function metricDataRef(t: ScenarioTrials, spec: MetricSpec): MetricData {
     if (got.control !== undefined && got.canary !== undefined)
       out.paired.push({ pair: slot.pair, control: got.control, canary: got.canary });
   }
-  return out;
+  // the pairs as columns, as metricData gives them
+  const column = (k: 'pair' | 'control' | 'canary') => Float64Array.from(out.paired, (p) => p[k]);
+  return { ...out, paired: { pair: column('pair'), control: column('control'), canary: column('canary') } };
 }
 
 const spec = (name: string, scale: 'log' | 'linear'): MetricSpec => ({
