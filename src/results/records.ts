@@ -89,9 +89,15 @@ export class ResultsParser {
     for (;;) {
       const nl = chunk.indexOf(0x0a, start);
       if (nl < 0) break;
-      const whole = this.pendingBytes === 0; // the line lies in this chunk: no copy
-      this.take(chunk.subarray(start, nl), whole);
-      this.line(whole ? chunk.subarray(start, nl) : Buffer.concat(this.pending, this.pendingBytes), false);
+      if (this.pendingBytes === 0) {
+        // the line lies in this chunk: no copy
+        const b = chunk.subarray(start, nl);
+        this.take(b, true);
+        this.line(b, false);
+      } else {
+        this.take(chunk.subarray(start, nl));
+        this.line(Buffer.concat(this.pending, this.pendingBytes), false);
+      }
       this.pending = [];
       this.pendingBytes = 0;
       start = nl + 1;
