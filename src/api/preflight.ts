@@ -5,7 +5,8 @@
 import { InputError, type InputProblem } from '../errors.js';
 import { reachability } from '../judge/index.js';
 import type { Scenario } from '../scenario/model.js';
-import { scheduleWarnings, workloadMs } from '../scenario/schedule.js';
+import { workloadMs } from '../scenario/schedule-events.js';
+import { scheduleWarnings } from '../scenario/schedule.js';
 import { checkSysctls } from '../tuning/index.js';
 
 /**

@@ -15,7 +15,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { type ChildProcess, pidInNamespace, spawn } from '../exec/index.js';
-import { type ScheduleEvent, scheduleEvents } from '../scenario/schedule.js';
+import { type ScheduleEvent, scheduleEvents } from '../scenario/schedule-events.js';
 import { hasNetemPart, netemArgs, tbfArgs, tcCommands } from './netem.js';
 import type { LinkHandle, LinkRequest } from '../topology/links.js';
 import type { LinkImpairment } from './types.js';

@@ -92,7 +92,7 @@ export function toPct(spec: MetricSpec, v: number | null, controlMedian: number 
  * otherwise whichever is possible (the interval may then be unbounded → INCONCLUSIVE).
  */
 export function analyzeMetric(spec: MetricSpec, data: MetricData, ciAlpha: number, minPairs: number): MetricAnalysis {
-  const nPairs = data.paired.length;
+  const nPairs = data.paired.pair.length;
   const nC = data.control.values.length;
   const nK = data.canary.values.length;
   const controlMedian = nC ? median(data.control.values) : null;
@@ -132,7 +132,9 @@ export function analyzeMetric(spec: MetricSpec, data: MetricData, ciAlpha: numbe
   const conf = 1 - 2 * ciAlpha;
   const scaleText = spec.scale === 'log' ? 'log ratio' : `difference in ${spec.unit || 'metric units'}`;
   if (analysis === 'paired') {
-    const d = data.paired.map((p) => orient(spec, p.canary) - orient(spec, p.control));
+    const { control, canary } = data.paired;
+    const d: number[] = [];
+    for (let i = 0; i < nPairs; i++) d.push(orient(spec, canary[i]!) - orient(spec, control[i]!));
     const method = d.length < SMALL_EXACT ? ('exact' as const) : ('auto' as const);
     const ci = signedRankInterval(d, conf, { method });
     const test = signedRankTest(d, { method });

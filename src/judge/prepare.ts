@@ -21,9 +21,16 @@ export type TrialOutcome = 'ok' | 'failed' | 'noData';
 export type OutcomeSettings = Pick<JudgeSettings, 'excludeSuspect' | 'primary' | 'metrics'>;
 
 export function trialOutcome(r: TrialRecord, s: OutcomeSettings): TrialOutcome {
+  return outcomeWith(
+    r,
+    s.metrics.find((x) => x.name === s.primary),
+  );
+}
+
+/** trialOutcome with the primary metric's spec looked up once per scenario. */
+function outcomeWith(r: TrialRecord, primary: MetricSpec | undefined): TrialOutcome {
   if (r.status !== 'ok') return 'failed';
   const m = r.metrics ?? {};
-  const primary = s.metrics.find((x) => x.name === s.primary);
   if (primary) {
     const v = m[primary.name];
     if (typeof v !== 'number' || !Number.isFinite(v)) return 'noData';
@@ -79,14 +86,21 @@ function summarize(records: TrialRecord[], s: OutcomeSettings, superseded: numbe
     slot[r.arm] = r;
     byPair.set(r.pair, slot);
   }
-  const pairs = [...byPair.values()].sort((a, b) => a.pair - b.pair);
+  const pairs = [...byPair.values()];
+  // pairs already in order (the usual case) are one ascending run, which the stable sort leaves as it is
+  for (let i = 1; i < pairs.length; i++)
+    if (pairs[i]!.pair - pairs[i - 1]!.pair < 0) {
+      pairs.sort((a, b) => a.pair - b.pair);
+      break;
+    }
   const perArm: ScenarioTrials['perArm'] = {
     control: { records: 0, failed: 0, noData: 0, suspect: 0 },
     canary: { records: 0, failed: 0, noData: 0, suspect: 0 },
   };
   const outcome = new Map<TrialRecord, TrialOutcome>();
+  const primary = s.metrics.find((x) => x.name === s.primary);
   for (const r of records) {
-    const o = trialOutcome(r, s);
+    const o = outcomeWith(r, primary);
     outcome.set(r, o);
     const a = perArm[r.arm];
     a.records++;
@@ -105,7 +119,13 @@ function summarize(records: TrialRecord[], s: OutcomeSettings, superseded: numbe
  * last in file order) is used.
  */
 export function collectTrials(all: readonly TrialRecord[], scenarioId: string, s: OutcomeSettings): ScenarioTrials {
-  const best = new Map<string, TrialRecord>();
+  // (pair, arm) as one number while every pair is a whole number of safe size (as results/ reads
+  // them): 2·pair + arm is one-to-one there, and a Map keeps the order in which the keys first came,
+  // as it did with the "pair/arm" strings it falls back to otherwise
+  const numeric = all.every(
+    (r) => r?.type !== 'trial' || r.scenario !== scenarioId || (Number.isInteger(r.pair) && Math.abs(r.pair) < 2 ** 50),
+  );
+  const best = new Map<string | number, TrialRecord>();
   let superseded = 0;
   let warmup = 0;
   for (const r of all) {
@@ -115,7 +135,7 @@ export function collectTrials(all: readonly TrialRecord[], scenarioId: string, s
       continue;
     }
     if (r.arm !== 'control' && r.arm !== 'canary') continue;
-    const key = `${r.pair}/${r.arm}`;
+    const key = numeric ? 2 * r.pair + (r.arm === 'canary' ? 1 : 0) : `${r.pair}/${r.arm}`;
     const prev = best.get(key);
     if (prev) {
       superseded++;
@@ -149,18 +169,35 @@ export interface ArmValues {
   why: Map<DropReason, number>;
 }
 
+export interface PairedValues {
+  pair: Float64Array;
+  control: Float64Array;
+  canary: Float64Array;
+}
+
+/** No complete pair (the production gate's samples are not paired). */
+export function noPairs(): PairedValues {
+  return { pair: new Float64Array(0), control: new Float64Array(0), canary: new Float64Array(0) };
+}
+
 export interface MetricData {
   control: ArmValues;
   canary: ArmValues;
   /** Per complete pair (both values valid): raw values, in pair order. */
-  paired: Array<{ pair: number; control: number; canary: number }>;
+  /** Per complete pair (both values valid), in pair order: the pair index and the raw values, as columns. */
+  paired: PairedValues;
 }
 
-function metricValueOf(t: ScenarioTrials, r: TrialRecord, spec: MetricSpec): number | DropReason {
+/** Why a record's values are all dropped, whatever the metric; null: its values are judged. */
+function recordDrop(t: ScenarioTrials, r: TrialRecord): DropReason | null {
   const o = t.outcome.get(r);
   if (o === 'failed' || r.status !== 'ok') return 'failed trial';
   if (o === 'noData') return 'moved no data';
   if (t.excludeSuspect && r.suspect) return 'suspect trial excluded';
+  return null;
+}
+
+function metricValueOf(r: TrialRecord, spec: MetricSpec): number | DropReason {
   const v = r.metrics?.[spec.name];
   if (v === null || v === undefined || typeof v !== 'number' || !Number.isFinite(v)) return 'null metric';
   if (spec.scale === 'log' && v <= 0) return 'non-positive on log scale';
@@ -174,26 +211,41 @@ function metricValueOf(t: ScenarioTrials, r: TrialRecord, spec: MetricSpec): num
  */
 export function metricData(t: ScenarioTrials, spec: MetricSpec): MetricData {
   const arm = (): ArmValues => ({ values: [], pairOf: [], dropped: 0, why: new Map() });
-  const out: MetricData = { control: arm(), canary: arm(), paired: [] };
-  for (const slot of t.pairs) {
-    const got: Partial<Record<Arm, number>> = {};
-    for (const a of ['control', 'canary'] as const) {
-      const r = slot[a];
-      if (!r) continue;
-      const v = metricValueOf(t, r, spec);
-      const target = out[a];
-      if (typeof v === 'number') {
-        target.values.push(v);
-        target.pairOf.push(slot.pair);
-        got[a] = v;
-      } else {
-        target.dropped++;
-        target.why.set(v, (target.why.get(v) ?? 0) + 1);
-      }
+  const out: MetricData = { control: arm(), canary: arm(), paired: noPairs() };
+  // typed columns with room for every pair: an object per pair (on 50,000 pairs) cost more than the rest
+  const P = t.pairs.length;
+  const paired = { pair: new Float64Array(P), control: new Float64Array(P), canary: new Float64Array(P) };
+  let complete = 0;
+  /** the slot's value of arm a, or undefined (no record, or dropped and counted) */
+  const take = (a: Arm, r: TrialRecord | undefined, pair: number): number | undefined => {
+    if (!r) return undefined;
+    const v = recordDrop(t, r) ?? metricValueOf(r, spec);
+    const target = out[a];
+    if (typeof v === 'number') {
+      target.values.push(v);
+      target.pairOf.push(pair);
+      return v;
     }
-    if (got.control !== undefined && got.canary !== undefined)
-      out.paired.push({ pair: slot.pair, control: got.control, canary: got.canary });
+    target.dropped++;
+    target.why.set(v, (target.why.get(v) ?? 0) + 1);
+    return undefined;
+  };
+  const { pairs } = t;
+  for (let i = 0; i < pairs.length; i++) {
+    const slot = pairs[i]!;
+    const c = take('control', slot.control, slot.pair);
+    const k = take('canary', slot.canary, slot.pair);
+    if (c !== undefined && k !== undefined) {
+      paired.pair[complete] = slot.pair;
+      paired.control[complete] = c;
+      paired.canary[complete++] = k;
+    }
   }
+  out.paired = {
+    pair: paired.pair.subarray(0, complete),
+    control: paired.control.subarray(0, complete),
+    canary: paired.canary.subarray(0, complete),
+  };
   return out;
 }
 

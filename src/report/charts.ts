@@ -17,10 +17,10 @@ import {
   emptyChart,
   FONT,
   legend,
-  linearDomain,
+  linearDomainOf,
   logXAxis,
   r1,
-  sortedNumbers,
+  sortedValues,
   svgOpen,
   text,
   xAxis,
@@ -31,8 +31,8 @@ import {
 export const ARM_COLORS = { control: '#4c78a8', canary: '#e4761b' } as const;
 
 /** Pick m values from sorted ascending data at evenly spaced quantiles: keeps the shape, drops the bulk. */
-function quantileSample(sorted: number[], m: number): number[] {
-  if (sorted.length <= m) return sorted;
+function quantileSample(sorted: ArrayLike<number>, m: number): number[] {
+  if (sorted.length <= m) return Array.from(sorted);
   const out: number[] = [];
   for (let i = 0; i < m; i++) out.push(sorted[Math.round((i * (sorted.length - 1)) / (m - 1))]!);
   return out;
@@ -44,7 +44,7 @@ function quantileSample(sorted: number[], m: number): number[] {
 export interface DistArm {
   label: string;
   color: string;
-  values: number[];
+  values: ArrayLike<number>;
   /** optional per-value hover labels (same order as values), used only for small n */
   labels?: string[];
 }
@@ -58,10 +58,9 @@ export function distributionChart(arms: DistArm[], opts: ChartOpts & { unit: str
     rowH = 50,
     bottom = 38;
   const H = top + rowH * arms.length + bottom;
-  const all = arms.flatMap((a) => a.values);
-  if (all.length === 0) return emptyChart(W, 90, opts.title, 'no per-trial values');
+  if (arms.every((a) => a.values.length === 0)) return emptyChart(W, 90, opts.title, 'no per-trial values');
   const x = scaleLinear()
-    .domain(linearDomain(all))
+    .domain(linearDomainOf(arms.map((a) => a.values)))
     .nice()
     .range([left, W - right]);
   let s = svgOpen(W, H, opts.title);
@@ -71,8 +70,9 @@ export function distributionChart(arms: DistArm[], opts: ChartOpts & { unit: str
     const cy = top + rowH * ai + rowH / 2;
     // the index order only for hover labels (small runs); otherwise a typed sort of the values
     const titled = a.values.length <= maxPts && !!a.labels && opts.pointTitles !== false;
-    const idx = titled ? a.values.map((_, i) => i).sort((i, j) => ascending(a.values[i], a.values[j])) : [];
-    const sorted = titled ? idx.map((i) => a.values[i]!) : sortedNumbers(a.values);
+    const values = titled ? Array.from(a.values) : [];
+    const idx = titled ? values.map((_, i) => i).sort((i, j) => ascending(values[i], values[j])) : [];
+    const sorted = titled ? idx.map((i) => values[i]!) : sortedValues(a.values);
     s += text(left - 8, cy - 2, clip(a.label, 14), 'text-anchor="end" class="arm-label"');
     s += text(left - 8, cy + FONT, `n=${sorted.length}`, 'text-anchor="end" class="muted"');
     if (sorted.length === 0) {
@@ -83,7 +83,12 @@ export function distributionChart(arms: DistArm[], opts: ChartOpts & { unit: str
       med = quantileSorted(sorted, 0.5),
       q3 = quantileSorted(sorted, 0.75);
     const iqr = q3 - q1;
-    const lo = sorted.find((v) => v >= q1 - 1.5 * iqr) ?? sorted[0]!;
+    let lo = sorted[0]!;
+    for (let k = 0; k < sorted.length; k++)
+      if (sorted[k]! >= q1 - 1.5 * iqr) {
+        lo = sorted[k]!;
+        break;
+      }
     let hi = sorted[sorted.length - 1]!;
     for (let k = sorted.length - 1; k >= 0; k--)
       if (sorted[k]! <= q3 + 1.5 * iqr) {
@@ -99,7 +104,7 @@ export function distributionChart(arms: DistArm[], opts: ChartOpts & { unit: str
     s += `</g>`;
     // points (sampled at quantiles when many)
     const many = sorted.length > maxPts;
-    const pts = many ? quantileSample(sorted, maxPts) : sorted;
+    const pts = many ? quantileSample(sorted, maxPts) : Array.from(sorted);
     if (many) sampledNote = `${maxPts} points per arm shown (quantile sample); box and n use all`;
     const jit = (i: number) => cy + (uniformAt(i * 7919 + ai * 104729) - 0.5) * bh * 0.9;
     if (!many && a.labels && opts.pointTitles !== false) {
@@ -135,10 +140,53 @@ export interface OrderPoint {
   excluded?: boolean;
 }
 
+/** Flags of an OrderColumns point. */
+export const WARMUP = 1;
+export const EXCLUDED = 2;
+
+/** Points as columns (what the report builds for big runs: no object per point). */
+export interface OrderColumns {
+  x: Float64Array;
+  y: Float64Array;
+  /** WARMUP | EXCLUDED bits per point, 0 for a judged point */
+  flags: Uint8Array;
+}
+
 export interface OrderSeries {
   label: string;
   color: string;
-  points: OrderPoint[];
+  points: readonly OrderPoint[] | OrderColumns;
+}
+
+function columnsOf(points: readonly OrderPoint[] | OrderColumns): OrderColumns {
+  if (!Array.isArray(points)) return points as OrderColumns;
+  const ps = points as readonly OrderPoint[];
+  return {
+    x: Float64Array.from(ps, (p) => p.x),
+    y: Float64Array.from(ps, (p) => p.y),
+    flags: Uint8Array.from(ps, (p) => (p.warmup ? WARMUP : 0) | (p.excluded ? EXCLUDED : 0)),
+  };
+}
+
+/**
+ * Point indices in x order, as a stable sort by x gives them: points already in that order (the
+ * usual case, trials in pair order) are one ascending run, which the sort leaves as it is.
+ */
+function byX(c: OrderColumns): Int32Array {
+  const idx = new Int32Array(c.x.length);
+  for (let i = 0; i < idx.length; i++) idx[i] = i;
+  for (let i = 1; i < c.x.length; i++) if (c.x[i]! - c.x[i - 1]! < 0) return idx.sort((a, b) => c.x[a]! - c.x[b]!);
+  return idx;
+}
+
+/** The indices whose flags are set (or clear), in order (a loop: a typed array's filter is slow). */
+function withFlags(idx: Int32Array, flags: Uint8Array, set: boolean): Int32Array {
+  let n = 0;
+  for (let k = 0; k < idx.length; k++) if ((flags[idx[k]!] !== 0) === set) n++;
+  const out = new Int32Array(n);
+  n = 0;
+  for (let k = 0; k < idx.length; k++) if ((flags[idx[k]!] !== 0) === set) out[n++] = idx[k]!;
+  return out;
 }
 
 // Long by design: one SVG built top to bottom (scales, axes, series, legend).
@@ -150,15 +198,15 @@ export function runOrderChart(series: OrderSeries[], opts: ChartOpts & { unit: s
     top = 52,
     bottom = 38,
     H = 222;
-  const all = series.flatMap((s) => s.points);
-  if (all.length === 0) return emptyChart(W, 90, opts.title, 'no per-trial values');
+  const cols = series.map((s) => columnsOf(s.points));
+  if (cols.every((c) => c.x.length === 0)) return emptyChart(W, 90, opts.title, 'no per-trial values');
   const x = scaleLinear()
-    .domain(linearDomain(all.map((p) => p.x)))
+    .domain(linearDomainOf(cols.map((c) => c.x)))
     .range([left, W - right]);
   const y = scaleLinear()
     .domain(
-      linearDomain(
-        all.map((p) => p.y),
+      linearDomainOf(
+        cols.map((c) => c.y),
         { pad: 0.05 },
       ),
     )
@@ -168,20 +216,32 @@ export function runOrderChart(series: OrderSeries[], opts: ChartOpts & { unit: s
   s += yAxis(y, left, W - right, 5);
   s += xAxis(x, H - bottom, top, 6, opts.xLabel ?? 'pair (run order)', (v) => (Number.isInteger(v) ? String(v) : ''));
   let binned = false;
-  for (const ser of series) {
-    const pts = [...ser.points].sort((a, b) => a.x - b.x);
-    const main = pts.filter((p) => !p.warmup && !p.excluded);
+  series.forEach((ser, si) => {
+    const c = cols[si]!;
+    const X = c.x;
+    const Y = c.y;
+    const pts = byX(c);
+    const main = withFlags(pts, c.flags, false);
     if (main.length > maxPts) {
       binned = true;
       const nb = Math.max(10, Math.floor(maxPts / 3));
       const [x0, x1] = x.domain() as [number, number];
       const w = (x1 - x0) / nb || 1;
-      const bins: number[][] = Array.from({ length: nb }, () => []);
-      for (const p of main) bins[Math.min(nb - 1, Math.floor((p.x - x0) / w))]!.push(p.y);
+      // each bin's values in run order, in a typed array of its size
+      const binOf = (i: number) => Math.min(nb - 1, Math.floor((X[i]! - x0) / w));
+      const sizes = new Int32Array(nb);
+      for (let k = 0; k < main.length; k++) sizes[binOf(main[k]!)]!++;
+      const bins = Array.from(sizes, (n) => new Float64Array(n));
+      const filled = new Int32Array(nb);
+      for (let k = 0; k < main.length; k++) {
+        const i = main[k]!;
+        const b = binOf(i);
+        bins[b]![filled[b]!++] = Y[i]!;
+      }
       const rows = bins
         .map((b, i) => {
           if (!b.length) return null;
-          const q = sortedNumbers(b);
+          const q = sortedValues(b);
           return { x: x0 + w * (i + 0.5), lo: quantileSorted(q, 0.1), med: quantileSorted(q, 0.5), hi: quantileSorted(q, 0.9) };
         })
         .filter((r): r is { x: number; lo: number; med: number; hi: number } => r !== null);
@@ -197,30 +257,31 @@ export function runOrderChart(series: OrderSeries[], opts: ChartOpts & { unit: s
       s += `<path d="${band}" fill="${ser.color}" fill-opacity="0.18"/>`;
       s += `<path d="${mid}" fill="none" stroke="${ser.color}" stroke-width="1.6"/>`;
     } else {
-      const path = line<OrderPoint>()
-        .x((d) => x(d.x))
-        .y((d) => y(d.y))
-        .digits(1)(main);
+      const few = Array.from(main);
+      const path = line<number>()
+        .x((i) => x(X[i]!))
+        .y((i) => y(Y[i]!))
+        .digits(1)(few);
       if (path) s += `<path d="${path}" fill="none" stroke="${ser.color}" stroke-width="1" stroke-opacity="0.55"/>`;
       s += dots(
-        main.map((p) => [x(p.x), y(p.y)]),
+        few.map((i) => [x(X[i]!), y(Y[i]!)]),
         ser.color,
         2.4,
       );
     }
-    const other = pts.filter((p) => p.warmup || p.excluded);
+    const other = withFlags(pts, c.flags, true);
     if (other.length && other.length <= maxPts) {
       s += `<g fill="#fff" stroke="${ser.color}" stroke-width="1.2">`;
-      for (const p of other)
+      for (const i of other)
         s +=
           opts.pointTitles === false
-            ? `<circle cx="${r1(x(p.x))}" cy="${r1(y(p.y))}" r="2.6"/>`
-            : `<circle cx="${r1(x(p.x))}" cy="${r1(y(p.y))}" r="2.6"><title>${p.warmup ? 'warm-up' : 'excluded'} pair ${p.x}: ${escXml(fmtNum(p.y))}</title></circle>`;
+            ? `<circle cx="${r1(x(X[i]!))}" cy="${r1(y(Y[i]!))}" r="2.6"/>`
+            : `<circle cx="${r1(x(X[i]!))}" cy="${r1(y(Y[i]!))}" r="2.6"><title>${c.flags[i]! & WARMUP ? 'warm-up' : 'excluded'} pair ${X[i]}: ${escXml(fmtNum(Y[i]!))}</title></circle>`;
       s += `</g>`;
     }
-  }
+  });
   const items: { label: string; color: string; hollow?: boolean }[] = series.map((s) => ({ label: s.label, color: s.color }));
-  if (all.some((p) => p.warmup || p.excluded)) items.push({ label: 'warm-up / excluded', color: '#57606a', hollow: true });
+  if (cols.some((c) => c.flags.some((f) => f !== 0))) items.push({ label: 'warm-up / excluded', color: '#57606a', hollow: true });
   s += text(8, 13, clip(opts.title, Math.floor((W - 16) / 6.6)), 'class="chart-title"');
   s += legend(items, left, 30);
   if (binned) s += text(W - right, 44, 'binned: median and 10–90 % band', 'text-anchor="end" class="muted small"');

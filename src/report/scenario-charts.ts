@@ -12,7 +12,7 @@ import { effectView, fmtEffect, fmtInterval, verdictStyle } from './format.js';
 import { MINUS } from './tables.js';
 import type { ScheduleOverlay } from './schedule-svg.js';
 import type { Theory } from './theory.js';
-import { loadSeries, seriesLength } from '../results/series.js';
+import { loadSeries, type SeriesShape, seriesLength, seriesShape } from '../results/series.js';
 
 /** Forest plots: one for the percent-scale metrics (shared axis), one per linear metric (own unit). */
 export function forestSvgs(metrics: MetricResult[], man: ManifestScenario | undefined, name: string): string[] {
@@ -56,7 +56,7 @@ export interface PointLimits {
 export function metricCharts(metrics: MetricResult[], trials: TrialRecord[], excludeSuspect: boolean, o: PointLimits, noValues: string[]) {
   return metrics.flatMap((m) => {
     const { control: ctl, canary: can } = bothArmValues(trials, m.name, excludeSuspect, o.pointTitles);
-    if (!ctl.order.length && !can.order.length) {
+    if (!ctl.order.x.length && !can.order.x.length) {
       noValues.push(m.name);
       return [];
     }
@@ -90,14 +90,23 @@ export function seriesSvgs(
 ): string[] {
   const seriesSvgs: string[] = [];
   const drawn = new Set<string>();
+  const byArm = { control: withSeries.filter((t) => t.arm === 'control'), canary: withSeries.filter((t) => t.arm === 'canary') };
+  const shapesOf = { control: new Set(byArm.control.map(seriesShape)), canary: new Set(byArm.canary.map(seriesShape)) };
   for (const def of seriesDefs(theory)) {
     if (def.group && drawn.has(def.group)) continue;
     const lines: LineSeries[] = [];
+    // trials share their series shapes: decide once per shape
+    const drawable = new Map<SeriesShape | null, boolean>();
+    const has = (t: TrialRecord): boolean => {
+      const shape = seriesShape(t);
+      let ok = drawable.get(shape);
+      if (ok === undefined) drawable.set(shape, (ok = seriesLength(t, def.key) > 0 && seriesLength(t, def.tKey ?? 't') >= 0));
+      return ok;
+    };
     for (const arm of ['control', 'canary'] as const) {
-      const ts = spread(
-        withSeries.filter((t) => t.arm === arm && seriesLength(t, def.key) > 0 && seriesLength(t, def.tKey ?? 't') >= 0),
-        maxSeries,
-      );
+      const mine = byArm[arm];
+      // one shape among the arm's trials (the usual case): the filter keeps all of them or none
+      const ts = spread(shapesOf[arm].size === 1 ? (has(mine[0]!) ? mine : []) : mine.filter(has), maxSeries);
       // only the drawn trials' series are read (a big run's records leave them in results.jsonl)
       const loaded = loadSeries(ts);
       lines.push(

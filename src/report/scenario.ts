@@ -12,7 +12,7 @@ import type { DirTelemetry } from './schedule.js';
 import { scheduleSection } from './schedule-view.js';
 import { theoryFor } from './theory.js';
 import { theoryBlock } from './theory/view.js';
-import { seriesShape } from '../results/series.js';
+import { type SeriesShape, seriesShape } from '../results/series.js';
 
 export interface ScenarioOptions {
   maxPts: number;
@@ -50,9 +50,13 @@ export function scenarioView(
   const noValues: string[] = [];
   const charts = drawCharts ? metricCharts(metrics, trials, excludeSuspect, o, noValues) : [];
   const judgedTrials = trials.filter((t) => t.status === 'ok' && !t.warmup && !(t.suspect && excludeSuspect));
+  const multi = new Map<SeriesShape, boolean>(); // trials share their series shapes
   const withSeries = judgedTrials.filter((t) => {
     const shape = seriesShape(t);
-    return !!shape && [...shape.values()].some((n) => n > 1);
+    if (!shape) return false;
+    let ok = multi.get(shape);
+    if (ok === undefined) multi.set(shape, (ok = [...shape.values()].some((n) => n > 1)));
+    return ok;
   });
   const schedule = scheduleSection(man, trials, excludeSuspect, o.schedules, o.maxSeries, drawCharts);
   const series = drawCharts ? seriesSvgs(withSeries, theory, o.maxSeries, schedule?.overlay ?? null) : [];

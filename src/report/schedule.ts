@@ -10,7 +10,7 @@
  */
 import type { ManifestScenario } from '../results/types.js';
 import type { LinkImpairment, LinkSchedule } from '../scenario/links.js';
-import { scheduleEvents, workloadMs } from '../scenario/schedule.js';
+import { scheduleEvents, workloadMs } from '../scenario/schedule-events.js';
 import { quantileSorted } from '../stats/quantile.js';
 
 /** bytes one full-size frame (1500-byte MTU + Ethernet header) takes: the slack allowed per window */

@@ -3,7 +3,7 @@
  * only (no DOM); every label goes through escXml. Numbers are written with one decimal (r1).
  */
 import type { ScaleLinear, ScaleLogarithmic } from 'd3-scale';
-import { ascending, max, min } from 'd3-array';
+import { ascending } from 'd3-array';
 import { escXml, fmtNum } from './format.js';
 
 export const r1 = (v: number) => Math.round(v * 10) / 10;
@@ -22,10 +22,32 @@ export function clip(s: string, maxChars: number): string {
   return s.length <= maxChars ? s : s.slice(0, Math.max(1, maxChars - 1)) + '…';
 }
 
-export function linearDomain(values: number[], opts: { includeZero?: boolean; pad?: number } = {}): [number, number] {
-  const fin = values.filter((v) => Number.isFinite(v));
-  let lo = min(fin) ?? 0;
-  let hi = max(fin) ?? 1;
+export function linearDomain(values: readonly number[], opts: { includeZero?: boolean; pad?: number } = {}): [number, number] {
+  return linearDomainOf([values], opts);
+}
+
+/**
+ * linearDomain of the values of several lists taken in order, without building the concatenation:
+ * the first finite value, then any strictly smaller (larger) one, as d3's min and max of the
+ * finite values.
+ */
+export function linearDomainOf(
+  parts: ReadonlyArray<ArrayLike<number>>,
+  opts: { includeZero?: boolean; pad?: number } = {},
+): [number, number] {
+  let lo: number | undefined;
+  let hi: number | undefined;
+  for (const part of parts)
+    for (let i = 0; i < part.length; i++) {
+      const v = part[i]!;
+      if (!Number.isFinite(v)) continue;
+      if (lo === undefined || lo > v) lo = v;
+      if (hi === undefined || hi < v) hi = v;
+    }
+  return padDomain(lo ?? 0, hi ?? 1, opts);
+}
+
+function padDomain(lo: number, hi: number, opts: { includeZero?: boolean; pad?: number }): [number, number] {
   if (opts.includeZero) {
     lo = Math.min(lo, 0);
     hi = Math.max(hi, 0);
@@ -149,8 +171,18 @@ export function emptyChart(W: number, H: number, title: string, msg: string): st
 }
 
 /** Numbers sorted ascending as a stable comparator sort gives them: a typed sort, unless a -0 is there to keep in place. */
-export function sortedNumbers(values: readonly number[]): number[] {
+export function sortedNumbers(values: ArrayLike<number>): number[] {
+  const s = sortedValues(values);
+  if (Array.isArray(s)) return s;
+  const out = new Array<number>(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s[i]!;
+  return out;
+}
+
+/** sortedNumbers, left in a typed array when it was sorted as one (for readers that only index it). */
+export function sortedValues(values: ArrayLike<number>): number[] | Float64Array {
   let negZero = false;
-  for (const v of values) if (v === 0 && Object.is(v, -0)) negZero = true;
-  return negZero ? [...values].sort(ascending) : Array.from(Float64Array.from(values).sort());
+  for (let i = 0; i < values.length; i++) if (values[i] === 0 && Object.is(values[i], -0)) negZero = true;
+  if (negZero) return Array.from(values).sort(ascending);
+  return Float64Array.from(values).sort();
 }

@@ -47,6 +47,13 @@ function checkRecord(v: unknown): { record: TrialRecord | null; problem?: string
   return { record: rec };
 }
 
+/** An attempt as a part of a record's key (see ResultsParser.repeated): '', a number, or null (keep the key as a string). */
+function attemptPart(at: unknown): number | string | null {
+  if (typeof at === 'number') return at;
+  const text = String(at ?? '');
+  return text === '' ? '' : String(Number(text)) === text ? Number(text) : null;
+}
+
 /**
  * The line-by-line results.jsonl reader: feed it chunks in order, then end(). Holds at most one line
  * in memory besides the records.
@@ -57,7 +64,9 @@ export class ResultsParser {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private lineNo = 0;
+  /** keys of the records so far (see repeated): as strings, and split into numbers */
   private seen = new Map<string, number>();
+  private seenParts: Map<string, Map<number | string, Map<number, number>>> | null = new Map();
   /** byte offsets: of the current chunk, of the current line */
   private base = 0;
   private lineStart = 0;
@@ -80,9 +89,15 @@ export class ResultsParser {
     for (;;) {
       const nl = chunk.indexOf(0x0a, start);
       if (nl < 0) break;
-      const whole = this.pendingBytes === 0; // the line lies in this chunk: no copy
-      this.take(chunk.subarray(start, nl), whole);
-      this.line(whole ? chunk.subarray(start, nl) : Buffer.concat(this.pending, this.pendingBytes), false);
+      if (this.pendingBytes === 0) {
+        // the line lies in this chunk: no copy
+        const b = chunk.subarray(start, nl);
+        this.take(b, true);
+        this.line(b, false);
+      } else {
+        this.take(chunk.subarray(start, nl));
+        this.line(Buffer.concat(this.pending, this.pendingBytes), false);
+      }
       this.pending = [];
       this.pendingBytes = 0;
       start = nl + 1;
@@ -147,14 +162,48 @@ export class ResultsParser {
     // a later attempt, or a replacement of a suspect pair (extra.replacement.round), may re-run a
     // trial (the judge keeps the latest); the same trial twice in the same attempt and round means the
     // results were appended twice (a second run into the same folder, a merge into an input)
-    const key = `${record.scenario}#${record.pair}-${record.arm}`;
     const rep = isObject(record.extra) && isObject(record.extra.replacement) ? record.extra.replacement.round : undefined;
-    const akey = `${key}@${String(record.attempt ?? '')}~${String(rep ?? '')}`;
-    const prev = this.seen.get(akey);
-    if (prev !== undefined)
+    const prev = this.repeated(record, rep, n);
+    if (prev !== undefined) {
+      const key = `${record.scenario}#${record.pair}-${record.arm}`;
       throw fileProblem(this.source, `repeats trial ${oneLine(key, 100)} of line ${prev} in the same attempt (results appended twice?)`, n);
-    this.seen.set(akey, n);
+    }
     this.records.push(record);
+  }
+
+  /**
+   * The line of an earlier record with the same key "scenario#pair-arm@attempt~round" (the texts of
+   * attempt and round, '' when absent), else undefined and this one is noted. While every record has
+   * no round, an attempt whose text is '' or a number's own text, and a pair below 2⁵⁰, the keys are
+   * kept as parts, which hold a hundred thousand records in a fraction of the strings' memory: such a
+   * key string splits back into its parts from the right (the attempt holds no '@', the arm no '-',
+   * the pair no '#' or '-'), so equal strings are equal parts, with the pair and arm as 2·pair + arm
+   * and the attempt as that number (or ''). The first other record turns every key kept so far into
+   * its string, and strings are kept from then on.
+   */
+  private repeated(r: TrialRecord, rep: unknown, n: number): number | undefined {
+    if (this.seenParts) {
+      const attempt = String(rep ?? '') === '' && r.pair < 2 ** 50 ? attemptPart(r.attempt) : null;
+      if (attempt !== null) {
+        let byAttempt = this.seenParts.get(r.scenario);
+        if (!byAttempt) this.seenParts.set(r.scenario, (byAttempt = new Map()));
+        let byPair = byAttempt.get(attempt);
+        if (!byPair) byAttempt.set(attempt, (byPair = new Map()));
+        const k = 2 * r.pair + (r.arm === 'canary' ? 1 : 0);
+        const prev = byPair.get(k);
+        if (prev === undefined) byPair.set(k, n);
+        return prev;
+      }
+      for (const [scenario, byAttempt] of this.seenParts)
+        for (const [attempt, byPair] of byAttempt)
+          for (const [k, line] of byPair)
+            this.seen.set(`${scenario}#${Math.floor(k / 2)}-${k % 2 ? 'canary' : 'control'}@${attempt}~`, line);
+      this.seenParts = null;
+    }
+    const akey = `${r.scenario}#${r.pair}-${r.arm}@${String(r.attempt ?? '')}~${String(rep ?? '')}`;
+    const prev = this.seen.get(akey);
+    if (prev === undefined) this.seen.set(akey, n);
+    return prev;
   }
 
   /** The last line's shape when this line's series keys are byte for byte its keys, with the same lengths. */

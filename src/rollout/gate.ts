@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { EnvError, EXIT, InputError } from '../errors.js';
 import { decide, exitCodeFor } from '../judge/index.js';
 import { analyzeMetric } from '../judge/metric.js';
-import type { DropReason, MetricData, ScenarioTrials, TrialOutcome } from '../judge/prepare.js';
+import { type DropReason, type MetricData, noPairs, type ScenarioTrials, type TrialOutcome } from '../judge/prepare.js';
 import { analyzeFailures, type DriftTest, finishScenario, type ScenarioAnalysis } from '../judge/scenario.js';
 import { renderReports } from '../report/index.js';
 import type { JudgeSettings, MetricSpec, RunManifest, TrialRecord, Verdict } from '../results/types.js';
@@ -112,7 +112,7 @@ export function judgeSamples(spec: GateSpec, control: Sample[], canary: Sample[]
   const order = new Map<Sample, number>();
   for (const [i, s] of [...control, ...canary].entries()) order.set(s, s.t === null ? i : idx.get(s.t)!);
   const metrics = settings.metrics.map((m) => {
-    const data: MetricData = { control: armValues(control, m, order), canary: armValues(canary, m, order), paired: [] };
+    const data: MetricData = { control: armValues(control, m, order), canary: armValues(canary, m, order), paired: noPairs() };
     return analyzeMetric(m, data, settings.alpha, settings.minPairs);
   });
   // drift of the control over the stage (only when the samples carry times), as the lab judge does it

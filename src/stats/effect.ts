@@ -1,40 +1,28 @@
 /** Effect sizes. */
 import { assertFinite } from './check.js';
+import { sortedShared } from './ranks.js';
 
 /**
  * Cliff's delta δ = P(X > Y) - P(X < Y) over all nx·ny pairs (ties count zero), in [-1, 1].
- * O((nx + ny) log ny) via binary search in the sorted y. NaN when either sample is empty.
+ * O((nx + ny) log(nx + ny)): both sorted, then one merge-like pass. NaN when either sample is empty.
  */
 export function cliffsDelta(x: readonly number[], y: readonly number[]): number {
   assertFinite('cliffsDelta', 'x', x);
   assertFinite('cliffsDelta', 'y', y);
   if (x.length === 0 || y.length === 0) return NaN;
-  const ys = Array.from(Float64Array.from(y).sort());
-  const lowerBound = (v: number): number => {
-    let lo = 0;
-    let hi = ys.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (ys[mid]! < v) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
-  const upperBound = (v: number): number => {
-    let lo = 0;
-    let hi = ys.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (ys[mid]! <= v) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
+  // both sorted: the counts of y below and above each x come from two pointers that only move up
+  // (the same integers as a binary search per x value; their sum is exact)
+  const ys = sortedShared(y);
+  const xs = sortedShared(x);
+  let lt = 0; // y < v
+  let le = 0; // y ≤ v
   let score = 0;
-  for (const v of x) {
-    const less = lowerBound(v); // y < v
-    const greater = ys.length - upperBound(v); // y > v
-    score += less - greater;
+  for (let i = 0; i < xs.length; i++) {
+    const v = xs[i]!;
+    while (lt < ys.length && ys[lt]! < v) lt++;
+    if (le < lt) le = lt;
+    while (le < ys.length && ys[le]! <= v) le++;
+    score += lt - (ys.length - le);
   }
   return score / (x.length * ys.length);
 }

@@ -12,7 +12,7 @@
  */
 
 /** Type-7 quantile of ascending-sorted values; NaN when empty. p outside [0, 1] is not checked. */
-export function quantileSorted(sorted: readonly number[], p: number): number {
+export function quantileSorted(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return NaN;
   const h = (sorted.length - 1) * p;
   const lo = Math.floor(h);

@@ -20,10 +20,36 @@ export function midranks(values: readonly number[]): Ranking {
   return { ranks, ties };
 }
 
+/** Sorted copies handed out by sortedShared, with a copy of the array each was made from. */
+const sortedOf = new WeakMap<readonly number[], { from: Float64Array; sorted: Float64Array }>();
+
+/**
+ * Float64Array.from(values).sort(), shared by the procedures that read the same array (the judge
+ * ranks, tests and bounds one metric's values several times): the copy made for an array is handed
+ * out again while the array still holds the same values (checked, O(n), sign of zero included), else
+ * it is made afresh. Read only: callers must not modify it.
+ */
+export function sortedShared(values: readonly number[]): Float64Array {
+  const hit = sortedOf.get(values);
+  if (hit && hit.from.length === values.length) {
+    let same = true;
+    for (let i = 0; i < values.length && same; i++) same = Object.is(hit.from[i], values[i]);
+    if (same) return hit.sorted;
+  }
+  const from = Float64Array.from(values);
+  const sorted = from.slice().sort();
+  sortedOf.set(values, { from, sorted });
+  return sorted;
+}
+
 /** Midranks starting at `base` (1: R's ranks; 0: simple-statistics' ranks), without the finiteness check. */
 export function midranksFrom(values: readonly number[], base: number): Ranking {
   const n = values.length;
-  const s = Float64Array.from(values).sort();
+  // strictly ascending values (the pair indices of a drift test): each its own rank, no ties
+  let ascending = true;
+  for (let k = 1; k < n && ascending; k++) ascending = values[k]! > values[k - 1]!;
+  if (ascending) return { ranks: Array.from({ length: n }, (_, k) => k + base), ties: [] };
+  const s = sortedShared(values);
   const ranks = new Array<number>(n);
   const ties: number[] = [];
   for (let i = 0; i < n; ) {
@@ -60,13 +86,8 @@ export function tieSum(ties: readonly number[]): number {
   return s;
 }
 
-/** Sorted copy as a plain array (Float64Array sort is numeric and fast). */
-export function sortNumbers(values: readonly number[]): number[] {
-  return Array.from(Float64Array.from(values).sort());
-}
-
 /** Median of a sorted, non-empty array: middle value or mean of the two middle ones (as R's median). */
-export function medianSorted(sorted: readonly number[]): number {
+export function medianSorted(sorted: ArrayLike<number>): number {
   const n = sorted.length;
   if (n === 0) return NaN;
   const h = Math.floor(n / 2);
@@ -76,5 +97,5 @@ export function medianSorted(sorted: readonly number[]): number {
 /** Median of any array (copy + sort). */
 export function median(values: readonly number[]): number {
   assertFinite('median', 'values', values);
-  return medianSorted(sortNumbers(values));
+  return medianSorted(sortedShared(values));
 }

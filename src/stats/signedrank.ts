@@ -22,11 +22,11 @@
  * When the requested confidence cannot be reached (too few observations) the corresponding limit is
  * ±Infinity (R instead returns the extreme Walsh average with a warning).
  */
-import { midranks, tieSum } from './ranks.js';
+import { midranks, sortedShared, tieSum } from './ranks.js';
 import { normCdf, normIsf, normSf } from './normal.js';
 import { assertFinite, assertFiniteNumber, assertOpenUnit } from './check.js';
-import { walshOrderStatistics } from './walsh.js';
-import { signedRankNormalLimits } from './walsh-limits.js';
+import { walshOfSorted, walshOrderStatistics } from './walsh.js';
+import { signedRankNormalLimits, signedRankSorted } from './walsh-limits.js';
 
 export type Alternative = 'two-sided' | 'less' | 'greater';
 
@@ -164,6 +164,16 @@ export function signedRankTest(x: readonly number[], opts: RankTestOptions = {})
   assertFiniteNumber('signedRankTest', 'mu', mu);
   const alternative = opts.alternative ?? 'two-sided';
   const correction = opts.correction ?? true;
+  // from EXACT_LIMIT values on, the exact distribution is only used when asked for: the normal
+  // approximation needs only V, n and the tie sum, which a sorted copy gives in O(n) (the same numbers)
+  // (x - mu overflowing is left to the general path, which reports it)
+  const a = x.length >= EXACT_LIMIT && opts.method !== 'exact' ? sortedShared(x) : null;
+  if (a && Number.isFinite(a[0]! - mu) && Number.isFinite(a[a.length - 1]! - mu)) {
+    const { n, v, ties } = signedRankSorted(a, mu);
+    const zeros = x.length - n;
+    if (n === 0) return { statistic: 0, n: 0, p: 1, method: 'normal', z: null, zeros, ties: false };
+    return normalSignedRank(v, n, ties, alternative, correction, zeros);
+  }
   const shifted = x.map((v) => v - mu);
   const nonZero = shifted.filter((v) => v !== 0);
   const zeros = shifted.length - nonZero.length;
@@ -186,12 +196,24 @@ export function signedRankTest(x: readonly number[], opts: RankTestOptions = {})
     else p = Math.min(1, 2 * (v > (n * (n + 1)) / 4 ? signedRankSfGe(v, n) : signedRankCdf(v, n)));
     return { statistic: v, n, p, method: 'exact', z: null, zeros, ties: hasTies };
   }
+  return normalSignedRank(v, n, tieSum(ties), alternative, correction, zeros);
+}
+
+/** The normal approximation of the signed-rank test from V, n (> 0) and the tie sum Σ (t³ - t). */
+function normalSignedRank(
+  v: number,
+  n: number,
+  ties: number,
+  alternative: Alternative,
+  correction: boolean,
+  zeros: number,
+): RankTestResult {
   let z = v - (n * (n + 1)) / 4;
-  const sigma = Math.sqrt((n * (n + 1) * (2 * n + 1)) / 24 - tieSum(ties) / 48);
+  const sigma = Math.sqrt((n * (n + 1) * (2 * n + 1)) / 24 - ties / 48);
   const corr = !correction ? 0 : alternative === 'two-sided' ? Math.sign(z) * 0.5 : alternative === 'greater' ? 0.5 : -0.5;
   z = (z - corr) / sigma;
   const p = alternative === 'less' ? normCdf(z) : alternative === 'greater' ? normSf(z) : Math.min(1, 2 * Math.min(normCdf(z), normSf(z)));
-  return { statistic: v, n, p, method: 'normal', z, zeros, ties: hasTies };
+  return { statistic: v, n, p, method: 'normal', z, zeros, ties: ties > 0 };
 }
 
 /** All n(n+1)/2 Walsh averages (x_i + x_j)/2, i ≤ j, sorted ascending. */
@@ -278,9 +300,11 @@ export function signedRankInterval(
   const n = x.length;
   if (n === 0) return { estimate: NaN, lower: -Infinity, upper: Infinity, method: 'exact' };
   // order statistics of the Walsh averages by selection (src/stats/walsh.ts), not by listing them
-  const walsh = walshOrderStatistics(x);
+  const a = sortedShared(x);
+  const walsh = walshOfSorted(a);
   const estimate = walsh.median();
-  const hasTies = new Set(x).size !== n;
+  let hasTies = false; // duplicated values: equal neighbours in the sorted copy (-0 and 0 too, as in a Set)
+  for (let i = 1; i < n && !hasTies; i++) hasTies = a[i] === a[i - 1];
   const method = opts.method === 'exact' || opts.method === 'normal' ? opts.method : n < EXACT_LIMIT && !hasTies ? 'exact' : 'normal';
   const tail = (1 - conf) / 2;
   if (method === 'exact') {
@@ -289,6 +313,6 @@ export function signedRankInterval(
     if (q === 0) return { estimate, lower: -Infinity, upper: Infinity, method };
     return { estimate, lower: walsh.select(q), upper: walsh.select(M - q + 1), method };
   }
-  const [lower, upper] = signedRankNormalLimits(x, walsh, normIsf(tail));
+  const [lower, upper] = signedRankNormalLimits(a, walsh, normIsf(tail));
   return { estimate, lower, upper, method };
 }

@@ -4,6 +4,7 @@
  */
 import { medianSorted } from './ranks.js';
 import { assertFinite } from './check.js';
+import { nth } from './walsh.js';
 
 /**
  * Theil-Sen slope: median of (y_j - y_i)/(x_j - x_i) over pairs with x_j > x_i
@@ -30,7 +31,7 @@ export function theilSenSlope(x: readonly number[], y: readonly number[]): numbe
 /** Up to this many points the slopes are listed (≤ 2 M slopes, 16 MB). */
 const THEIL_SEN_LIST_MAX = 2048;
 /** Pairs listed at the end of the selection (8 bytes each). */
-const WINDOW_MAX = 1 << 17;
+const WINDOW_MAX = 1 << 18;
 /** Random pairs drawn per narrowing round, about. */
 const DRAWS = 1 << 19;
 /** Slopes sampled per narrowing round. */
@@ -257,8 +258,10 @@ function selectRanks(c: Ctx, r1: number, r2: number): [number, number] {
   let cluster: number | null = null;
   for (let round = 0; round < 12 && cH - cL > c.windowMax; round++) {
     const W = cH - cL;
-    // rejection sampling costs total / W draws per slope: keep the draws near DRAWS
-    const want = Math.max(256, Math.min(c.sample, Math.floor((DRAWS * W) / c.total)));
+    // rejection sampling costs total / W draws per slope: keep the draws near DRAWS, and draw no
+    // more slopes than it takes to bring the window to half of windowMax (k slopes bracket the
+    // ranks within about ±2/√k of W, so the next window is about 4W/√k)
+    const want = Math.max(256, Math.min(c.sample, Math.floor((DRAWS * W) / c.total), Math.ceil(((8 * W) / c.windowMax) ** 2)));
     const s = sampleSlopes(c, L, H, want, Math.ceil((4 * want * c.total) / W));
     if (s.length < 16) break;
     const q1 = (r1 - cL + 0.5) / W;
@@ -370,10 +373,11 @@ function windowPick(c: Ctx, r1: number, r2: number, L: number, H: number, probe:
     if (!(cL + below <= r1 && r2 < cL + below + equal)) return null;
     v1 = v2 = probe;
   } else {
-    const cand = buf.subarray(0, m).sort();
     if (r1 - cL < 0 || r2 - cL >= m) return null;
-    v1 = cand[r1 - cL]!;
-    v2 = cand[r2 - cL]!;
+    // the two ranks by partitioning the listed slopes (the same elements as sorting them)
+    const cand = buf.subarray(0, m);
+    v1 = nth(cand, r1 - cL);
+    v2 = r2 === r1 ? v1 : nth(cand, r2 - cL);
   }
   if (finiteL && !(v1 > L + slack(c, L))) return null;
   if (finiteH && !(v2 < H - slack(c, H))) return null;

@@ -38,10 +38,25 @@ function bound(s: Float64Array, v: number, strict: boolean): number {
  * same exact half-integers and integers as midranks() gives, so the result is the same number.
  */
 export function signedRankZSorted(a: Float64Array, d: number, correction: boolean): number {
+  const { n, v, ties } = signedRankSorted(a, d);
+  if (n === 0) return 0;
+  const zd = v - (n * (n + 1)) / 4;
+  const sigma = Math.sqrt((n * (n + 1) * (2 * n + 1)) / 24 - ties / 48);
+  const corr = correction ? Math.sign(zd) * 0.5 : 0;
+  return (zd - corr) / sigma;
+}
+
+/**
+ * The signed-rank statistic of x - d from x sorted ascending, in O(n): n = values other than d,
+ * v = the sum of the midranks of |x_i - d| over x_i > d, ties = Σ (t³ - t) over tie groups of the
+ * |x_i - d| (0 when there is none). The same exact half-integers and integers as midranks() of the
+ * |x_i - d| (their sums are exact below 2⁵³, whatever the order).
+ */
+export function signedRankSorted(a: Float64Array, d: number): { n: number; v: number; ties: number } {
   const p = bound(a, d, false); // a[0 … p) < d
   const q = bound(a, d, true); // a[q …) > d
   const n = p + (a.length - q);
-  if (n === 0) return 0;
+  if (n === 0) return { n, v: 0, ties: 0 };
   let i = p - 1; // negatives, |a_i - d| ascending as i falls
   let j = q; // positives, ascending as j rises
   let pos = 0;
@@ -66,10 +81,7 @@ export function signedRankZSorted(a: Float64Array, d: number, correction: boolea
     if (t > 1) ties += t * t * t - t;
     pos += t;
   }
-  const zd = v - (n * (n + 1)) / 4;
-  const sigma = Math.sqrt((n * (n + 1) * (2 * n + 1)) / 24 - ties / 48);
-  const corr = correction ? Math.sign(zd) * 0.5 : 0;
-  return (zd - corr) / sigma;
+  return { n, v, ties };
 }
 
 /**
@@ -135,9 +147,24 @@ export function invertBySelection(
    * for zeros, whose sign depends on the rank (-0 sorts before +0) */
   const known = new Map<number, number>();
   let gap0: { z: number; first: number; last: number } | undefined;
+  /**
+   * The element of rank r: a known group's element, or its neighbour (the search probes the ranks
+   * next to a group it has seen: nextAbove and prevBelow take one sweep, select several), else
+   * selected. Zeros are always selected (their sign depends on the rank).
+   */
+  const element = (r: number): number => {
+    const w = known.get(r);
+    if (w !== undefined) return w;
+    const right = known.get(r + 1);
+    if (right !== undefined && r >= 1) {
+      const v = os.prevBelow(right);
+      if (v !== 0) return v;
+    }
+    return os.select(r);
+  };
   const gap = (r: number): { z: number; first: number; last: number } => {
     if (r === 0) return (gap0 ??= { z: z(first - Math.max(1, Math.abs(first))), first: 0, last: 0 });
-    const w = os.select(r);
+    const w = element(r);
     let g = memo.get(w);
     if (!g) {
       const next = os.nextAbove(w);
@@ -145,6 +172,7 @@ export function invertBySelection(
       g = { z: z(point), first: os.countLt(w) + 1, last: os.countLe(w) };
       memo.set(w, g);
       if (w !== 0) known.set(g.first, w);
+      if (next !== Infinity && next !== 0) known.set(g.last + 1, next);
     }
     return g;
   };
@@ -174,9 +202,9 @@ export function invertBySelection(
     }
   };
   const rl = smallest((v) => v <= zq, guessLower);
-  const lower = rl === 0 ? -Infinity : rl > M ? last : (known.get(rl) ?? os.select(rl));
+  const lower = rl === 0 ? -Infinity : rl > M ? last : element(rl);
   const ru = smallest((v) => v < -zq, guessUpper);
-  const upper = ru > M ? Infinity : ru === 0 ? first : (known.get(ru) ?? os.select(ru));
+  const upper = ru > M ? Infinity : ru === 0 ? first : element(ru);
   return [lower, upper];
 }
 
@@ -189,10 +217,9 @@ function rankGuesses(M: number, mean: number, sigma: number, zq: number): [numbe
 
 /**
  * Limits of the normal-approximation Hodges-Lehmann interval of the signed-rank test (the Walsh
- * averages where the corrected statistic crosses ±zq); `os` = walshOrderStatistics(x).
+ * averages where the corrected statistic crosses ±zq); a = sortedCopy(x), `os` = walshOfSorted(a).
  */
-export function signedRankNormalLimits(x: readonly number[], os: OrderStatistics, zq: number): [number, number] {
-  const a = sortedCopy(x);
+export function signedRankNormalLimits(a: Float64Array, os: OrderStatistics, zq: number): [number, number] {
   const n = a.length;
   const sigma = Math.sqrt((n * (n + 1) * (2 * n + 1)) / 24 - sortedTieSum(a) / 48);
   const [gl, gu] = rankGuesses(os.size, (n * (n + 1)) / 4, sigma, zq);

@@ -67,6 +67,42 @@ function hazard(values: ArrayLike<number>): boolean {
   return false;
 }
 
+/**
+ * The element of index k (0-based) of buf sorted ascending, by partitioning (Hoare, median-of-three
+ * pivots, as Wirth's selection) instead of sorting; buf is reordered. Each partition around a value
+ * other than zero keeps in the part it goes on with exactly the elements of those ranks in the
+ * sorted buf (-0 and 0 go together), so a value is the same whichever way it is found. A zero pivot
+ * (the sort puts -0 before 0, comparisons do not tell them apart) or a part that does not shrink
+ * fast enough is answered by sorting that part. Exported for tests.
+ */
+export function nth(buf: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = buf.length - 1;
+  for (let round = 0; lo < hi && round < 64; round++) {
+    const x = buf[lo]!;
+    const y = buf[(lo + hi) >>> 1]!;
+    const z = buf[hi]!;
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    if (pivot === 0) break;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (buf[i]! < pivot) i++;
+      while (buf[j]! > pivot) j--;
+      if (i <= j) {
+        const t = buf[i]!;
+        buf[i++] = buf[j]!;
+        buf[j--] = t;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return pivot; // between the parts: elements equal to the pivot
+  }
+  if (lo === hi) return buf[lo]!;
+  return buf.subarray(lo, hi + 1).sort()[k - lo]!;
+}
+
 /** Shared median logic: the (h)-th and, for an even size, the next element, averaged as medianSorted does. */
 function medianOf(os: OrderStatistics): number {
   const M = os.size;
@@ -252,8 +288,7 @@ class SortedMatrix implements OrderStatistics {
         const buf = new Float64Array(active);
         let m = 0;
         for (let i = 0; i < rows; i++) for (let j = lo[i]!; j < hi[i]!; j++) buf[m++] = this.v(i, j);
-        buf.sort();
-        return buf[k - below - 1]!;
+        return nth(buf, k - below - 1);
       }
       // a random sample of the active elements (with replacement)
       prefix[0] = 0;
@@ -280,7 +315,7 @@ class SortedMatrix implements OrderStatistics {
         // the answer is < t1: keep the active elements before the boundaries (t1 leaves: progress)
         hi.set(p);
       } else {
-        const ltBounds = Int32Array.from(p);
+        const ltBounds = p.slice();
         const le2 = this.countLeActive(t2);
         if (k > le2) {
           // the answer is > t2 (t2 leaves: progress)
@@ -341,7 +376,11 @@ class SortedMatrix implements OrderStatistics {
 
 /** Order statistics of the n(n+1)/2 Walsh averages (x_i + x_j)/2, i ≤ j. */
 export function walshOrderStatistics(x: readonly number[]): OrderStatistics {
-  const a = sortedCopy(x);
+  return walshOfSorted(sortedCopy(x));
+}
+
+/** walshOrderStatistics of x given as sortedCopy(x) (kept, not copied). */
+export function walshOfSorted(a: Float64Array): OrderStatistics {
   const M = (a.length * (a.length + 1)) / 2;
   if (M > 0 && hazard(a) && M <= MATERIALISE_LIMIT) {
     const out = new Float64Array(M);

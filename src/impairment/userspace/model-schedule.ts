@@ -6,13 +6,13 @@
  *   - the rate is integrated over the bottleneck's service time: a packet whose serialisation spans
  *     a rate change is served at the old rate up to the change and at the new rate after it, so the
  *     departures follow the schedule to the nanosecond whether or not packets arrive at the change.
- * Ramps arrive here already cut into RAMP_STEP_MS steps (scenario/schedule.ts), the same steps the
+ * Ramps arrive here already cut into RAMP_STEP_MS steps (scenario/schedule-events.ts), the same steps the
  * netem engine applies. An outage delivers nothing for its window: every packet that arrives in it
  * is dropped, and the bottleneck's service pauses (rate 0), so packets already queued wait and
  * leave when it ends, as at a cellular base station across a handover. (A link without a rate has
  * no queue: only the drops apply.)
  */
-import { type ScheduleEvent, type ScheduleField, scheduleEvents } from '../../scenario/schedule.js';
+import { type ScheduleEvent, type ScheduleField, scheduleEvents } from '../../scenario/schedule-events.js';
 import { TRACE_OPPORTUNITY_BYTES } from '../../scenario/trace.js';
 import type { LinkImpairment } from '../types.js';
 

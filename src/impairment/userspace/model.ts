@@ -32,7 +32,7 @@ import { deviate } from './distributions.js';
 import { Histogram } from './histogram.js';
 import { RedQueue } from './red-queue.js';
 import type { ModelSchedule } from './model-schedule.js';
-import type { ScheduleField } from '../../scenario/schedule.js';
+import type { ScheduleField } from '../../scenario/schedule-events.js';
 
 /** netem's default queue limit is 1000 packets; in bytes we take 1000 full-size inner frames. */
 export const DEFAULT_BUFFER_BYTES = 1000 * 1514;
