@@ -276,6 +276,30 @@ export class ChildProcess {
   }
 }
 
+/**
+ * Settle when `ready` resolves (the child said so, e.g. a "ready" line), else fail with `what` when
+ * the child exits first or `timeoutMs` passes; on failure the child is stopped before the error is thrown.
+ */
+export async function untilReady(child: ChildProcess, ready: Promise<void>, timeoutMs: number, what: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      ready,
+      child.wait().then((r) => {
+        throw new Error(`${what} exited (code ${r.exitCode}) before it was ready: ${r.stderr.trim().slice(-300)}`);
+      }),
+      new Promise<never>((_, rej) => {
+        timer = setTimeout(() => rej(new Error(`${what} not ready after ${timeoutMs / 1000} s`)), timeoutMs);
+      }),
+    ]);
+  } catch (e) {
+    await child.stop(200);
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function spawn(argv: string[], opts: SpawnOptions = {}): ChildProcess {
   return new ChildProcess(argv, opts);
 }

@@ -4,7 +4,7 @@
  * The result goes into the manifest and the report; with `fidelity.strict` a miss fails the scenario.
  */
 import { join } from 'node:path';
-import { run, spawn } from '../exec/index.js';
+import { run, spawn, untilReady } from '../exec/index.js';
 import { waitListening } from '../exec/listen.js';
 import { inVm as hostInVm } from '../host.js';
 import { projectRoot } from '../paths.js';
@@ -173,31 +173,17 @@ async function udpProbe(
   n: number,
   signal?: AbortSignal,
 ): Promise<RttLoss> {
-  let isReady = false;
   let ready: () => void = () => {};
   const started = new Promise<void>((res) => (ready = res));
   const echo = spawn([process.execPath, probeScript(), 'echo', ends.receiverAddr, String(PROBE_PORT)], {
     netns: ends.receiverNs,
+    // the echo server prints {"event":"ready"} once bound
     onLine: (l) => {
-      if (l.includes('"ready"')) {
-        isReady = true;
-        ready();
-      }
+      if (l.includes('"ready"')) ready();
     },
   });
   try {
-    // the echo server prints {"event":"ready"} once bound
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      started,
-      // settles quietly once the server is ready (it exits when the probe stops it)
-      echo.wait().then((r) => {
-        if (!isReady) throw new Error(`probe echo server exited (${r.exitCode}): ${r.stderr.trim().split('\n').pop() ?? ''}`);
-      }),
-      new Promise<never>((_, rej) => {
-        timer = setTimeout(() => rej(new Error('probe echo server did not start within 10 s')), 10000);
-      }),
-    ]).finally(() => clearTimeout(timer));
+    await untilReady(echo, started, 10000, 'probe echo server');
     // interval: 2 ms, but at most ~2 s of probing
     const interval = Math.max(0.5, Math.min(2, 2000 / n));
     const r = await run([process.execPath, probeScript(), 'ping', ends.receiverAddr, String(PROBE_PORT), String(n), String(interval)], {

@@ -6,7 +6,7 @@
  * sender-side snapshot. A client that failed, timed out or was aborted is stopped; the next trial
  * starts a new one.
  */
-import { spawn, type ChildProcess } from '../exec/index.js';
+import { spawn, untilReady, type ChildProcess } from '../exec/index.js';
 import type { ClientConfig, ClientResult } from './transfer-protocol.js';
 import type { TransferClient, TransferClientPool } from './types.js';
 import { transferScript } from './transfer-server.js';
@@ -14,6 +14,16 @@ import { transferScript } from './transfer-server.js';
 interface Waiter<T> {
   res: (v: T) => void;
   rej: (e: Error) => void;
+}
+
+/** `p`, or a rejection with `message` after `ms`. */
+async function within<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error(message)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export class KeptTransferClient implements TransferClient {
@@ -52,21 +62,7 @@ export class KeptTransferClient implements TransferClient {
       const err = new Error(`transfer client exit ${r.exitCode} without a result: ${r.stderr.trim().slice(-300)}`);
       self?.fail(err);
     });
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        isReady,
-        proc.wait().then((r) => {
-          throw new Error(`transfer client exited (code ${r.exitCode}) before reading jobs: ${r.stderr.trim().slice(-300)}`);
-        }),
-        new Promise((_, rej) => (timer = setTimeout(() => rej(new Error(`transfer client in ${ns} not ready after 10 s`)), 10000))),
-      ]);
-    } catch (e) {
-      await proc.stop(200);
-      throw e;
-    } finally {
-      clearTimeout(timer);
-    }
+    await untilReady(proc, isReady, 10000, `transfer client in ${ns}`);
     return self;
   }
 
@@ -93,23 +89,16 @@ export class KeptTransferClient implements TransferClient {
     if (this.job) throw new Error('transfer client: a job is already running');
     if (this.proc.exited) throw new Error('transfer client has exited');
     const result = new Promise<ClientResult>((res, rej) => (this.job = { res, rej }));
-    let timer: NodeJS.Timeout | undefined;
     const onAbort = () => this.fail(new Error('aborted'));
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       this.proc.write(JSON.stringify(cfg));
-      return await Promise.race([
-        result,
-        new Promise<never>((_, rej) => {
-          timer = setTimeout(() => rej(new Error(`transfer client timed out after ${timeoutMs} ms`)), timeoutMs);
-        }),
-      ]);
+      return await within(result, timeoutMs, `transfer client timed out after ${timeoutMs} ms`);
     } catch (e) {
       this.job = null;
       await this.stop();
       throw e;
     } finally {
-      clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
     }
   }
@@ -118,21 +107,13 @@ export class KeptTransferClient implements TransferClient {
   async release(timeoutMs = 2000): Promise<void> {
     if (this.proc.exited) return;
     const done = new Promise<void>((res, rej) => (this.released = { res, rej }));
-    let timer: NodeJS.Timeout | undefined;
     try {
       this.proc.write('release');
-      await Promise.race([
-        done,
-        new Promise<never>((_, rej) => {
-          timer = setTimeout(() => rej(new Error(`transfer client did not release its connections in ${timeoutMs} ms`)), timeoutMs);
-        }),
-      ]);
+      await within(done, timeoutMs, `transfer client did not release its connections in ${timeoutMs} ms`);
     } catch (e) {
       this.released = null;
       await this.stop();
       throw e;
-    } finally {
-      clearTimeout(timer);
     }
   }
 

@@ -4,7 +4,7 @@
  * that keeps one up per server host and port for a scenario's trials.
  */
 import { join } from 'node:path';
-import { spawn } from '../exec/index.js';
+import { spawn, untilReady } from '../exec/index.js';
 import { projectRoot } from '../paths.js';
 import type { TransferServer, TransferServerPool } from './types.js';
 
@@ -44,21 +44,7 @@ export async function startTransferServer(
     },
   });
   if (server.pid !== undefined) onStart(server.pid);
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      isReady,
-      server.wait().then((r) => {
-        throw new Error(`transfer server exited (code ${r.exitCode}) before listening: ${r.stderr.trim().slice(-300)}`);
-      }),
-      new Promise((_, rej) => (timer = setTimeout(() => rej(new Error(`transfer server in ${ns} not ready after 10 s`)), 10000))),
-    ]);
-  } catch (e) {
-    await server.stop(200);
-    throw e;
-  } finally {
-    clearTimeout(timer);
-  }
+  await untilReady(server, isReady, 10000, `transfer server in ${ns}`);
   return {
     get exited() {
       return server.exited;

@@ -1,9 +1,9 @@
-/** The exec module's in-process helpers: PATH lookup and batch-line building (no namespaces needed). */
+/** The exec module's in-process helpers: PATH lookup, batch-line building, waiting for a child to be ready (no namespaces needed). */
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { nsArgv, runBatch, which } from '../../src/exec/index.js';
+import { nsArgv, runBatch, spawn, untilReady, which } from '../../src/exec/index.js';
 
 describe('which', () => {
   const path = process.env.PATH;
@@ -61,5 +61,27 @@ describe('nsArgv', () => {
     // a path or a look-alike is not the tool: the generic wrapper
     expect(nsArgv(['/usr/sbin/ss', '-t'], 'nb-1')).toEqual(['ip', 'netns', 'exec', 'nb-1', '/usr/sbin/ss', '-t']);
     expect(nsArgv(['ip', 'link'])).toEqual(['ip', 'link']);
+  });
+});
+
+describe('untilReady', () => {
+  const node = (code: string, onLine?: (l: string) => void) => spawn([process.execPath, '-e', code], { onLine });
+
+  it('resolves on the ready line; fails when the child exits first or is too slow, and stops it', async () => {
+    let ready!: () => void;
+    const said = new Promise<void>((res) => (ready = res));
+    const ok = node('console.log("ready"); setTimeout(() => {}, 60000)', (l) => l === 'ready' && ready());
+    await untilReady(ok, said, 10_000, 'a server');
+    expect(ok.exited).toBe(false);
+    await ok.stop(200);
+
+    const dies = node('console.error("port in use"); process.exit(3)');
+    await expect(untilReady(dies, new Promise<void>(() => {}), 10_000, 'a server')).rejects.toThrow(
+      'a server exited (code 3) before it was ready: port in use',
+    );
+
+    const slow = node('setTimeout(() => {}, 60000)');
+    await expect(untilReady(slow, new Promise<void>(() => {}), 200, 'a server')).rejects.toThrow('a server not ready after 0.2 s');
+    expect(slow.exited).toBe(true); // stopped, not left running
   });
 });
