@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { netabCli, netabNamespaces, requirePrereqs } from '../helpers.js';
 
 const BIN = join(process.cwd(), 'bin', 'netab.js');
@@ -90,8 +90,19 @@ describe('netab CLI', () => {
   });
 
   describe.runIf(ok)('with namespaces', () => {
+    // each test's scenario file and run directory, removed afterwards
+    const dirs: string[] = [];
+    const scratchDir = () => {
+      const d = mkdtempSync(join(tmpdir(), 'netab-cli-'));
+      dirs.push(d);
+      return d;
+    };
+    afterAll(() => {
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    });
+
     it('run: writes the run directory, prints the decision, exits with its code', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'netab-cli-'));
+      const dir = scratchDir();
       const file = join(dir, 'cli-short.yaml');
       writeFileSync(file, SHORT);
       const out = join(dir, 'run');
@@ -109,7 +120,7 @@ describe('netab CLI', () => {
     });
 
     it('A/A (--aa): control against itself is never ROLLBACK, and the report states the false alarms', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'netab-cli-'));
+      const dir = scratchDir();
       const file = join(dir, 'cli-short.yaml');
       writeFileSync(file, SHORT);
       const r = await netab(['run', file, '--aa', '--out', join(dir, 'aa'), '--seed', '8', '-q']);
@@ -120,7 +131,7 @@ describe('netab CLI', () => {
     });
 
     it('Ctrl+C mid-trial: exit 130 and nothing left', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'netab-cli-'));
+      const dir = scratchDir();
       const file = join(dir, 'cli-short.yaml');
       writeFileSync(file, SHORT);
       const r = await interruptMidTrial(file, join(dir, 'run'), 'SIGINT');
@@ -132,7 +143,7 @@ describe('netab CLI', () => {
     });
 
     it('SIGKILL leaves leftovers that doctor reports and gc removes', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'netab-cli-'));
+      const dir = scratchDir();
       const file = join(dir, 'cli-short.yaml');
       writeFileSync(file, SHORT);
       await interruptMidTrial(file, join(dir, 'run'), 'SIGKILL');
