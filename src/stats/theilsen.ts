@@ -4,7 +4,7 @@
  */
 import { medianSorted } from './ranks.js';
 import { assertFinite } from './check.js';
-import { nth } from './walsh.js';
+import { nth } from './select.js';
 
 /**
  * Theil-Sen slope: median of (y_j - y_i)/(x_j - x_i) over pairs with x_j > x_i

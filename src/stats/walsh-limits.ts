@@ -3,7 +3,8 @@
  * differences: the signed-rank and rank-sum statistics of a shift d in O(n) from sorted inputs, and
  * the limits found by selection over the order statistics of walsh.ts (where the statistic crosses ±zq).
  */
-import { sortedCopy, type OrderStatistics } from './walsh.js';
+import { sortedCopy } from './select.js';
+import type { OrderStatistics } from './walsh.js';
 
 /** Σ (t³ - t) over runs of equal values of a sorted array (the tie correction of identical values). */
 function sortedTieSum(s: Float64Array): number {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { cliffsDelta, median, medianSorted, midranks, mulberry32, normCdf, normSf, signedRankTest, tieSum } from '../../src/stats/index.js';
 import { midranksFrom, sortedShared } from '../../src/stats/ranks.js';
-import { nth } from '../../src/stats/walsh.js';
+import { nth } from '../../src/stats/select.js';
 import type { Alternative } from '../../src/stats/signedrank.js';
 
 /** The signed-rank test's normal approximation as computed before (midranks of |x - mu|). */
