@@ -459,11 +459,36 @@ spear_series = [
     ('down_small', [5.0, 4.8, 4.9, 4.1, 3.9, 4.0]),
     ('perfect', [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]),
 ]
+# more series for the p-value (its own generator, so the draws above stay as they were): no ties at
+# n = 5..9 (exact) and 10..60 (AS 89's Edgeworth series), a perfect order at 5 and 10, ties at 6 and 8
+# (exact permutation distribution) and at 12 (t approximation)
+rng_sp = np.random.default_rng(SEED + 1)
+for n in (5, 6, 7, 8, 9, 10, 11, 15, 20, 30, 60):
+    for k, slope in enumerate((0.0, 0.4, 1.5)):
+        spear_series.append((f'n{n}_slope{slope}', [float(round(v, 6)) for v in slope * np.arange(n) * 3 / n + rng_sp.normal(0, 1, n)]))
+spear_series += [
+    ('perfect_down_5', [5.0, 4.0, 3.0, 2.0, 1.0]),
+    ('perfect_10', [float(v) for v in range(10)]),
+    ('ties_6', [0.0, 0.0, 0.01, 0.0, 0.02, 0.02]),
+    ('ties_8', [3.0, 1.0, 3.0, 2.0, 2.0, 1.0, 1.0, 0.0]),
+    ('ties_12_zeros', [0.0, 0.0, 0.0, 0.004, 0.0, 0.0, 0.01, 0.0, 0.0, 0.02, 0.0, 0.03]),
+]
+RS = run_r('\n'.join(f'cat("s{i}", fmt(cor.test(0:{len(ys) - 1}, {rvec(ys)}, method = "spearman")$p.value), "\\n")'
+                      for i, (_, ys) in enumerate(spear_series)))
 spearman = []
-for name, ys in spear_series:
-    res = stats.spearmanr(np.arange(len(ys)), ys)
-    spearman.append(dict(name=name, x=list(range(len(ys))), y=ys, rho=float(res.correlation), p=float(res.pvalue),
-                         theilSen=float(stats.theilslopes(ys, np.arange(len(ys))).slope)))
+for i, (name, ys) in enumerate(spear_series):
+    x = np.arange(len(ys))
+    res = stats.spearmanr(x, ys)
+    if has_dups(ys) and len(ys) <= 9:
+        # R's cor.test falls back to the t approximation with ties; the exact permutation p-value
+        # one sample: its n! orders against x (two samples would permute both, (n!)² pairings)
+        perm = stats.permutation_test((ys,), lambda b: stats.spearmanr(x, b).correlation,
+                                      permutation_type='pairings', n_resamples=np.inf, alternative='two-sided')
+        p, src = float(perm.pvalue), 'scipy.stats.permutation_test (pairings, all n!)'
+    else:
+        p, src = RS[f's{i}'][0], 'R cor.test(method = "spearman")'
+    spearman.append(dict(name=name, x=list(range(len(ys))), y=ys, rho=float(res.correlation), p=p, pSource=src,
+                         pScipyT=float(res.pvalue), theilSen=float(stats.theilslopes(ys, x).slope)))
 
 holm_vectors = [
     [0.01, 0.04, 0.03, 0.005],
@@ -498,7 +523,7 @@ for K in (1, 2, 3, 4, 5, 8):
                              obf=[obf(k / K, a) for k in range(1, K + 1)]))
 
 other = dict(studentT=student_t, spearman=spearman, holm=holm, spending=spending,
-             source='scipy.stats.t/spearmanr/theilslopes, R pt/p.adjust(holm); spending computed from its formula with scipy.stats.norm')
+             source='scipy.stats.t/spearmanr/theilslopes, R pt/p.adjust(holm)/cor.test(spearman), scipy.stats.permutation_test; spending computed from its formula with scipy.stats.norm')
 
 os.makedirs(OUT, exist_ok=True)
 for fname, obj in (('rank-procedures.json', dict(seed=SEED, scipy=__import__('scipy').__version__, cases=rank_cases)),

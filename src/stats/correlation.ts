@@ -1,12 +1,14 @@
 /**
- * Spearman rank correlation with the p-value scipy.stats.spearmanr reports: ρ is Pearson's r of the
- * midranks (simple-statistics' sampleRankCorrelation), and the two-sided p-value uses
- * t = ρ·√((n-2)/((1+ρ)(1-ρ))) with n - 2 degrees of freedom. Used by the judge's drift gate.
+ * Spearman rank correlation: ρ is Pearson's r of the midranks (simple-statistics'
+ * sampleRankCorrelation, as scipy.stats.spearmanr), and the two-sided p-value is R's
+ * cor.test(method = "spearman"): exact for n ≤ 9 (ties included), AS 89's Edgeworth series up to
+ * n = 1290 without ties, the t approximation otherwise (see spearman-null.ts). Used by the judge's
+ * drift gate, whose false-alarm rate in a stable run must stay at most its level however few pairs.
  */
 import { sampleCorrelation } from 'simple-statistics';
-import { studentTSf } from './special.js';
 import { midranksFrom } from './ranks.js';
 import { assertFinite } from './check.js';
+import { spearmanP } from './spearman-null.js';
 
 export interface CorrelationTest {
   rho: number;
@@ -23,11 +25,9 @@ export function spearman(x: readonly number[], y: readonly number[]): Correlatio
   if (n < 3) return { rho: 0, p: 1, n };
   // simple-statistics' sampleRankCorrelation is sampleCorrelation of its 0-based midranks; the same
   // ranks (exact half-integers) come from a typed sort here, without an array pair per value
-  const rho = sampleCorrelation(midranksFrom(x, 0).ranks, midranksFrom(y, 0).ranks);
+  const rx = midranksFrom(x, 0).ranks;
+  const ry = midranksFrom(y, 0).ranks;
+  const rho = sampleCorrelation(rx, ry);
   if (!Number.isFinite(rho)) return { rho: 0, p: 1, n };
-  const df = n - 2;
-  const denom = (1 + rho) * (1 - rho);
-  if (denom <= 0) return { rho, p: 0, n };
-  const t = rho * Math.sqrt(df / denom);
-  return { rho, p: Math.min(1, 2 * studentTSf(Math.abs(t), df)), n };
+  return { rho, p: spearmanP(rx, ry, rho), n };
 }

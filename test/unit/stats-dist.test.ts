@@ -73,26 +73,60 @@ describe('Student t survival function vs scipy.stats.t.sf and R pt', () => {
   }
 });
 
-describe('Spearman rank correlation vs scipy.stats.spearmanr', () => {
+describe('Spearman rank correlation: ρ vs scipy.stats.spearmanr, p vs R cor.test', () => {
   for (const c of fixture('other.json').spearman as Array<{
     name: string;
     x: number[];
     y: number[];
     rho: number;
     p: number;
+    pSource: string;
     theilSen: number;
   }>) {
-    it(`${c.name} (and the Theil-Sen slope vs scipy.stats.theilslopes)`, () => {
+    it(`${c.name}: p from ${c.pSource} (and the Theil-Sen slope vs scipy.stats.theilslopes)`, () => {
       expect(Math.abs(theilSenSlope(c.x, c.y) - c.theilSen)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(c.theilSen)));
       const r = spearman(c.x, c.y);
       expect(Math.abs(r.rho - c.rho)).toBeLessThanOrEqual(1e-12);
       if (c.p === 0)
-        expect(r.p).toBeLessThan(1e-30); // scipy: t = ∞; here ρ = 1 - 2ε
+        expect(r.p).toBe(0); // R: the Edgeworth series clamped at 0
       else expect(rel(r.p, c.p)).toBeLessThanOrEqual(1e-9);
     });
   }
   it('a constant series has no correlation', () => {
     expect(spearman([0, 1, 2, 3], [5, 5, 5, 5])).toEqual({ rho: 0, p: 1, n: 4 });
+  });
+  /** Every order of `ys` against 0..n-1: the share whose p-value is at most alpha. */
+  function falseAlarms(ys: number[], alpha: number): number {
+    const x = ys.map((_, i) => i);
+    let hits = 0;
+    let total = 0;
+    const perm = (a: number[], k: number): void => {
+      if (k === a.length) {
+        total++;
+        if (spearman(x, a).p <= alpha) hits++;
+        return;
+      }
+      for (let i = k; i < a.length; i++) {
+        [a[k], a[i]] = [a[i]!, a[k]!];
+        perm(a, k + 1);
+        [a[k], a[i]] = [a[i]!, a[k]!];
+      }
+    };
+    perm([...ys], 0);
+    return hits / total;
+  }
+  it('a stable series trips p ≤ α in at most α of its orders (every order of n = 5..8, with and without ties)', () => {
+    // exact counts: the t approximation alone (scipy) gave p < 0.05 for 10 of the 120 orders at n = 5
+    expect(falseAlarms([1, 2, 3, 4, 5], 0.05)).toBe(2 / 120);
+    for (const ys of [
+      [1, 2, 3, 4, 5, 6],
+      [1, 2, 3, 4, 5, 6, 7],
+      [1, 2, 3, 4, 5, 6, 7, 8],
+      [0, 0, 0, 1, 2, 3],
+      [0, 0, 1, 1, 2, 2, 3],
+      [0, 0, 0, 0, 0, 0.5, 1, 2],
+    ])
+      for (const alpha of [0.01, 0.05, 0.1]) expect(falseAlarms(ys, alpha), `${ys} at ${alpha}`).toBeLessThanOrEqual(alpha);
   });
 });
 
