@@ -59,6 +59,9 @@ export function resolveSettings(base: JudgeSettings, o: JudgeOverrides = {}, whe
     if (per) m.margin = { ...per };
   }
   if (checkAlpha(s.alpha)) problems.push(`${where}: ${checkAlpha(s.alpha)}`);
+  const d = s.driftAlpha as unknown;
+  if (d !== undefined && !(typeof d === 'number' && d >= 0 && d < 0.5))
+    problems.push(`${where}: driftAlpha must be at least 0 and below 0.5 (got ${String(d)})`);
   for (const m of s.metrics) if (checkMargin(m.margin)) problems.push(`${where}: metric ${m.name}: ${checkMargin(m.margin)}`);
   if (problems.length) throw new InputError(`${problems.join('; ')}; re-judge with --alpha / --margin to override`);
   return s;

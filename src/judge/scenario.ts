@@ -13,10 +13,12 @@
  *  - imbalance: more than one measured pair has a record for one arm only (an interrupted last pair
  *               explains one; more means trials went missing unevenly);
  *  - drift:     Spearman correlation of the control values with the pair index, per metric with at
- *               least max(5, minPairs) control values. Fires for a metric whose p-value times the
- *               number of drift tests in the run (Bonferroni over all scenario × metric drift tests,
- *               so a stable run trips it with probability ≤ α however many scenarios it has) is
- *               below α AND whose control moved by at least the metric's margin over the run
+ *               least max(5, minPairs) control values, with R's exact / AS 89 p-value (the t
+ *               approximation alone fired in 1 of 12 stable runs of 5 pairs). Fires for a metric
+ *               whose p-value times the number of drift tests in the run (Bonferroni over all
+ *               scenario × metric drift tests, so a stable run trips it with probability ≤ its level
+ *               however many scenarios it has) is below the level (judge.drift_alpha, default α; 0:
+ *               off) AND whose control moved by at least the metric's margin over the run
  *               (Theil-Sen slope × span of pair indices, on the effect scale: ln for log metrics).
  *               Pairing with random order protects the effect estimate from slow drift, but a
  *               control that moves by more than the margin means the environment was not stable
@@ -179,7 +181,8 @@ function qualityGates(sa: ScenarioAnalysis, driftFamily: number): Gate[] {
     });
   }
   const family = Math.max(driftFamily, sa.drift.length, 1);
-  const drifting = sa.drift.filter((d) => d.p * family < settings.alpha && (d.limit === null || Math.abs(d.trend) >= d.limit));
+  const level = settings.driftAlpha ?? settings.alpha;
+  const drifting = sa.drift.filter((d) => d.p * family < level && (d.limit === null || Math.abs(d.trend) >= d.limit));
   if (drifting.length) {
     const worst = drifting.reduce((a, b) => (b.p < a.p ? b : a));
     const m = sa.metrics.find((x) => x.spec.name === worst.name)!;
@@ -191,7 +194,7 @@ function qualityGates(sa: ScenarioAnalysis, driftFamily: number): Gate[] {
       key: 'drift',
       sentence:
         `Data quality: control ${worst.name} drifts with run order (Spearman rho = ${worst.rho.toFixed(2)}, p = ${pval(worst.p)}` +
-        `${family > 1 ? `, Bonferroni over ${family} drift tests` : ''}, below ${settings.alpha}; it moved ${moved} over the run, at least the margin): the environment was not stable.`,
+        `${family > 1 ? `, Bonferroni over ${family} drift tests` : ''}, below ${level}; it moved ${moved} over the run, at least the margin): the environment was not stable.`,
     });
   }
   if (trials.completePairs < settings.minPairs) {

@@ -151,6 +151,9 @@ export function judgeSettingsRows(judge: NonNullable<ManifestScenario['judge']>)
     { key: 'non-critical regressions to fail', value: scalarText(judge.nonCriticalRegressionsToFail) },
     { key: 'max failed fraction', value: scalarText(judge.maxFailedFraction) },
     { key: 'exclude suspect trials', value: scalarText(judge.excludeSuspect) },
+    ...(judge.driftAlpha !== undefined
+      ? [{ key: 'drift gate level', value: judge.driftAlpha === 0 ? 'off' : scalarText(judge.driftAlpha) }]
+      : []),
     {
       key: 'sequential',
       value:

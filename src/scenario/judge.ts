@@ -31,6 +31,11 @@ export interface JudgeSettings {
   /** Max fraction of failed or suspect trials before the decision is forced to HOLD. */
   maxFailedFraction: number;
   excludeSuspect: boolean;
+  /**
+   * Level of the drift gate's test, when set in the scenario (`judge.drift_alpha`): it then stays
+   * put when `--alpha` overrides alpha; 0 turns the gate off. Absent: the gate tests at alpha.
+   */
+  driftAlpha?: number;
   sequential: boolean;
   /**
    * Sequential mode only: the look schedule fixed before the run (look k happens after

@@ -271,6 +271,7 @@ function resolveJudge(
     sequential: j.sequential ?? JUDGE_DEFAULTS.sequential,
     metrics,
   };
+  if (j.drift_alpha !== undefined) judge.driftAlpha = j.drift_alpha;
   const pairs = opts.pairs ?? d.trials?.pairs ?? TRIAL_DEFAULTS.pairs;
   if (judge.sequential) {
     const looks = j.looks ?? JUDGE_DEFAULTS.looks;

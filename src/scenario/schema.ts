@@ -238,6 +238,7 @@ export const JudgeSchema = z
     noncritical_regressions_to_fail: z.int().min(1).max(1000).optional(),
     max_failed: Percent.optional().describe('max share of failed or suspect trials before the decision is HOLD'),
     exclude_suspect: z.boolean().optional(),
+    drift_alpha: z.number().min(0).lt(0.5).optional().describe("level of the drift gate's test (default: alpha; 0 turns the gate off)"),
     sequential: z
       .boolean()
       .optional()

@@ -10,6 +10,14 @@ const ok = requirePrereqs();
 
 const netab = (args: string[]) => netabCli(args);
 
+/**
+ * drift_alpha 0.001: the drift gate (control trending with run order) holds a stable run with
+ * probability up to its level, alpha = 0.05 by default: 1 in 60 here (5 pairs: only the 2 monotone
+ * orders of 120 reach p < 0.05). A CI run failed on it before the exact p-value (control cubic 8.2,
+ * 7.0, 7.4, 7.0, 6.4 Mbit/s at 1 % loss, rho = -0.9, which the t approximation called p = 0.037; the
+ * exact p is 0.083). At 0.001 the gate cannot fire with 5 pairs (smallest exact p: 1/60), so this
+ * test's one right answer is PROMOTE; the gate itself is tested in test/unit/judge.test.ts.
+ */
 const SHORT = `
 name: cli-short
 description: short bbr vs cubic run for CLI tests
@@ -27,6 +35,7 @@ fidelity: { samples: 100 }
 judge:
   expect_improvement: true
   exclude_suspect: false
+  drift_alpha: 0.001
   metrics: { retrans: false, rtt_p50: false, rtt_p99: false }
 `;
 

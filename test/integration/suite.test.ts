@@ -23,14 +23,16 @@ describe.runIf(ok)('suites on real namespaces', () => {
   const root = mkdtempSync(join(tmpdir(), 'netab-suite-'));
 
   /**
-   * BBR beats CUBIC under loss in every scenario; the decision is PROMOTE unless a data-quality gate
-   * fired on this busy host (e.g. 5 control trials that happen to fall in run order: a chance of
-   * 1 in 60 per arm), never anything else. The whole run and the shards are separate measurements.
+   * BBR beats CUBIC under 2-5 % loss in every scenario (+150 % or more), so the decision is PROMOTE.
+   * The data-quality gates cannot hold it by chance: suspect trials are kept (exclude_suspect: false)
+   * and the drift gate's level (drift_alpha 0.001) is below what 6 pairs can reach (a stable control
+   * in run order has exact p = 2/720, times 3 drift tests). Before the exact p-value this test
+   * accepted a HOLD too: the t approximation held 1 stable run in 12 at 5 pairs.
    */
-  function promoteOrDataQualityHold(r: { status: number | null; stderr: string }, dir: string): void {
-    expect([0, 4], r.stderr).toContain(r.status);
+  function promote(r: { status: number | null; stderr: string }, dir: string): void {
+    expect(r.status, r.stderr).toBe(0);
     const v = JSON.parse(read(dir, 'verdict.json'));
-    if (v.decision === 'hold') expect(v.reasons.join(' ')).toMatch(/Data quality/);
+    expect(v.decision, v.reasons.join('\n')).toBe('promote');
     for (const sc of v.scenarios) {
       const g = sc.metrics.find((x: { name: string }) => x.name === 'goodput');
       expect(g.canary.median, sc.id).toBeGreaterThan(g.control.median);
@@ -39,7 +41,7 @@ describe.runIf(ok)('suites on real namespaces', () => {
 
   it('one command, one decision; shards + merge give the same trials and a consistent decision', async () => {
     const whole = await netab(['run', SUITE, '--out', join(root, 'whole'), '--seed', '3', '-q']);
-    promoteOrDataQualityHold(whole, join(root, 'whole'));
+    promote(whole, join(root, 'whole'));
     const v = JSON.parse(read(join(root, 'whole'), 'verdict.json'));
     expect(v.scenarios.map((s: { id: string }) => s.id)).toEqual(['a-lossy', 'b-lossier', 'c-longer']);
 
@@ -48,7 +50,7 @@ describe.runIf(ok)('suites on real namespaces', () => {
       expect([0, 4]).toContain(r.status);
     }
     const m = await netab(['merge', join(root, 'shard1'), join(root, 'shard2'), '--out', join(root, 'merged')]);
-    promoteOrDataQualityHold(m, join(root, 'merged'));
+    promote(m, join(root, 'merged'));
     expect(trialKeys(join(root, 'merged'))).toEqual(trialKeys(join(root, 'whole')));
     // the merged verdict is the judge's verdict on the shards' trials together
     const again = await netab(['judge', join(root, 'merged'), '--json']);

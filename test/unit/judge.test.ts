@@ -517,6 +517,41 @@ describe('data-quality gates', () => {
     expect(v.decision).toBe('hold');
   });
 
+  it('five control values: only a monotone run (exact p = 1/60) trips the gate; drift_alpha moves or turns it off', () => {
+    const d = [0.1, 0.11, 0.09, 0.1, 0.105];
+    const gates = (control: number[], o: Partial<JudgeSettings> = {}) =>
+      judgeOne(fromD(d, control), settings({ minPairs: 5, metrics: [goodput], ...o })).scenarios[0]!.gates ?? [];
+    // ρ = -1: p = 2/120 < 0.05, and it moved -10.7 % (beyond the 2 % margin)
+    const monotone = [112, 109, 106, 103, 100];
+    expect(gates(monotone)).toEqual(['drift']);
+    // ρ = -0.9: exact p = 10/120 = 0.083; the t approximation said 0.037 and held this stable run
+    expect(gates([112, 109, 103, 106, 100])).toEqual([]);
+    expect(gates(monotone, { driftAlpha: 0.01 })).toEqual([]);
+    expect(gates(monotone, { driftAlpha: 0 })).toEqual([]);
+    // set in the scenario, the level stays put when alpha is overridden
+    const v = judgeRecords(
+      manifest([{ id: 'bulk', judge: settings({ minPairs: 5, metrics: [goodput], driftAlpha: 0.02 }) }]),
+      records('bulk', fromD(d, monotone)),
+      {
+        now: NOW,
+        alpha: 0.01,
+      },
+    );
+    expect(v.scenarios[0]!.gates).toEqual(['drift']);
+    expect(v.scenarios[0]!.reasons.find((r) => r.startsWith('Data quality: control goodput drifts'))).toMatch(
+      /rho = -1\.00, p = 0\.017, below 0\.02; it moved -10\.7 % over the run/,
+    );
+  });
+
+  it('a manifest whose driftAlpha is not a level in [0, 0.5) is refused, naming it', () => {
+    for (const bad of [-0.1, 0.5, Number.NaN, '0.05'])
+      expect(() =>
+        judgeRecords(manifest([{ id: 'bulk', judge: { ...settings(), driftAlpha: bad as number } }]), records('bulk', clean()), {
+          now: NOW,
+        }),
+      ).toThrow(/driftAlpha must be at least 0 and below 0\.5/);
+  });
+
   it('fewer than minPairs complete pairs forces HOLD, morePairs at least the shortfall', () => {
     const v = judgeOne(fromD([0.1, 0.11, 0.09, 0.1]), settings({ minPairs: 6 }));
     expect(v.scenarios[0]!.gates).toEqual(['minPairs']);

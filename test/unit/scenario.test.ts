@@ -72,6 +72,19 @@ describe('scenario loading', () => {
     ]);
   });
 
+  it('judge.drift_alpha: a level in [0, 0.5), kept in the judge settings; anything else is located', () => {
+    const base = ['topology: dumbbell', 'control: { cc: cubic }', 'canary: { cc: bbr }', 'workload: { type: bulk }'];
+    const level = (v: string) => loadScenarioText([...base, `judge: { drift_alpha: ${v} }`].join('\n'), 'x.yaml')[0]!.judge.driftAlpha;
+    expect(level('0')).toBe(0);
+    expect(level('0.001')).toBe(0.001);
+    expect(loadScenarioText(base.join('\n'), 'x.yaml')[0]!.judge.driftAlpha).toBeUndefined();
+    for (const v of ['-0.01', '0.5', '.inf', '.nan', '"0.05"', '[0.05]']) {
+      const p = problems(() => level(v));
+      expect(p, v).toHaveLength(1);
+      expect(p[0], v).toMatch(/^5:\d+ judge\.drift_alpha: /);
+    }
+  });
+
   it('a bad matrix value is reported at the matrix entry', () => {
     expect(problems(() => loadScenarioFile(`${F}/bad-matrix.yaml`))).toEqual([
       '6:34 links.bottleneck.delay: cannot read time "fast": expected a number and a unit, e.g. "20ms" (from matrix links.bottleneck.delay = "fast")',
