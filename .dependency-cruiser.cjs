@@ -52,6 +52,24 @@ module.exports = {
       to: { path: '^src/(scenario|results)/', dependencyTypesNot: ['type-only'] },
     },
     { name: 'layer-api', comment: 'src/api.ts and src/api may import everything but src/cli', severity: 'error', from: { path: '^src/api(/|\\.ts$)' }, to: { path: '^src/cli/' } },
+    {
+      name: 'api-entry-lean',
+      comment:
+        'src/api.ts loads the pipeline, engines, judge, report and VM only when a function is called (dynamic import): `netab judge`, `report` and `--help` start without the trial pipeline (0.5 s less per command)',
+      severity: 'error',
+      from: { path: '^src/api\\.ts$' },
+      to: {
+        path: '^src/(api/(run|preflight|vm|doctor|judge)|trial|topology|impairment|workload|tuning|vm|exec|rollout|judge|report)(/|\\.ts$)',
+        dependencyTypesNot: ['type-only', 'dynamic-import'],
+      },
+    },
+    {
+      name: 'api-judge-lean',
+      comment: 'judging and merging stored runs (src/api/judge.ts) never load the trial pipeline, topologies or engines',
+      severity: 'error',
+      from: { path: '^src/api/(judge|errors)\\.ts$' },
+      to: { path: '^src/(api/(run|preflight|vm|doctor)|trial|topology|impairment|workload|tuning|vm|exec)(/|\\.ts$)' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

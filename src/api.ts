@@ -18,10 +18,13 @@ import type { Scenario } from './scenario/model.js';
 import { jsonSchema } from './scenario/schema.js';
 import { estimateSeconds, loadSuite, parseShard, runSeed, shardScenarios, validationUnits } from './scenario/suite.js';
 import type { Check } from './api/doctor.js';
-import type { RunReporting, RunResult } from './api/run.js';
+import type { RunReporting } from './api/run.js';
+import type { RunResult } from './api/judge.js';
 
 export { EXIT, EnvError, InputError, InterruptedError, NetabError, formatProblem, type ExitCode, type InputProblem } from './errors.js';
-export { HostNotReady, RunFailed, type RunReporting, type RunResult } from './api/run.js';
+export { HostNotReady, RunFailed } from './api/errors.js';
+export type { RunReporting } from './api/run.js';
+export type { RunResult } from './api/judge.js';
 export type { Check } from './api/doctor.js';
 export type { Progress } from './trial/types.js';
 export type { Decision, RunManifest, SuiteInfo, TrialRecord, Verdict } from './results/types.js';
@@ -147,7 +150,7 @@ export async function judge(dir: string, o: { alpha?: number; margin?: MarginOve
   const overrides: JudgeOverrides = {};
   if (o.alpha !== undefined) overrides.alpha = o.alpha;
   if (o.margin !== undefined) overrides.margin = o.margin;
-  const { judgeDir } = await import('./api/run.js');
+  const { judgeDir } = await import('./api/judge.js');
   return judgeDir(dir, overrides);
 }
 
@@ -159,7 +162,7 @@ export async function report(dir: string): Promise<ReportPaths> {
 
 /** Combine shard run directories of one suite into `out`, then judge and report it. */
 export async function merge(dirs: string[], out: string, o: { log?: (line: string) => void } = {}): Promise<RunResult> {
-  const { mergeDirs } = await import('./api/run.js');
+  const { mergeDirs } = await import('./api/judge.js');
   return mergeDirs(dirs, out, o);
 }
 

@@ -1,31 +1,21 @@
 /**
- * Run, resume, merge, judge and report: the pipeline on a run directory, then the judge and the
- * reports. No printing of its own: lines go to `log`, progress to `progress`; failures are thrown as
+ * Run and resume: the pipeline on a run directory, then the judge and the reports (api/judge.ts). No printing of its own: lines go to `log`, progress to `progress`; failures are thrown as
  * the src/errors.ts family (a run that started and failed as RunFailed, naming its run directory).
  */
 import { join, resolve } from 'node:path';
-import { EnvError, InputError, InterruptedError, NetabError, EXIT } from '../errors.js';
+import { InputError, InterruptedError } from '../errors.js';
+import { HostNotReady, RunFailed } from './errors.js';
 import { inVm } from '../host.js';
-import { exitCodeFor, judgeRun, writeVerdict, type JudgeOverrides } from '../judge/index.js';
-import { renderReports } from '../report/index.js';
-import { mergeRuns } from '../results/merge.js';
+import { judgeDir, type RunResult } from './judge.js';
 import { checkOutDir, createRunDir, runDirStem } from '../results/create.js';
 import { readResults } from '../results/records.js';
 import { checkResumable, readManifest } from '../results/rundir.js';
-import type { Decision, RunManifest, SuiteInfo, TrialRecord, Verdict } from '../results/types.js';
+import type { RunManifest, SuiteInfo, TrialRecord } from '../results/types.js';
 import type { Scenario } from '../scenario/model.js';
 import { findLeftovers } from '../topology/netns/gc.js';
 import { runScenarios } from '../trial/runner.js';
 import type { Progress } from '../trial/types.js';
 import { preflight as hostProblems } from './doctor.js';
-
-/** A judged run directory: the verdict, its decision and the exit code that decision ends with. */
-export interface RunResult {
-  runDir: string;
-  verdict: Verdict;
-  decision: Decision;
-  exitCode: number;
-}
 
 /** How a run reports as it goes (all optional; lines default to stderr, progress to nothing). */
 export interface RunReporting {
@@ -37,23 +27,6 @@ export interface RunReporting {
   signal?: AbortSignal;
   /** the command line recorded in manifest.json (default: netab plus this process's arguments) */
   command?: string[];
-}
-
-/** The machine cannot run trials (not root, tools missing): each problem one sentence. */
-export class HostNotReady extends EnvError {
-  constructor(readonly problems: string[]) {
-    super(problems.join('\n'));
-  }
-}
-
-/** A run that started and failed: partial results are in `runDir`; `failure` is what went wrong. */
-export class RunFailed extends NetabError {
-  constructor(
-    readonly runDir: string,
-    readonly failure: unknown,
-  ) {
-    super(failure instanceof Error ? failure.message : String(failure), failure instanceof NetabError ? failure.exitCode : EXIT.env);
-  }
 }
 
 const stderrLine = (s: string) => process.stderr.write(s + '\n');
@@ -145,21 +118,4 @@ async function execute(scenarios: Scenario[], runDir: string, run: RunPlan, o: R
     throw new RunFailed(runDir, e);
   }
   return judgeDir(runDir, {});
-}
-
-/** Judge a run directory, write verdict.json, re-render the reports. */
-export async function judgeDir(runDir: string, overrides: JudgeOverrides): Promise<RunResult> {
-  const verdict = judgeRun(runDir, overrides);
-  writeVerdict(runDir, verdict);
-  await renderReports(runDir);
-  return { runDir, verdict, decision: verdict.decision, exitCode: exitCodeFor(verdict.decision) };
-}
-
-/** Combine shard run directories of one suite into `out`, then judge and report it. */
-export async function mergeDirs(dirs: string[], out: string, o: { log?: (line: string) => void } = {}): Promise<RunResult> {
-  const m = mergeRuns(dirs, resolve(out));
-  (o.log ?? stderrLine)(
-    `netab: merged ${m.suite?.mergedFrom?.length ?? dirs.length} shard(s) of suite ${m.suite?.name} into ${resolve(out)}`,
-  );
-  return judgeDir(resolve(out), {});
 }
