@@ -5,7 +5,7 @@ import { fileProblem, lstatOrNull, oneLine, streamRegularFile } from './files.js
 import { splitSeries } from './jsonscan.js';
 import { isObject, jsonFailure, kindOf, LIMITS, readManifest, RUN_FILES } from './rundir.js';
 import { RepeatIndex } from './repeats.js';
-import { deferTo, type SeriesFile, type SeriesShape } from './series.js';
+import { deferTo, type SeriesFile, type SeriesShape, SeriesTable } from './series.js';
 import type { RunManifest, TrialRecord } from './types.js';
 
 export interface ResultsReadOptions {
@@ -69,6 +69,11 @@ export class ResultsParser {
   private last: { keys: Uint8Array[]; lens: number[]; shape: SeriesShape } | null = null;
   /** where a line without its series is put together for JSON.parse (see withoutSeries) */
   private scratch: Buffer | null = null;
+  /** where the deferred series lie (series.ts) */
+  private readonly table: SeriesTable | null;
+  /** scenario ids and the run id met so far, each kept once for all the records that name it */
+  private names = new Map<string, string>();
+  private runId: string | null = null;
   private readonly source: string;
   private readonly warnAs: string;
   private readonly lineBytes: number;
@@ -77,6 +82,7 @@ export class ResultsParser {
     this.source = o.source ?? RUN_FILES.results;
     this.warnAs = o.warnAs ?? this.source;
     this.lineBytes = o.lineBytes ?? LIMITS.lineBytes;
+    this.table = o.deferSeries ? new SeriesTable(o.deferSeries) : null;
   }
 
   feed(chunk: Buffer): void {
@@ -130,7 +136,7 @@ export class ResultsParser {
   private line(buf: Buffer, s: number, e: number, last: boolean): void {
     this.lineNo++;
     const n = this.lineNo;
-    let v: unknown = this.o.deferSeries ? this.withoutSeries(buf, s, e, this.o.deferSeries, n) : undefined;
+    let v: unknown = this.table ? this.withoutSeries(buf, s, e, this.table, n) : undefined;
     const text = v === undefined ? buf.toString('utf8', s, e).trim() : '';
     if (v === undefined && text === '') return;
     try {
@@ -155,12 +161,24 @@ export class ResultsParser {
         n,
       );
     if (!record) return;
-    if (this.o.scenarios && !this.o.scenarios.has(record.scenario))
-      throw fileProblem(
-        this.source,
-        `a trial of scenario ${oneLine(JSON.stringify(record.scenario), 80)}, which manifest.json does not list`,
-        n,
-      );
+    // the same ids as one string each (equal strings, so the records read the same): a hundred
+    // thousand records hold a few strings instead of one per record
+    let scenario = this.names.get(record.scenario);
+    if (scenario === undefined) {
+      if (this.o.scenarios && !this.o.scenarios.has(record.scenario))
+        throw fileProblem(
+          this.source,
+          `a trial of scenario ${oneLine(JSON.stringify(record.scenario), 80)}, which manifest.json does not list`,
+          n,
+        );
+      scenario = record.scenario;
+      if (this.names.size < 4096) this.names.set(scenario, scenario);
+    }
+    record.scenario = scenario;
+    if (typeof record.runId === 'string') {
+      if (record.runId === this.runId) record.runId = this.runId;
+      else this.runId = record.runId;
+    }
     // a later attempt, or a replacement of a suspect pair (extra.replacement.round), may re-run a
     // trial (the judge keeps the latest); the same trial twice in the same attempt and round means the
     // results were appended twice (a second run into the same folder, a merge into an input)
@@ -190,7 +208,7 @@ export class ResultsParser {
    * The record of line b[s, e) parsed without its top-level "series" object, which stays in the file
    * (deferTo); undefined when the line is anything else (then it is parsed whole, as always).
    */
-  private withoutSeries(buf: Buffer, s: number, e: number, file: SeriesFile, n: number): unknown {
+  private withoutSeries(buf: Buffer, s: number, e: number, table: SeriesTable, n: number): unknown {
     const cut = splitSeries(buf, s, e);
     if (!cut) return undefined;
     let v: unknown;
@@ -230,7 +248,7 @@ export class ResultsParser {
       }
       this.last = { keys: raw, lens, shape };
     }
-    deferTo(v as unknown as TrialRecord, file, this.lineStart + (cut.valueStart - s), cut.valueEnd - cut.valueStart, n, shape);
+    deferTo(v as unknown as TrialRecord, table, this.lineStart + (cut.valueStart - s), cut.valueEnd - cut.valueStart, n, shape);
     return v;
   }
 }
