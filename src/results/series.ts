@@ -34,18 +34,24 @@ interface SeriesRef {
  * than the rest of the read.
  */
 export class SeriesTable {
-  private readonly off: number[] = [];
-  private readonly len: number[] = [];
-  private readonly line: number[] = [];
+  /** per row: offset, length and line, in one typed array grown by doubling */
+  private cells = new Float64Array(3 * 1024);
   private readonly shape: SeriesShape[] = [];
 
   constructor(readonly file: SeriesFile) {}
 
   add(off: number, len: number, line: number, shape: SeriesShape): number {
-    this.off.push(off);
-    this.len.push(len);
-    this.line.push(line);
-    return this.shape.push(shape) - 1;
+    const row = this.shape.length;
+    if (3 * row + 3 > this.cells.length) {
+      const grown = new Float64Array(2 * this.cells.length);
+      grown.set(this.cells);
+      this.cells = grown;
+    }
+    this.cells[3 * row] = off;
+    this.cells[3 * row + 1] = len;
+    this.cells[3 * row + 2] = line;
+    this.shape.push(shape);
+    return row;
   }
 
   shapeOf(row: number): SeriesShape {
@@ -53,7 +59,8 @@ export class SeriesTable {
   }
 
   ref(row: number): SeriesRef {
-    return { file: this.file, off: this.off[row]!, len: this.len[row]!, line: this.line[row]!, shape: this.shape[row]! };
+    const c = this.cells;
+    return { file: this.file, off: c[3 * row]!, len: c[3 * row + 1]!, line: c[3 * row + 2]!, shape: this.shape[row]! };
   }
 }
 
