@@ -44,6 +44,11 @@ function hex(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
 }
 
+/** b[i] inside the line, -1 at and after its end (the bytes after a line, when it lies in a bigger buffer, are never read as part of it). */
+function at(b: Uint8Array, i: number, end: number): number {
+  return i < end ? b[i]! : -1;
+}
+
 /** A JSON string starting at b[i] === '"': the index after its closing quote, or -1. */
 function scanString(b: Uint8Array, i: number, end: number): number {
   i++;
@@ -52,7 +57,7 @@ function scanString(b: Uint8Array, i: number, end: number): number {
     if (c === QUOTE) return i + 1;
     if (c < 0x20) return -1;
     if (c === BACKSLASH) {
-      const e = b[i + 1];
+      const e = at(b, i + 1, end);
       if (e === 0x75) {
         if (i + 5 >= end || !hex(b[i + 2]!) || !hex(b[i + 3]!) || !hex(b[i + 4]!) || !hex(b[i + 5]!)) return -1;
         i += 6;
@@ -64,25 +69,31 @@ function scanString(b: Uint8Array, i: number, end: number): number {
 }
 
 function digits(b: Uint8Array, i: number, end: number): number {
-  while (i < end && b[i]! >= 0x30 && b[i]! <= 0x39) i++;
+  while (i < end) {
+    const c = b[i]!;
+    if (c < 0x30 || c > 0x39) break;
+    i++;
+  }
   return i;
 }
 
 /** A JSON number at b[i]: the index after it, or -1. */
 function scanNumber(b: Uint8Array, i: number, end: number): number {
-  if (b[i] === 0x2d) i++;
-  if (i >= end) return -1;
-  if (b[i] === 0x30) i++;
-  else if (b[i]! >= 0x31 && b[i]! <= 0x39) i = digits(b, i + 1, end);
+  let c = at(b, i, end);
+  if (c === 0x2d) c = at(b, ++i, end);
+  if (c === 0x30) i++;
+  else if (c >= 0x31 && c <= 0x39) i = digits(b, i + 1, end);
   else return -1;
-  if (b[i] === 0x2e) {
+  c = at(b, i, end);
+  if (c === 0x2e) {
     const j = digits(b, i + 1, end);
     if (j === i + 1) return -1;
     i = j;
+    c = at(b, i, end);
   }
-  if (b[i] === 0x65 || b[i] === 0x45) {
-    i++;
-    if (b[i] === 0x2b || b[i] === 0x2d) i++;
+  if (c === 0x65 || c === 0x45) {
+    c = at(b, ++i, end);
+    if (c === 0x2b || c === 0x2d) i++;
     const j = digits(b, i, end);
     if (j === i) return -1;
     i = j;
@@ -149,12 +160,12 @@ export function splitSeries(b: Uint8Array, start: number, end: number): SeriesSp
       if (i < 0) return null;
       const ke = i;
       while (i < end && ws(b[i]!)) i++;
-      if (b[i] !== COLON) return null;
+      if (at(b, i, end) !== COLON) return null;
       if (depth === 1 && isSeriesKey(b, ks, ke)) {
         if (found || inSeries) dup = true;
         let v = i + 1;
         while (v < end && ws(b[v]!)) v++;
-        if (b[v] === LBRACE && !dup) {
+        if (at(b, v, end) === LBRACE && !dup) {
           inSeries = true;
           found = { cutStart: memberStart, cutEnd: -1, valueStart: v, valueEnd: -1, keys: [] };
         }
@@ -175,7 +186,8 @@ export function splitSeries(b: Uint8Array, start: number, end: number): SeriesSp
       depth++;
       i++;
       while (i < end && ws(b[i]!)) i++;
-      if (!((c === LBRACE && b[i] === RBRACE) || (c === LBRACKET && b[i] === RBRACKET))) {
+      const d = at(b, i, end);
+      if (!((c === LBRACE && d === RBRACE) || (c === LBRACKET && d === RBRACKET))) {
         if (c === LBRACE) {
           if (depth === 1) memberStart = i;
           state = KEY;
@@ -197,11 +209,16 @@ export function splitSeries(b: Uint8Array, start: number, end: number): SeriesSp
         j = scanNumber(b, i, end);
         while (j >= 0) {
           let k = j;
-          while (k < end && ws(b[k]!)) k++;
-          if (b[k] !== COMMA) break;
-          k++;
-          while (k < end && ws(b[k]!)) k++;
-          const d = b[k]!;
+          let d = at(b, k, end);
+          if (d !== COMMA) {
+            while (k < end && ws(b[k]!)) k++;
+            if (at(b, k, end) !== COMMA) break;
+          }
+          d = at(b, ++k, end);
+          if (ws(d)) {
+            while (k < end && ws(b[k]!)) k++;
+            d = at(b, k, end);
+          }
           if (!(d === 0x2d || (d >= 0x30 && d <= 0x39))) break;
           j = scanNumber(b, k, end);
           if (j >= 0) n++;
@@ -235,7 +252,7 @@ export function splitSeries(b: Uint8Array, start: number, end: number): SeriesSp
       else {
         let k = i;
         while (k < end && ws(b[k]!)) k++;
-        found.cutEnd = b[k] === COMMA ? k + 1 : i;
+        found.cutEnd = at(b, k, end) === COMMA ? k + 1 : i;
       }
     }
   }

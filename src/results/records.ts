@@ -20,6 +20,8 @@ export interface ResultsReadOptions {
   deferSeries?: SeriesFile;
 }
 
+const RBRACE = 0x7d;
+
 /** One record line checked; returns null for a record kind this netab does not read (ignored). */
 function checkRecord(v: unknown): { record: TrialRecord | null; problem?: string } {
   if (!isObject(v)) return { record: null, problem: `holds ${kindOf(v)}, not a trial record (a JSON object)` };
@@ -220,7 +222,9 @@ export class ResultsParser {
       if (!this.scratch || this.scratch.length < size) this.scratch = Buffer.allocUnsafe(Math.max(size, 64 * 1024));
       const b = this.scratch;
       buf.copy(b, 0, s, cut.cutStart);
-      buf.copy(b, head, cut.cutEnd, e);
+      if (cut.cutEnd === e - 1)
+        b[head] = RBRACE; // the series was the last member (the usual case)
+      else buf.copy(b, head, cut.cutEnd, e);
       v = JSON.parse(b.toString('utf8', 0, size));
       if (b.length > 1024 * 1024) this.scratch = null; // a huge line: do not keep its buffer
     } catch {
