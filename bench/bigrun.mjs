@@ -26,6 +26,18 @@
  * series, the duplicate check, sha-256 for the report's reuse), judging 0.8 s (Hodges-Lehmann
  * interval limits by selection 0.3 s, per-metric values and trial selection 0.3 s), the report
  * 0.45 s, garbage collection 0.35 s spread over all of it, module loading 0.1 s.
+ *
+ * Reader (branch reader, after judge-fast at a2d0c11): same machine but much busier (uptime load
+ * 4.7-6.0 from other jobs: a VM, test runs), so wall times mean little; five alternating runs of
+ * the "both" phase on the same run directories, CPU is the figure to compare:
+ *                           before (a2d0c11)                           after (reader)
+ *   1 scenario × 50000      3.21-7.47 s, CPU 3.64-4.93 s, RSS 198-206 MB  3.52-5.96 s, CPU 3.51-3.95 s, RSS 194-200 MB
+ *   5 scenarios × 10000     4.48-6.96 s, CPU 3.79-4.96 s, RSS 189-194 MB  3.20-6.84 s, CPU 3.58-4.64 s, RSS 179-186 MB
+ * readRunDir(deferSeries) alone, 1 × 50000, five alternating runs each: CPU 1.25-1.36 s -> 0.91-1.19 s
+ * (load 2.5-3.7), 1.25-1.54 s -> 1.07-1.22 s (load 3.5-5.2); heap at end 63 -> 53 MB. Left in it
+ * (profile): JSON.parse of the records without their series 0.17 s, the series scanner 0.2 s (about
+ * twice a bare loop over the bytes), sha-256 0.05 s per pass (two in one process: the handover
+ * check must re-read the file), and the scavenges of the 100k records that survive (~0.25 s).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';

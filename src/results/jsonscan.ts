@@ -15,6 +15,10 @@ const LBRACE = 0x7b;
 const RBRACE = 0x7d;
 const LBRACKET = 0x5b;
 const RBRACKET = 0x5d;
+/** what splitSeries expects next: a value, a key (with its colon), or what follows a value (, ] }) */
+const VALUE = 0;
+const KEY = 1;
+const AFTER = 2;
 /** `"series"` as bytes */
 const SERIES_KEY = [0x22, 0x73, 0x65, 0x72, 0x69, 0x65, 0x73, 0x22];
 
@@ -25,8 +29,11 @@ export interface SeriesSplit {
   /** the member's value (a JSON object), as offsets in the line */
   valueStart: number;
   valueEnd: number;
-  /** the value's keys in order, each with its array length (-1: not an array); keys as raw JSON string bytes */
-  keys: Array<{ start: number; end: number; len: number }>;
+  /**
+   * the value's keys in order, three numbers each: where the key's raw JSON string bytes start and
+   * end, and its array length (-1: not an array); flat, so a line costs no object per key
+   */
+  keys: number[];
 }
 
 function ws(c: number): boolean {
@@ -37,6 +44,11 @@ function hex(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
 }
 
+/** b[i] inside the line, -1 at and after its end (the bytes after a line, when it lies in a bigger buffer, are never read as part of it). */
+function at(b: Uint8Array, i: number, end: number): number {
+  return i < end ? b[i]! : -1;
+}
+
 /** A JSON string starting at b[i] === '"': the index after its closing quote, or -1. */
 function scanString(b: Uint8Array, i: number, end: number): number {
   i++;
@@ -45,7 +57,7 @@ function scanString(b: Uint8Array, i: number, end: number): number {
     if (c === QUOTE) return i + 1;
     if (c < 0x20) return -1;
     if (c === BACKSLASH) {
-      const e = b[i + 1];
+      const e = at(b, i + 1, end);
       if (e === 0x75) {
         if (i + 5 >= end || !hex(b[i + 2]!) || !hex(b[i + 3]!) || !hex(b[i + 4]!) || !hex(b[i + 5]!)) return -1;
         i += 6;
@@ -57,25 +69,31 @@ function scanString(b: Uint8Array, i: number, end: number): number {
 }
 
 function digits(b: Uint8Array, i: number, end: number): number {
-  while (i < end && b[i]! >= 0x30 && b[i]! <= 0x39) i++;
+  while (i < end) {
+    const c = b[i]!;
+    if (c < 0x30 || c > 0x39) break;
+    i++;
+  }
   return i;
 }
 
 /** A JSON number at b[i]: the index after it, or -1. */
 function scanNumber(b: Uint8Array, i: number, end: number): number {
-  if (b[i] === 0x2d) i++;
-  if (i >= end) return -1;
-  if (b[i] === 0x30) i++;
-  else if (b[i]! >= 0x31 && b[i]! <= 0x39) i = digits(b, i + 1, end);
+  let c = at(b, i, end);
+  if (c === 0x2d) c = at(b, ++i, end);
+  if (c === 0x30) i++;
+  else if (c >= 0x31 && c <= 0x39) i = digits(b, i + 1, end);
   else return -1;
-  if (b[i] === 0x2e) {
+  c = at(b, i, end);
+  if (c === 0x2e) {
     const j = digits(b, i + 1, end);
     if (j === i + 1) return -1;
     i = j;
+    c = at(b, i, end);
   }
-  if (b[i] === 0x65 || b[i] === 0x45) {
-    i++;
-    if (b[i] === 0x2b || b[i] === 0x2d) i++;
+  if (c === 0x65 || c === 0x45) {
+    c = at(b, ++i, end);
+    if (c === 0x2b || c === 0x2d) i++;
     const j = digits(b, i, end);
     if (j === i) return -1;
     i = j;
@@ -103,140 +121,138 @@ function isSeriesKey(b: Uint8Array, start: number, end: number): boolean {
  * "series" member when that member's value is an object. null: not valid JSON, not an object, no
  * such member, or a case left to JSON.parse (the key twice).
  */
-// Long by design: one iterative pass (an explicit stack, so deep nesting cannot overflow).
+// Long by design: one iterative pass (an explicit stack, so deep nesting cannot overflow), its state
+// in locals (no closures: this runs once per line of a big run, and its bytes are most of the file).
 export function splitSeries(b: Uint8Array, start: number, end: number): SeriesSplit | null {
   if (b[start] !== LBRACE || b[end - 1] !== RBRACE) return null;
   const stack: number[] = []; // LBRACE or LBRACKET per open container
+  let depth = 0; // stack.length
   let i = start;
   let found = null as SeriesSplit | null;
   let dup = false;
   // state of the top-level member being read, and of the series value's members
   let memberStart = -1; // the comma before the current top-level key, or the key itself
   let inSeries = false;
-  let seriesKey = -1; // index into found.keys of the series member being read
-  let afterValue = false; // true: a value just ended, expect , ] } ; false: expect a value (or a key)
+  let lenAt = -1; // index into found.keys of the length of the series member being read
+  let state = VALUE;
   for (;;) {
     while (i < end && ws(b[i]!)) i++;
     if (i >= end) return null;
     const c = b[i]!;
-    const depth = stack.length;
-    if (afterValue) {
+    if (state === AFTER) {
+      // a value just ended: expect , ] }
       if (depth === 0) return null; // something after the top-level value
       const top = stack[depth - 1];
       if (c === COMMA) {
         if (depth === 1) memberStart = i;
         i++;
-        afterValue = false;
-        if (top === LBRACKET) continue;
-        // a key
-        while (i < end && ws(b[i]!)) i++;
-        if (b[i] !== QUOTE) return null;
-        const k = scanString(b, i, end);
-        if (k < 0) return null;
-        if (!keyed(i, k)) return null;
+        state = top === LBRACKET ? VALUE : KEY;
         continue;
       }
-      if ((c === RBRACE && top === LBRACE) || (c === RBRACKET && top === LBRACKET)) {
-        stack.pop();
-        i++;
-        closed(stack.length);
-        if (stack.length === 0) {
-          while (i < end && ws(b[i]!)) i++;
-          if (i !== end) return null;
-          return dup ? null : found;
+      if (!((c === RBRACE && top === LBRACE) || (c === RBRACKET && top === LBRACKET))) return null;
+      stack.pop();
+      depth--;
+      i++;
+    } else if (state === KEY) {
+      if (c !== QUOTE) return null;
+      const ks = i;
+      i = scanString(b, i, end);
+      if (i < 0) return null;
+      const ke = i;
+      while (i < end && ws(b[i]!)) i++;
+      if (at(b, i, end) !== COLON) return null;
+      if (depth === 1 && isSeriesKey(b, ks, ke)) {
+        if (found || inSeries) dup = true;
+        let v = i + 1;
+        while (v < end && ws(b[v]!)) v++;
+        if (at(b, v, end) === LBRACE && !dup) {
+          inSeries = true;
+          found = { cutStart: memberStart, cutEnd: -1, valueStart: v, valueEnd: -1, keys: [] };
         }
-        continue;
+      } else if (depth === 2 && inSeries && found) {
+        found.keys.push(ks, ke, -1);
+        lenAt = found.keys.length - 1;
       }
-      return null;
-    }
-    // a value
-    if (inSeries && depth === 3 && stack[2] === LBRACKET && found) found.keys[seriesKey]!.len++;
-    if (c === LBRACE || c === LBRACKET) {
-      if (c === LBRACKET && inSeries && depth === 2 && found) found.keys[seriesKey]!.len = 0;
+      i++;
+      state = VALUE;
+      continue;
+    } else if (c === LBRACE || c === LBRACKET) {
+      // a container value
+      if (inSeries && found) {
+        if (depth === 3 && stack[2] === LBRACKET) found.keys[lenAt]!++;
+        else if (depth === 2 && c === LBRACKET) found.keys[lenAt] = 0;
+      }
       stack.push(c);
+      depth++;
       i++;
       while (i < end && ws(b[i]!)) i++;
-      if ((c === LBRACE && b[i] === RBRACE) || (c === LBRACKET && b[i] === RBRACKET)) {
-        stack.pop();
-        i++;
-        afterValue = true;
-        closed(stack.length);
-        if (stack.length === 0) {
-          while (i < end && ws(b[i]!)) i++;
-          return i === end && !dup ? found : null;
+      const d = at(b, i, end);
+      if (!((c === LBRACE && d === RBRACE) || (c === LBRACKET && d === RBRACKET))) {
+        if (c === LBRACE) {
+          if (depth === 1) memberStart = i;
+          state = KEY;
         }
         continue;
       }
-      if (c === LBRACE) {
-        if (b[i] !== QUOTE) return null;
-        const k = scanString(b, i, end);
-        if (k < 0) return null;
-        if (depth === 0) memberStart = i;
-        if (!keyed(i, k)) return null;
+      // empty: closed at once
+      stack.pop();
+      depth--;
+      i++;
+    } else {
+      // a scalar value
+      let j: number;
+      if (inSeries && depth === 3 && stack[2] === LBRACKET && found && (c === 0x2d || (c >= 0x30 && c <= 0x39))) {
+        // the bulk of a line: a series array of numbers, read in one tight loop (number, then a comma
+        // and the next number, up to the closing bracket, which the general path then closes)
+        const keys = found.keys;
+        let n = keys[lenAt]! + 1;
+        j = scanNumber(b, i, end);
+        while (j >= 0) {
+          let k = j;
+          let d = at(b, k, end);
+          if (d !== COMMA) {
+            while (k < end && ws(b[k]!)) k++;
+            if (at(b, k, end) !== COMMA) break;
+          }
+          d = at(b, ++k, end);
+          if (ws(d)) {
+            while (k < end && ws(b[k]!)) k++;
+            d = at(b, k, end);
+          }
+          if (!(d === 0x2d || (d >= 0x30 && d <= 0x39))) break;
+          j = scanNumber(b, k, end);
+          if (j >= 0) n++;
+        }
+        keys[lenAt] = n;
+      } else {
+        if (inSeries && depth === 3 && stack[2] === LBRACKET && found) found.keys[lenAt]!++;
+        if (c === QUOTE) j = scanString(b, i, end);
+        else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) j = scanNumber(b, i, end);
+        else if (c === 0x74) j = literal(b, i, end, TRUE);
+        else if (c === 0x66) j = literal(b, i, end, FALSE);
+        else if (c === 0x6e) j = literal(b, i, end, NULL);
+        else return null;
       }
+      if (j < 0) return null;
+      i = j;
+      state = AFTER;
       continue;
     }
-    let j: number;
-    if (inSeries && depth === 3 && stack[2] === LBRACKET && found && (c === 0x2d || (c >= 0x30 && c <= 0x39))) {
-      // the bulk of a line: a series array of numbers, read in one tight loop (number, then a comma
-      // and the next number, up to the closing bracket, which the general path then closes)
-      const key = found.keys[seriesKey]!;
-      j = scanNumber(b, i, end);
-      while (j >= 0) {
-        let k = j;
-        while (k < end && ws(b[k]!)) k++;
-        if (b[k] !== COMMA) break;
-        k++;
-        while (k < end && ws(b[k]!)) k++;
-        const d = b[k]!;
-        if (!(d === 0x2d || (d >= 0x30 && d <= 0x39))) break;
-        j = scanNumber(b, k, end);
-        if (j >= 0) key.len++;
-      }
-    } else if (c === QUOTE) j = scanString(b, i, end);
-    else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) j = scanNumber(b, i, end);
-    else if (c === 0x74) j = literal(b, i, end, TRUE);
-    else if (c === 0x66) j = literal(b, i, end, FALSE);
-    else if (c === 0x6e) j = literal(b, i, end, NULL);
-    else return null;
-    if (j < 0) return null;
-    i = j;
-    afterValue = true;
-  }
-
-  /** A key b[ks, ke) was read: expect its colon; note the series member and the series' keys. */
-  function keyed(ks: number, ke: number): boolean {
-    i = ke;
-    while (i < end && ws(b[i]!)) i++;
-    if (b[i] !== COLON) return false;
-    const depth = stack.length;
-    if (depth === 1 && isSeriesKey(b, ks, ke)) {
-      if (found || inSeries) dup = true;
-      let v = i + 1;
-      while (v < end && ws(b[v]!)) v++;
-      if (b[v] === LBRACE && !dup) {
-        inSeries = true;
-        found = { cutStart: memberStart, cutEnd: -1, valueStart: v, valueEnd: -1, keys: [] };
-      }
-    } else if (depth === 2 && inSeries && found) {
-      found.keys.push({ start: ks, end: ke, len: -1 });
-      seriesKey = found.keys.length - 1;
+    // a container closed, leaving `depth` open
+    state = AFTER;
+    if (depth === 0) {
+      while (i < end && ws(b[i]!)) i++;
+      return i === end && !dup ? found : null;
     }
-    i++;
-    return true;
-  }
-
-  /** A container closed, leaving `depth` open: the series value ends when the stack is back to the top object. */
-  function closed(depth: number): void {
     if (depth === 1 && inSeries && found && found.valueEnd < 0) {
+      // the series value ended: cut the member with the comma before it, or (first member) with the comma after it
       inSeries = false;
       found.valueEnd = i;
-      // cut the member with the comma before it, or (first member) with the comma after it
       if (b[found.cutStart] === COMMA) found.cutEnd = i;
       else {
         let k = i;
         while (k < end && ws(b[k]!)) k++;
-        found.cutEnd = b[k] === COMMA ? k + 1 : i;
+        found.cutEnd = at(b, k, end) === COMMA ? k + 1 : i;
       }
     }
   }

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { fileProblem, lstatOrNull, oneLine, streamRegularFile } from './files.js';
 import { splitSeries } from './jsonscan.js';
 import { isObject, jsonFailure, kindOf, LIMITS, readManifest, RUN_FILES } from './rundir.js';
-import { deferTo, type SeriesFile, type SeriesShape } from './series.js';
+import { RepeatIndex } from './repeats.js';
+import { deferTo, type SeriesFile, type SeriesShape, SeriesTable } from './series.js';
 import type { RunManifest, TrialRecord } from './types.js';
 
 export interface ResultsReadOptions {
@@ -18,6 +19,8 @@ export interface ResultsReadOptions {
   /** leave each record's "series" in this file, read back on demand (results/series.ts) */
   deferSeries?: SeriesFile;
 }
+
+const RBRACE = 0x7d;
 
 /** One record line checked; returns null for a record kind this netab does not read (ignored). */
 function checkRecord(v: unknown): { record: TrialRecord | null; problem?: string } {
@@ -47,13 +50,6 @@ function checkRecord(v: unknown): { record: TrialRecord | null; problem?: string
   return { record: rec };
 }
 
-/** An attempt as a part of a record's key (see ResultsParser.repeated): '', a number, or null (keep the key as a string). */
-function attemptPart(at: unknown): number | string | null {
-  if (typeof at === 'number') return at;
-  const text = String(at ?? '');
-  return text === '' ? '' : String(Number(text)) === text ? Number(text) : null;
-}
-
 /**
  * The line-by-line results.jsonl reader: feed it chunks in order, then end(). Holds at most one line
  * in memory besides the records.
@@ -64,9 +60,8 @@ export class ResultsParser {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private lineNo = 0;
-  /** keys of the records so far (see repeated): as strings, and split into numbers */
-  private seen = new Map<string, number>();
-  private seenParts: Map<string, Map<number | string, Map<number, number>>> | null = new Map();
+  /** keys of the records so far (repeats.ts) */
+  private seen = new RepeatIndex();
   /** byte offsets: of the current chunk, of the current line */
   private base = 0;
   private lineStart = 0;
@@ -74,6 +69,13 @@ export class ResultsParser {
   private shapes = new Map<string, SeriesShape>();
   /** the last line's series keys (raw bytes) and lengths with their shape: most lines repeat it */
   private last: { keys: Uint8Array[]; lens: number[]; shape: SeriesShape } | null = null;
+  /** where a line without its series is put together for JSON.parse (see withoutSeries) */
+  private scratch: Buffer | null = null;
+  /** where the deferred series lie (series.ts) */
+  private readonly table: SeriesTable | null;
+  /** scenario ids and the run id met so far, each kept once for all the records that name it */
+  private names = new Map<string, string>();
+  private runId: string | null = null;
   private readonly source: string;
   private readonly warnAs: string;
   private readonly lineBytes: number;
@@ -82,6 +84,7 @@ export class ResultsParser {
     this.source = o.source ?? RUN_FILES.results;
     this.warnAs = o.warnAs ?? this.source;
     this.lineBytes = o.lineBytes ?? LIMITS.lineBytes;
+    this.table = o.deferSeries ? new SeriesTable(o.deferSeries) : null;
   }
 
   feed(chunk: Buffer): void {
@@ -91,54 +94,61 @@ export class ResultsParser {
       if (nl < 0) break;
       if (this.pendingBytes === 0) {
         // the line lies in this chunk: no copy
-        const b = chunk.subarray(start, nl);
-        this.take(b, true);
-        this.line(b, false);
+        this.take(chunk, start, nl, true);
+        this.line(chunk, start, nl, false);
       } else {
-        this.take(chunk.subarray(start, nl));
-        this.line(Buffer.concat(this.pending, this.pendingBytes), false);
+        this.take(chunk, start, nl);
+        const b = Buffer.concat(this.pending, this.pendingBytes);
+        this.line(b, 0, b.length, false);
       }
       this.pending = [];
       this.pendingBytes = 0;
       start = nl + 1;
       this.lineStart = this.base + start;
     }
-    if (start < chunk.length) this.take(chunk.subarray(start));
+    if (start < chunk.length) this.take(chunk, start, chunk.length);
     this.base += chunk.length;
   }
 
   /** The file ended: what is left without a newline is the last line (possibly torn). */
   end(): { records: TrialRecord[]; warnings: string[] } {
-    if (this.pendingBytes > 0) this.line(Buffer.concat(this.pending, this.pendingBytes), true);
+    if (this.pendingBytes > 0) {
+      const b = Buffer.concat(this.pending, this.pendingBytes);
+      this.line(b, 0, b.length, true);
+    }
     this.pending = [];
     this.pendingBytes = 0;
     return { records: this.records, warnings: this.warnings };
   }
 
-  /** Keep part of the current line (checked against the line limit); `whole`: the line is complete in b, nothing to keep. */
-  private take(b: Buffer, whole = false): void {
-    if (this.pendingBytes + b.length > this.lineBytes)
+  /**
+   * Keep part of the current line, b[s, e) (checked against the line limit); `whole`: the line is
+   * complete there, nothing to keep.
+   */
+  private take(b: Buffer, s: number, e: number, whole = false): void {
+    if (this.pendingBytes + (e - s) > this.lineBytes)
       throw fileProblem(this.source, `longer than ${this.lineBytes} bytes: not a trial record netab wrote`, this.lineNo + 1);
-    if (b.length && !whole) {
-      this.pending.push(Buffer.from(b));
-      this.pendingBytes += b.length;
+    if (e > s && !whole) {
+      this.pending.push(Buffer.from(b.subarray(s, e)));
+      this.pendingBytes += e - s;
     }
   }
 
-  private line(buf: Buffer, last: boolean): void {
+  /** The line b[s, e) (without its newline); `last`: the file ended without a newline after it. */
+  private line(buf: Buffer, s: number, e: number, last: boolean): void {
     this.lineNo++;
     const n = this.lineNo;
-    let v: unknown = this.o.deferSeries ? this.withoutSeries(buf, this.o.deferSeries, n) : undefined;
-    const text = v === undefined ? buf.toString('utf8').trim() : '';
+    let v: unknown = this.table ? this.withoutSeries(buf, s, e, this.table, n) : undefined;
+    const text = v === undefined ? buf.toString('utf8', s, e).trim() : '';
     if (v === undefined && text === '') return;
     try {
       v ??= JSON.parse(text);
-    } catch (e) {
+    } catch (err) {
       if (last) {
-        this.warnings.push(`${this.warnAs}: ignored a truncated last line (${buf.length} bytes), left by an interrupted write.`);
+        this.warnings.push(`${this.warnAs}: ignored a truncated last line (${e - s} bytes), left by an interrupted write.`);
         return;
       }
-      const f = jsonFailure(text, e);
+      const f = jsonFailure(text, err);
       throw fileProblem(
         this.source,
         `not valid JSON (${f.reason}); only a cut-short last line is tolerated: remove or repair line ${n}`,
@@ -153,17 +163,29 @@ export class ResultsParser {
         n,
       );
     if (!record) return;
-    if (this.o.scenarios && !this.o.scenarios.has(record.scenario))
-      throw fileProblem(
-        this.source,
-        `a trial of scenario ${oneLine(JSON.stringify(record.scenario), 80)}, which manifest.json does not list`,
-        n,
-      );
+    // the same ids as one string each (equal strings, so the records read the same): a hundred
+    // thousand records hold a few strings instead of one per record
+    let scenario = this.names.get(record.scenario);
+    if (scenario === undefined) {
+      if (this.o.scenarios && !this.o.scenarios.has(record.scenario))
+        throw fileProblem(
+          this.source,
+          `a trial of scenario ${oneLine(JSON.stringify(record.scenario), 80)}, which manifest.json does not list`,
+          n,
+        );
+      scenario = record.scenario;
+      if (this.names.size < 4096) this.names.set(scenario, scenario);
+    }
+    record.scenario = scenario;
+    if (typeof record.runId === 'string') {
+      if (record.runId === this.runId) record.runId = this.runId;
+      else this.runId = record.runId;
+    }
     // a later attempt, or a replacement of a suspect pair (extra.replacement.round), may re-run a
     // trial (the judge keeps the latest); the same trial twice in the same attempt and round means the
     // results were appended twice (a second run into the same folder, a merge into an input)
     const rep = isObject(record.extra) && isObject(record.extra.replacement) ? record.extra.replacement.round : undefined;
-    const prev = this.repeated(record, rep, n);
+    const prev = this.seen.repeated(record, rep, n);
     if (prev !== undefined) {
       const key = `${record.scenario}#${record.pair}-${record.arm}`;
       throw fileProblem(this.source, `repeats trial ${oneLine(key, 100)} of line ${prev} in the same attempt (results appended twice?)`, n);
@@ -171,86 +193,66 @@ export class ResultsParser {
     this.records.push(record);
   }
 
-  /**
-   * The line of an earlier record with the same key "scenario#pair-arm@attempt~round" (the texts of
-   * attempt and round, '' when absent), else undefined and this one is noted. While every record has
-   * no round, an attempt whose text is '' or a number's own text, and a pair below 2⁵⁰, the keys are
-   * kept as parts, which hold a hundred thousand records in a fraction of the strings' memory: such a
-   * key string splits back into its parts from the right (the attempt holds no '@', the arm no '-',
-   * the pair no '#' or '-'), so equal strings are equal parts, with the pair and arm as 2·pair + arm
-   * and the attempt as that number (or ''). The first other record turns every key kept so far into
-   * its string, and strings are kept from then on.
-   */
-  private repeated(r: TrialRecord, rep: unknown, n: number): number | undefined {
-    if (this.seenParts) {
-      const attempt = String(rep ?? '') === '' && r.pair < 2 ** 50 ? attemptPart(r.attempt) : null;
-      if (attempt !== null) {
-        let byAttempt = this.seenParts.get(r.scenario);
-        if (!byAttempt) this.seenParts.set(r.scenario, (byAttempt = new Map()));
-        let byPair = byAttempt.get(attempt);
-        if (!byPair) byAttempt.set(attempt, (byPair = new Map()));
-        const k = 2 * r.pair + (r.arm === 'canary' ? 1 : 0);
-        const prev = byPair.get(k);
-        if (prev === undefined) byPair.set(k, n);
-        return prev;
-      }
-      for (const [scenario, byAttempt] of this.seenParts)
-        for (const [attempt, byPair] of byAttempt)
-          for (const [k, line] of byPair)
-            this.seen.set(`${scenario}#${Math.floor(k / 2)}-${k % 2 ? 'canary' : 'control'}@${attempt}~`, line);
-      this.seenParts = null;
-    }
-    const akey = `${r.scenario}#${r.pair}-${r.arm}@${String(r.attempt ?? '')}~${String(rep ?? '')}`;
-    const prev = this.seen.get(akey);
-    if (prev === undefined) this.seen.set(akey, n);
-    return prev;
-  }
-
-  /** The last line's shape when this line's series keys are byte for byte its keys, with the same lengths. */
-  private sameAsLast(buf: Buffer, keys: ReadonlyArray<{ start: number; end: number; len: number }>): SeriesShape | null {
+  /** The last line's shape when this line's series keys (triplets, see SeriesSplit) are byte for byte its keys, with the same lengths. */
+  private sameAsLast(buf: Buffer, keys: readonly number[]): SeriesShape | null {
     const l = this.last;
-    if (!l || l.keys.length !== keys.length) return null;
-    for (let q = 0; q < keys.length; q++) {
-      const k = keys[q]!;
+    if (!l || 3 * l.keys.length !== keys.length) return null;
+    for (let q = 0; q < l.keys.length; q++) {
+      const start = keys[3 * q]!;
       const raw = l.keys[q]!;
-      if (k.len !== l.lens[q] || k.end - k.start !== raw.length) return null;
-      for (let x = 0; x < raw.length; x++) if (buf[k.start + x] !== raw[x]) return null;
+      if (keys[3 * q + 2] !== l.lens[q] || keys[3 * q + 1]! - start !== raw.length) return null;
+      for (let x = 0; x < raw.length; x++) if (buf[start + x] !== raw[x]) return null;
     }
     return l.shape;
   }
 
   /**
-   * The record of a line parsed without its top-level "series" object, which stays in the file
+   * The record of line b[s, e) parsed without its top-level "series" object, which stays in the file
    * (deferTo); undefined when the line is anything else (then it is parsed whole, as always).
    */
-  private withoutSeries(buf: Buffer, file: SeriesFile, n: number): unknown {
-    const cut = splitSeries(buf, 0, buf.length);
+  private withoutSeries(buf: Buffer, s: number, e: number, table: SeriesTable, n: number): unknown {
+    const cut = splitSeries(buf, s, e);
     if (!cut) return undefined;
     let v: unknown;
     try {
-      // the cut lies between ASCII bytes: decoding the two parts is decoding the line without it
-      const rest = cut.cutEnd === buf.length - 1 ? '}' : buf.toString('utf8', cut.cutEnd, buf.length);
-      v = JSON.parse(buf.toString('utf8', 0, cut.cutStart) + rest);
+      // the line without the member, put together in one buffer and decoded once: the cut lies
+      // between ASCII bytes, so decoding the two parts is decoding the line without it
+      const head = cut.cutStart - s;
+      const size = head + (e - cut.cutEnd);
+      if (!this.scratch || this.scratch.length < size) this.scratch = Buffer.allocUnsafe(Math.max(size, 64 * 1024));
+      const b = this.scratch;
+      buf.copy(b, 0, s, cut.cutStart);
+      if (cut.cutEnd === e - 1)
+        b[head] = RBRACE; // the series was the last member (the usual case)
+      else buf.copy(b, head, cut.cutEnd, e);
+      v = JSON.parse(b.toString('utf8', 0, size));
+      if (b.length > 1024 * 1024) this.scratch = null; // a huge line: do not keep its buffer
     } catch {
       return undefined;
     }
     // a second "series" spelled with escapes: JSON.parse would keep the last one, leave it to it
     if (!isObject(v) || Object.hasOwn(v, 'series')) return undefined;
-    let shape: SeriesShape | null | undefined = this.sameAsLast(buf, cut.keys);
+    const keys = cut.keys;
+    let shape: SeriesShape | null | undefined = this.sameAsLast(buf, keys);
     if (!shape) {
       let sig = '';
-      for (const k of cut.keys) sig += buf.toString('latin1', k.start, k.end) + k.len;
+      for (let q = 0; q < keys.length; q += 3) sig += buf.toString('latin1', keys[q], keys[q + 1]) + keys[q + 2];
       shape = this.shapes.get(sig);
       if (!shape) {
         const m = new Map<string, number>();
-        for (const k of cut.keys) m.set(JSON.parse(buf.toString('utf8', k.start, k.end)) as string, k.len);
+        for (let q = 0; q < keys.length; q += 3) m.set(JSON.parse(buf.toString('utf8', keys[q], keys[q + 1])) as string, keys[q + 2]!);
         shape = m;
         this.shapes.set(sig, shape);
       }
-      const keys = cut.keys.map((k) => Uint8Array.from(buf.subarray(k.start, k.end)));
-      this.last = { keys, lens: cut.keys.map((k) => k.len), shape };
+      const raw: Uint8Array[] = [];
+      const lens: number[] = [];
+      for (let q = 0; q < keys.length; q += 3) {
+        raw.push(Uint8Array.from(buf.subarray(keys[q], keys[q + 1])));
+        lens.push(keys[q + 2]!);
+      }
+      this.last = { keys: raw, lens, shape };
     }
-    deferTo(v as unknown as TrialRecord, file, this.lineStart + cut.valueStart, cut.valueEnd - cut.valueStart, n, shape);
+    deferTo(v as unknown as TrialRecord, table, this.lineStart + (cut.valueStart - s), cut.valueEnd - cut.valueStart, n, shape);
     return v;
   }
 }

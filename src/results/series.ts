@@ -28,13 +28,56 @@ interface SeriesRef {
   shape: SeriesShape;
 }
 
-type Series = Record<string, number[]>;
-const REF = Symbol('netab.seriesRef');
-type Deferred = TrialRecord & { [REF]?: SeriesRef };
+/**
+ * Where the series of the records of one read lie, as columns by the record's row: a big run has a
+ * hundred thousand records, and an object each for this cost more memory and garbage collection
+ * than the rest of the read.
+ */
+export class SeriesTable {
+  /** per row: offset, length and line, in one typed array grown by doubling */
+  private cells = new Float64Array(3 * 1024);
+  private readonly shape: SeriesShape[] = [];
 
-/** Mark a record read without its series (results layer only). */
-export function deferTo(r: TrialRecord, file: SeriesFile, off: number, len: number, line: number, shape: SeriesShape): void {
-  (r as Deferred)[REF] = { file, off, len, line, shape };
+  constructor(readonly file: SeriesFile) {}
+
+  add(off: number, len: number, line: number, shape: SeriesShape): number {
+    const row = this.shape.length;
+    if (3 * row + 3 > this.cells.length) {
+      const grown = new Float64Array(2 * this.cells.length);
+      grown.set(this.cells);
+      this.cells = grown;
+    }
+    this.cells[3 * row] = off;
+    this.cells[3 * row + 1] = len;
+    this.cells[3 * row + 2] = line;
+    this.shape.push(shape);
+    return row;
+  }
+
+  shapeOf(row: number): SeriesShape {
+    return this.shape[row]!;
+  }
+
+  ref(row: number): SeriesRef {
+    const c = this.cells;
+    return { file: this.file, off: c[3 * row]!, len: c[3 * row + 1]!, line: c[3 * row + 2]!, shape: this.shape[row]! };
+  }
+}
+
+type Series = Record<string, number[]>;
+const TABLE = Symbol('netab.seriesTable');
+const ROW = Symbol('netab.seriesRow');
+type Deferred = TrialRecord & { [TABLE]?: SeriesTable; [ROW]?: number };
+
+/** Mark a record read without its series (results layer only): its series lie in the table's file. */
+export function deferTo(r: TrialRecord, table: SeriesTable, off: number, len: number, line: number, shape: SeriesShape): void {
+  (r as Deferred)[TABLE] = table;
+  (r as Deferred)[ROW] = table.add(off, len, line, shape);
+}
+
+function refOf(r: TrialRecord): SeriesRef | null {
+  const table = (r as Deferred)[TABLE];
+  return table ? table.ref((r as Deferred)[ROW]!) : null;
 }
 
 function shapeOf(series: unknown): SeriesShape | null {
@@ -46,8 +89,8 @@ function shapeOf(series: unknown): SeriesShape | null {
 
 /** The keys of a record's series with their array lengths, without reading deferred series; null: no series. */
 export function seriesShape(r: TrialRecord): SeriesShape | null {
-  const ref = (r as Deferred)[REF];
-  return ref ? ref.shape : shapeOf(r.series);
+  const table = (r as Deferred)[TABLE];
+  return table ? table.shapeOf((r as Deferred)[ROW]!) : shapeOf(r.series);
 }
 
 /** The length of series `key` of a record, -1 when it has no such array. */
@@ -70,7 +113,7 @@ export function loadSeries(rs: readonly TrialRecord[]): Array<Series | undefined
   const open = new Map<SeriesFile, number>();
   try {
     return rs.map((r) => {
-      const ref = (r as Deferred)[REF];
+      const ref = refOf(r);
       if (!ref) return r.series;
       let fd = open.get(ref.file);
       if (fd === undefined) {

@@ -62,4 +62,45 @@ describe('a trial recorded twice in the same attempt', () => {
     expect(repeats).toBeGreaterThan(100);
     expect(repeats).toBeLessThan(500);
   });
+
+  it('is found at the same line with pairs dense, sparse and huge (kept in an array or a map)', () => {
+    let repeats = 0;
+    for (let seed = 1; seed <= 200; seed++) {
+      const u = mulberry32(seed);
+      const pairOf = (): number => {
+        const w = u();
+        if (w < 0.5) return Math.floor(u() * 40);
+        if (w < 0.8) return Math.floor(u() * 5000);
+        if (w < 0.95) return 2 ** 20 + Math.floor(u() * 8);
+        return 2 ** 49 + Math.floor(u() * 4);
+      };
+      const recs: Array<Record<string, unknown>> = [];
+      const n = 50 + Math.floor(u() * 3000);
+      for (let i = 0; i < n; i++)
+        recs.push({
+          type: 'trial',
+          scenario: u() < 0.8 ? 'a' : 'b',
+          pair: pairOf(),
+          arm: u() < 0.5 ? 'control' : 'canary',
+          status: 'ok',
+          attempt: u() < 0.9 ? 1 : 2,
+        });
+      // mostly without repeats: each key once, in a shuffled order, then maybe one repeated
+      const seen = new Set<string>();
+      const unique = recs.filter((r) => {
+        const k = `${r.scenario}#${r.pair}-${r.arm}@${r.attempt}`;
+        return seen.has(k) ? false : (seen.add(k), true);
+      });
+      if (u() < 0.5) unique.splice(Math.floor(u() * unique.length), 0, { ...unique[Math.floor(u() * unique.length)]! });
+      const text = unique.map((r) => JSON.stringify(r)).join('\n');
+      const want = firstRepeatRef(unique);
+      if (want) {
+        repeats++;
+        expect(() => parseResultsText(text, { source: 'r.jsonl' })).toThrow(
+          `r.jsonl:${want.line}:1: repeats trial ${want.key} of line ${want.prev} in the same attempt`,
+        );
+      } else expect(parseResultsText(text, { source: 'r.jsonl' }).records).toHaveLength(unique.length);
+    }
+    expect(repeats).toBeGreaterThan(50);
+  });
 });

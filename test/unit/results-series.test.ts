@@ -129,6 +129,19 @@ describe('results.jsonl with the series left in the file', () => {
       }
       const b = Buffer.from(s);
       const cut = splitSeries(b, 0, b.length);
+      // the reader scans a line where it lies in a chunk: what follows it must change nothing
+      const tail = Buffer.from(bits[Math.floor(rnd() * bits.length)]!);
+      const inChunk = Buffer.concat([Buffer.from('\n{'), b, tail, Buffer.from('\n')]);
+      expect(splitSeries(inChunk, 2, 2 + b.length)).toEqual(
+        cut && {
+          ...cut,
+          cutStart: cut.cutStart + 2,
+          cutEnd: cut.cutEnd + 2,
+          valueStart: cut.valueStart + 2,
+          valueEnd: cut.valueEnd + 2,
+          keys: cut.keys.map((k, q) => (q % 3 === 2 ? k : k + 2)),
+        },
+      );
       if (!cut) continue;
       let whole: Record<string, unknown>;
       try {
