@@ -33,6 +33,9 @@
  *                           before (a2d0c11)                           after (reader)
  *   1 scenario × 50000      3.21-7.47 s, CPU 3.64-4.93 s, RSS 198-206 MB  3.52-5.96 s, CPU 3.51-3.95 s, RSS 194-200 MB
  *   5 scenarios × 10000     4.48-6.96 s, CPU 3.79-4.96 s, RSS 189-194 MB  3.20-6.84 s, CPU 3.58-4.64 s, RSS 179-186 MB
+ * Again on a quieter machine (load 0.4-1.6), four alternating runs each, process start included:
+ *   1 scenario × 50000      2.54-2.65 s, CPU 3.29-3.40 s, RSS 199-206 MB  2.34-2.78 s, CPU 3.00-3.58 s, RSS 199-203 MB
+ *   5 scenarios × 10000     2.51-3.07 s, CPU 3.42-4.08 s, RSS 195-202 MB  2.34-2.73 s, CPU 3.16-3.67 s, RSS 185-189 MB
  * readRunDir(deferSeries) alone, 1 × 50000, five alternating runs each: CPU 1.25-1.36 s -> 0.91-1.19 s
  * (load 2.5-3.7), 1.25-1.54 s -> 1.07-1.22 s (load 3.5-5.2); heap at end 63 -> 53 MB. Left in it
  * (profile): JSON.parse of the records without their series 0.17 s, the series scanner 0.2 s (about
