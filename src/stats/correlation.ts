@@ -25,9 +25,9 @@ export function spearman(x: readonly number[], y: readonly number[]): Correlatio
   if (n < 3) return { rho: 0, p: 1, n };
   // simple-statistics' sampleRankCorrelation is sampleCorrelation of its 0-based midranks; the same
   // ranks (exact half-integers) come from a typed sort here, without an array pair per value
-  const rx = midranksFrom(x, 0).ranks;
-  const ry = midranksFrom(y, 0).ranks;
-  const rho = sampleCorrelation(rx, ry);
+  const rx = midranksFrom(x, 0);
+  const ry = midranksFrom(y, 0);
+  const rho = sampleCorrelation(rx.ranks, ry.ranks);
   if (!Number.isFinite(rho)) return { rho: 0, p: 1, n };
-  return { rho, p: spearmanP(rx, ry, rho), n };
+  return { rho, p: spearmanP(rx.ranks, ry.ranks, rho, rx.ties.length + ry.ties.length > 0), n };
 }
