@@ -1,5 +1,7 @@
 /** The containers of a docker testbed: create, start, attach their namespaces, wait for servers, remove. */
+import { readFileSync } from 'node:fs';
 import { run } from '../../exec/index.js';
+import { listensOn } from '../../exec/listen.js';
 import type { Resources } from '../../exec/resources.js';
 import { deleteNamespace } from '../netns/index.js';
 import { settleAll } from '../plan.js';
@@ -103,7 +105,7 @@ export async function detachNamespaces(attached: string[]): Promise<void> {
 /** Wait until each endpoint server listens; a container that exited is an error with its logs. */
 export async function waitServers(d: Docker, plans: Plan[], containers: DockerContainer[], readyTimeoutMs: number): Promise<void> {
   const byRole = new Map(containers.map((c) => [c.role, c]));
-  await settleAll(plans.filter((p) => p.port).map((p) => waitReady(d, byRole.get(p.role)!, p, readyTimeoutMs)));
+  await settleAll(plans.flatMap((p) => (p.port ? [waitReady(d, byRole.get(p.role)!, p, p.port, readyTimeoutMs)] : [])));
   for (const c of containers) {
     const info = await call(`inspect container ${c.name}`, () => d.getContainer(c.id).inspect());
     if (!info.State.Running) await exitedEarly(d, c.id, plans.find((p) => p.role === c.role)!);
@@ -159,11 +161,26 @@ async function exitedEarly(d: Docker, id: string, p: Plan): Promise<never> {
   );
 }
 
-async function waitReady(d: Docker, c: DockerContainer, p: Plan, timeoutMs: number): Promise<void> {
+/**
+ * Whether the container's namespace has a TCP listener on `port`, from its init's /proc/<pid>/net
+ * tables read here (no `ss` started per poll). A container that is gone reads as not listening; the
+ * caller's inspect says why.
+ */
+function listensIn(pid: number, port: number): boolean {
+  for (const f of ['tcp', 'tcp6']) {
+    try {
+      if (listensOn(readFileSync(`/proc/${pid}/net/${f}`, 'utf8'), port, 'tcp')) return true;
+    } catch {
+      /* gone */
+    }
+  }
+  return false;
+}
+
+async function waitReady(d: Docker, c: DockerContainer, p: Plan, port: number, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const r = await run(['ss', '-Hltn', `sport = :${p.port}`], { netns: c.ns, reject: false });
-    if (r.stdout.trim()) return;
+    if (listensIn(c.pid, port)) return;
     let info: Awaited<ReturnType<ReturnType<Docker['getContainer']>['inspect']>>;
     try {
       info = await d.getContainer(c.id).inspect();
@@ -174,7 +191,7 @@ async function waitReady(d: Docker, c: DockerContainer, p: Plan, timeoutMs: numb
     if (Date.now() > until) {
       const logs = await containerLogs(d, c.id);
       throw new DockerError(
-        `container ${p.name} (image ${p.image}) runs but nothing listens on TCP port ${p.port} after ${timeoutMs} ms` +
+        `container ${p.name} (image ${p.image}) runs but nothing listens on TCP port ${port} after ${timeoutMs} ms` +
           (logs ? `; its output:\n${logs}` : ''),
       );
     }
