@@ -166,8 +166,15 @@ export function judgeRecords(manifest: RunManifest, records: TrialRecord[], over
   const runAlpha = overrides.alpha ?? (alphas.length ? Math.min(...alphas) : 0.05);
   if (alphas.length > 1)
     runReasons.push(`Scenarios use different alphas (${alphas.join(', ')}); the run-wide Holm adjustment uses the smallest, ${runAlpha}.`);
-  const known = new Set(scenarios.map((s) => s.id));
-  const stray = records.filter((r) => r && r.type === 'trial' && !known.has(r.scenario)).length;
+  // each scenario's records in one pass (a suite's scenarios would each scan them all)
+  const byScenario = new Map<string, TrialRecord[]>(scenarios.map((s) => [s.id, []]));
+  let stray = 0;
+  for (const r of records) {
+    if (r?.type !== 'trial') continue;
+    const list = byScenario.get(r.scenario);
+    if (list) list.push(r);
+    else stray++;
+  }
   if (stray) runReasons.push(`${stray} trial record${stray === 1 ? '' : 's'} of scenarios not in the manifest ignored.`);
 
   const results: ScenarioResult[] = new Array(S);
@@ -175,7 +182,7 @@ export function judgeRecords(manifest: RunManifest, records: TrialRecord[], over
   const fixed: Array<{ i: number; sa: ReturnType<typeof analyzeScenario> }> = [];
   scenarios.forEach((ms: ManifestScenario, i) => {
     const settings = settingsList[i]!;
-    const trials = collectTrials(records, ms.id, settings);
+    const trials = collectTrials(byScenario.get(ms.id) ?? [], ms.id, settings);
     const meta: ScenarioMeta = { id: ms.id, name: ms.name, params: ms.params ?? {}, ...(ms.error ? { error: ms.error } : {}) };
     if (settings.sequential && settings.sequentialPlan) {
       results[i] = replaySequential(meta, settings, trials, S);

@@ -64,6 +64,11 @@ export interface ScenarioTrials {
   records: TrialRecord[];
   /** Measured pairs in pair-index order (a pair is listed when at least one arm has a record). */
   pairs: PairSlot[];
+  /**
+   * Per arm, per slot of `pairs`: why the record's values are all dropped whatever the metric
+   * (DROP_CODES), USABLE when they are judged, ABSENT when the slot has no record of the arm.
+   */
+  drop: Record<Arm, Uint8Array>;
   /** Pairs where both arms ran ok, moved data and neither is an excluded suspect trial. */
   completePairs: number;
   perArm: Record<Arm, ArmCounts>;
@@ -71,12 +76,28 @@ export interface ScenarioTrials {
   superseded: number;
   /** Warm-up records of the scenario (not judged, by design). */
   warmup: number;
-  outcome: Map<TrialRecord, TrialOutcome>;
-  excludeSuspect: boolean;
 }
 
-export function usable(t: ScenarioTrials, r: TrialRecord | undefined): boolean {
-  return !!r && t.outcome.get(r) === 'ok' && !(t.excludeSuspect && r.suspect);
+const USABLE = 0;
+const ABSENT = 255;
+/** drop codes 1.. of ScenarioTrials.drop */
+const DROP_CODES: readonly DropReason[] = ['failed trial', 'moved no data', 'suspect trial excluded'];
+
+/** The drop code of one arm's record (counted in its arm's counts). */
+function dropCode(r: TrialRecord, primary: MetricSpec | undefined, excludeSuspect: boolean, a: ArmCounts): number {
+  a.records++;
+  const o = outcomeWith(r, primary);
+  if (o === 'failed') {
+    a.failed++;
+    return 1;
+  }
+  if (o === 'noData') {
+    a.noData++;
+    return 2;
+  }
+  if (!r.suspect) return USABLE;
+  a.suspect++;
+  return excludeSuspect ? 3 : USABLE;
 }
 
 function summarize(records: TrialRecord[], s: OutcomeSettings, superseded: number, warmup: number): ScenarioTrials {
@@ -97,20 +118,20 @@ function summarize(records: TrialRecord[], s: OutcomeSettings, superseded: numbe
     control: { records: 0, failed: 0, noData: 0, suspect: 0 },
     canary: { records: 0, failed: 0, noData: 0, suspect: 0 },
   };
-  const outcome = new Map<TrialRecord, TrialOutcome>();
   const primary = s.metrics.find((x) => x.name === s.primary);
-  for (const r of records) {
-    const o = outcomeWith(r, primary);
-    outcome.set(r, o);
-    const a = perArm[r.arm];
-    a.records++;
-    if (o === 'failed') a.failed++;
-    else if (o === 'noData') a.noData++;
-    else if (r.suspect) a.suspect++;
+  // every record is in exactly one slot: one (pair, arm) each
+  const P = pairs.length;
+  const drop = { control: new Uint8Array(P), canary: new Uint8Array(P) };
+  let completePairs = 0;
+  for (let i = 0; i < P; i++) {
+    const slot = pairs[i]!;
+    const c = slot.control ? dropCode(slot.control, primary, s.excludeSuspect, perArm.control) : ABSENT;
+    const k = slot.canary ? dropCode(slot.canary, primary, s.excludeSuspect, perArm.canary) : ABSENT;
+    drop.control[i] = c;
+    drop.canary[i] = k;
+    if (c === USABLE && k === USABLE) completePairs++;
   }
-  const t: ScenarioTrials = { records, pairs, completePairs: 0, perArm, superseded, warmup, outcome, excludeSuspect: s.excludeSuspect };
-  t.completePairs = pairs.filter((p) => usable(t, p.control) && usable(t, p.canary)).length;
-  return t;
+  return { records, pairs, drop, completePairs, perArm, superseded, warmup };
 }
 
 /**
@@ -188,15 +209,6 @@ export interface MetricData {
   paired: PairedValues;
 }
 
-/** Why a record's values are all dropped, whatever the metric; null: its values are judged. */
-function recordDrop(t: ScenarioTrials, r: TrialRecord): DropReason | null {
-  const o = t.outcome.get(r);
-  if (o === 'failed' || r.status !== 'ok') return 'failed trial';
-  if (o === 'noData') return 'moved no data';
-  if (t.excludeSuspect && r.suspect) return 'suspect trial excluded';
-  return null;
-}
-
 function metricValueOf(r: TrialRecord, spec: MetricSpec): number | DropReason {
   const v = r.metrics?.[spec.name];
   if (v === null || v === undefined || typeof v !== 'number' || !Number.isFinite(v)) return 'null metric';
@@ -217,9 +229,9 @@ export function metricData(t: ScenarioTrials, spec: MetricSpec): MetricData {
   const paired = { pair: new Float64Array(P), control: new Float64Array(P), canary: new Float64Array(P) };
   let complete = 0;
   /** the slot's value of arm a, or undefined (no record, or dropped and counted) */
-  const take = (a: Arm, r: TrialRecord | undefined, pair: number): number | undefined => {
+  const take = (a: Arm, r: TrialRecord | undefined, code: number, pair: number): number | undefined => {
     if (!r) return undefined;
-    const v = recordDrop(t, r) ?? metricValueOf(r, spec);
+    const v = code === USABLE ? metricValueOf(r, spec) : DROP_CODES[code - 1]!;
     const target = out[a];
     if (typeof v === 'number') {
       target.values.push(v);
@@ -230,11 +242,11 @@ export function metricData(t: ScenarioTrials, spec: MetricSpec): MetricData {
     target.why.set(v, (target.why.get(v) ?? 0) + 1);
     return undefined;
   };
-  const { pairs } = t;
+  const { pairs, drop } = t;
   for (let i = 0; i < pairs.length; i++) {
     const slot = pairs[i]!;
-    const c = take('control', slot.control, slot.pair);
-    const k = take('canary', slot.canary, slot.pair);
+    const c = take('control', slot.control, drop.control[i]!, slot.pair);
+    const k = take('canary', slot.canary, drop.canary[i]!, slot.pair);
     if (c !== undefined && k !== undefined) {
       paired.pair[complete] = slot.pair;
       paired.control[complete] = c;

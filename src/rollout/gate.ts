@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { EnvError, EXIT, InputError } from '../errors.js';
 import { decide, exitCodeFor } from '../judge/index.js';
 import { analyzeMetric } from '../judge/metric.js';
-import { type DropReason, type MetricData, noPairs, type ScenarioTrials, type TrialOutcome } from '../judge/prepare.js';
+import { type DropReason, type MetricData, noPairs, type ScenarioTrials } from '../judge/prepare.js';
 import { analyzeFailures, type DriftTest, finishScenario, type ScenarioAnalysis } from '../judge/scenario.js';
 import { renderReports } from '../report/index.js';
 import type { JudgeSettings, MetricSpec, RunManifest, TrialRecord, Verdict } from '../results/types.js';
@@ -122,6 +122,7 @@ export function judgeSamples(spec: GateSpec, control: Sample[], canary: Sample[]
   const trials: ScenarioTrials = {
     records,
     pairs: [],
+    drop: { control: new Uint8Array(0), canary: new Uint8Array(0) },
     // the minimum-data gate counts "complete pairs": here, the usable samples of the smaller arm
     completePairs: Math.min(ok(control), ok(canary)),
     perArm: {
@@ -130,8 +131,6 @@ export function judgeSamples(spec: GateSpec, control: Sample[], canary: Sample[]
     },
     superseded: 0,
     warmup: 0,
-    outcome: new Map<TrialRecord, TrialOutcome>(records.map((r) => [r, r.status === 'ok' ? 'ok' : 'failed'])),
-    excludeSuspect: true,
   };
   const sa: ScenarioAnalysis = {
     input: { id: 'stage', name: 'production stage', params: {}, settings, ciAlpha: settings.alpha, trials },

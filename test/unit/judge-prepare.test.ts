@@ -1,6 +1,6 @@
 /**
  * The judge's trial selection and per-metric values (src/judge/prepare.ts) against the form they had
- * before it keyed (pair, arm) by number and looked outcomes up once per record, kept here as the
+ * before it keyed (pair, arm) by number and kept each slot's drop reason in a column, kept here as the
  * reference: the same records in the same order, the same pairs, counts, outcomes and values, on
  * randomized records with resumed attempts, warm-ups, failures, suspects, null and non-positive
  * metrics, pairs out of order and pairs that are not whole numbers.
@@ -10,7 +10,7 @@ import { collectTrials, type DropReason, metricData, type MetricData, type Scena
 import type { JudgeSettings, MetricSpec, TrialRecord } from '../../src/results/types.js';
 import { mulberry32 } from '../../src/stats/index.js';
 
-function summarizeRef(records: TrialRecord[], s: JudgeSettings, superseded: number, warmup: number): ScenarioTrials {
+function summarizeRef(records: TrialRecord[], s: JudgeSettings, superseded: number, warmup: number): RefTrials {
   const byPair = new Map<number, { pair: number; control?: TrialRecord; canary?: TrialRecord }>();
   for (const r of records) {
     const slot = byPair.get(r.pair) ?? { pair: r.pair };
@@ -37,7 +37,10 @@ function summarizeRef(records: TrialRecord[], s: JudgeSettings, superseded: numb
   return { records, pairs, completePairs, perArm, superseded, warmup, outcome, excludeSuspect: s.excludeSuspect };
 }
 
-function collectTrialsRef(all: readonly TrialRecord[], scenarioId: string, s: JudgeSettings): ScenarioTrials {
+/** What the reference keeps besides ScenarioTrials: per-record outcomes, looked up by record. */
+type RefTrials = Omit<ScenarioTrials, 'drop'> & { outcome: Map<TrialRecord, 'ok' | 'failed' | 'noData'>; excludeSuspect: boolean };
+
+function collectTrialsRef(all: readonly TrialRecord[], scenarioId: string, s: JudgeSettings): RefTrials {
   const best = new Map<string, TrialRecord>();
   let superseded = 0;
   let warmup = 0;
@@ -62,7 +65,7 @@ function collectTrialsRef(all: readonly TrialRecord[], scenarioId: string, s: Ju
   return summarizeRef([...best.values()], s, superseded, warmup);
 }
 
-function metricDataRef(t: ScenarioTrials, spec: MetricSpec): MetricData {
+function metricDataRef(t: RefTrials, spec: MetricSpec): MetricData {
   const valueFor = (r: TrialRecord): number | DropReason => {
     const o = t.outcome.get(r);
     if (o === 'failed' || r.status !== 'ok') return 'failed trial';
@@ -160,7 +163,16 @@ describe('trial selection and metric values', () => {
         want.superseded,
         want.warmup,
       ]);
-      expect([...got.outcome]).toEqual([...want.outcome]);
+      // the drop code of every slot's record, from the reference's per-record outcomes
+      for (const a of ['control', 'canary'] as const) {
+        const codes = want.pairs.map((p) => {
+          const r = p[a];
+          if (!r) return 255;
+          const o = want.outcome.get(r);
+          return o === 'failed' ? 1 : o === 'noData' ? 2 : s.excludeSuspect && r.suspect ? 3 : 0;
+        });
+        expect([...got.drop[a]]).toEqual(codes);
+      }
       for (const m of METRICS) {
         const a = metricData(got, m);
         const b = metricDataRef(want, m);
