@@ -1,5 +1,6 @@
 /** results.jsonl: the line-by-line reader and its one policy (see rundir.ts), and the whole run directory read. */
 import { createHash, type Hash } from 'node:crypto';
+import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileProblem, lstatOrNull, oneLine, streamRegularFile } from './files.js';
 import { splitSeries } from './jsonscan.js';
@@ -270,10 +271,37 @@ type Read = { records: TrialRecord[]; warnings: string[] };
 /**
  * The last read with deferSeries, handed once to the next such read of the same bytes: `netab run`
  * judges and then reports in one process, and the report need not parse results.jsonl again. It is
- * used only when the file is the same inode with the same sha-256 (so a rewrite in between is read
- * afresh) and read with the same options; taking it clears it, so it pins no memory after its reuse.
+ * used only when the file is unchanged (so a rewrite in between is read afresh) and read with the
+ * same options; taking it clears it, so it pins no memory after its reuse. "Unchanged" is the
+ * kernel's stamp of the file (device, inode, size, modification and change time in ns), as git's
+ * index trusts it; a file changed less than RACY_NS before it was read could be rewritten with the
+ * same size and the same coarse timestamp, so such a file is compared by its sha-256 instead.
  */
-let lastRead: { file: string; dev: number; ino: number; digest: string; scope: string; read: Read } | null = null;
+let lastRead: { file: string; stamp: Stamp; digest: string | null; scope: string; read: Read } | null = null;
+
+interface Stamp {
+  dev: bigint;
+  ino: bigint;
+  size: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+}
+
+/** A change this recent may share its timestamp with a later one (file-system clocks tick coarsely). */
+const RACY_NS = 2_000_000_000n;
+
+function stampOf(file: string): Stamp | null {
+  try {
+    const st = lstatSync(file, { bigint: true });
+    return { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs };
+  } catch {
+    return null;
+  }
+}
+
+function sameStamp(a: Stamp, b: Stamp): boolean {
+  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
+}
 
 function scopeOf(o: ReadOptions): string {
   return JSON.stringify([o.scenarios ? [...o.scenarios].sort() : null, o.warnAs ?? null, o.lineBytes ?? null]);
@@ -285,6 +313,20 @@ function sha256Of(file: string): { digest: string; dev: number; ino: number } {
   return { digest: h.digest('hex'), dev: id.dev, ino: id.ino };
 }
 
+const copyOf = (r: Read): Read => ({ records: [...r.records], warnings: [...r.warnings] });
+
+/** The handed-over read when results.jsonl is unchanged since it (see lastRead). */
+function handedOver(file: string, o: ReadOptions): Read | null {
+  const prev = lastRead;
+  lastRead = null;
+  if (!prev || prev.file !== file || prev.scope !== scopeOf(o)) return null;
+  const now = stampOf(file);
+  if (!now || now.dev !== prev.stamp.dev || now.ino !== prev.stamp.ino) return null;
+  if (prev.digest === null) return sameStamp(now, prev.stamp) ? copyOf(prev.read) : null;
+  const h = sha256Of(file);
+  return h.digest === prev.digest && BigInt(h.dev) === prev.stamp.dev && BigInt(h.ino) === prev.stamp.ino ? copyOf(prev.read) : null;
+}
+
 /**
  * Stream results.jsonl of a run directory. A missing file is no records (with a warning); a link, a
  * directory or a FIFO in its place is an InputError.
@@ -294,23 +336,16 @@ export function readResults(dir: string, o: ReadOptions = {}): Read {
   const st = lstatOrNull(file);
   if (!st) return { records: [], warnings: [`${RUN_FILES.results} is missing: no trial was recorded.`] };
   if (!o.deferSeries) return parseFile(file, o, null).read;
-  const prev = lastRead;
-  lastRead = null;
-  if (prev && prev.file === file && prev.dev === st.dev && prev.ino === st.ino && prev.scope === scopeOf(o)) {
-    const now = sha256Of(file);
-    if (now.digest === prev.digest && now.dev === prev.dev && now.ino === prev.ino)
-      return { records: [...prev.read.records], warnings: [...prev.read.warnings] };
-  }
-  const h = createHash('sha256');
+  const reused = handedOver(file, o);
+  if (reused) return reused;
+  const before = stampOf(file);
+  const racy = !before || BigInt(Date.now()) * 1_000_000n - before.ctimeNs < RACY_NS;
+  const h = racy ? createHash('sha256') : null;
   const { read, dev, ino } = parseFile(file, o, h);
-  lastRead = {
-    file,
-    dev,
-    ino,
-    digest: h.digest('hex'),
-    scope: scopeOf(o),
-    read: { records: [...read.records], warnings: [...read.warnings] },
-  };
+  const after = stampOf(file);
+  // kept only when what was parsed is what the stamp describes (nothing changed while parsing)
+  if (before && after && sameStamp(before, after) && BigInt(dev) === after.dev && BigInt(ino) === after.ino)
+    lastRead = { file, stamp: after, digest: h ? h.digest('hex') : null, scope: scopeOf(o), read: copyOf(read) };
   return read;
 }
 

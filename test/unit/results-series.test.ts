@@ -208,4 +208,22 @@ describe('results.jsonl with the series left in the file', () => {
     writeFileSync(file, changed);
     expect(readRunDir(d, { deferSeries: true }).records[0]!.metrics.goodput).not.toBe(v);
   });
+
+  it('a file last changed over 2 s before the read is handed over by its stamp; a same-size rewrite is read afresh', () => {
+    const d = runCopy();
+    const file = join(d, 'results.jsonl');
+    const text = readFileSync(file, 'utf8');
+    // older than RACY_NS (2 s): the stamp alone decides (the sha-256 pass is for fresher files)
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2100);
+    const first = readRunDir(d, { deferSeries: true }).records;
+    expect(readRunDir(d, { deferSeries: true }).records[0]).toBe(first[0]);
+    readRunDir(d, { deferSeries: true });
+    const v = first[0]!.metrics.goodput!;
+    const changed = text.replace(`"goodput":${v}`, `"goodput":${String(v).replace(/\d$/, (x) => String((Number(x) + 1) % 10))}`);
+    expect(changed.length).toBe(text.length);
+    writeFileSync(file, changed);
+    const again = readRunDir(d, { deferSeries: true }).records;
+    expect(again[0]).not.toBe(first[0]);
+    expect(again[0]!.metrics.goodput).not.toBe(v);
+  });
 });
