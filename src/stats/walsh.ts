@@ -138,6 +138,7 @@ class SortedMatrix implements OrderStatistics {
   private readonly cols: number;
   /** Scratch: per-row boundaries of the last sweep and the active ranges. */
   private readonly p: Int32Array;
+  private readonly q: Int32Array;
   private readonly lo: Int32Array;
   private readonly hi: Int32Array;
 
@@ -150,6 +151,7 @@ class SortedMatrix implements OrderStatistics {
     this.cols = b.length;
     this.size = walsh ? (this.rows * (this.rows + 1)) / 2 : this.rows * this.cols;
     this.p = new Int32Array(this.rows);
+    this.q = new Int32Array(this.rows);
     this.lo = new Int32Array(this.rows);
     this.hi = new Int32Array(this.rows);
   }
@@ -231,7 +233,7 @@ class SortedMatrix implements OrderStatistics {
     if (!(k >= 1 && k <= this.size)) throw new RangeError(`select: rank ${k} outside 1 … ${this.size}`);
     if (k === 1) return this.min();
     if (k === this.size) return this.max();
-    const { rows, lo, hi, p } = this;
+    const { rows, lo, hi, p, q } = this;
     for (let i = 0; i < rows; i++) {
       lo[i] = this.start(i);
       hi[i] = this.cols;
@@ -240,7 +242,7 @@ class SortedMatrix implements OrderStatistics {
     const rnd = mulberry32(0x9e3779b9 ^ k ^ this.size);
     let below = 0; // active elements are those of rank below+1 … below+active
     let active = this.size;
-    const prefix = new Float64Array(rows + 1);
+    const ranks = new Float64Array(SAMPLE);
     const sample = new Float64Array(SAMPLE);
     const gatherAt = Math.max(GATHER_MIN, 2 * rows);
     for (;;) {
@@ -250,32 +252,35 @@ class SortedMatrix implements OrderStatistics {
         for (let i = 0; i < rows; i++) for (let j = lo[i]!; j < hi[i]!; j++) buf[m++] = this.v(i, j);
         return nth(buf, k - below - 1);
       }
-      // a random sample of the active elements (with replacement)
-      prefix[0] = 0;
-      for (let i = 0; i < rows; i++) prefix[i + 1] = prefix[i]! + (hi[i]! - lo[i]!);
+      // a random sample of the active elements (with replacement): sorted ranks among them, found
+      // in one walk over the rows' active counts
+      // (uniforms in ascending order as normalised sums of exponential spacings: no sort)
+      let sum = 0;
+      for (let s = 0; s < SAMPLE; s++) ranks[s] = sum -= Math.log(1 - rnd());
+      const total = sum - Math.log(1 - rnd());
+      for (let s = 0; s < SAMPLE; s++) ranks[s] = Math.min(active - 1, Math.floor((ranks[s]! / total) * active));
+      let row = 0;
+      let before = 0; // active elements in the rows before `row`
       for (let s = 0; s < SAMPLE; s++) {
-        const r = Math.floor(rnd() * active);
-        let l = 0;
-        let h = rows - 1;
-        while (l < h) {
-          const mid = (l + h + 1) >>> 1;
-          if (prefix[mid]! <= r) l = mid;
-          else h = mid - 1;
+        const r = ranks[s]!;
+        for (let c = hi[row]! - lo[row]!; before + c <= r; c = hi[row]! - lo[row]!) {
+          before += c;
+          row++;
         }
-        sample[s] = this.v(l, lo[l]! + (r - prefix[l]!));
+        sample[s] = this.v(row, lo[row]! + (r - before));
       }
-      sample.sort();
-      // pivots bracketing rank k: its expected position in the sample ± 3 standard deviations
+      // pivots bracketing rank k: its expected position in the sample ± 3 standard deviations (the
+      // sample's order statistics by selection: nth only reorders it)
       const pos = ((k - below) / active) * SAMPLE;
       const spread = 3 * Math.sqrt(SAMPLE * (pos / SAMPLE) * (1 - pos / SAMPLE)) + 2;
-      const t1 = sample[Math.max(0, Math.min(SAMPLE - 1, Math.floor(pos - spread)))]!;
-      const t2 = sample[Math.max(0, Math.min(SAMPLE - 1, Math.ceil(pos + spread)))]!;
+      const t1 = nth(sample, Math.max(0, Math.min(SAMPLE - 1, Math.floor(pos - spread))));
+      const t2 = nth(sample, Math.max(0, Math.min(SAMPLE - 1, Math.ceil(pos + spread))));
       const lt1 = this.countLtActive(t1);
       if (k <= lt1) {
         // the answer is < t1: keep the active elements before the boundaries (t1 leaves: progress)
         hi.set(p);
       } else {
-        const ltBounds = p.slice();
+        q.set(p); // the boundaries below t1
         const le2 = this.countLeActive(t2);
         if (k > le2) {
           // the answer is > t2 (t2 leaves: progress)
@@ -284,7 +289,7 @@ class SortedMatrix implements OrderStatistics {
           return t1;
         } else {
           // the answer is in [t1, t2]
-          lo.set(ltBounds);
+          lo.set(q);
           hi.set(p);
           if (this.activeCount() === active) {
             // no progress (t1 and t2 are the extremes of the active set): split at t1 alone
@@ -293,20 +298,19 @@ class SortedMatrix implements OrderStatistics {
           }
         }
       }
-      active = this.activeCount();
-      below = this.belowCount();
+      // the active count and the count below them, in one pass
+      active = 0;
+      below = 0;
+      for (let i = 0; i < rows; i++) {
+        active += hi[i]! - lo[i]!;
+        below += lo[i]! - this.start(i);
+      }
     }
   }
 
   private activeCount(): number {
     let n = 0;
     for (let i = 0; i < this.rows; i++) n += this.hi[i]! - this.lo[i]!;
-    return n;
-  }
-
-  private belowCount(): number {
-    let n = 0;
-    for (let i = 0; i < this.rows; i++) n += this.lo[i]! - this.start(i);
     return n;
   }
 
