@@ -20,6 +20,7 @@ import { estimateSeconds, loadSuite, parseShard, runSeed, shardScenarios, valida
 import type { Check } from './api/doctor.js';
 import type { RunReporting } from './api/run.js';
 import type { RunResult } from './api/judge.js';
+import { stderrLine } from './api/log.js';
 
 export { EXIT, EnvError, InputError, InterruptedError, NetabError, formatProblem, type ExitCode, type InputProblem } from './errors.js';
 export { HostNotReady, RunFailed } from './api/errors.js';
@@ -59,8 +60,6 @@ export interface RunOptions extends LoadOptions, RunReporting {
 
 /** A margin for every metric: relative (a share, e.g. 0.02) or absolute (in the metric's unit). */
 export type MarginOverride = NonNullable<JudgeOverrides['margin']>;
-
-const stderrLine = (s: string) => process.stderr.write(s + '\n');
 
 /** Load, check, run, judge and report scenario files, folders, globs or a suite. */
 export async function run(paths: string[], o: RunOptions = {}): Promise<RunResult> {

@@ -7,8 +7,7 @@ import { exitCodeFor, judgeRun, writeVerdict, type JudgeOverrides } from '../jud
 import { renderReports } from '../report/index.js';
 import { mergeRuns } from '../results/merge.js';
 import type { Decision, Verdict } from '../results/types.js';
-
-const stderrLine = (s: string) => process.stderr.write(s + '\n');
+import { stderrLine } from './log.js';
 
 /** A judged run directory: the verdict, its decision and the exit code that decision ends with. */
 export interface RunResult {

@@ -16,6 +16,7 @@ import { findLeftovers } from '../topology/netns/gc.js';
 import { runScenarios } from '../trial/runner.js';
 import type { Progress } from '../trial/types.js';
 import { preflight as hostProblems } from './doctor.js';
+import { stderrLine } from './log.js';
 
 /** How a run reports as it goes (all optional; lines default to stderr, progress to nothing). */
 export interface RunReporting {
@@ -29,7 +30,6 @@ export interface RunReporting {
   command?: string[];
 }
 
-const stderrLine = (s: string) => process.stderr.write(s + '\n');
 const silent: Progress = { scenario() {}, step() {}, trial() {}, warn() {} };
 
 interface RunPlan {
