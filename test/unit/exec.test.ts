@@ -52,6 +52,19 @@ describe('runBatch', () => {
   });
 });
 
+describe('runBatch mayFail', () => {
+  it('runs every line and fails only when a line that may not fail did', async () => {
+    const cmds = [
+      ['ip', 'link', 'show', 'dev', 'nbnosuchdev0'],
+      ['ip', 'link', 'show', 'dev', 'lo'],
+    ];
+    const ok = await runBatch('ip', cmds, { mayFail: (i) => i === 0 });
+    expect(ok!.stdout).toMatch(/link\/loopback/);
+    const err = await runBatch('ip', cmds, { mayFail: (i) => i === 1 }).catch((e: Error) => e);
+    expect(String(err)).toMatch(/ip -force -batch - <<< "link show dev nbnosuchdev0" "link show dev lo"/);
+  });
+});
+
 describe('nsArgv', () => {
   it('lets ip, tc and ss switch namespace themselves and wraps anything else in ip netns exec', () => {
     expect(nsArgv(['ip', 'link', 'show'], 'nb-1')).toEqual(['ip', '-n', 'nb-1', 'link', 'show']);

@@ -12,7 +12,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, runBatch } from '../../exec/index.js';
 import { projectRoot } from '../../paths.js';
-import { offloadsOff, type LinkEngine, type LinkHandle, type LinkRequest } from '../../topology/links.js';
+import { offloadsOffLine, type LinkEngine, type LinkHandle, type LinkRequest } from '../../topology/links.js';
+import { settleAll } from '../../topology/plan.js';
 import { traceTimes } from '../../scenario/trace.js';
 import type { LinkImpairment } from '../types.js';
 import { RelayClient } from './client.js';
@@ -46,7 +47,13 @@ export class UserspaceEngine implements LinkEngine {
     if (existsSync(`/run/netns/${L}`)) throw new Error(`namespace ${L} exists already (another run with the same id?): run again`);
     resources.record((s) => s.namespaces.push(L));
     resources.defer(`delete namespace ${L}`, () => run(['ip', 'netns', 'del', L], { reject: false }).then(() => undefined), 'namespaces');
-    await run(['ip', 'netns', 'add', L]);
+    // the link namespace and both underlay veths: one ip process from the root namespace (a process
+    // netab starts costs ~12 ms of its CPU; the relay, started next, needs only the namespace)
+    await runBatch('ip', [
+      ['ip', 'netns', 'add', L],
+      ['ip', 'link', 'add', ua, 'netns', a.ns, 'mtu', mtu, 'type', 'veth', 'peer', 'name', 'ua', 'netns', L, 'mtu', mtu],
+      ['ip', 'link', 'add', 'ub', 'netns', L, 'mtu', mtu, 'type', 'veth', 'peer', 'name', ua, 'netns', b.ns, 'mtu', mtu],
+    ]);
     // The relay's start-up (a Node process with two threads, ~0.35 s) is the longest step of the
     // link: it starts now and gets its config on stdin once its addresses exist (relay-main.ts).
     const config: RelayConfig = {
@@ -59,14 +66,7 @@ export class UserspaceEngine implements LinkEngine {
     const relay = new RelayClient(L, config, { script, onStderr: (l) => req.log(`relay ${L}: ${l}`), configLater: true });
     resources.defer(`stop relay in ${L}`, () => relay.stop().then(() => undefined));
     if (relay.pid) resources.record((s) => s.pids.push(relay.pid!));
-    // both underlay veths from the root namespace: one process; then each namespace's own commands
-    // in one batch each, all at once
-    const veths = runBatch('ip', [
-      ['ip', 'link', 'add', ua, 'netns', a.ns, 'mtu', mtu, 'type', 'veth', 'peer', 'name', 'ua', 'netns', L, 'mtu', mtu],
-      ['ip', 'link', 'add', 'ub', 'netns', L, 'mtu', mtu, 'type', 'veth', 'peer', 'name', ua, 'netns', b.ns, 'mtu', mtu],
-    ]);
-    const [vr] = await Promise.allSettled([veths]);
-    if (vr.status === 'rejected') throw vr.reason;
+    // each namespace's own commands in one batch each, all at once
     const end = (e: typeof a, local: string, remote: string) =>
       runBatch(
         'ip',
@@ -111,21 +111,28 @@ export class UserspaceEngine implements LinkEngine {
       ],
       { netns: L },
     );
-    const ends = Promise.all([end(a, u.a, u.la), end(b, u.b, u.lb)]).then(() =>
-      Promise.all(
-        [a, b].map((e) =>
-          // tx checksum offload off: inner TCP checksums must be computed before the relay sees them
-          run(['ethtool', '-K', e.ifname, 'tx', 'off', 'tso', 'off', 'gso', 'off', 'gro', 'off'], { netns: e.ns }),
-        ),
+    // the offloads of all six devices in one batch from the root namespace, once the VXLAN devices
+    // exist: tx checksum offload off on them (must succeed: inner TCP checksums must be computed
+    // before the relay sees them), segmentation/receive offloads off on the underlay (may fail)
+    const offloads = settleAll([end(a, u.a, u.la), end(b, u.b, u.lb)]).then(() =>
+      runBatch(
+        'ip',
+        [
+          offloadsOffLine(a.ns, ua),
+          offloadsOffLine(L, 'ua'),
+          offloadsOffLine(L, 'ub'),
+          offloadsOffLine(b.ns, ua),
+          ...[a, b].map((e) => offloadsOffLine(e.ns, e.ifname, 'tx', 'off')),
+        ],
+        { mayFail: (i) => i < 4 },
       ),
     );
-    const offloads = Promise.all([offloadsOff(a.ns, ua), offloadsOff(L, 'ua'), offloadsOff(L, 'ub'), offloadsOff(b.ns, ua)]);
     const started = linkNs.then(() => {
       relay.configure();
       return relay.ready;
     });
     // every step finishes (or fails) before the link is returned or torn down
-    const failed = (await Promise.allSettled([started, ends, offloads])).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    const failed = (await Promise.allSettled([started, offloads])).find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     // traces go over stdin (too large for argv): the relay replaces those directions' models
     const withTimes = (i: LinkImpairment) => (i.trace ? { ...i, trace: { ...i.trace, times: traceTimes(i.trace) } } : undefined);

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { namespacePids, run, runBatch } from '../../exec/index.js';
-import { offloadsOff } from '../links.js';
+import { offloadsOffLine } from '../links.js';
 import { createRouterLinks, hostSlots, hostSubnet, installRouterRoutes, needsPeer, nsName, routerOf, settleAll } from '../plan.js';
 import type { Arm, Host, Role, Testbed, TestbedRequest, TopologyBackend } from '../types.js';
 
@@ -24,66 +24,66 @@ export async function createTestbed(req: TestbedRequest): Promise<Testbed> {
   const routers: Record<string, string> = {};
   for (const r of t.routers) routers[r] = nsName(runId, `r-${r}`);
   const all = [...t.routers.map((r) => routers[r]!), ...HOSTS.map((h) => nsName(runId, h.short))];
-  // every namespace in one `ip -batch` (a process start each costs more than the namespace), each
-  // registered for teardown first: the batch may stop half-way. A name that exists already is not
-  // ours (a run id collision): refused before anything is registered, so it is never deleted
+  // every namespace registered for teardown first: the batch may stop half-way. A name that exists
+  // already is not ours (a run id collision): refused before anything is registered, so it is never deleted
   const taken = all.find((ns) => existsSync(`/run/netns/${ns}`));
   if (taken) throw new Error(`namespace ${taken} exists already (another run with the same id?): run again`);
   for (const ns of all) {
     namespaces.push(ns);
     resources.record((s) => s.namespaces.push(ns));
-    resources.defer(`delete namespace ${ns}`, () => deleteNamespace(ns), 'namespaces');
   }
-  await runBatch(
-    'ip',
-    all.map((ns) => ['ip', 'netns', 'add', ns]),
-  );
-  await settleAll(
-    all.map(async (ns) => {
-      const router = t.routers.some((r) => routers[r] === ns);
-      await run(['sysctl', '-qw', ...(router ? ROUTER_SYSCTLS : NO_V6)], { netns: ns, reject: false });
-      if (router) await runBatch('ip', [['ip', 'link', 'set', 'lo', 'up']], { netns: ns });
+  resources.defer(`delete namespaces ${all.join(' ')}`, () => deleteNamespaces(all), 'namespaces');
+  // One ip process from the root namespace for the namespaces, their sysctls (ip starts sysctl in
+  // each as its child: before any link exists, as before) and the hosts' veth pairs: a process
+  // started by netab costs ~12 ms of its CPU, one started by ip a fork. A sysctl may fail (no IPv6).
+  const isRouter = (ns: string) => t.routers.some((r) => routers[r] === ns);
+  const setup = [
+    ...all.map((ns) => ['ip', 'netns', 'add', ns]),
+    ...all.map((ns) => ['ip', 'netns', 'exec', ns, 'sysctl', '-qw', ...(isRouter(ns) ? ROUTER_SYSCTLS : NO_V6)]),
+    ...HOSTS.map((h, i) => {
+      const rns = routers[routerOf(t, h.role)]!;
+      return ['ip', 'link', 'add', `h${i}`, 'netns', rns, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', nsName(runId, h.short)];
     }),
-  );
+  ];
+  await runBatch('ip', setup, { mayFail: (i) => i >= all.length && i < 2 * all.length });
 
   // router <-> router links through the impairment engine, and the hosts at the same time (they only
   // need the routers; the userspace engine's relay start-up is the longest step of either)
   const linksBuilt = createRouterLinks(req, routers);
   const hosts = { control: {}, canary: {} } as Record<Arm, Record<Role, Host>>;
   const peer = {} as Record<Role, Host>;
-  const hostsBuilt = settleAll(
-    HOSTS.map(async (h, i) => {
-      const ns = nsName(runId, h.short);
-      const router = routerOf(t, h.role);
-      const rns = routers[router]!;
-      const sn = hostSubnet(i);
-      await run(['ip', 'link', 'add', `h${i}`, 'netns', rns, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
-      await settleAll<unknown>([
-        runBatch(
-          'ip',
-          [
-            ['ip', 'addr', 'add', `${sn.router}/24`, 'dev', `h${i}`],
+  // one batch per namespace; every offload switch in one batch from the root namespace (each may fail)
+  const routerSide = (rns: string) =>
+    HOSTS.flatMap((h, i) =>
+      routers[routerOf(t, h.role)] === rns
+        ? [
+            ['ip', 'addr', 'add', `${hostSubnet(i).router}/24`, 'dev', `h${i}`],
             ['ip', 'link', 'set', `h${i}`, 'up'],
-          ],
-          { netns: rns },
-        ),
-        runBatch(
-          'ip',
-          [
-            ['ip', 'link', 'set', 'lo', 'up'],
-            ['ip', 'addr', 'add', `${sn.host}/24`, 'dev', 'eth0'],
-            ['ip', 'link', 'set', 'eth0', 'up'],
-            ['ip', 'route', 'add', 'default', 'via', sn.router, 'dev', 'eth0'],
-          ],
-          { netns: ns },
-        ),
-        offloadsOff(ns, 'eth0'),
-        offloadsOff(rns, `h${i}`),
-      ]);
+          ]
+        : [],
+    );
+  const hostSide = (i: number) => [
+    ['ip', 'link', 'set', 'lo', 'up'],
+    ['ip', 'addr', 'add', `${hostSubnet(i).host}/24`, 'dev', 'eth0'],
+    ['ip', 'link', 'set', 'eth0', 'up'],
+    ['ip', 'route', 'add', 'default', 'via', hostSubnet(i).router, 'dev', 'eth0'],
+  ];
+  const offloads = HOSTS.flatMap((h, i) => [
+    offloadsOffLine(nsName(runId, h.short), 'eth0'),
+    offloadsOffLine(routers[routerOf(t, h.role)]!, `h${i}`),
+  ]);
+  const hostsBuilt = settleAll<unknown>([
+    ...t.routers.map((r) => runBatch('ip', [['ip', 'link', 'set', 'lo', 'up'], ...routerSide(routers[r]!)], { netns: routers[r]! })),
+    ...HOSTS.map((h, i) => runBatch('ip', hostSide(i), { netns: nsName(runId, h.short) })),
+    runBatch('ip', offloads, { mayFail: () => true }),
+  ]).then(() =>
+    HOSTS.map((h, i) => {
+      const sn = hostSubnet(i);
+      const router = routerOf(t, h.role);
       const host: Host = {
         arm: h.arm === 'peer' ? 'control' : h.arm,
         role: h.role,
-        ns,
+        ns: nsName(runId, h.short),
         addr: sn.host,
         gateway: sn.router,
         dev: 'eth0',
@@ -109,8 +109,17 @@ export async function createTestbed(req: TestbedRequest): Promise<Testbed> {
   return { runId, backend: 'netns', namespaces, routers, hosts, peer: needsPeer(scenario) ? peer : undefined, links, engine: engine.name };
 }
 
-/** Kill whatever still runs in the namespace, then delete it. */
-export async function deleteNamespace(ns: string): Promise<void> {
+/** deleteNamespace for many at once: one ip process deletes them all (each may be gone already). */
+export async function deleteNamespaces(nss: string[]): Promise<void> {
+  for (const ns of nss) killAll(ns);
+  await runBatch(
+    'ip',
+    nss.map((ns) => ['ip', 'netns', 'del', ns]),
+    { mayFail: () => true },
+  ).catch(() => null);
+}
+
+function killAll(ns: string): void {
   for (const p of namespacePids(ns)) {
     try {
       process.kill(p, 'SIGKILL');
@@ -118,5 +127,10 @@ export async function deleteNamespace(ns: string): Promise<void> {
       /* gone already */
     }
   }
+}
+
+/** Kill whatever still runs in the namespace, then delete it. */
+export async function deleteNamespace(ns: string): Promise<void> {
+  killAll(ns);
   await run(['ip', 'netns', 'del', ns], { reject: false });
 }
