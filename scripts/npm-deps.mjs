@@ -79,5 +79,6 @@ export function ensureBuilt(log = (m) => process.stderr.write(`netab setup: ${m}
   if (!force && built > inputs) return false;
   log('building');
   must([process.execPath, join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
+  must([process.execPath, join(root, 'scripts', 'templates.mjs')]); // report templates, precompiled
   return true;
 }
