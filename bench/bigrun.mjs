@@ -41,6 +41,17 @@
  * (profile): JSON.parse of the records without their series 0.17 s, the series scanner 0.2 s (about
  * twice a bare loop over the bytes), sha-256 0.05 s per pass (two in one process: the handover
  * check must re-read the file), and the scavenges of the 100k records that survive (~0.25 s).
+ *
+ * After the session-8 changes (drop reasons per pair slot instead of a Map per record, records
+ * grouped by scenario once, the handover checked by the file's stamp instead of two sha-256 passes,
+ * Walsh selection without per-round allocations and sorts, report templates precompiled at build
+ * time), machine otherwise idle (load 0.0-1.4), five runs of the bench in a row, "judge + report":
+ *   1 scenario × 50000      1.66-1.82 s (one run 2.12 s), CPU 2.35-2.93 s, RSS 189-190 MB
+ *   5 scenarios × 10000     1.70-1.82 s (one run 2.15 s), CPU 2.51-3.20 s, RSS 171-178 MB
+ * In-process steps (1 × 50000, min of 3): import 89 ms, read 693 ms, judge 599 ms, report 348 ms.
+ * Where it goes now (profile): the read (JSON.parse of the heads, the series scanner, UTF-8
+ * decoding) ~0.7 s, garbage collection ~0.25 s spread over all of it, the Hodges-Lehmann intervals
+ * ~0.2 s, the report's charts ~0.2 s.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
