@@ -64,6 +64,14 @@ module.exports = {
       },
     },
     {
+      name: 'helpers-lean',
+      comment:
+        'the processes netab starts per link or trial (the relay and its sender thread, the transfer and http tools, the probe) never load the scenario parsers: yaml and zod cost ~90 ms of every start',
+      severity: 'error',
+      from: { path: '^src/.+-(main|worker)\\.ts$' },
+      to: { path: 'node_modules/(yaml|zod)/', reachable: true },
+    },
+    {
       name: 'api-judge-lean',
       comment: 'judging and merging stored runs (src/api/judge.ts) never load the trial pipeline, topologies or engines',
       severity: 'error',

@@ -67,6 +67,9 @@ export interface LinkImpairment {
 }
 
 /** A mahimahi trace as the scenario records it; `times` (ms per opportunity) only on the way to the relay. */
+/** bytes per delivery opportunity of a capacity trace (mahimahi: one MTU-sized packet) */
+export const TRACE_OPPORTUNITY_BYTES = 1500;
+
 export interface TraceInfo {
   file: string;
   sha256: string;

@@ -14,12 +14,9 @@ import { createHash } from 'node:crypto';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod/v4';
 import { InputError } from './errors.js';
-import type { LinkImpairment, TraceInfo } from './links.js';
+import { type LinkImpairment, TRACE_OPPORTUNITY_BYTES, type TraceInfo } from './links.js';
 import { ResolveError } from './problems.js';
 import { readInputFile } from './source.js';
-
-/** bytes per delivery opportunity (mahimahi: one MTU-sized packet) */
-export const TRACE_OPPORTUNITY_BYTES = 1500;
 
 const TracePath = z
   .string()

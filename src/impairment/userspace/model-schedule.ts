@@ -13,7 +13,7 @@
  * no queue: only the drops apply.)
  */
 import { type ScheduleEvent, type ScheduleField, scheduleEvents } from '../../scenario/schedule-events.js';
-import { TRACE_OPPORTUNITY_BYTES } from '../../scenario/trace.js';
+import { TRACE_OPPORTUNITY_BYTES } from '../../scenario/links.js';
 import type { LinkImpairment } from '../types.js';
 
 /** a change as the model applied it: tMs from the workload start (repeat cycles included) */
