@@ -13,6 +13,12 @@
 // tear-down 65 ms; Mininet 557 / 313 ms: netab 1.17x faster over both (before the set-up was batched:
 // 968 / 135 ms, 1.34x slower). Most of netab's set-up is now the relay's start-up (~0.4 s, a Node
 // process and its sender thread); 20 processes per set-up + tear-down instead of 52.
+// Then the relay stopped loading yaml and zod (its import 115-157 -> 21-29 ms), n=7, load ~1.5:
+// netab 524 / 54 ms, Mininet 503 / 278 ms: netab 1.35x faster. Where the 0.52 s go now (one set-up
+// timed per step): namespaces, sysctls and host veths 0-50 ms, per-namespace batches 55-270 ms, the
+// relay spawned at ~160 ms gets its config at ~315 ms (once its link namespace has addresses) and
+// says ready at ~535 ms (binding, its sender thread's start), two chrt 535-565 ms, router routes to
+// ~590 ms. 10x (~80 ms) would need in-process netlink and a relay that starts in milliseconds.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
