@@ -14,7 +14,7 @@ import type {
   Verdict,
 } from '../results/types.js';
 import { confText, pct, pval, units } from './format.js';
-import { collectTrials, type ScenarioTrials, truncatePairs } from './prepare.js';
+import { collectTrials, groupByScenario, type ScenarioTrials, truncatePairs } from './prepare.js';
 import { analyzeScenario, failureCounts, finishScenario, type ScenarioAnalysis, type ScenarioInput } from './scenario.js';
 import { checkAlpha, checkMargin, criticalShare, type FamilyTest, gatekeeping } from './plan.js';
 
@@ -166,15 +166,10 @@ export function judgeRecords(manifest: RunManifest, records: TrialRecord[], over
   const runAlpha = overrides.alpha ?? (alphas.length ? Math.min(...alphas) : 0.05);
   if (alphas.length > 1)
     runReasons.push(`Scenarios use different alphas (${alphas.join(', ')}); the run-wide Holm adjustment uses the smallest, ${runAlpha}.`);
-  // each scenario's records in one pass (a suite's scenarios would each scan them all)
-  const byScenario = new Map<string, TrialRecord[]>(scenarios.map((s) => [s.id, []]));
-  let stray = 0;
-  for (const r of records) {
-    if (r?.type !== 'trial') continue;
-    const list = byScenario.get(r.scenario);
-    if (list) list.push(r);
-    else stray++;
-  }
+  const { byScenario, stray } = groupByScenario(
+    records,
+    scenarios.map((s) => s.id),
+  );
   if (stray) runReasons.push(`${stray} trial record${stray === 1 ? '' : 's'} of scenarios not in the manifest ignored.`);
 
   const results: ScenarioResult[] = new Array(S);

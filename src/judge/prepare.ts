@@ -135,6 +135,25 @@ function summarize(records: TrialRecord[], s: OutcomeSettings, superseded: numbe
 }
 
 /**
+ * The trial records of each scenario id, in one pass (a suite's scenarios would each scan them
+ * all), and how many name a scenario not in `ids`.
+ */
+export function groupByScenario(
+  records: readonly TrialRecord[],
+  ids: readonly string[],
+): { byScenario: Map<string, TrialRecord[]>; stray: number } {
+  const byScenario = new Map<string, TrialRecord[]>(ids.map((id) => [id, []]));
+  let stray = 0;
+  for (const r of records) {
+    if (r?.type !== 'trial') continue;
+    const list = byScenario.get(r.scenario);
+    if (list) list.push(r);
+    else stray++;
+  }
+  return { byScenario, stray };
+}
+
+/**
  * Select the measured (non-warm-up) trials of one scenario. When a suite was resumed a (pair, arm)
  * can have several records; the one with the highest `attempt` (then the latest start, then the
  * last in file order) is used.

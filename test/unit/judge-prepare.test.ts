@@ -6,7 +6,15 @@
  * metrics, pairs out of order and pairs that are not whole numbers.
  */
 import { describe, expect, it } from 'vitest';
-import { collectTrials, type DropReason, metricData, type MetricData, type ScenarioTrials, trialOutcome } from '../../src/judge/prepare.js';
+import {
+  collectTrials,
+  type DropReason,
+  groupByScenario,
+  metricData,
+  type MetricData,
+  type ScenarioTrials,
+  trialOutcome,
+} from '../../src/judge/prepare.js';
 import type { JudgeSettings, MetricSpec, TrialRecord } from '../../src/results/types.js';
 import { mulberry32 } from '../../src/stats/index.js';
 
@@ -181,5 +189,19 @@ describe('trial selection and metric values', () => {
         expect([...a.canary.why]).toEqual([...b.canary.why]);
       }
     }
+  });
+});
+
+describe('groupByScenario', () => {
+  it("keeps each listed scenario's trial records in file order and counts the trials of others", () => {
+    const rec = (scenario: string, type = 'trial') => ({ type, scenario }) as unknown as TrialRecord;
+    const [a1, b1, x, a2, note, y] = [rec('a'), rec('b'), rec('x'), rec('a'), rec('a', 'note'), rec('y')];
+    const { byScenario, stray } = groupByScenario([a1!, b1!, x!, a2!, note!, y!, null as unknown as TrialRecord], ['a', 'b', 'c']);
+    expect([...byScenario.keys()]).toEqual(['a', 'b', 'c']);
+    expect(byScenario.get('a')).toEqual([a1, a2]);
+    expect(byScenario.get('a')![1]).toBe(a2);
+    expect(byScenario.get('b')).toEqual([b1]);
+    expect(byScenario.get('c')).toEqual([]);
+    expect(stray).toBe(2);
   });
 });
